@@ -1,0 +1,34 @@
+# sandbox-api build and test entry points. `make run` and `make test` are the
+# two commands a developer needs.
+
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT     ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BUILD_TIME ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+
+BIN     := bin/sandbox-api
+PORT    ?= 8080
+ARGS    ?=
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) -X main.buildTime=$(BUILD_TIME)
+
+.PHONY: build run test test-go bench clean
+
+# A static binary: it is dropped into containers whatever their libc.
+build:
+	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sandbox-api
+
+run: build
+	./$(BIN) --port $(PORT) $(ARGS)
+
+# Every test suite of the project; add new suites as prerequisites.
+test: test-go
+
+# Plain `go test -v` output, so CI can count the tests.
+test-go:
+	go vet ./...
+	go test -race -count=1 -v ./...
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin/

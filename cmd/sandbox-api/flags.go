@@ -1,0 +1,104 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Environment variables that provide flag defaults.
+const (
+	envLogDir = "SANDBOX_LOG_DIR"
+	envToken  = "SANDBOX_API_TOKEN"
+)
+
+// config is the parsed command line.
+type config struct {
+	host               string
+	port               int
+	command            string
+	logDir             string // "" = the default folder, with its fallback
+	shutdownGrace      time.Duration
+	token              string
+	keepalive          time.Duration
+	maxLogProcessBytes int64
+	maxLogTotalBytes   int64
+	maxEndedProcesses  int
+	showVersion        bool
+}
+
+// parseFlags reads args (without the program name). Long and short names
+// share one variable; the flag package accepts both -name and --name.
+// getenv supplies the environment defaults so tests need not touch the real
+// environment.
+func parseFlags(args []string, getenv func(string) string, output io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("sandbox-api", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: sandbox-api [flags]\n\nServes the sandbox HTTP API.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+
+	fs.IntVar(&c.port, "port", 8080, "TCP port to listen on (0 picks a free one)")
+	fs.IntVar(&c.port, "p", 8080, "shorthand for --port")
+	fs.StringVar(&c.host, "host", "", "address to listen on (empty: all interfaces)")
+	fs.StringVar(&c.command, "command", "", "shell command started at boot as a managed process named boot-command")
+	fs.StringVar(&c.command, "c", "", "shorthand for --command")
+	fs.StringVar(&c.logDir, "log-dir", "", "folder for process output (default $"+envLogDir+", else "+defaultLogDir+", else a folder in the temp dir)")
+	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on shutdown, time between SIGTERM and SIGKILL to managed processes")
+	// No default shown: --help must not print the secret.
+	fs.StringVar(&c.token, "token", "", "bearer token required on every route but /health (default $"+envToken+"; empty: no auth)")
+	fs.DurationVar(&c.keepalive, "keepalive", 10*time.Second, "interval of keepalive frames in streams")
+	fs.Int64Var(&c.maxLogProcessBytes, "log-max-process-bytes", 128<<20, "output kept on disk per process, in bytes")
+	fs.Int64Var(&c.maxLogTotalBytes, "log-max-total-bytes", 1<<30, "output kept on disk for all processes, in bytes")
+	fs.IntVar(&c.maxEndedProcesses, "max-ended-processes", 256, "ended process records kept")
+	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
+
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q (quote the --command value)", fs.Args())
+	}
+
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["log-dir"] {
+		c.logDir = getenv(envLogDir)
+	}
+	if !set["token"] {
+		c.token = getenv(envToken)
+	}
+	// A token read from a file often ends with a newline it was never meant
+	// to contain; clients could never send it back.
+	c.token = strings.TrimSpace(c.token)
+
+	return c, c.validate()
+}
+
+func (c config) validate() error {
+	var errs []error
+	if c.port < 0 || c.port > 65535 {
+		errs = append(errs, fmt.Errorf("--port %d: must be between 0 and 65535", c.port))
+	}
+	if c.shutdownGrace < 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-grace %s: must not be negative", c.shutdownGrace))
+	}
+	if c.keepalive <= 0 {
+		errs = append(errs, fmt.Errorf("--keepalive %s: must be positive", c.keepalive))
+	}
+	if c.maxLogProcessBytes <= 0 {
+		errs = append(errs, fmt.Errorf("--log-max-process-bytes %d: must be positive", c.maxLogProcessBytes))
+	}
+	if c.maxLogTotalBytes <= 0 {
+		errs = append(errs, fmt.Errorf("--log-max-total-bytes %d: must be positive", c.maxLogTotalBytes))
+	}
+	if c.maxEndedProcesses <= 0 {
+		errs = append(errs, fmt.Errorf("--max-ended-processes %d: must be positive", c.maxEndedProcesses))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// defaultLogDir is where process output goes when nothing else is said.
+const defaultLogDir = "/var/log/sandbox-api"
+
+// resolveLogDir picks the folder for process output. A folder the operator
+// chose (flag or environment) must work, or startup fails: silently writing
+// elsewhere would hide the mistake. The built-in default falls back to
+// fallback, since unprivileged images often cannot write under /var/log.
+func resolveLogDir(explicit, preferred, fallback string) (dir string, fellBack bool, err error) {
+	if explicit != "" {
+		if err := ensureWritable(explicit); err != nil {
+			return "", false, fmt.Errorf("log dir: %w", err)
+		}
+		return explicit, false, nil
+	}
+	preferredErr := ensureWritable(preferred)
+	if preferredErr == nil {
+		return preferred, false, nil
+	}
+	if err := ensureWritable(fallback); err != nil {
+		return "", false, fmt.Errorf("log dir: %w (and fallback: %w)", preferredErr, err)
+	}
+	return fallback, true, nil
+}
+
+// ensureWritable creates dir if needed and proves it takes files by creating
+// one: permission bits alone say nothing about read-only mounts.
+func ensureWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	probe, err := os.CreateTemp(dir, ".write-probe-*")
+	if err != nil {
+		return fmt.Errorf("write in %s: %w", dir, err)
+	}
+	name := probe.Name()
+	closeErr := probe.Close()
+	removeErr := os.Remove(name)
+	if closeErr != nil {
+		return fmt.Errorf("write in %s: %w", dir, closeErr)
+	}
+	if removeErr != nil {
+		return fmt.Errorf("remove probe file in %s: %w", dir, removeErr)
+	}
+	return nil
+}

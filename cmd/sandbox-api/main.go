@@ -1,0 +1,180 @@
+// Command sandbox-api is the daemon that runs inside a sandbox container and
+// serves its HTTP API: processes, their output, and health.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sandbox-api/sandbox-api/process"
+	"github.com/sandbox-api/sandbox-api/server"
+)
+
+// Build information, stamped with -ldflags "-X main.version=...".
+var (
+	version   = "dev"
+	gitCommit = "unknown"
+	buildTime = "unknown"
+)
+
+// httpDrainTimeout bounds how long shutdown waits for requests in flight
+// before cutting them (streams never end by themselves).
+const httpDrainTimeout = 2 * time.Second
+
+// bootCommandName names the process started by --command.
+const bootCommandName = "boot-command"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run is the whole daemon; it returns the exit code.
+func run(args []string) int {
+	startedAt := time.Now()
+
+	cfg, err := parseFlags(args, os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox-api:", err)
+		return 2
+	}
+	if cfg.showVersion {
+		fmt.Printf("sandbox-api %s (commit %s, built %s)\n", version, gitCommit, buildTime)
+		return 0
+	}
+	// Managed processes inherit the environment: do not hand them the API
+	// credential.
+	_ = os.Unsetenv(envToken)
+
+	logger, err := newLogger()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox-api:", err)
+		return 1
+	}
+	defer func() { _ = logger.Sync() }() // stderr cannot always sync; nothing to do about it
+
+	// Handle signals from the start: as PID 1 the kernel would ignore them.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	oomProtected := protectFromOOMKiller(logger)
+	raiseOpenFileLimit(logger)
+
+	logDir, fellBack, err := resolveLogDir(cfg.logDir, defaultLogDir, filepath.Join(os.TempDir(), "sandbox-api-logs"))
+	if err != nil {
+		logger.Error("cannot use a log dir", zap.Error(err))
+		return 1
+	}
+	if fellBack {
+		logger.Warn("default log dir is not writable, using the fallback",
+			zap.String("default", defaultLogDir), zap.String("log_dir", logDir))
+	}
+
+	// Bind before starting anything, so a taken port fails fast and clearly.
+	addr := net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		logger.Error("cannot listen", zap.String("addr", addr), zap.Error(err))
+		return 1
+	}
+
+	mgr, err := process.NewManager(process.Config{
+		LogDir:                logDir,
+		MaxLogBytesPerProcess: cfg.maxLogProcessBytes,
+		MaxLogBytesTotal:      cfg.maxLogTotalBytes,
+		MaxEndedProcesses:     cfg.maxEndedProcesses,
+		Logger:                logger.Named("process"),
+		Reap:                  true,
+		ResetChildOOMScore:    oomProtected,
+	})
+	if err != nil {
+		_ = ln.Close()
+		logger.Error("cannot start the process manager", zap.Error(err))
+		return 1
+	}
+
+	// net/http's own complaints (bad handshakes, misused writers) as JSON too.
+	httpErrorLog, _ := zap.NewStdLogAt(logger.Named("http"), zap.WarnLevel) // fails only on an invalid level
+	srv := &http.Server{
+		Handler: server.New(server.Options{
+			Logger:            logger.Named("http"),
+			Token:             cfg.token,
+			Version:           version,
+			GitCommit:         gitCommit,
+			BuildTime:         buildTime,
+			StartedAt:         startedAt,
+			KeepaliveInterval: cfg.keepalive,
+		}, mgr),
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		IdleTimeout:       120 * time.Second,
+		// No WriteTimeout: log and exec streams last as long as their process.
+		ErrorLog: httpErrorLog,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	logger.Info("sandbox-api listening",
+		zap.String("addr", ln.Addr().String()),
+		zap.String("version", version),
+		zap.String("git_commit", gitCommit),
+		zap.String("build_time", buildTime),
+		zap.String("log_dir", logDir),
+		zap.String("auth", authDescription(cfg.token)),
+	)
+
+	if cfg.command != "" {
+		// The API stays up even if the command cannot start: it is how the
+		// failure gets investigated.
+		if _, err := mgr.Start(process.Spec{Command: cfg.command, Name: bootCommandName}); err != nil {
+			logger.Error("boot command did not start", zap.String("command", cfg.command), zap.Error(err))
+		} else {
+			logger.Info("boot command started", zap.String("command", cfg.command))
+		}
+	}
+
+	exitCode := 0
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down on signal")
+	case err := <-serveErr:
+		logger.Error("http server failed", zap.Error(err))
+		exitCode = 1
+	}
+
+	shutdown(srv, mgr, cfg.shutdownGrace, logger)
+	return exitCode
+}
+
+// shutdown stops the API, then every managed process tree.
+func shutdown(srv *http.Server, mgr *process.Manager, grace time.Duration, logger *zap.Logger) {
+	drainCtx, cancel := context.WithTimeout(context.Background(), httpDrainTimeout)
+	defer cancel()
+	if err := srv.Shutdown(drainCtx); err != nil {
+		logger.Info("requests still open after the drain timeout; closing them", zap.Error(err))
+	}
+	_ = srv.Close() // cuts streams Shutdown does not wait for
+	mgr.Shutdown(grace)
+	logger.Info("shutdown complete")
+}
+
+func authDescription(token string) string {
+	if token != "" {
+		return "bearer token required"
+	}
+	return "disabled, API is open (the platform in front authenticates)"
+}

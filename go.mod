@@ -1,0 +1,10 @@
+module github.com/sandbox-api/sandbox-api
+
+go 1.26
+
+require (
+	github.com/go-chi/chi/v5 v5.5.0
+	go.uber.org/zap v1.28.0
+)
+
+require go.uber.org/multierr v1.10.0 // indirect

@@ -1,0 +1,274 @@
+package process
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// Stream names the pipe a chunk of output came from. The values are bits so
+// that a set of streams (see Streams) can be matched with a mask.
+type Stream uint8
+
+const (
+	Stdout Stream = 1
+	Stderr Stream = 2
+	// Both selects stdout and stderr interleaved in the order they arrived.
+	Both = Stdout | Stderr
+)
+
+func (s Stream) String() string {
+	switch s {
+	case Stdout:
+		return "stdout"
+	case Stderr:
+		return "stderr"
+	}
+	return fmt.Sprintf("stream(%d)", uint8(s))
+}
+
+// On disk, a log is a sequence of records, each framed so it can be walked
+// both ways: [stream:1][len:4] data [len:4]. The trailer lets Tail read
+// backwards from the end without scanning the whole file.
+const (
+	recordHeaderSize  = 5
+	recordTrailerSize = 4
+	recordOverhead    = recordHeaderSize + recordTrailerSize
+	// maxChunk is the largest payload of one record: what one pipe read gives.
+	maxChunk = 32 << 10
+)
+
+// segment is one file of a log. Offsets are logical: bytes of records since
+// the log began, so readers keep their place across dropped segments.
+type segment struct {
+	seq   uint64 // global creation order, used to drop the oldest output first
+	base  int64  // logical offset of the segment's first record
+	size  int64  // bytes of complete records in the file
+	path  string
+	index int // the segment's number within its log, for its file name
+}
+
+func (s *segment) end() int64 { return s.base + s.size }
+
+// Log keeps every byte a process writes, in order, on disk. Memory stays
+// bounded whatever the volume: readers pull from the files at their own pace
+// and the writer never waits for them. Past maxBytes the oldest segment is
+// removed; readers that fall behind it get a marker saying how much was lost.
+type Log struct {
+	dir         string
+	prefix      string
+	segmentSize int64
+	maxBytes    int64
+	nextSeq     func() uint64
+
+	mu       sync.Mutex
+	segs     []*segment // retained segments, oldest first
+	w        *os.File   // writer of the last segment; nil until first output
+	end      int64      // logical end: everything below is readable
+	dropped  int64      // logical bytes removed from the front
+	finished bool       // no more output is expected (the process ended)
+	waiting  bool       // a reader waits on changed
+	changed  chan struct{}
+	buf      []byte
+	writeErr error
+}
+
+// newLog makes an empty log whose files are dir/prefix-N.log. The log is
+// split into about four segments so that dropping the oldest one frees a
+// quarter of the cap at a time.
+func newLog(dir, prefix string, maxBytes int64, nextSeq func() uint64) *Log {
+	seg := maxBytes / 4
+	if seg < 2*(maxChunk+recordOverhead) {
+		seg = 2 * (maxChunk + recordOverhead)
+	}
+	return &Log{
+		dir:         dir,
+		prefix:      prefix,
+		segmentSize: seg,
+		maxBytes:    maxBytes,
+		nextSeq:     nextSeq,
+		changed:     make(chan struct{}),
+		buf:         make([]byte, 0, maxChunk+recordOverhead),
+	}
+}
+
+// Append writes one chunk. It reports whether a new segment was started, the
+// moment the caller re-checks the daemon-wide disk budget.
+func (l *Log) Append(s Stream, data []byte) (rolled bool, err error) {
+	for len(data) > 0 {
+		n := min(len(data), maxChunk)
+		r, err := l.appendRecord(s, data[:n])
+		rolled = rolled || r
+		if err != nil {
+			return rolled, err
+		}
+		data = data[n:]
+	}
+	return rolled, nil
+}
+
+func (l *Log) appendRecord(s Stream, data []byte) (rolled bool, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.w == nil || l.segs[len(l.segs)-1].size >= l.segmentSize {
+		if err := l.rollLocked(); err != nil {
+			l.writeErr = err
+			return false, err
+		}
+		rolled = true
+	}
+	rec := l.buf[:0]
+	rec = append(rec, byte(s))
+	rec = binary.LittleEndian.AppendUint32(rec, uint32(len(data)))
+	rec = append(rec, data...)
+	rec = binary.LittleEndian.AppendUint32(rec, uint32(len(data)))
+	n, err := l.w.Write(rec)
+	if err != nil {
+		// A partial record would corrupt the framing: cut it off again.
+		last := l.segs[len(l.segs)-1]
+		if n > 0 {
+			_ = l.w.Truncate(last.size)
+			_, _ = l.w.Seek(last.size, io.SeekStart)
+		}
+		l.writeErr = fmt.Errorf("write log %s: %w", last.path, err)
+		return rolled, l.writeErr
+	}
+	l.segs[len(l.segs)-1].size += int64(n)
+	l.end += int64(n)
+	l.dropOverCapLocked()
+	l.notifyLocked()
+	return rolled, nil
+}
+
+func (l *Log) rollLocked() error {
+	if l.w != nil {
+		if err := l.w.Close(); err != nil {
+			return fmt.Errorf("close log segment: %w", err)
+		}
+		l.w = nil
+	}
+	index := 0
+	if len(l.segs) > 0 {
+		index = l.segs[len(l.segs)-1].index + 1
+	}
+	path := filepath.Join(l.dir, fmt.Sprintf("%s-%d.log", l.prefix, index))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("create log segment %s: %w", path, err)
+	}
+	l.w = f
+	l.segs = append(l.segs, &segment{seq: l.nextSeq(), base: l.end, path: path, index: index})
+	return nil
+}
+
+func (l *Log) dropOverCapLocked() {
+	for len(l.segs) > 1 && l.end-l.dropped > l.maxBytes {
+		l.dropOldestLocked()
+	}
+}
+
+// dropOldestLocked removes the oldest segment unless it is the one being
+// written. Readers holding it open keep reading it; new readers skip it.
+func (l *Log) dropOldestLocked() (freed int64) {
+	if len(l.segs) < 2 && !(len(l.segs) == 1 && l.w == nil) {
+		return 0
+	}
+	old := l.segs[0]
+	l.segs = l.segs[1:]
+	l.dropped = old.end()
+	_ = os.Remove(old.path)
+	return old.size
+}
+
+func (l *Log) notifyLocked() {
+	if l.waiting {
+		close(l.changed)
+		l.changed = make(chan struct{})
+		l.waiting = false
+	}
+}
+
+// Finish marks the end of the process's output: readers that reach the end
+// return io.EOF instead of waiting. Late writes (from orphaned children that
+// still hold the pipe) are still kept.
+func (l *Log) Finish() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.finished = true
+	if l.w != nil {
+		_ = l.w.Close()
+		l.w = nil
+	}
+	l.notifyLocked()
+}
+
+// Remove deletes every file of the log.
+func (l *Log) Remove() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.w != nil {
+		_ = l.w.Close()
+		l.w = nil
+	}
+	for _, s := range l.segs {
+		_ = os.Remove(s.path)
+	}
+	if len(l.segs) > 0 {
+		l.dropped = l.end
+	}
+	l.segs = nil
+	l.finished = true
+	l.notifyLocked()
+}
+
+// retained is the bytes of records the log holds on disk.
+func (l *Log) retained() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.end - l.dropped
+}
+
+// oldestDroppable gives the sequence number of the segment DropOldest would
+// remove, and false when there is none.
+func (l *Log) oldestDroppable() (uint64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.segs) == 0 || (len(l.segs) == 1 && l.w != nil) {
+		return 0, false
+	}
+	return l.segs[0].seq, true
+}
+
+// dropOldest removes the oldest segment that is not being written.
+func (l *Log) dropOldest() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	freed := l.dropOldestLocked()
+	l.notifyLocked()
+	return freed
+}
+
+// Dropped reports how many bytes of records were removed by the caps.
+func (l *Log) Dropped() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dropped
+}
+
+// Err is the first error that kept output from the disk, if any.
+func (l *Log) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.writeErr
+}
+
+// DropMarker is the line readers get in place of output removed by a cap.
+func DropMarker(n int64) string {
+	return fmt.Sprintf("[sandbox-api: %d bytes of older output were dropped to respect the log size cap]\n", n)
+}
+
+var errSegmentGone = errors.New("log segment removed")

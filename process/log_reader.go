@@ -1,0 +1,188 @@
+package process
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Chunk is one piece of output as it was read from the process, or, when
+// Dropped is set, the notice that this many bytes were removed by a cap
+// before the reader got to them.
+type Chunk struct {
+	Stream  Stream
+	Data    []byte // valid until the next call to Next
+	Dropped int64
+}
+
+// ErrIdle is returned by Reader.Next when nothing arrived within the idle
+// interval, so that streams can send keepalives.
+var ErrIdle = errors.New("no output within the idle interval")
+
+// Reader walks a log from the start, each at its own pace: it holds its own
+// file and buffer, and never slows the writer or other readers.
+type Reader struct {
+	l      *Log
+	off    int64 // logical offset of the next record to return
+	f      *os.File
+	fBase  int64 // logical offset of f's first byte
+	buf    []byte
+	bufOff int64 // logical offset of buf[0]
+}
+
+// NewReader reads the log from its oldest retained byte.
+func (l *Log) NewReader() *Reader {
+	return &Reader{l: l, buf: make([]byte, 0, 4*(maxChunk+recordOverhead))}
+}
+
+// Close releases the reader's file.
+func (r *Reader) Close() {
+	if r.f != nil {
+		_ = r.f.Close()
+		r.f = nil
+	}
+}
+
+// Next returns the next chunk. With follow unset it returns io.EOF at the
+// current end of the log; with follow set it waits for more output, and
+// returns io.EOF only once the log is finished and fully read, ErrIdle after
+// idle without output (idle 0: no limit; idle < 0: at once, without
+// waiting), or the context's error.
+func (r *Reader) Next(ctx context.Context, follow bool, idle time.Duration) (Chunk, error) {
+	var timer <-chan time.Time
+	for {
+		if c, ok, err := r.fromBuffer(); ok || err != nil {
+			return c, err
+		}
+		l := r.l
+		l.mu.Lock()
+		if r.off < l.dropped {
+			lost := l.dropped - r.off
+			r.off = l.dropped
+			r.buf = r.buf[:0]
+			l.mu.Unlock()
+			return Chunk{Dropped: lost}, nil
+		}
+		if r.off >= l.end {
+			if !follow || l.finished {
+				l.mu.Unlock()
+				return Chunk{}, io.EOF
+			}
+			if idle < 0 {
+				l.mu.Unlock()
+				return Chunk{}, ErrIdle
+			}
+			l.waiting = true
+			changed := l.changed
+			l.mu.Unlock()
+			if idle > 0 && timer == nil {
+				t := time.NewTimer(idle)
+				defer t.Stop()
+				timer = t.C
+			}
+			select {
+			case <-changed:
+				continue
+			case <-timer:
+				return Chunk{}, ErrIdle
+			case <-ctx.Done():
+				return Chunk{}, ctx.Err()
+			}
+		}
+		seg := l.segmentAtLocked(r.off)
+		segCopy := *seg
+		l.mu.Unlock()
+		if err := r.fill(&segCopy); err != nil {
+			if errors.Is(err, errSegmentGone) {
+				continue // dropped under us: the next turn reports it
+			}
+			return Chunk{}, err
+		}
+	}
+}
+
+func (l *Log) segmentAtLocked(off int64) *segment {
+	for i := len(l.segs) - 1; i >= 0; i-- {
+		if l.segs[i].base <= off {
+			return l.segs[i]
+		}
+	}
+	return l.segs[0]
+}
+
+// fromBuffer parses the record at r.off out of the buffer, if it is whole.
+func (r *Reader) fromBuffer() (Chunk, bool, error) {
+	start := r.off - r.bufOff
+	if start < 0 || start+recordHeaderSize > int64(len(r.buf)) {
+		return Chunk{}, false, nil
+	}
+	b := r.buf[start:]
+	n := int64(binary.LittleEndian.Uint32(b[1:5]))
+	if n > maxChunk {
+		return Chunk{}, false, fmt.Errorf("corrupt log record at offset %d", r.off)
+	}
+	if recordOverhead+n > int64(len(b)) {
+		return Chunk{}, false, nil
+	}
+	r.off += recordOverhead + n
+	return Chunk{Stream: Stream(b[0]), Data: b[recordHeaderSize : recordHeaderSize+n]}, true, nil
+}
+
+// fill reads as much of seg as fits in the buffer, starting at r.off.
+func (r *Reader) fill(seg *segment) error {
+	if r.f == nil || r.fBase != seg.base {
+		if r.f != nil {
+			_ = r.f.Close()
+			r.f = nil
+		}
+		f, err := os.Open(seg.path)
+		if errors.Is(err, os.ErrNotExist) {
+			return errSegmentGone
+		}
+		if err != nil {
+			return fmt.Errorf("open log segment: %w", err)
+		}
+		r.f, r.fBase = f, seg.base
+	}
+	want := min(int64(cap(r.buf)), seg.end()-r.off)
+	r.buf = r.buf[:want]
+	n, err := r.f.ReadAt(r.buf, r.off-seg.base)
+	r.buf = r.buf[:n]
+	r.bufOff = r.off
+	if err != nil && !(errors.Is(err, io.EOF) && int64(n) == want) {
+		return fmt.Errorf("read log segment %s: %w", seg.path, err)
+	}
+	return nil
+}
+
+// Copy writes the retained output of the selected streams to w, in order,
+// starting with a drop marker when a cap removed older output.
+func (l *Log) Copy(ctx context.Context, w io.Writer, streams Stream) error {
+	r := l.NewReader()
+	defer r.Close()
+	for {
+		c, err := r.Next(ctx, false, 0)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if c.Dropped > 0 {
+			if _, err := io.WriteString(w, DropMarker(c.Dropped)); err != nil {
+				return err
+			}
+			continue
+		}
+		if c.Stream&streams == 0 {
+			continue
+		}
+		if _, err := w.Write(c.Data); err != nil {
+			return err
+		}
+	}
+}

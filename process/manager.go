@@ -1,0 +1,323 @@
+package process
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Config tunes a Manager. Zero values take the documented defaults.
+type Config struct {
+	LogDir                string // where process output is kept; required
+	MaxLogBytesPerProcess int64  // default 128 MiB
+	MaxLogBytesTotal      int64  // default 1 GiB
+	MaxEndedProcesses     int    // ended records kept; default 256
+	WorkingDir            string // default: the daemon's working directory
+	Shell                 string // default: $SHELL when it exists, else /bin/sh
+	Env                   []string
+	Logger                *zap.Logger
+	RestartDelay          time.Duration // default 1 s
+	StopGrace             time.Duration // SIGTERM to SIGKILL on stop; default 5 s
+	KeepAliveTimeout      time.Duration // default lifetime of keepAlive processes; default 600 s
+	// OutputDrainGrace bounds how long, after a process exits, its record
+	// waits for output still in the pipes (an orphan holding a pipe open
+	// must not keep the process "running"). Default 100 ms.
+	OutputDrainGrace time.Duration
+	// Reap makes the manager a child subreaper that reaps orphaned
+	// descendants. Set it in the daemon, once per OS process.
+	Reap bool
+	// ResetChildOOMScore sets each child's oom_score_adj back to 0, for a
+	// daemon that protected itself from the OOM killer.
+	ResetChildOOMScore bool
+}
+
+func (c *Config) setDefaults() error {
+	if c.LogDir == "" {
+		return fmt.Errorf("process manager: LogDir is required")
+	}
+	if c.MaxLogBytesPerProcess <= 0 {
+		c.MaxLogBytesPerProcess = 128 << 20
+	}
+	if c.MaxLogBytesTotal <= 0 {
+		c.MaxLogBytesTotal = 1 << 30
+	}
+	if c.MaxEndedProcesses <= 0 {
+		c.MaxEndedProcesses = 256
+	}
+	if c.WorkingDir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return fmt.Errorf("process manager: working directory: %w", err)
+		}
+		c.WorkingDir = wd
+	}
+	if c.Shell == "" {
+		c.Shell = DefaultShell()
+	}
+	if c.Env == nil {
+		c.Env = os.Environ()
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	if c.RestartDelay <= 0 {
+		c.RestartDelay = time.Second
+	}
+	if c.StopGrace <= 0 {
+		c.StopGrace = 5 * time.Second
+	}
+	if c.KeepAliveTimeout <= 0 {
+		c.KeepAliveTimeout = 600 * time.Second
+	}
+	if c.OutputDrainGrace <= 0 {
+		c.OutputDrainGrace = 100 * time.Millisecond
+	}
+	return nil
+}
+
+// DefaultShell is $SHELL when it names an existing file, else /bin/sh.
+func DefaultShell() string {
+	if sh := os.Getenv("SHELL"); sh != "" {
+		if _, err := os.Stat(sh); err == nil {
+			return sh
+		}
+	}
+	return "/bin/sh"
+}
+
+// Manager starts processes and keeps their records and output.
+type Manager struct {
+	cfg    Config
+	reaper *reaper
+	segSeq atomic.Uint64
+
+	ids atomic.Uint64 // process ids, for log file names
+
+	mu       sync.Mutex
+	procs    []*Process // in start order
+	reserved map[string]struct{}
+	closing  bool
+
+	budgetMu sync.Mutex // serialises enforcement of the total disk cap
+}
+
+// NewManager prepares the log folder (removing logs a previous run left) and,
+// with cfg.Reap, starts reaping orphans.
+func NewManager(cfg Config) (*Manager, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.LogDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create log dir %s: %w", cfg.LogDir, err)
+	}
+	removeStaleLogs(cfg.LogDir)
+	m := &Manager{cfg: cfg, reaper: newReaper(), reserved: map[string]struct{}{}}
+	if cfg.Reap {
+		if err := m.reaper.run(); err != nil {
+			cfg.Logger.Warn("cannot become child subreaper; orphans are reaped by the real init", zap.Error(err))
+		}
+	}
+	return m, nil
+}
+
+var staleLogName = regexp.MustCompile(`^p[0-9]+-[0-9]+\.log$`)
+
+func removeStaleLogs(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if staleLogName.MatchString(e.Name()) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// Get finds a process by pid string or name; the newest match wins.
+func (m *Manager) Get(identifier string) (*Process, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.procs) - 1; i >= 0; i-- {
+		p := m.procs[i]
+		if p.pid == identifier || p.name == identifier {
+			return p, nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
+// List returns every process, running and ended, oldest first.
+func (m *Manager) List() []*Process {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*Process(nil), m.procs...)
+}
+
+// reserveName holds name (or a generated one) for a process being started,
+// so that two starts cannot both take it. The reservation ends with add or
+// release.
+func (m *Manager) reserveName(name string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closing {
+		return "", ErrShuttingDown
+	}
+	if name == "" {
+		for n := m.ids.Load() + 1; ; n++ {
+			candidate := "proc-" + strconv.FormatUint(n, 10)
+			if !m.nameTakenLocked(candidate) {
+				name = candidate
+				break
+			}
+		}
+	} else if m.nameTakenLocked(name) {
+		return "", fmt.Errorf("%w: %q", ErrNameInUse, name)
+	}
+	m.reserved[name] = struct{}{}
+	return name, nil
+}
+
+func (m *Manager) nameTakenLocked(name string) bool {
+	if _, ok := m.reserved[name]; ok {
+		return true
+	}
+	for _, p := range m.procs {
+		if p.name == name && !p.ended.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Manager) releaseName(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.reserved, name)
+}
+
+// add makes a started process visible and ends its name's reservation.
+func (m *Manager) add(p *Process) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.reserved, p.name)
+	m.procs = append(m.procs, p)
+}
+
+// pruneEnded forgets the oldest ended processes beyond MaxEndedProcesses,
+// and removes their logs.
+func (m *Manager) pruneEnded() {
+	m.mu.Lock()
+	ended := 0
+	for _, p := range m.procs {
+		if p.ended.Load() {
+			ended++
+		}
+	}
+	var gone []*Process
+	kept := m.procs[:0]
+	for _, p := range m.procs {
+		if ended > m.cfg.MaxEndedProcesses && p.ended.Load() {
+			gone = append(gone, p)
+			ended--
+			continue
+		}
+		kept = append(kept, p)
+	}
+	for i := len(kept); i < len(m.procs); i++ {
+		m.procs[i] = nil
+	}
+	m.procs = kept
+	m.mu.Unlock()
+	for _, p := range gone {
+		p.log.Remove()
+	}
+}
+
+// enforceDiskBudget drops the oldest segments, across all logs, while the
+// total on disk is over MaxLogBytesTotal. It runs when a log starts a new
+// segment, outside any log's lock.
+func (m *Manager) enforceDiskBudget() {
+	m.budgetMu.Lock()
+	defer m.budgetMu.Unlock()
+	for {
+		logs := m.logs()
+		var total int64
+		var oldest *Log
+		var oldestSeq uint64
+		for _, l := range logs {
+			total += l.retained()
+			if seq, ok := l.oldestDroppable(); ok && (oldest == nil || seq < oldestSeq) {
+				oldest, oldestSeq = l, seq
+			}
+		}
+		if total <= m.cfg.MaxLogBytesTotal || oldest == nil {
+			return
+		}
+		if oldest.dropOldest() == 0 {
+			return
+		}
+	}
+}
+
+func (m *Manager) logs() []*Log {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Log, len(m.procs))
+	for i, p := range m.procs {
+		out[i] = p.log
+	}
+	return out
+}
+
+// Shutdown stops every running process: SIGTERM to each process group,
+// SIGKILL to what is left after grace. It returns once all have ended or a
+// short while after the SIGKILL, and refuses new starts from then on.
+func (m *Manager) Shutdown(grace time.Duration) {
+	m.mu.Lock()
+	m.closing = true
+	procs := append([]*Process(nil), m.procs...)
+	m.mu.Unlock()
+
+	var running []*Process
+	for _, p := range procs {
+		if !p.ended.Load() {
+			p.requestStop(StatusStopped, sigTERM)
+			running = append(running, p)
+		}
+	}
+	deadline := time.NewTimer(grace)
+	defer deadline.Stop()
+	for _, p := range running {
+		select {
+		case <-p.done:
+		case <-deadline.C:
+			for _, q := range running {
+				q.requestStop(StatusKilled, sigKILL)
+			}
+			waitAll(running, 2*time.Second)
+			m.reaper.close()
+			return
+		}
+	}
+	m.reaper.close()
+}
+
+func waitAll(ps []*Process, limit time.Duration) {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	for _, p := range ps {
+		select {
+		case <-p.done:
+		case <-t.C:
+			return
+		}
+	}
+}

@@ -1,0 +1,182 @@
+package process
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+)
+
+const prSetChildSubreaper = 36
+
+// reaper reaps orphaned descendants (the daemon is a child subreaper, and
+// often PID 1) without ever taking the exit status of a process that
+// os/exec is waiting for. A blind wait(-1) would race cmd.Wait; instead the
+// reaper looks at /proc for zombie children and reaps only those it does not
+// manage. Starts hold the read side of mu from fork until the new pid is
+// registered, so the reaper never sees a managed pid it does not know yet.
+type reaper struct {
+	mu      sync.RWMutex
+	managed map[int]struct{} // guarded by idsMu
+	idsMu   sync.Mutex
+	self    int
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+func newReaper() *reaper {
+	return &reaper{managed: map[int]struct{}{}, self: os.Getpid()}
+}
+
+// start runs cmd.Start so that the reaper leaves the child to cmd.Wait.
+func (r *reaper) start(cmd *exec.Cmd) error {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	r.idsMu.Lock()
+	r.managed[cmd.Process.Pid] = struct{}{}
+	r.idsMu.Unlock()
+	return nil
+}
+
+// waited is called after cmd.Wait has reaped pid.
+func (r *reaper) waited(pid int) {
+	r.idsMu.Lock()
+	delete(r.managed, pid)
+	r.idsMu.Unlock()
+}
+
+// run makes the daemon a child subreaper and reaps orphans on every SIGCHLD.
+func (r *reaper) run() error {
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
+		return errno
+	}
+	r.stop, r.done = make(chan struct{}), make(chan struct{})
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGCHLD)
+	go func() {
+		defer close(r.done)
+		defer signal.Stop(sigs)
+		for {
+			select {
+			case <-sigs:
+				r.reapOrphans()
+			case <-r.stop:
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+func (r *reaper) close() {
+	if r.stop != nil {
+		close(r.stop)
+		<-r.done
+	}
+}
+
+// reapOrphans reaps every zombie child of the daemon that it does not
+// manage. The scan runs unlocked so starts are not held up on the common
+// path (a managed child exiting); only a candidate is checked again under
+// the write lock, when no start can be between fork and registration.
+func (r *reaper) reapOrphans() int {
+	buf := make([]byte, 512)
+	var candidates []int
+	for _, pid := range r.children() {
+		if state, ppid, ok := readStat(pid, buf); ok && state == 'Z' && ppid == r.self && !r.isManaged(pid) {
+			candidates = append(candidates, pid)
+		}
+	}
+	if len(candidates) == 0 {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	reaped := 0
+	for _, pid := range candidates {
+		if state, ppid, ok := readStat(pid, buf); !ok || state != 'Z' || ppid != r.self || r.isManaged(pid) {
+			continue
+		}
+		var ws syscall.WaitStatus
+		if got, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil); got == pid {
+			reaped++
+		}
+	}
+	return reaped
+}
+
+func (r *reaper) isManaged(pid int) bool {
+	r.idsMu.Lock()
+	defer r.idsMu.Unlock()
+	_, ok := r.managed[pid]
+	return ok
+}
+
+// children lists the daemon's child pids from /proc/self/task/*/children,
+// or from a scan of all of /proc where the kernel lacks those files.
+func (r *reaper) children() []int {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err == nil {
+		var out []int
+		for _, t := range tasks {
+			b, err := os.ReadFile("/proc/self/task/" + t.Name() + "/children")
+			if err != nil {
+				if os.IsNotExist(err) {
+					return allPIDs()
+				}
+				continue // the thread ended meanwhile
+			}
+			for _, f := range bytes.Fields(b) {
+				if pid, err := strconv.Atoi(string(f)); err == nil {
+					out = append(out, pid)
+				}
+			}
+		}
+		return out
+	}
+	return allPIDs()
+}
+
+func allPIDs() []int {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	names, _ := d.Readdirnames(-1)
+	out := make([]int, 0, len(names))
+	for _, name := range names {
+		if pid, err := strconv.Atoi(name); err == nil {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// readStat reads the state and parent pid from /proc/pid/stat. The command
+// name may hold spaces and parentheses, so parsing starts after the last ')'.
+func readStat(pid int, buf []byte) (state byte, ppid int, ok bool) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	n, _ := f.Read(buf)
+	f.Close()
+	b := buf[:n]
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0, 0, false
+	}
+	fields := bytes.Fields(b[i+2:])
+	if len(fields) < 2 {
+		return 0, 0, false
+	}
+	ppid, err = strconv.Atoi(string(fields[1]))
+	return fields[0][0], ppid, err == nil
+}

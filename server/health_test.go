@@ -1,0 +1,96 @@
+package server
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func TestHealthFields(t *testing.T) {
+	started := time.Date(2026, 1, 29, 18, 45, 49, 0, time.FixedZone("CET", 3600))
+	h := healthHandler{
+		opts: Options{Version: "v1.2.3", GitCommit: "abc123", BuildTime: "2026-01-29T17:36:52Z", StartedAt: started},
+		now:  func() time.Time { return started.Add(90*time.Minute + 400*time.Millisecond) },
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health", nil))
+
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200", rec.Code)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	var got healthResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatalf("decode %s: %v", rec.Body.String(), err)
+	}
+	want := healthResponse{
+		Status:        "ok",
+		Version:       "v1.2.3",
+		GitCommit:     "abc123",
+		BuildTime:     "2026-01-29T17:36:52Z",
+		GoVersion:     runtime.Version(),
+		OS:            runtime.GOOS,
+		Arch:          runtime.GOARCH,
+		StartedAt:     "2026-01-29T17:45:49Z",
+		Uptime:        "1h30m0s",
+		UptimeSeconds: 0, // compared below, with a float tolerance
+		UpgradeCount:  0,
+		LastUpgrade:   upgradeStatus{Status: "idle", Step: "none", Version: ""},
+	}
+	if math.Abs(got.UptimeSeconds-5400.4) > 1e-6 {
+		t.Errorf("uptimeSeconds = %v, want 5400.4", got.UptimeSeconds)
+	}
+	got.UptimeSeconds = 0
+	if got != want {
+		t.Errorf("health\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// Every field the contract marks required must be on the wire, even when
+// its value is a zero value.
+func TestHealthRequiredKeysOnTheWire(t *testing.T) {
+	s := newTestServer(t, Options{Token: "secret"}, nil)
+	rec := s.do(httptest.NewRequest(http.MethodGet, "/health", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200 (health is open even with a token): %s", rec.Code, rec.Body.String())
+	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{
+		"arch", "buildTime", "gitCommit", "goVersion", "lastUpgrade", "os",
+		"startedAt", "status", "upgradeCount", "uptime", "uptimeSeconds", "version",
+	} {
+		if _, ok := body[key]; !ok {
+			t.Errorf("missing key %q in %s", key, rec.Body.String())
+		}
+	}
+	var last map[string]string
+	if err := json.Unmarshal(body["lastUpgrade"], &last); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"status", "step", "version"} {
+		if _, ok := last[key]; !ok {
+			t.Errorf("missing lastUpgrade.%s in %s", key, body["lastUpgrade"])
+		}
+	}
+	if _, err := time.Parse(time.RFC3339, stringOf(t, body["startedAt"])); err != nil {
+		t.Errorf("startedAt is not RFC 3339: %v", err)
+	}
+}
+
+func stringOf(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Fatalf("%s is not a string: %v", raw, err)
+	}
+	return s
+}

@@ -1,0 +1,97 @@
+package server
+
+import (
+	"io"
+	"unicode/utf8"
+)
+
+// jsonStringWriter writes the bytes given to it as the inside of a JSON
+// string, so output of any size can be put in a JSON document without being
+// held in memory. Invalid UTF-8 becomes U+FFFD, as encoding/json does; a
+// character split across writes is carried to the next one.
+type jsonStringWriter struct {
+	w     io.Writer
+	buf   []byte
+	carry []byte
+}
+
+func newJSONStringWriter(w io.Writer) *jsonStringWriter {
+	return &jsonStringWriter{w: w, buf: make([]byte, 0, 32<<10)}
+}
+
+const hexDigits = "0123456789abcdef"
+
+func (j *jsonStringWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(j.carry) > 0 {
+		p = append(j.carry, p...)
+		j.carry = nil
+	}
+	for i := 0; i < len(p); {
+		b := p[i]
+		if b < utf8.RuneSelf {
+			switch {
+			case b >= 0x20 && b != '"' && b != '\\':
+				start := i
+				for i < len(p) && p[i] >= 0x20 && p[i] < utf8.RuneSelf && p[i] != '"' && p[i] != '\\' {
+					i++
+				}
+				j.buf = append(j.buf, p[start:i]...)
+				continue
+			case b == '"' || b == '\\':
+				j.buf = append(j.buf, '\\', b)
+			case b == '\n':
+				j.buf = append(j.buf, '\\', 'n')
+			case b == '\r':
+				j.buf = append(j.buf, '\\', 'r')
+			case b == '\t':
+				j.buf = append(j.buf, '\\', 't')
+			default:
+				j.buf = append(j.buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
+			}
+			i++
+		} else {
+			if !utf8.FullRune(p[i:]) {
+				j.carry = append([]byte(nil), p[i:]...)
+				break
+			}
+			r, size := utf8.DecodeRune(p[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				j.buf = append(j.buf, `\ufffd`...)
+			case r == '\u2028' || r == '\u2029':
+				j.buf = append(j.buf, `\u202`...)
+				j.buf = append(j.buf, hexDigits[r&0xf])
+			default:
+				j.buf = append(j.buf, p[i:i+size]...)
+			}
+			i += size
+		}
+		if len(j.buf) >= cap(j.buf)-8 {
+			if err := j.flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if len(j.buf) >= 16<<10 {
+		if err := j.flush(); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+func (j *jsonStringWriter) flush() error {
+	_, err := j.w.Write(j.buf)
+	j.buf = j.buf[:0]
+	return err
+}
+
+// Close writes what is left; an unfinished character becomes U+FFFD.
+func (j *jsonStringWriter) Close() error {
+	if len(j.carry) > 0 {
+		j.buf = append(j.buf, `\ufffd`...)
+		j.carry = nil
+	}
+	return j.flush()
+}

@@ -1,0 +1,191 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+const requestIDHeader = "X-Request-Id"
+
+// corsAllowedMethods is what the existing sandbox API advertises.
+const corsAllowedMethods = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
+
+type requestIDKey struct{}
+
+// requestIDFrom returns the id requestID stored in ctx, or "".
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// newRequestID returns 96 random bits as hex: enough to never collide within
+// the logs of one sandbox.
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	return hex.EncodeToString(b[:])
+}
+
+// requestID tags every request with a fresh id, in its context and in the
+// X-Request-Id response header, so a client report can be matched to a log
+// line.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := newRequestID()
+		w.Header().Set(requestIDHeader, id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+// accessLog writes one JSON line per request once it is over, including
+// requests whose handler panicked (logged with aborted=true).
+func accessLog(log *zap.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			rec := recorderFor(w)
+			completed := false
+			defer func() {
+				status := rec.status
+				if completed && !rec.wroteHeader {
+					status = http.StatusOK // what net/http sends for an empty reply
+				}
+				fields := []zap.Field{
+					zap.String("method", r.Method),
+					zap.String("path", r.URL.Path),
+					zap.Int("status", status),
+					zap.Int64("bytes", rec.bytes),
+					zap.Duration("duration", time.Since(start)),
+					zap.String("request_id", requestIDFrom(r.Context())),
+					zap.String("remote_addr", r.RemoteAddr),
+				}
+				if !completed {
+					fields = append(fields, zap.Bool("aborted", true))
+				}
+				log.Info("http request", fields...)
+			}()
+			next.ServeHTTP(rec, r)
+			completed = true
+		})
+	}
+}
+
+// recoverPanic turns a handler panic into a logged 500 so one bad request
+// cannot take the daemon, and every process it manages, down.
+func recoverPanic(log *zap.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := recorderFor(w)
+			defer func() {
+				v := recover()
+				if v == nil {
+					return
+				}
+				if v == http.ErrAbortHandler {
+					panic(v) // a deliberate abort: net/http handles it quietly
+				}
+				log.Error("panic serving request",
+					zap.Any("panic", v),
+					zap.String("method", r.Method),
+					zap.String("path", r.URL.Path),
+					zap.String("request_id", requestIDFrom(r.Context())),
+					zap.String("stack", string(debug.Stack())),
+				)
+				if rec.wroteHeader {
+					// Too late for a 500: cut the connection so the client sees a
+					// broken reply rather than a truncated success.
+					panic(http.ErrAbortHandler)
+				}
+				// Headers the handler prepared describe a body that will not come.
+				rec.Header().Del("Content-Length")
+				rec.Header().Del("Content-Encoding")
+				writeError(rec, http.StatusInternalServerError, "internal server error")
+			}()
+			next.ServeHTTP(rec, r)
+		})
+	}
+}
+
+// noStore forbids caching anywhere: every answer describes live sandbox state.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cors opens the API to browser clients like the existing sandbox API does,
+// and answers every OPTIONS request itself (204) before auth and routing,
+// since browsers send preflights without credentials.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Allow-Methods", corsAllowedMethods)
+		// The "*" wildcard does not cover Authorization, so echo what the
+		// browser asks for when it says.
+		allowHeaders := r.Header.Get("Access-Control-Request-Headers")
+		if allowHeaders == "" {
+			allowHeaders = "*"
+		}
+		h.Set("Access-Control-Allow-Headers", allowHeaders)
+		h.Set("Access-Control-Expose-Headers", requestIDHeader)
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireToken enforces "Authorization: Bearer <token>" on every route but
+// /health when a token is configured; with no token the API is open (the
+// platform in front of the sandbox authenticates).
+func requireToken(token string) func(http.Handler) http.Handler {
+	if token == "" {
+		return func(next http.Handler) http.Handler { return next }
+	}
+	// Comparing digests keeps the comparison constant-time in the length too.
+	want := sha256.Sum256([]byte(token))
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == healthPath {
+				next.ServeHTTP(w, r)
+				return
+			}
+			got, ok := bearerToken(r.Header.Get("Authorization"))
+			if !ok {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				writeError(w, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
+				return
+			}
+			gotSum := sha256.Sum256([]byte(got))
+			if subtle.ConstantTimeCompare(gotSum[:], want[:]) != 1 {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				writeError(w, http.StatusUnauthorized, "invalid bearer token")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// bearerToken extracts the credentials of an "Authorization: Bearer x"
+// header; the scheme name is case-insensitive (RFC 9110 §11.1).
+func bearerToken(header string) (string, bool) {
+	scheme, token, found := strings.Cut(strings.TrimSpace(header), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}

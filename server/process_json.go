@@ -1,0 +1,157 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/sandbox-api/sandbox-api/process"
+)
+
+// processRequest is the body of POST /process (ProcessRequest).
+type processRequest struct {
+	Command           string            `json:"command"`
+	Name              string            `json:"name"`
+	WorkingDir        string            `json:"workingDir"`
+	Env               map[string]string `json:"env"`
+	WaitForCompletion bool              `json:"waitForCompletion"`
+	Timeout           *int              `json:"timeout"`
+	WaitForPorts      []int             `json:"waitForPorts"`
+	RestartOnFailure  bool              `json:"restartOnFailure"`
+	MaxRestarts       int               `json:"maxRestarts"`
+	KeepAlive         bool              `json:"keepAlive"`
+	Stdin             bool              `json:"stdin"`
+}
+
+// processHeader is ProcessResponse without its output fields, which
+// writeProcessJSON streams after it.
+type processHeader struct {
+	PID              string `json:"pid"`
+	Name             string `json:"name"`
+	Command          string `json:"command"`
+	Status           string `json:"status"`
+	StartedAt        string `json:"startedAt"`
+	CompletedAt      string `json:"completedAt"`
+	ExitCode         int    `json:"exitCode"`
+	WorkingDir       string `json:"workingDir"`
+	RestartOnFailure bool   `json:"restartOnFailure"`
+	MaxRestarts      int    `json:"maxRestarts"`
+	RestartCount     int    `json:"restartCount"`
+	KeepAlive        bool   `json:"keepAlive"`
+	Stdin            bool   `json:"stdin"`
+	// Message is set on stop and kill answers, which the contract also
+	// describes as a SuccessResponse.
+	Message string `json:"message,omitempty"`
+}
+
+// wireTime is the RFC 1123 GMT form the API uses; "" for a zero time.
+func wireTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(http.TimeFormat)
+}
+
+func headerOf(info process.Info, message string) processHeader {
+	return processHeader{
+		PID:              info.PID,
+		Name:             info.Name,
+		Command:          info.Command,
+		Status:           string(info.Status),
+		StartedAt:        wireTime(info.StartedAt),
+		CompletedAt:      wireTime(info.CompletedAt),
+		ExitCode:         info.ExitCode,
+		WorkingDir:       info.WorkingDir,
+		RestartOnFailure: info.RestartOnFailure,
+		MaxRestarts:      info.MaxRestarts,
+		RestartCount:     info.RestartCount,
+		KeepAlive:        info.KeepAlive,
+		Stdin:            info.Stdin,
+		Message:          message,
+	}
+}
+
+// outputSource writes the output of the selected streams of a process.
+type outputSource func(w io.Writer, streams process.Stream) error
+
+// fullOutput is everything the log retains.
+func fullOutput(p *process.Process, r *http.Request) outputSource {
+	return func(w io.Writer, streams process.Stream) error {
+		return p.Log().Copy(r.Context(), w, streams)
+	}
+}
+
+// Inline output of GET /process and GET /process/{id} is a bounded tail;
+// GET /process/{id}/logs has it all.
+const (
+	tailBytesOne  = 64 << 10
+	tailBytesList = 4 << 10
+)
+
+func tailOutput(p *process.Process, max int) outputSource {
+	return func(w io.Writer, streams process.Stream) error {
+		tail, truncated, err := p.Log().Tail(streams, max)
+		if err != nil {
+			return err
+		}
+		if truncated {
+			notice := fmt.Sprintf("[sandbox-api: earlier output omitted; GET /process/%s/logs returns all of it]\n", p.PID())
+			if _, err := io.WriteString(w, notice); err != nil {
+				return err
+			}
+		}
+		_, err = w.Write(tail)
+		return err
+	}
+}
+
+// writeProcessJSON writes a ProcessResponse. The output fields are
+// streamed from out, or null when out is nil (a process not waited for).
+func writeProcessJSON(w io.Writer, info process.Info, message string, out outputSource) error {
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
+	enc.SetEscapeHTML(false) // commands are full of < > &: keep them readable
+	if err := enc.Encode(headerOf(info, message)); err != nil {
+		return fmt.Errorf("encode process: %w", err)
+	}
+	// Leave the object open (drop "}\n") for the output fields.
+	if _, err := w.Write(head.Bytes()[:head.Len()-2]); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		key     string
+		streams process.Stream
+	}{{"logs", process.Both}, {"stdout", process.Stdout}, {"stderr", process.Stderr}} {
+		if _, err := fmt.Fprintf(w, `,%q:`, f.key); err != nil {
+			return err
+		}
+		if err := writeOutputValue(w, out, f.streams); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, "}")
+	return err
+}
+
+// writeOutputValue writes the selected streams as a JSON string, or null.
+func writeOutputValue(w io.Writer, out outputSource, streams process.Stream) error {
+	if out == nil {
+		_, err := io.WriteString(w, "null")
+		return err
+	}
+	if _, err := io.WriteString(w, `"`); err != nil {
+		return err
+	}
+	sw := newJSONStringWriter(w)
+	if err := out(sw, streams); err != nil {
+		return err
+	}
+	if err := sw.Close(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, `"`)
+	return err
+}

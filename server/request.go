@@ -1,0 +1,47 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// Request body limits: every body is bounded before it is read.
+const (
+	maxJSONBody  = 1 << 20
+	maxSmallBody = 4 << 10
+	maxStdinBody = 8 << 20
+)
+
+// decodeJSON reads a JSON body of at most limit bytes into v. On failure it
+// answers the client (400 or 413) and returns false. An empty body is
+// accepted only when optional is set.
+func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, optional bool) bool {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	dec := json.NewDecoder(body)
+	err := dec.Decode(v)
+	if errors.Is(err, io.EOF) && optional {
+		return true
+	}
+	if err == nil {
+		if dec.More() {
+			err = errors.New("unexpected data after the JSON value")
+		} else if _, terr := dec.Token(); terr != io.EOF && terr != nil {
+			err = terr
+		}
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
+	case errors.Is(err, io.EOF):
+		writeError(w, http.StatusBadRequest, "request body is empty; a JSON object is required")
+	default:
+		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+	}
+	return false
+}

@@ -1,0 +1,66 @@
+// Package server is the HTTP face of the daemon: routing, middleware and the
+// JSON wire format. Domain logic lives in the packages it calls.
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"go.uber.org/zap"
+
+	"github.com/sandbox-api/sandbox-api/process"
+)
+
+// Options configures the HTTP layer.
+type Options struct {
+	Logger *zap.Logger
+	// Token, when set, is required as "Authorization: Bearer <token>" on every
+	// route but /health.
+	Token string
+	// Build information reported by /health.
+	Version, GitCommit, BuildTime string
+	StartedAt                     time.Time
+	// KeepaliveInterval is the period of keepalive frames in streams.
+	KeepaliveInterval time.Duration
+}
+
+// New returns the daemon's HTTP handler.
+func New(opts Options, procs *process.Manager) http.Handler {
+	return newHandler(opts, procs, nil)
+}
+
+// newHandler is New with a hook for tests to add routes behind the full
+// middleware stack.
+func newHandler(opts Options, procs *process.Manager, extraRoutes func(chi.Router)) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.StartedAt.IsZero() {
+		opts.StartedAt = time.Now()
+	}
+
+	r := chi.NewRouter()
+	// Outermost first: the access log and recovery see everything, and CORS
+	// answers preflights before auth rejects them.
+	r.Use(
+		requestID,
+		accessLog(opts.Logger),
+		recoverPanic(opts.Logger),
+		noStore,
+		cors,
+		requireToken(opts.Token),
+	)
+	r.NotFound(notFound)
+	r.MethodNotAllowed(methodNotAllowed)
+
+	health := healthHandler{opts: opts, now: time.Now}
+	r.Get(healthPath, health.ServeHTTP)
+	r.Head(healthPath, health.ServeHTTP)
+	registerProcessRoutes(r, &processHandlers{m: procs, opts: opts})
+
+	if extraRoutes != nil {
+		extraRoutes(r)
+	}
+	return r
+}
