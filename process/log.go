@@ -71,6 +71,7 @@ type Log struct {
 	end      int64      // logical end: everything below is readable
 	dropped  int64      // logical bytes removed from the front
 	finished bool       // no more output is expected (the process ended)
+	removed  bool       // the log was deleted: late output is discarded
 	waiting  bool       // a reader waits on changed
 	changed  chan struct{}
 	buf      []byte
@@ -114,6 +115,9 @@ func (l *Log) Append(s Stream, data []byte) (rolled bool, err error) {
 func (l *Log) appendRecord(s Stream, data []byte) (rolled bool, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.removed {
+		return false, nil
+	}
 	if l.w == nil || l.segs[len(l.segs)-1].size >= l.segmentSize {
 		if err := l.rollLocked(); err != nil {
 			l.writeErr = err
@@ -222,6 +226,7 @@ func (l *Log) Remove() {
 	}
 	l.segs = nil
 	l.finished = true
+	l.removed = true
 	l.notifyLocked()
 }
 

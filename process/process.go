@@ -49,7 +49,7 @@ type Process struct {
 	stdin        *stdinPipe
 	stdinClosed  bool // the client closed stdin: later attempts get none
 	lifetime     *time.Timer
-	pumps        sync.WaitGroup
+	drained      chan struct{} // closed when the current attempt's pipes reach EOF
 }
 
 // Start validates spec, starts the command and returns its record. Errors
@@ -173,10 +173,16 @@ func (p *Process) spawn() error {
 	if inW != nil {
 		p.stdin = newStdinPipe(inW)
 	}
-	p.pumps.Add(2)
+	// Each attempt has its own drain signal: an orphan of an earlier attempt
+	// may hold that attempt's pipes long after a restart.
+	var pumps sync.WaitGroup
+	pumps.Add(2)
+	drained := make(chan struct{})
+	p.drained = drained
 	p.mu.Unlock()
-	go p.pump(outR, Stdout)
-	go p.pump(errR, Stderr)
+	go p.pump(outR, Stdout, &pumps)
+	go p.pump(errR, Stderr, &pumps)
+	go func() { pumps.Wait(); close(drained) }()
 	return nil
 }
 
@@ -190,8 +196,8 @@ func closeAll(fs ...*os.File) {
 
 // pump copies one pipe into the log until EOF. It is the only reader of the
 // pipe, and writes only to disk, so no client can slow the process down.
-func (p *Process) pump(r *os.File, s Stream) {
-	defer p.pumps.Done()
+func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
+	defer pumps.Done()
 	defer r.Close()
 	buf := make([]byte, maxChunk)
 	for {
@@ -216,11 +222,11 @@ func (p *Process) pump(r *os.File, s Stream) {
 func (p *Process) supervise() {
 	for {
 		p.mu.Lock()
-		cmd := p.cmd
+		cmd, drained := p.cmd, p.drained
 		p.mu.Unlock()
 		_ = cmd.Wait()
 		p.m.reaper.waited(cmd.Process.Pid)
-		p.drainOutput()
+		p.drainOutput(drained)
 
 		code := exitCode(cmd.ProcessState)
 		p.mu.Lock()
@@ -243,9 +249,7 @@ func (p *Process) supervise() {
 // drainOutput waits for the pipes to reach EOF, but not past the grace: a
 // background child may hold them open for as long as it lives, and its
 // output keeps going to the log meanwhile.
-func (p *Process) drainOutput() {
-	drained := make(chan struct{})
-	go func() { p.pumps.Wait(); close(drained) }()
+func (p *Process) drainOutput(drained <-chan struct{}) {
 	t := time.NewTimer(p.m.cfg.OutputDrainGrace)
 	defer t.Stop()
 	select {

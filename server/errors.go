@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 )
@@ -15,15 +16,27 @@ type errorBody struct {
 // encoded before any header is sent, so an encoding failure can still turn
 // into a proper 500 instead of a half-written body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
+	body, err := encodeJSON(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		body, _ = json.Marshal(errorBody{Error: "encode response: " + err.Error()})
+		body, _ = encodeJSON(errorBody{Error: "encode response: " + err.Error()})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	// The client may be gone; nothing useful can be done about a failed write.
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(body)
+}
+
+// encodeJSON is json.Marshal plus a trailing newline, without HTML escaping:
+// command lines and output full of <, > and & stay readable on the wire.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // writeError answers {"error": msg}.

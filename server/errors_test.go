@@ -16,6 +16,7 @@ func TestWriteJSON(t *testing.T) {
 		wantBody   string
 	}{
 		{name: "value", status: http.StatusCreated, value: map[string]int{"a": 1}, wantStatus: http.StatusCreated, wantBody: `{"a":1}`},
+		{name: "no HTML escaping", status: http.StatusOK, value: map[string]string{"cmd": "a && b > c <d>"}, wantStatus: http.StatusOK, wantBody: `{"cmd":"a && b > c <d>"}`},
 		{name: "unencodable value becomes a 500 error", status: http.StatusOK, value: func() {}, wantStatus: http.StatusInternalServerError, wantBody: `{"error":"encode response: json: unsupported type: func()"}`},
 	}
 	for _, tt := range tests {

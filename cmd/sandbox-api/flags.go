@@ -33,7 +33,7 @@ type config struct {
 // parseFlags reads args (without the program name). Long and short names
 // share one variable; the flag package accepts both -name and --name.
 // getenv supplies the environment defaults so tests need not touch the real
-// environment.
+// environment. Errors are already reported on output when it returns.
 func parseFlags(args []string, getenv func(string) string, output io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("sandbox-api", flag.ContinueOnError)
@@ -58,11 +58,12 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.IntVar(&c.maxEndedProcesses, "max-ended-processes", 256, "ended process records kept")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 
+	// The flag package reports its own parse errors on output.
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments %q (quote the --command value)", fs.Args())
+		return c, reportf(output, "unexpected arguments %q (quote the --command value)", fs.Args())
 	}
 
 	set := map[string]bool{}
@@ -77,7 +78,18 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	// to contain; clients could never send it back.
 	c.token = strings.TrimSpace(c.token)
 
-	return c, c.validate()
+	if err := c.validate(); err != nil {
+		return c, reportf(output, "%w", err)
+	}
+	return c, nil
+}
+
+// reportf prints an error the way the flag package prints its own, and
+// returns it.
+func reportf(output io.Writer, format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	fmt.Fprintf(output, "sandbox-api: %v\nRun sandbox-api --help for usage.\n", err)
+	return err
 }
 
 func (c config) validate() error {

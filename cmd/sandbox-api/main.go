@@ -49,8 +49,7 @@ func run(args []string) int {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "sandbox-api:", err)
-		return 2
+		return 2 // parseFlags has said why
 	}
 	if cfg.showVersion {
 		fmt.Printf("sandbox-api %s (commit %s, built %s)\n", version, gitCommit, buildTime)
@@ -160,15 +159,25 @@ func run(args []string) int {
 	return exitCode
 }
 
-// shutdown stops the API, then every managed process tree.
+// shutdown stops accepting connections, then ends every managed process
+// tree while open requests drain: a request waiting for a process, or a log
+// stream, gets the process's final state instead of a cut connection.
 func shutdown(srv *http.Server, mgr *process.Manager, grace time.Duration, logger *zap.Logger) {
-	drainCtx, cancel := context.WithTimeout(context.Background(), httpDrainTimeout)
-	defer cancel()
-	if err := srv.Shutdown(drainCtx); err != nil {
-		logger.Info("requests still open after the drain timeout; closing them", zap.Error(err))
-	}
-	_ = srv.Close() // cuts streams Shutdown does not wait for
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		// Shutdown closes the listeners at once, then waits for handlers.
+		ctx, cancel := context.WithTimeout(context.Background(), grace+httpDrainTimeout)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}()
 	mgr.Shutdown(grace)
+	select {
+	case <-drained:
+	case <-time.After(httpDrainTimeout):
+		logger.Info("requests still open after the drain timeout; closing them")
+	}
+	_ = srv.Close() // cuts whatever did not finish
 	logger.Info("shutdown complete")
 }
 
