@@ -10,7 +10,7 @@ PORT    ?= 8080
 ARGS    ?=
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) -X main.buildTime=$(BUILD_TIME)
 
-.PHONY: build run test test-go bench clean
+.PHONY: build run test test-go test-sdk bench clean
 
 # A static binary: it is dropped into containers whatever their libc.
 build:
@@ -20,12 +20,17 @@ run: build
 	./$(BIN) --port $(PORT) $(ARGS)
 
 # Every test suite of the project; add new suites as prerequisites.
-test: test-go
+test: test-go test-sdk
 
 # Plain `go test -v` output, so CI can count the tests.
 test-go:
 	go vet ./...
 	go test -race -count=1 -v ./...
+
+# End to end: the real @blaxel/core SDK drives the real binary
+# (`npm ci` in e2e/sdk first; .ci/run does it).
+test-sdk: build
+	cd e2e/sdk && SANDBOX_API_BIN=$(CURDIR)/$(BIN) node --test
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./...

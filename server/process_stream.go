@@ -137,14 +137,17 @@ func (h *processHandlers) streamExecution(w http.ResponseWriter, r *http.Request
 			return enc.Encode(execFrame{Type: l.Stream.String(), Data: string(l.Text)})
 		},
 		func() error { return enc.Encode(execFrame{Type: "keepalive"}) })
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
-			_ = enc.Encode(execFrame{Type: "error", Data: "process timed out after " + timeout.String() + "; the process keeps running"})
-			_ = s.flush()
-		}
-		return
+	timedOut := errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil
+	if err != nil && !timedOut {
+		return // the client left or stopped reading
 	}
-	<-p.Done() // the log ends only once the process has
+	if timedOut {
+		// The SDK ignores error frames and needs a result: the record as it
+		// stands (still running) follows the error.
+		_ = enc.Encode(execFrame{Type: "error", Data: "process timed out after " + timeout.String() + "; the process keeps running"})
+	} else {
+		<-p.Done() // the log ends only once the process has
+	}
 	_, _ = s.bw.WriteString(`{"type":"result","data":"`)
 	sw := newJSONStringWriter(s.bw)
 	if err := writeProcessJSON(sw, p.Info(), "", fullOutput(p, r)); err != nil {
