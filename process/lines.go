@@ -80,20 +80,30 @@ func (lr *LineReader) split(c Chunk) {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			*p = append(*p, data...)
-			for len(*p) >= MaxLineLength {
-				lr.emit(c.Stream, (*p)[:MaxLineLength])
-				*p = append((*p)[:0], (*p)[MaxLineLength:]...)
-			}
+			lr.emitPieces(c.Stream, p)
 			return
 		}
 		if len(*p) > 0 {
 			*p = append(*p, data[:i]...)
+			lr.emitPieces(c.Stream, p)
 			lr.emit(c.Stream, *p)
 			*p = (*p)[:0]
 		} else {
 			lr.emit(c.Stream, data[:i])
 		}
 		data = data[i+1:]
+	}
+}
+
+// emitPieces delivers the start of a pending line longer than MaxLineLength
+// in pieces of MaxLineLength, keeping the rest (1 to MaxLineLength bytes)
+// pending: a piece is cut only once more of the line follows it, so a line
+// of exactly MaxLineLength stays whole, and the pieces do not depend on how
+// the output was chunked.
+func (lr *LineReader) emitPieces(s Stream, p *[]byte) {
+	for len(*p) > MaxLineLength {
+		lr.emit(s, (*p)[:MaxLineLength])
+		*p = append((*p)[:0], (*p)[MaxLineLength:]...)
 	}
 }
 

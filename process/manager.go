@@ -104,6 +104,7 @@ type Manager struct {
 	procs    []*Process // in start order
 	reserved map[string]struct{}
 	closing  bool
+	starting sync.WaitGroup // starts between reserveName and add or releaseName
 
 	budgetMu sync.Mutex // serialises enforcement of the total disk cap
 }
@@ -182,6 +183,7 @@ func (m *Manager) reserveName(name string) (string, error) {
 		return "", fmt.Errorf("%w: %q", ErrNameInUse, name)
 	}
 	m.reserved[name] = struct{}{}
+	m.starting.Add(1)
 	return name, nil
 }
 
@@ -201,6 +203,7 @@ func (m *Manager) releaseName(name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.reserved, name)
+	m.starting.Done()
 }
 
 // add makes a started process visible and ends its name's reservation.
@@ -209,6 +212,7 @@ func (m *Manager) add(p *Process) {
 	defer m.mu.Unlock()
 	delete(m.reserved, p.name)
 	m.procs = append(m.procs, p)
+	m.starting.Done()
 }
 
 // pruneEnded forgets the oldest ended processes beyond MaxEndedProcesses,
@@ -283,6 +287,11 @@ func (m *Manager) logs() []*Log {
 func (m *Manager) Shutdown(grace time.Duration) {
 	m.mu.Lock()
 	m.closing = true
+	m.mu.Unlock()
+	// Starts already past reserveName finish first (a fork and exec), so
+	// that their processes are in the list below and get stopped too.
+	m.starting.Wait()
+	m.mu.Lock()
 	procs := append([]*Process(nil), m.procs...)
 	m.mu.Unlock()
 

@@ -132,7 +132,8 @@ func (p *Process) spawn() error {
 	m := p.m
 	cmd := exec.Command(m.cfg.Shell, "-c", p.spec.Command)
 	cmd.Dir = p.spec.WorkingDir
-	cmd.Env = m.cfg.Env
+	// Clipped, so that concurrent starts never append into a shared array.
+	cmd.Env = m.cfg.Env[:len(m.cfg.Env):len(m.cfg.Env)]
 	for k, v := range p.spec.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -170,6 +171,11 @@ func (p *Process) spawn() error {
 	}
 	p.mu.Lock()
 	p.cmd, p.alive = cmd, true
+	if p.intent != "" {
+		// A stop came after restart checked for one and before this attempt
+		// could be signalled: end the attempt now.
+		p.signalLocked(sigKILL)
+	}
 	if inW != nil {
 		p.stdin = newStdinPipe(inW)
 	}

@@ -1,0 +1,214 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+func TestReadStat(t *testing.T) {
+	buf := make([]byte, 512)
+	state, ppid, ok := readStat(os.Getpid(), buf)
+	if !ok || ppid != os.Getppid() || (state != 'R' && state != 'S') {
+		t.Fatalf("readStat(self) = %c, %d, %v; want R or S, %d", state, ppid, ok, os.Getppid())
+	}
+	if _, _, ok := readStat(-1, buf); ok {
+		t.Fatal("readStat of no process succeeded")
+	}
+	// The command name may hold spaces and parentheses.
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep binary")
+	}
+	odd := filepath.Join(t.TempDir(), "a) b (c")
+	if err := os.Symlink(sleep, odd); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(odd, "100")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	state, ppid, ok = readStat(cmd.Process.Pid, buf)
+	if !ok || ppid != os.Getpid() || state == 'Z' {
+		t.Fatalf("readStat(%q) = %c, %d, %v; want a live child of %d", odd, state, ppid, ok, os.Getpid())
+	}
+}
+
+func TestReaperBookkeeping(t *testing.T) {
+	r := newReaper()
+	cmd := exec.Command("/bin/sh", "-c", "exit 0")
+	if err := r.start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	if !r.isManaged(pid) {
+		t.Fatal("a started command is not registered")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	r.waited(pid)
+	if r.isManaged(pid) {
+		t.Fatal("a waited command is still registered")
+	}
+	if err := r.start(exec.Command("/nonexistent/binary")); err == nil {
+		t.Fatal("start of a missing binary succeeded")
+	}
+	r.close() // never ran: a no-op
+}
+
+// TestReapOrphansSparesManagedChildren runs one reaper pass by hand: the
+// zombie of a managed child is left to cmd.Wait, with its exit status; an
+// unmanaged zombie child is reaped.
+func TestReapOrphansSparesManagedChildren(t *testing.T) {
+	r := newReaper()
+	managed := exec.Command("/bin/sh", "-c", "exit 3")
+	if err := r.start(managed); err != nil {
+		t.Fatal(err)
+	}
+	stray := exec.Command("/bin/sh", "-c", "exit 4")
+	if err := stray.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 512)
+	isZombie := func(pid int) func() bool {
+		return func() bool { s, _, ok := readStat(pid, buf); return ok && s == 'Z' }
+	}
+	eventually(t, "the managed child to exit", isZombie(managed.Process.Pid))
+	eventually(t, "the stray child to exit", isZombie(stray.Process.Pid))
+
+	r.reapOrphans()
+	if !isZombie(managed.Process.Pid)() {
+		t.Fatal("the reaper took the zombie of a managed child")
+	}
+	if _, _, ok := readStat(stray.Process.Pid, buf); ok {
+		t.Fatal("the unmanaged zombie was not reaped")
+	}
+	err := managed.Wait()
+	r.waited(managed.Process.Pid)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("managed child: Wait = %v, want exit status 3", err)
+	}
+	if err := stray.Wait(); err == nil {
+		t.Fatal("the stray child's status was still there after the reaper took it")
+	}
+}
+
+const prGetChildSubreaper = 37
+
+func isSubreaper(t *testing.T) bool {
+	var v int32
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prGetChildSubreaper, uintptr(unsafe.Pointer(&v)), 0); errno != 0 {
+		t.Fatalf("PR_GET_CHILD_SUBREAPER: %v", errno)
+	}
+	return v != 0
+}
+
+// zombieChildren lists the test process's children that are zombies, and
+// how many children it has.
+func zombieChildren() (zombies []int, children int) {
+	buf := make([]byte, 512)
+	pids := newReaper().children()
+	for _, pid := range pids {
+		if s, _, ok := readStat(pid, buf); ok && s == 'Z' {
+			zombies = append(zombies, pid)
+		}
+	}
+	return zombies, len(pids)
+}
+
+// TestReaperSubreaper makes the test process a child subreaper, so it runs
+// once, and not in parallel with tests that start processes: the reaper
+// reaps every unmanaged zombie child of the test process. It checks that
+// orphans are reaped, and that reaping never steals the exit status of a
+// managed process, with many managed processes ending while orphans die.
+func TestReaperSubreaper(t *testing.T) {
+	m := newTestManager(t, func(c *Config) { c.Reap = true })
+	if !isSubreaper(t) {
+		t.Fatal("Reap did not make the process a child subreaper")
+	}
+	if zombies, _ := zombieChildren(); len(zombies) > 0 {
+		t.Fatalf("setup: zombie children already: %v", zombies)
+	}
+
+	// An orphan is reparented to us, and reaped when it dies.
+	fifo := mkfifo(t)
+	pidfile := filepath.Join(t.TempDir(), "orphan.pid")
+	p := mustStart(t, m, Spec{
+		Command: `sh -c 'read x < "$FIFO"' & echo $! > "$PIDFILE"; exit 7`,
+		Env:     map[string]string{"FIFO": fifo, "PIDFILE": pidfile},
+	})
+	killGroupOnCleanup(t, p)
+	info := waitEnded(t, p)
+	if info.Status != StatusFailed || info.ExitCode != 7 {
+		t.Fatalf("status %s, exit %d; want failed, 7", info.Status, info.ExitCode)
+	}
+	orphan := readPIDFile(t, pidfile)
+	buf := make([]byte, 512)
+	eventually(t, "the orphan to be reparented to the test process", func() bool {
+		_, ppid, ok := readStat(orphan, buf)
+		return ok && ppid == os.Getpid()
+	})
+	writeFIFO(t, fifo, "go\n")
+	eventually(t, "the orphan to be reaped", func() bool {
+		_, _, ok := readStat(orphan, buf)
+		return !ok
+	})
+
+	// Many managed processes with known exit codes, each leaving orphans
+	// that die meanwhile: every code must come through cmd.Wait intact.
+	const n, workers = 200, 16
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				code := i % 256
+				p, err := m.Start(Spec{Command: fmt.Sprintf("(sleep 0.05 &); (true &); exit %d", code)})
+				if err != nil {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("start %d: %v", i, err))
+					mu.Unlock()
+					continue
+				}
+				err = p.Wait(testCtx(t), 0)
+				info := p.Info()
+				want := StatusFailed
+				if code == 0 {
+					want = StatusCompleted
+				}
+				if err != nil || info.ExitCode != code || info.Status != want {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("process %d: %v, status %s, exit %d; want %s, %d", i, err, info.Status, info.ExitCode, want, code))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	for _, f := range failures {
+		t.Error(f)
+	}
+
+	// Once the orphans have died, nothing is left: no zombie, no child.
+	eventually(t, "every orphan to be reaped", func() bool {
+		_, children := zombieChildren()
+		return children == 0
+	})
+}
