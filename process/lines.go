@@ -12,6 +12,7 @@ import (
 type Line struct {
 	Stream Stream
 	Text   []byte // valid until the next call to Next
+	EOL    bool   // the line ended with a newline (else: a piece of a long line, or the last line)
 }
 
 // MaxLineLength bounds a line held back while waiting for its newline; a
@@ -22,11 +23,11 @@ const MaxLineLength = 64 << 10
 // carry one line per message. A line is delivered once it is complete, or
 // when the log ends (a final line without a newline is delivered too).
 type LineReader struct {
-	r       *Reader
-	pending [3][]byte // indexed by Stream: partial lines awaiting a newline
-	ready   []Line
-	out     []byte
-	eof     bool
+	r     *Reader
+	lines lineSplitter
+	ready []Line
+	out   []byte
+	eof   bool
 }
 
 // NewLineReader reads the whole log as lines, then follows it.
@@ -68,28 +69,51 @@ func (lr *LineReader) Next(ctx context.Context, idle time.Duration) (Line, error
 
 func (lr *LineReader) split(c Chunk) {
 	lr.out = lr.out[:0]
+	lr.lines.split(c, lr.emit)
+}
+
+func (lr *LineReader) flushPending() { lr.lines.flush(lr.emit) }
+
+// emit queues a copy of text: the sources are reused buffers.
+func (lr *LineReader) emit(s Stream, text []byte, eol bool) {
+	start := len(lr.out)
+	lr.out = append(lr.out, text...)
+	lr.ready = append(lr.ready, Line{Stream: s, Text: lr.out[start:len(lr.out):len(lr.out)], EOL: eol})
+}
+
+// lineSplitter cuts chunks of output into lines, per stream: a partial line
+// of one stream waits for its newline while lines of the other go by, so
+// lines of the two streams are never spliced together.
+type lineSplitter struct {
+	pending [3][]byte // indexed by Stream: partial lines awaiting a newline
+}
+
+// emitFunc receives a line; eol tells whether it ended with a newline.
+type emitFunc func(s Stream, text []byte, eol bool)
+
+func (ls *lineSplitter) split(c Chunk, emit emitFunc) {
 	if c.Dropped > 0 {
-		lr.flushPending()
+		ls.flush(emit)
 		marker := DropMarker(c.Dropped)
-		lr.emit(Stdout, []byte(marker[:len(marker)-1]))
+		emit(Stdout, []byte(marker[:len(marker)-1]), true)
 		return
 	}
 	data := c.Data
-	p := &lr.pending[c.Stream&Both]
+	p := &ls.pending[c.Stream&Both]
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			*p = append(*p, data...)
-			lr.emitPieces(c.Stream, p)
+			emitPieces(c.Stream, p, emit)
 			return
 		}
 		if len(*p) > 0 {
 			*p = append(*p, data[:i]...)
-			lr.emitPieces(c.Stream, p)
-			lr.emit(c.Stream, *p)
+			emitPieces(c.Stream, p, emit)
+			emit(c.Stream, *p, true)
 			*p = (*p)[:0]
 		} else {
-			lr.emit(c.Stream, data[:i])
+			emit(c.Stream, data[:i], true)
 		}
 		data = data[i+1:]
 	}
@@ -100,25 +124,44 @@ func (lr *LineReader) split(c Chunk) {
 // pending: a piece is cut only once more of the line follows it, so a line
 // of exactly MaxLineLength stays whole, and the pieces do not depend on how
 // the output was chunked.
-func (lr *LineReader) emitPieces(s Stream, p *[]byte) {
+func emitPieces(s Stream, p *[]byte, emit emitFunc) {
 	for len(*p) > MaxLineLength {
-		lr.emit(s, (*p)[:MaxLineLength])
+		emit(s, (*p)[:MaxLineLength], false)
 		*p = append((*p)[:0], (*p)[MaxLineLength:]...)
 	}
 }
 
-func (lr *LineReader) flushPending() {
+// flush delivers the partial lines still waiting, stdout first.
+func (ls *lineSplitter) flush(emit emitFunc) {
 	for _, s := range []Stream{Stdout, Stderr} {
-		if p := lr.pending[s]; len(p) > 0 {
-			lr.emit(s, p)
-			lr.pending[s] = p[:0]
+		if p := ls.pending[s]; len(p) > 0 {
+			emit(s, p, false)
+			ls.pending[s] = p[:0]
 		}
 	}
 }
 
-// emit queues a copy of text: the sources are reused buffers.
-func (lr *LineReader) emit(s Stream, text []byte) {
-	start := len(lr.out)
-	lr.out = append(lr.out, text...)
-	lr.ready = append(lr.ready, Line{Stream: s, Text: lr.out[start:len(lr.out):len(lr.out)]})
+// writeLines returns an emitFunc that writes lines to w as they were
+// written, newline included, keeping the first write error in *err. When
+// the stream changes after a line that had no newline (a piece of a long
+// line, or a last line), a newline is put in between so that the two never
+// read as one line.
+func writeLines(w io.Writer, err *error) emitFunc {
+	nl := []byte{'\n'}
+	var open bool // the last text written did not end its line
+	var last Stream
+	return func(s Stream, text []byte, eol bool) {
+		if *err != nil {
+			return
+		}
+		if open && s != last {
+			if _, *err = w.Write(nl); *err != nil {
+				return
+			}
+		}
+		if _, *err = w.Write(text); *err == nil && eol {
+			_, *err = w.Write(nl)
+		}
+		open, last = !eol, s
+	}
 }

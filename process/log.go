@@ -48,6 +48,7 @@ type segment struct {
 	seq   uint64 // global creation order, used to drop the oldest output first
 	base  int64  // logical offset of the segment's first record
 	size  int64  // bytes of complete records in the file
+	data  int64  // bytes of output in those records, framing excluded
 	path  string
 	index int // the segment's number within its log, for its file name
 }
@@ -65,17 +66,20 @@ type Log struct {
 	maxBytes    int64
 	nextSeq     func() uint64
 
-	mu       sync.Mutex
-	segs     []*segment // retained segments, oldest first
-	w        *os.File   // writer of the last segment; nil until first output
-	end      int64      // logical end: everything below is readable
-	dropped  int64      // logical bytes removed from the front
-	finished bool       // no more output is expected (the process ended)
-	removed  bool       // the log was deleted: late output is discarded
-	waiting  bool       // a reader waits on changed
-	changed  chan struct{}
-	buf      []byte
-	writeErr error
+	mu      sync.Mutex
+	segs    []*segment // retained segments, oldest first
+	w       *os.File   // writer of the last segment; nil until first output
+	end     int64      // logical end: everything below is readable
+	dropped int64      // logical bytes removed from the front
+	// Output bytes (framing excluded) ever appended and removed by a cap,
+	// for the counts drop markers give.
+	dataEnd, dataDropped int64
+	finished             bool // no more output is expected (the process ended)
+	removed              bool // the log was deleted: late output is discarded
+	waiting              bool // a reader waits on changed
+	changed              chan struct{}
+	buf                  []byte
+	writeErr             error
 }
 
 // newLog makes an empty log whose files are dir/prefix-N.log. The log is
@@ -142,7 +146,9 @@ func (l *Log) appendRecord(s Stream, data []byte) (rolled bool, err error) {
 		return rolled, l.writeErr
 	}
 	l.segs[len(l.segs)-1].size += int64(n)
+	l.segs[len(l.segs)-1].data += int64(len(data))
 	l.end += int64(n)
+	l.dataEnd += int64(len(data))
 	l.dropOverCapLocked()
 	l.notifyLocked()
 	return rolled, nil
@@ -176,7 +182,7 @@ func (l *Log) dropOverCapLocked() {
 }
 
 // dropOldestLocked removes the oldest segment unless it is the one being
-// written. Readers holding it open keep reading it; new readers skip it.
+// written. Readers that had not read past it get a drop marker instead.
 func (l *Log) dropOldestLocked() (freed int64) {
 	if len(l.segs) < 2 && !(len(l.segs) == 1 && l.w == nil) {
 		return 0
@@ -184,6 +190,7 @@ func (l *Log) dropOldestLocked() (freed int64) {
 	old := l.segs[0]
 	l.segs = l.segs[1:]
 	l.dropped = old.end()
+	l.dataDropped += old.data
 	_ = os.Remove(old.path)
 	return old.size
 }
@@ -223,6 +230,7 @@ func (l *Log) Remove() {
 	}
 	if len(l.segs) > 0 {
 		l.dropped = l.end
+		l.dataDropped = l.dataEnd
 	}
 	l.segs = nil
 	l.finished = true
@@ -257,11 +265,11 @@ func (l *Log) dropOldest() int64 {
 	return freed
 }
 
-// Dropped reports how many bytes of records were removed by the caps.
+// Dropped reports how many bytes of output were removed by the caps.
 func (l *Log) Dropped() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.dropped
+	return l.dataDropped
 }
 
 // Err is the first error that kept output from the disk, if any.

@@ -32,6 +32,7 @@ type Reader struct {
 	fBase  int64 // logical offset of f's first byte
 	buf    []byte
 	bufOff int64 // logical offset of buf[0]
+	seen   int64 // output bytes before off: returned, or reported dropped
 }
 
 // NewReader reads the log from its oldest retained byte.
@@ -61,8 +62,8 @@ func (r *Reader) Next(ctx context.Context, follow bool, idle time.Duration) (Chu
 		l := r.l
 		l.mu.Lock()
 		if r.off < l.dropped {
-			lost := l.dropped - r.off
-			r.off = l.dropped
+			lost := l.dataDropped - r.seen
+			r.off, r.seen = l.dropped, l.dataDropped
 			r.buf = r.buf[:0]
 			l.mu.Unlock()
 			return Chunk{Dropped: lost}, nil
@@ -129,6 +130,7 @@ func (r *Reader) fromBuffer() (Chunk, bool, error) {
 		return Chunk{}, false, nil
 	}
 	r.off += recordOverhead + n
+	r.seen += n
 	return Chunk{Stream: Stream(b[0]), Data: b[recordHeaderSize : recordHeaderSize+n]}, true, nil
 }
 
@@ -160,29 +162,31 @@ func (r *Reader) fill(seg *segment) error {
 }
 
 // Copy writes the retained output of the selected streams to w, in order,
-// starting with a drop marker when a cap removed older output.
+// starting with a drop marker when a cap removed older output. Both streams
+// together are interleaved line by line, so that a partial line of one
+// stream is never spliced with a line of the other; a single stream is
+// copied byte for byte.
 func (l *Log) Copy(ctx context.Context, w io.Writer, streams Stream) error {
 	r := l.NewReader()
 	defer r.Close()
-	for {
+	var werr error
+	emit := writeLines(w, &werr)
+	var lines lineSplitter
+	for werr == nil {
 		c, err := r.Next(ctx, false, 0)
 		if errors.Is(err, io.EOF) {
-			return nil
+			break
 		}
 		if err != nil {
 			return err
 		}
-		if c.Dropped > 0 {
-			if _, err := io.WriteString(w, DropMarker(c.Dropped)); err != nil {
-				return err
-			}
-			continue
-		}
-		if c.Stream&streams == 0 {
-			continue
-		}
-		if _, err := w.Write(c.Data); err != nil {
-			return err
+		switch {
+		case c.Dropped > 0 || streams == Both:
+			lines.split(c, emit)
+		case c.Stream&streams != 0:
+			_, werr = w.Write(c.Data)
 		}
 	}
+	lines.flush(emit)
+	return werr
 }

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -19,11 +20,11 @@ func (l *Log) Tail(streams Stream, max int) (tail []byte, truncated bool, err er
 	dropped := l.dropped
 	l.mu.Unlock()
 
-	var parts [][]byte // newest first
+	var parts []Chunk // newest first
 	total := 0
 	for i := len(segs) - 1; i >= 0 && total < max; i-- {
-		more, err := tailSegment(&segs[i], streams, max-total, func(p []byte) {
-			parts = append(parts, p)
+		more, err := tailSegment(&segs[i], streams, max-total, func(s Stream, p []byte) {
+			parts = append(parts, Chunk{Stream: s, Data: p})
 			total += len(p)
 		})
 		if err != nil {
@@ -36,17 +37,25 @@ func (l *Log) Tail(streams Stream, max int) (tail []byte, truncated bool, err er
 	if dropped > 0 {
 		truncated = true
 	}
-	out := make([]byte, 0, total)
+	out := bytes.NewBuffer(make([]byte, 0, total+len(parts)))
+	var werr error
+	emit := writeLines(out, &werr)
+	var lines lineSplitter // both streams interleave by line, as in Copy
 	for i := len(parts) - 1; i >= 0; i-- {
-		out = append(out, parts[i]...)
+		if streams == Both {
+			lines.split(parts[i], emit)
+		} else {
+			out.Write(parts[i].Data)
+		}
 	}
-	return out, truncated, nil
+	lines.flush(emit)
+	return out.Bytes(), truncated, nil
 }
 
 // tailSegment walks one segment backwards, giving at most want bytes of the
 // selected streams to emit (newest first). It reports whether selected
 // output remained that did not fit.
-func tailSegment(seg *segment, streams Stream, want int, emit func([]byte)) (more bool, err error) {
+func tailSegment(seg *segment, streams Stream, want int, emit func(Stream, []byte)) (more bool, err error) {
 	if seg.size == 0 {
 		return false, nil
 	}
@@ -84,13 +93,13 @@ func tailSegment(seg *segment, streams Stream, want int, emit func([]byte)) (mor
 			buf = buf[:0]
 			continue
 		}
-		if Stream(buf[start])&streams != 0 {
+		if s := Stream(buf[start]); s&streams != 0 {
 			data := buf[start+recordHeaderSize : start+recordHeaderSize+n]
 			if len(data) > want {
 				data = data[len(data)-want:]
 				more = true
 			}
-			emit(append([]byte(nil), data...))
+			emit(s, append([]byte(nil), data...))
 			want -= len(data)
 		}
 		pos -= recordOverhead + n

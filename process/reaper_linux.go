@@ -19,16 +19,17 @@ const prSetChildSubreaper = 36
 // manage. Starts hold the read side of mu from fork until the new pid is
 // registered, so the reaper never sees a managed pid it does not know yet.
 type reaper struct {
-	mu      sync.RWMutex
-	managed map[int]struct{} // guarded by idsMu
-	idsMu   sync.Mutex
-	self    int
-	stop    chan struct{}
-	done    chan struct{}
+	mu        sync.RWMutex
+	managed   map[int]int // pid → starts not yet waited for; guarded by idsMu
+	idsMu     sync.Mutex
+	self      int
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 func newReaper() *reaper {
-	return &reaper{managed: map[int]struct{}{}, self: os.Getpid()}
+	return &reaper{managed: map[int]int{}, self: os.Getpid()}
 }
 
 // start runs cmd.Start so that the reaper leaves the child to cmd.Wait.
@@ -39,15 +40,19 @@ func (r *reaper) start(cmd *exec.Cmd) error {
 		return err
 	}
 	r.idsMu.Lock()
-	r.managed[cmd.Process.Pid] = struct{}{}
+	r.managed[cmd.Process.Pid]++
 	r.idsMu.Unlock()
 	return nil
 }
 
 // waited is called after cmd.Wait has reaped pid.
 func (r *reaper) waited(pid int) {
+	// A count, not a flag: a new start may reuse pid before the waiter of
+	// the old one gets here, and must stay registered.
 	r.idsMu.Lock()
-	delete(r.managed, pid)
+	if r.managed[pid]--; r.managed[pid] <= 0 {
+		delete(r.managed, pid)
+	}
 	r.idsMu.Unlock()
 }
 
@@ -74,11 +79,14 @@ func (r *reaper) run() error {
 	return nil
 }
 
+// close stops reaping; calling it again does nothing.
 func (r *reaper) close() {
-	if r.stop != nil {
-		close(r.stop)
-		<-r.done
-	}
+	r.closeOnce.Do(func() {
+		if r.stop != nil {
+			close(r.stop)
+			<-r.done
+		}
+	})
 }
 
 // reapOrphans reaps every zombie child of the daemon that it does not

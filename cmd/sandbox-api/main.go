@@ -124,6 +124,18 @@ func run(args []string) int {
 		// No WriteTimeout: log and exec streams last as long as their process.
 		ErrorLog: httpErrorLog,
 	}
+	// The boot command starts before the first request is served, so a
+	// client that asks at once already sees it.
+	if cfg.command != "" {
+		// The API stays up even if the command cannot start: it is how the
+		// failure gets investigated.
+		if _, err := mgr.Start(process.Spec{Command: cfg.command, Name: bootCommandName}); err != nil {
+			logger.Error("boot command did not start", zap.String("command", cfg.command), zap.Error(err))
+		} else {
+			logger.Info("boot command started", zap.String("command", cfg.command))
+		}
+	}
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -135,16 +147,6 @@ func run(args []string) int {
 		zap.String("log_dir", logDir),
 		zap.String("auth", authDescription(cfg.token)),
 	)
-
-	if cfg.command != "" {
-		// The API stays up even if the command cannot start: it is how the
-		// failure gets investigated.
-		if _, err := mgr.Start(process.Spec{Command: cfg.command, Name: bootCommandName}); err != nil {
-			logger.Error("boot command did not start", zap.String("command", cfg.command), zap.Error(err))
-		} else {
-			logger.Info("boot command started", zap.String("command", cfg.command))
-		}
-	}
 
 	exitCode := 0
 	select {

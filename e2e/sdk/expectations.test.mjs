@@ -67,8 +67,6 @@ describe("edge cases the SDK meets", () => {
     "logs 'all' keeps each line whole and agrees with streamLogs",
     {
       timeout: 20_000,
-      todo:
-        "GET /process/{id}/logs `logs` is the raw interleave of pipe reads: an unterminated stdout chunk and a stderr line end up glued: for `echo x; echo e >&2; printf last` its lines are often [x, laste] while logs/stream of the same process gives [x, e, last]",
     },
     async () => {
       const bad = [];
@@ -109,7 +107,7 @@ describe("edge cases the SDK meets", () => {
   );
 });
 
-// The non-streaming timeout is the reference the first todo compares with.
+// The non-streaming timeout, for comparison with the streamed one above.
 test("exec with wait and an elapsed timeout rejects with 422", { timeout: 20_000 }, async () => {
   const err = await rejection(
     proc.exec({ name: "wait-timeout", command: "sleep 5", waitForCompletion: true, timeout: 1 }),
