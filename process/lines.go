@@ -67,6 +67,29 @@ func (lr *LineReader) Next(ctx context.Context, idle time.Duration) (Line, error
 	return line, nil
 }
 
+// NextBatch is Next for high volumes: it takes the next chunk of output
+// and calls fn for each line it completes, without copying (Text is valid
+// only during the call). It waits like Next, and returns nil after a chunk
+// (which may complete no line), io.EOF once everything was delivered, or
+// ErrIdle. Do not mix it with Next on one reader.
+func (lr *LineReader) NextBatch(ctx context.Context, idle time.Duration, fn func(Line)) error {
+	if lr.eof {
+		return io.EOF
+	}
+	emit := func(s Stream, text []byte, eol bool) { fn(Line{Stream: s, Text: text, EOL: eol}) }
+	c, err := lr.r.Next(ctx, true, idle)
+	switch {
+	case errors.Is(err, io.EOF):
+		lr.eof = true
+		lr.lines.flush(emit)
+		return nil
+	case err != nil:
+		return err
+	}
+	lr.lines.split(c, emit)
+	return nil
+}
+
 func (lr *LineReader) split(c Chunk) {
 	lr.out = lr.out[:0]
 	lr.lines.split(c, lr.emit)

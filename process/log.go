@@ -97,61 +97,65 @@ func newLog(dir, prefix string, maxBytes int64, nextSeq func() uint64) *Log {
 		maxBytes:    maxBytes,
 		nextSeq:     nextSeq,
 		changed:     make(chan struct{}),
-		buf:         make([]byte, 0, maxChunk+recordOverhead),
 	}
 }
 
-// Append writes one chunk. It reports whether a new segment was started, the
-// moment the caller re-checks the daemon-wide disk budget.
+// Append writes one chunk, as records of at most maxChunk bytes, in one
+// write and one wakeup of the readers. It reports whether a new segment was
+// started, the moment the caller re-checks the daemon-wide disk budget.
 func (l *Log) Append(s Stream, data []byte) (rolled bool, err error) {
-	for len(data) > 0 {
-		n := min(len(data), maxChunk)
-		r, err := l.appendRecord(s, data[:n])
-		rolled = rolled || r
-		if err != nil {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	defer l.notifyLocked()
+	for len(data) > 0 && !l.removed {
+		if l.w == nil || l.segs[len(l.segs)-1].size >= l.segmentSize {
+			if err := l.rollLocked(); err != nil {
+				l.writeErr = err
+				return rolled, err
+			}
+			rolled = true
+		}
+		if l.buf == nil { // held only while output flows: Finish lets it go
+			l.buf = make([]byte, 0, pumpBufferSize+4*recordOverhead)
+		}
+		// As many records as fit in the buffer and the current segment.
+		seg := l.segs[len(l.segs)-1]
+		rec := l.buf[:0]
+		var payload int
+		for len(data) > 0 && len(rec)+recordOverhead+1 <= cap(rec) && seg.size+int64(len(rec)) < l.segmentSize {
+			n := min(len(data), maxChunk, cap(rec)-len(rec)-recordOverhead)
+			rec = append(rec, byte(s))
+			rec = binary.LittleEndian.AppendUint32(rec, uint32(n))
+			rec = append(rec, data[:n]...)
+			rec = binary.LittleEndian.AppendUint32(rec, uint32(n))
+			payload += n
+			data = data[n:]
+		}
+		if err := l.writeLocked(seg, rec, payload); err != nil {
 			return rolled, err
 		}
-		data = data[n:]
 	}
 	return rolled, nil
 }
 
-func (l *Log) appendRecord(s Stream, data []byte) (rolled bool, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.removed {
-		return false, nil
-	}
-	if l.w == nil || l.segs[len(l.segs)-1].size >= l.segmentSize {
-		if err := l.rollLocked(); err != nil {
-			l.writeErr = err
-			return false, err
-		}
-		rolled = true
-	}
-	rec := l.buf[:0]
-	rec = append(rec, byte(s))
-	rec = binary.LittleEndian.AppendUint32(rec, uint32(len(data)))
-	rec = append(rec, data...)
-	rec = binary.LittleEndian.AppendUint32(rec, uint32(len(data)))
+// writeLocked writes whole records to the current segment.
+func (l *Log) writeLocked(seg *segment, rec []byte, payload int) error {
 	n, err := l.w.Write(rec)
 	if err != nil {
 		// A partial record would corrupt the framing: cut it off again.
-		last := l.segs[len(l.segs)-1]
 		if n > 0 {
-			_ = l.w.Truncate(last.size)
-			_, _ = l.w.Seek(last.size, io.SeekStart)
+			_ = l.w.Truncate(seg.size)
+			_, _ = l.w.Seek(seg.size, io.SeekStart)
 		}
-		l.writeErr = fmt.Errorf("write log %s: %w", last.path, err)
-		return rolled, l.writeErr
+		l.writeErr = fmt.Errorf("write log %s: %w", seg.path, err)
+		return l.writeErr
 	}
-	l.segs[len(l.segs)-1].size += int64(n)
-	l.segs[len(l.segs)-1].data += int64(len(data))
+	seg.size += int64(n)
+	seg.data += int64(payload)
 	l.end += int64(n)
-	l.dataEnd += int64(len(data))
+	l.dataEnd += int64(payload)
 	l.dropOverCapLocked()
-	l.notifyLocked()
-	return rolled, nil
+	return nil
 }
 
 func (l *Log) rollLocked() error {
@@ -210,6 +214,7 @@ func (l *Log) Finish() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.finished = true
+	l.buf = nil
 	if l.w != nil {
 		_ = l.w.Close()
 		l.w = nil

@@ -35,9 +35,13 @@ type Reader struct {
 	seen   int64 // output bytes before off: returned, or reported dropped
 }
 
+// readerBufferSize is what one read of the log takes: whole records of up to
+// maxChunk, many at a time, so following a fast process costs few reads.
+const readerBufferSize = 16 * (maxChunk + recordOverhead)
+
 // NewReader reads the log from its oldest retained byte.
 func (l *Log) NewReader() *Reader {
-	return &Reader{l: l, buf: make([]byte, 0, 4*(maxChunk+recordOverhead))}
+	return &Reader{l: l, buf: make([]byte, 0, readerBufferSize)}
 }
 
 // Close releases the reader's file.

@@ -200,12 +200,16 @@ func closeAll(fs ...*os.File) {
 	}
 }
 
+// pumpBufferSize is how much one read of an output pipe takes: several
+// records, so a fast writer costs few wakeups.
+const pumpBufferSize = 4 * maxChunk
+
 // pump copies one pipe into the log until EOF. It is the only reader of the
 // pipe, and writes only to disk, so no client can slow the process down.
 func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
 	defer pumps.Done()
 	defer r.Close()
-	buf := make([]byte, maxChunk)
+	buf := make([]byte, pumpBufferSize)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {

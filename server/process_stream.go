@@ -16,6 +16,10 @@ import (
 // stopped reading is dropped instead of holding its handler forever.
 const streamWriteTimeout = 30 * time.Second
 
+// streamBufferSize batches the lines that are ready at once into large
+// writes: a client catching up on a fast process costs few syscalls.
+const streamBufferSize = 256 << 10
+
 // lineStream pulls lines from a process's log and writes them to one
 // client, at the client's pace. Lines that are available at once are
 // batched; the buffer is flushed whenever the stream would wait.
@@ -34,7 +38,7 @@ func newLineStream(w http.ResponseWriter, p *process.Process, keepalive time.Dur
 	return &lineStream{
 		w:         w,
 		rc:        http.NewResponseController(w),
-		bw:        bufio.NewWriterSize(w, 32<<10),
+		bw:        bufio.NewWriterSize(w, streamBufferSize),
 		lines:     p.Log().NewLineReader(),
 		keepalive: keepalive,
 	}
@@ -52,14 +56,21 @@ func (s *lineStream) flush() error {
 
 // run calls line for each line and idle after each keepalive interval
 // without one, until the log ends (nil), the client leaves or a write fails.
+// Lines are handed over in batches, straight from the log reader's buffer.
 func (s *lineStream) run(ctx context.Context, line func(process.Line) error, idle func() error) error {
-	for {
-		l, err := s.lines.Next(ctx, -1)
+	var werr error
+	each := func(l process.Line) {
+		if werr == nil {
+			werr = line(l)
+		}
+	}
+	for werr == nil {
+		err := s.lines.NextBatch(ctx, -1, each)
 		if errors.Is(err, process.ErrIdle) {
 			if err := s.flush(); err != nil {
 				return err
 			}
-			l, err = s.lines.Next(ctx, s.keepalive)
+			err = s.lines.NextBatch(ctx, s.keepalive, each)
 			if errors.Is(err, process.ErrIdle) {
 				if err := idle(); err != nil {
 					return err
@@ -76,11 +87,12 @@ func (s *lineStream) run(ctx context.Context, line func(process.Line) error, idl
 		if err != nil {
 			return err
 		}
-		if err := line(l); err != nil {
-			return err
-		}
 	}
+	return werr
 }
+
+// logStreamPrefix starts each line of a log stream.
+var logStreamPrefix = [...]string{process.Stdout: "stdout:", process.Stderr: "stderr:"}
 
 // streamLogs is GET /process/{id}/logs/stream: "stdout:<line>" and
 // "stderr:<line>" lines, everything so far then live, until the process ends.
@@ -97,9 +109,8 @@ func (h *processHandlers) streamLogs(w http.ResponseWriter, r *http.Request) {
 	_ = s.flush() // the client knows at once that the stream is open
 	_ = s.run(r.Context(),
 		func(l process.Line) error {
-			s.bw.WriteString(l.Stream.String())
-			s.bw.WriteByte(':')
-			s.bw.Write(l.Text)
+			_, _ = s.bw.WriteString(logStreamPrefix[l.Stream])
+			_, _ = s.bw.Write(l.Text)
 			return s.bw.WriteByte('\n')
 		},
 		func() error {

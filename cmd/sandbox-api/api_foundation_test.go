@@ -1,0 +1,501 @@
+package main
+
+// Black-box tests of the HTTP foundation (health, CORS, errors, limits,
+// auth) and of the daemon's life cycle (boot command, shutdown).
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	before := time.Now().Add(-time.Second).Truncate(time.Second)
+	d := startDaemon(t, daemonOptions{})
+
+	resp, body := d.do(http.MethodGet, "/health", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		t.Fatalf("decode %s: %v", body, err)
+	}
+	for _, k := range []string{"status", "version", "gitCommit", "buildTime", "goVersion", "os", "arch", "startedAt", "uptime", "uptimeSeconds", "upgradeCount", "lastUpgrade"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("health has no %q field: %s", k, body)
+		}
+	}
+	var h struct {
+		Status        string  `json:"status"`
+		Version       string  `json:"version"`
+		GitCommit     string  `json:"gitCommit"`
+		BuildTime     string  `json:"buildTime"`
+		GoVersion     string  `json:"goVersion"`
+		OS            string  `json:"os"`
+		Arch          string  `json:"arch"`
+		StartedAt     string  `json:"startedAt"`
+		Uptime        string  `json:"uptime"`
+		UptimeSeconds float64 `json:"uptimeSeconds"`
+		UpgradeCount  int     `json:"upgradeCount"`
+		LastUpgrade   struct {
+			Status  *string `json:"status"`
+			Step    *string `json:"step"`
+			Version *string `json:"version"`
+		} `json:"lastUpgrade"`
+	}
+	if err := json.Unmarshal(body, &h); err != nil {
+		t.Fatalf("decode %s: %v", body, err)
+	}
+	if h.Status != "ok" {
+		t.Errorf("status %q, want ok", h.Status)
+	}
+	if h.Version != "dev" || h.GitCommit != "unknown" || h.BuildTime != "unknown" {
+		t.Errorf("build info %q/%q/%q, want the unstamped dev/unknown/unknown", h.Version, h.GitCommit, h.BuildTime)
+	}
+	if !strings.HasPrefix(h.GoVersion, "go") || h.OS != "linux" || h.Arch != runtime.GOARCH {
+		t.Errorf("goVersion/os/arch = %q/%q/%q", h.GoVersion, h.OS, h.Arch)
+	}
+	started, err := time.Parse(time.RFC3339, h.StartedAt)
+	if err != nil {
+		t.Errorf("startedAt %q is not RFC 3339: %v", h.StartedAt, err)
+	} else if started.Before(before) || started.After(time.Now()) {
+		t.Errorf("startedAt %s is not between the test start %s and now", started, before)
+	}
+	if _, err := time.ParseDuration(h.Uptime); err != nil {
+		t.Errorf("uptime %q is not a duration: %v", h.Uptime, err)
+	}
+	if h.UptimeSeconds < 0 || h.UptimeSeconds > time.Since(before).Seconds()+1 {
+		t.Errorf("uptimeSeconds %v out of range", h.UptimeSeconds)
+	}
+	if h.UpgradeCount != 0 || deref(h.LastUpgrade.Status) != "idle" || deref(h.LastUpgrade.Step) != "none" || h.LastUpgrade.Version == nil {
+		t.Errorf("upgrade state %d %+v, want 0 idle/none/\"\"", h.UpgradeCount, h.LastUpgrade)
+	}
+
+	// HEAD answers too, without a body.
+	resp, body = d.do(http.MethodHead, "/health", nil)
+	if resp.StatusCode != http.StatusOK || len(body) != 0 {
+		t.Errorf("HEAD /health: status %d, %d body bytes; want 200 and none", resp.StatusCode, len(body))
+	}
+}
+
+func TestCORSPreflight(t *testing.T) {
+	t.Parallel()
+	for _, token := range []string{"", "secret"} {
+		t.Run("token="+token, func(t *testing.T) {
+			var args []string
+			if token != "" {
+				args = []string{"--token", token}
+			}
+			d := startDaemon(t, daemonOptions{args: args})
+			for _, path := range []string{"/process", "/process/123/logs", "/health", "/no-such-route"} {
+				resp, body := d.do(http.MethodOptions, path, nil,
+					"Origin", "https://app.example",
+					"Access-Control-Request-Method", "POST",
+					"Access-Control-Request-Headers", "authorization,content-type")
+				if resp.StatusCode != http.StatusNoContent {
+					t.Errorf("OPTIONS %s: status %d, want 204: %s", path, resp.StatusCode, body)
+				}
+				if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+					t.Errorf("OPTIONS %s: Access-Control-Allow-Origin %q, want *", path, got)
+				}
+				if got := resp.Header.Get("Access-Control-Allow-Methods"); !strings.Contains(got, "POST") || !strings.Contains(got, "DELETE") {
+					t.Errorf("OPTIONS %s: Access-Control-Allow-Methods %q lacks POST or DELETE", path, got)
+				}
+				if got := strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")); !strings.Contains(got, "authorization") {
+					t.Errorf("OPTIONS %s: Access-Control-Allow-Headers %q does not allow Authorization", path, got)
+				}
+			}
+			// Errors carry the CORS header too, or a browser cannot read them.
+			resp, _ := d.do(http.MethodGet, "/no-such-route", nil, "Origin", "https://app.example")
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+				t.Errorf("error answer: Access-Control-Allow-Origin %q, want *", got)
+			}
+		})
+	}
+}
+
+func TestCacheControlNoStore(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{})
+	for _, c := range []struct{ method, path string }{
+		{http.MethodGet, "/health"},
+		{http.MethodGet, "/process"},
+		{http.MethodGet, "/process/nope"},
+		{http.MethodGet, "/no-such-route"},
+		{http.MethodPost, "/process"},
+	} {
+		resp, _ := d.do(c.method, c.path, nil)
+		if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s %s (status %d): Cache-Control %q, want no-store", c.method, c.path, resp.StatusCode, got)
+		}
+	}
+}
+
+func TestUnknownRouteIsJSON404(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{})
+	for _, path := range []string{"/nope", "/process/123/nope", "/filesystem/x"} {
+		msg := d.wantError(http.MethodGet, path, nil, http.StatusNotFound)
+		if !strings.Contains(msg, path) {
+			t.Errorf("GET %s: error %q does not name the path", path, msg)
+		}
+	}
+}
+
+func TestWrongMethodIsJSON405(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{})
+	for _, c := range []struct {
+		method, path string
+		allow        []string
+	}{
+		{http.MethodPut, "/process", []string{"GET", "POST"}},
+		{http.MethodPatch, "/health", []string{"GET", "HEAD"}},
+		{http.MethodPost, "/process/123/logs", []string{"GET"}},
+	} {
+		msg := d.wantError(c.method, c.path, nil, http.StatusMethodNotAllowed)
+		if !strings.Contains(msg, c.method) {
+			t.Errorf("%s %s: error %q does not name the method", c.method, c.path, msg)
+		}
+		resp, _ := d.do(c.method, c.path, nil)
+		allow := resp.Header.Get("Allow")
+		for _, m := range c.allow {
+			if !strings.Contains(allow, m) {
+				t.Errorf("%s %s: Allow %q lacks %s", c.method, c.path, allow, m)
+			}
+		}
+	}
+}
+
+func TestOversizedJSONBodyIs413(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{})
+	body := `{"command":"true","name":"` + strings.Repeat("a", 1<<20+1024) + `"}`
+	msg := d.wantError(http.MethodPost, "/process", body, http.StatusRequestEntityTooLarge)
+	if !strings.Contains(msg, "larger than") {
+		t.Errorf("error %q does not say the body is too large", msg)
+	}
+	var list []proc
+	d.doJSON(http.MethodGet, "/process", nil, http.StatusOK, &list)
+	if len(list) != 0 {
+		t.Errorf("the oversized request started a process: %+v", list)
+	}
+}
+
+func TestOversizedHeaderIsRefused(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{})
+	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	// 128 KiB of header: twice the daemon's 64 KiB limit.
+	go func() {
+		_, _ = io.WriteString(conn, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 128<<10)+"\r\n\r\n")
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no HTTP answer to an oversized header: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("status %d, want 431", resp.StatusCode)
+	}
+	// A header within the limit is fine.
+	resp2, _ := d.do(http.MethodGet, "/health", nil, "X-Big", strings.Repeat("a", 32<<10))
+	if resp2.StatusCode != http.StatusOK {
+		t.Errorf("32 KiB header: status %d, want 200", resp2.StatusCode)
+	}
+}
+
+// TestSlowloris: clients that send their headers a byte at a time and never
+// finish hold no resource others need, and are cut off eventually.
+func TestSlowloris(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{})
+	const slowClients = 20
+	stop := make(chan struct{})
+	var writers sync.WaitGroup
+	closedByServer := make(chan time.Duration, slowClients)
+	start := time.Now()
+	for i := 0; i < slowClients; i++ {
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			req := "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + strings.Repeat("a", 10000)
+			for i := 0; i < len(req); i++ {
+				if _, err := conn.Write([]byte{req[i]}); err != nil {
+					return
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}()
+		go func() {
+			_, _ = conn.Read(make([]byte, 1024)) // returns when the server hangs up
+			closedByServer <- time.Since(start)
+		}()
+	}
+	defer func() { close(stop); writers.Wait() }()
+
+	time.Sleep(300 * time.Millisecond) // the slow clients are connected and dribbling
+	for i := 0; i < 10; i++ {
+		t0 := time.Now()
+		resp, body := d.do(http.MethodGet, "/health", nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("/health during slowloris: status %d: %s", resp.StatusCode, body)
+		}
+		if took := time.Since(t0); took > 5*time.Second {
+			t.Errorf("/health took %s while slow clients were connected", took)
+		}
+	}
+	// The daemon's header timeout (10 s) cuts every slow client off.
+	for i := 0; i < slowClients; i++ {
+		select {
+		case <-closedByServer:
+		case <-time.After(40 * time.Second):
+			t.Fatalf("only %d of %d slow clients were cut off after 40 s", i, slowClients)
+		}
+	}
+}
+
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name  string
+		opts  daemonOptions
+		token string
+	}{
+		{"flag", daemonOptions{args: []string{"--token", "secret"}}, "secret"},
+		{"env", daemonOptions{env: []string{envToken + "=env-secret"}}, "env-secret"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			d := startDaemon(t, c.opts)
+			for _, auth := range []string{"", "Bearer wrong", "Bearer " + c.token + "x", "Basic " + c.token, c.token, "Bearer"} {
+				for _, r := range []struct{ method, path string }{
+					{http.MethodGet, "/process"},
+					{http.MethodPost, "/process"},
+					{http.MethodGet, "/process/1/logs/stream"},
+					{http.MethodGet, "/no-such-route"},
+				} {
+					var header []string
+					if auth != "" {
+						header = []string{"Authorization", auth}
+					}
+					resp, body := d.do(r.method, r.path, `{"command":"touch started"}`, header...)
+					if resp.StatusCode != http.StatusUnauthorized {
+						t.Errorf("%s %s with Authorization %q: status %d, want 401", r.method, r.path, auth, resp.StatusCode)
+						continue
+					}
+					var e struct{ Error string }
+					if err := json.Unmarshal(body, &e); err != nil || e.Error == "" {
+						t.Errorf("%s %s: 401 body %q is not a JSON error", r.method, r.path, body)
+					}
+					if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+						t.Errorf("%s %s: WWW-Authenticate %q, want Bearer", r.method, r.path, resp.Header.Get("WWW-Authenticate"))
+					}
+				}
+			}
+			// /health is open.
+			if resp, _ := d.do(http.MethodGet, "/health", nil); resp.StatusCode != http.StatusOK {
+				t.Errorf("/health without a token: status %d, want 200", resp.StatusCode)
+			}
+			// The right token opens everything; the scheme is case-insensitive.
+			for _, auth := range []string{"Bearer " + c.token, "bearer " + c.token} {
+				resp, body := d.do(http.MethodGet, "/process", nil, "Authorization", auth)
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("GET /process with %q: status %d: %s", auth, resp.StatusCode, body)
+				} else if strings.TrimSpace(string(body)) != "[]" {
+					t.Errorf("a refused request started a process: %s", body)
+				}
+			}
+			// The managed processes do not see the credential.
+			resp, body := d.do(http.MethodPost, "/process",
+				map[string]any{"command": `echo "[${SANDBOX_API_TOKEN-unset}]"`, "waitForCompletion": true},
+				"Authorization", "Bearer "+c.token)
+			var p proc
+			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &p) != nil {
+				t.Fatalf("exec with token: status %d: %s", resp.StatusCode, body)
+			}
+			if p.stdout() != "[unset]\n" {
+				t.Errorf("a managed process sees SANDBOX_API_TOKEN: %q", p.stdout())
+			}
+		})
+	}
+}
+
+func TestBootCommand(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{args: []string{"-c", "echo booted; echo to-stderr >&2; sleep 100"}})
+	var list []proc
+	d.doJSON(http.MethodGet, "/process", nil, http.StatusOK, &list)
+	if len(list) != 1 || list[0].Name != "boot-command" {
+		t.Fatalf("process list %+v, want the boot command alone", list)
+	}
+	p := d.get("boot-command")
+	if p.Status != "running" || p.Command != "echo booted; echo to-stderr >&2; sleep 100" || p.PID != list[0].PID {
+		t.Errorf("boot command record %+v", p)
+	}
+	if p.WorkingDir != d.workDir {
+		t.Errorf("boot command working dir %q, want the daemon's %q", p.WorkingDir, d.workDir)
+	}
+	d.waitOutput("boot-command", "to-stderr", 10*time.Second)
+	l := d.logs("boot-command")
+	if deref(l.Stdout) != "booted\n" || deref(l.Stderr) != "to-stderr\n" {
+		t.Errorf("boot command output %q / %q", deref(l.Stdout), deref(l.Stderr))
+	}
+}
+
+func TestBootCommandThatCannotStart(t *testing.T) {
+	t.Parallel()
+	// The API stays up even when the boot command fails at once.
+	d := startDaemon(t, daemonOptions{args: []string{"-c", "exit 7"}})
+	p := d.waitEnded("boot-command", 10*time.Second)
+	if p.Status != "failed" || p.ExitCode != 7 {
+		t.Errorf("boot command ended %s/%d, want failed/7", p.Status, p.ExitCode)
+	}
+}
+
+// TestGracefulShutdown: SIGTERM stops every managed process tree, a
+// SIGTERM-ignoring one included, and the daemon exits 0 in time even with a
+// stream open.
+func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	const grace = time.Second
+	d := startDaemon(t, daemonOptions{args: []string{"--shutdown-grace", grace.String()}, grace: grace})
+
+	pgids := map[int]bool{}
+	var leaders []proc
+	for _, spec := range []map[string]any{
+		{"command": "sleep 1000"},
+		{"command": "sleep 1000 & sleep 1000 & echo ready; wait"},
+		{"command": "trap '' TERM; sleep 1000 & echo ready; while :; do sleep 0.2; done"},
+		{"command": "cat", "stdin": true},
+		{"command": "sh -c 'sleep 1000' & echo ready; wait", "keepAlive": true, "timeout": 0},
+	} {
+		p := d.exec(spec)
+		pid, _ := strconv.Atoi(p.PID)
+		pgids[pid] = true
+		leaders = append(leaders, p)
+	}
+	for _, p := range leaders {
+		if strings.Contains(p.Command, "ready") {
+			d.waitOutput(p.PID, "ready", 10*time.Second)
+		}
+	}
+	// Open requests at shutdown: a log stream, and a client waiting for a
+	// process. Both get a proper end, not a cut connection.
+	stream := d.openStream(t.Context(), http.MethodGet, "/process/"+leaders[0].PID+"/logs/stream", nil)
+	if stream.StatusCode != http.StatusOK {
+		t.Fatalf("log stream: status %d", stream.StatusCode)
+	}
+	streamEnd := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, stream.Body)
+		streamEnd <- err
+	}()
+	type answer struct {
+		status int
+		body   []byte
+		err    error
+	}
+	waiter := make(chan answer, 1)
+	go func() {
+		resp, err := d.client.Post(d.url+"/process", "application/json", strings.NewReader(`{"command":"sleep 1000","name":"waiter","waitForCompletion":true}`))
+		if err != nil {
+			waiter <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		waiter <- answer{resp.StatusCode, body, err}
+	}()
+	var w proc
+	eventually(t, 10*time.Second, func() (bool, string) {
+		resp, body := d.do(http.MethodGet, "/process/waiter", nil)
+		if resp.StatusCode == http.StatusOK && json.Unmarshal(body, &w) == nil {
+			return true, ""
+		}
+		return false, "the waiting request did not start its process"
+	})
+	wpid, _ := strconv.Atoi(w.PID)
+	pgids[wpid] = true
+
+	before := liveInGroups(pgids)
+	if len(before) < 10 {
+		t.Fatalf("expected at least 10 live processes in the managed groups, found %v", before)
+	}
+
+	err, took := d.stop()
+	if err != nil {
+		t.Fatalf("daemon shutdown: %v (after %s)", err, took)
+	}
+	t.Logf("daemon exited 0 %s after SIGTERM", took.Round(time.Millisecond))
+	// grace + the 2 s HTTP drain the open stream costs + slack.
+	if limit := grace + 2*time.Second + 5*time.Second; took > limit {
+		t.Errorf("shutdown took %s, more than %s", took, limit)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		left := liveInGroups(pgids)
+		return len(left) == 0, fmt.Sprintf("processes of the managed groups still alive after shutdown: %v", left)
+	})
+
+	select {
+	case err := <-streamEnd:
+		if err != nil {
+			t.Errorf("the open log stream was cut at shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the open log stream did not end with the daemon")
+	}
+	select {
+	case a := <-waiter:
+		var p proc
+		if a.err != nil || a.status != http.StatusOK || json.Unmarshal(a.body, &p) != nil {
+			t.Errorf("the waiting request got %d %v %s, want 200 with the final record", a.status, a.err, a.body)
+		} else if p.Status != "stopped" {
+			t.Errorf("the waiting request got status %q, want stopped", p.Status)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the waiting request did not end with the daemon")
+	}
+}
+
+func TestShutdownOnSIGINT(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{})
+	p := d.exec(map[string]any{"command": "sleep 1000"})
+	pid, _ := strconv.Atoi(p.PID)
+	if err, took := d.stopWith(syscall.SIGINT); err != nil {
+		t.Fatalf("SIGINT shutdown: %v after %s", err, took)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		return !pidLive(pid), "managed process survived the SIGINT shutdown"
+	})
+}

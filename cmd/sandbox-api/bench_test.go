@@ -1,0 +1,184 @@
+package main
+
+// Benchmarks of the daemon through real HTTP, each beside its physical
+// baseline measured in the same run.
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// percentile of sorted durations, in microseconds.
+func percentileUS(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted)-1) * p)
+	return float64(sorted[i]) / float64(time.Microsecond)
+}
+
+// BenchmarkExecTrue: POST /process {"command":"true","waitForCompletion":true}
+// over a keep-alive connection, against a plain fork/exec+wait of the same
+// shell from the benchmark. ns/op covers the daemon requests only.
+func BenchmarkExecTrue(b *testing.B) {
+	d := startDaemon(b, daemonOptions{})
+	const shell = "/bin/bash" // what startDaemon gives the daemon as $SHELL
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: requestGuard}
+	body := []byte(`{"command":"true","waitForCompletion":true}`)
+	viaDaemon := func() time.Duration {
+		start := time.Now()
+		resp, err := client.Post(d.url+"/process", "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		took := time.Since(start)
+		if err != nil || resp.StatusCode != http.StatusOK || !bytes.Contains(out, []byte(`"status":"completed"`)) {
+			b.Fatalf("POST /process: %d %v %s", resp.StatusCode, err, out)
+		}
+		return took
+	}
+	raw := func() time.Duration {
+		start := time.Now()
+		if err := exec.Command(shell, "-c", "true").Run(); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	for i := 0; i < 20; i++ { // warm both paths (connections, page cache)
+		viaDaemon()
+		raw()
+	}
+
+	daemonLat := make([]time.Duration, 0, b.N)
+	rawLat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		daemonLat = append(daemonLat, viaDaemon())
+		b.StopTimer()
+		rawLat = append(rawLat, raw()) // interleaved: both see the same machine state
+		b.StartTimer()
+	}
+	b.StopTimer()
+	slices.Sort(daemonLat)
+	slices.Sort(rawLat)
+	p50, p99 := percentileUS(daemonLat, 0.50), percentileUS(daemonLat, 0.99)
+	rawP50, rawP99 := percentileUS(rawLat, 0.50), percentileUS(rawLat, 0.99)
+	b.ReportMetric(p50, "p50-µs")
+	b.ReportMetric(p99, "p99-µs")
+	b.ReportMetric(rawP50, "raw-p50-µs")
+	b.ReportMetric(rawP99, "raw-p99-µs")
+	b.ReportMetric(p50-rawP50, "overhead-p50-µs") // aim: within 1500 µs
+}
+
+// readLineStream reads a body line by line to EOF and returns the lines
+// and bytes of payload, keepalives excepted; prefix is stripped from the
+// count of bytes.
+func readLineStream(r io.Reader, prefix string) (lines, payload int64, err error) {
+	br := bufio.NewReaderSize(r, 256<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 && string(line) != "[keepalive]\n" {
+			if !strings.HasPrefix(string(line[:min(len(line), len(prefix))]), prefix) {
+				return lines, payload, fmt.Errorf("line %d %q lacks the prefix %q", lines+1, truncate(line), prefix)
+			}
+			lines++
+			payload += int64(len(line) - len(prefix))
+		}
+		if errors.Is(err, io.EOF) {
+			return lines, payload, nil
+		}
+		if err != nil {
+			return lines, payload, err
+		}
+	}
+}
+
+// BenchmarkLogStream: 200 MiB of 100-byte lines written by a process and
+// read through GET /logs/stream, against the same generator piped straight
+// into the same reader. ns/op and MB/s cover the daemon path only.
+func BenchmarkLogStream(b *testing.B) {
+	const (
+		total   = 200 << 20
+		lineLen = 100
+		lines   = total / lineLen // the generator writes whole lines only
+	)
+	// Caps above the volume: the stream must carry every line.
+	d := startDaemon(b, daemonOptions{args: []string{"--log-max-process-bytes", strconv.Itoa(1 << 30), "--log-max-total-bytes", strconv.Itoa(4 << 30)}})
+	genArgs := []string{"gen", strconv.Itoa(total), strconv.Itoa(lineLen)}
+	command := "exec " + shellQuote(helperBin) + " " + strings.Join(genArgs, " ")
+	wantPayload := int64(lines * lineLen)
+
+	var rawTime, daemonTime time.Duration
+	var maxGrowth int64
+	b.SetBytes(wantPayload)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		// Baseline: generator → pipe → the same line reader.
+		cmd := exec.Command(helperBin, genArgs...)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		n, payload, err := readLineStream(stdout, "")
+		if werr := cmd.Wait(); err == nil {
+			err = werr
+		}
+		rawTime += time.Since(start)
+		if err != nil || n != lines || payload != wantPayload {
+			b.Fatalf("raw pipe: %d lines, %d bytes, %v", n, payload, err)
+		}
+
+		time.Sleep(100 * time.Millisecond)
+		base, err := rssBytes(d.pid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sampler := sampleRSS(d.pid, 10*time.Millisecond)
+		b.StartTimer()
+
+		// Through the daemon: start, then stream to the end.
+		start = time.Now()
+		resp, body := d.do(http.MethodPost, "/process", map[string]any{"command": command})
+		var p proc
+		if resp.StatusCode != http.StatusOK || jsonUnmarshal(body, &p) != nil {
+			b.Fatalf("POST /process: %d %s", resp.StatusCode, body)
+		}
+		sresp, err := d.stream.Get(d.url + "/process/" + p.PID + "/logs/stream")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, payload, err = readLineStream(sresp.Body, "stdout:")
+		sresp.Body.Close()
+		daemonTime += time.Since(start)
+		b.StopTimer()
+		peak := sampler.stop()
+		maxGrowth = max(maxGrowth, peak-base)
+		if err != nil || n != lines || payload != wantPayload {
+			b.Fatalf("daemon stream: %d lines, %d bytes, %v", n, payload, err)
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	mbps := func(d time.Duration) float64 { return float64(wantPayload) * float64(b.N) / (1 << 20) / d.Seconds() }
+	b.ReportMetric(mbps(daemonTime), "daemon-MiB/s")
+	b.ReportMetric(mbps(rawTime), "raw-MiB/s")
+	b.ReportMetric(mbps(daemonTime)/mbps(rawTime), "daemon/raw")
+	b.ReportMetric(float64(maxGrowth)/(1<<20), "rss-growth-MiB")
+}

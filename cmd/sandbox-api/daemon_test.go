@@ -1,0 +1,702 @@
+package main
+
+// Black-box test harness: the tests in this package's api_*_test.go,
+// pidns_test.go and bench_test.go files drive the real daemon binary over
+// real HTTP. TestMain builds it once; startDaemon runs one instance per test.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	// daemonBin is the sandbox-api binary under test, helperBin the test-only
+	// program of testdata/helper.
+	daemonBin string
+	helperBin string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "sandbox-api-blackbox-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "temp dir:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+
+	daemonBin = filepath.Join(dir, "sandbox-api")
+	helperBin = filepath.Join(dir, "helper")
+	args := []string{"build", "-o", daemonBin}
+	env := []string{"CGO_ENABLED=0"}
+	if os.Getenv("RACE_DAEMON") == "1" {
+		args = append(args, "-race")
+		env = []string{"CGO_ENABLED=1"}
+	}
+	if err := goBuild(append(args, "."), env); err != nil {
+		fmt.Fprintln(os.Stderr, "build the daemon:", err)
+		return 1
+	}
+	if err := goBuild([]string{"build", "-o", helperBin, "./testdata/helper"}, []string{"CGO_ENABLED=0"}); err != nil {
+		fmt.Fprintln(os.Stderr, "build the test helper:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+func goBuild(args, env []string) error {
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	cmd := exec.Command(goCmd, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// daemonOptions tunes one daemon instance.
+type daemonOptions struct {
+	args  []string // extra flags
+	env   []string // extra environment (KEY=value, later entries win)
+	pidns bool     // run as PID 1 of a new PID namespace, through unshare
+	// grace is the --shutdown-grace given in args, used to bound the stop;
+	// 0 means the daemon's default.
+	grace time.Duration
+}
+
+// daemon is one running sandbox-api.
+type daemon struct {
+	t       testing.TB
+	url     string
+	port    int
+	cmd     *exec.Cmd
+	pid     int // host pid of the daemon itself (not of unshare)
+	logDir  string
+	workDir string
+	grace   time.Duration
+	client  *http.Client // for plain requests: bounded by a hang guard
+	stream  *http.Client // for streams: no overall timeout
+
+	stderr  *lockedBuffer
+	exited  chan struct{}
+	exitErr error
+	stopped bool
+}
+
+// lockedBuffer collects the daemon's stderr (its JSON log).
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	// Bound what is kept: access logs of long tests add up.
+	if b.buf.Len() > 4<<20 {
+		tail := append([]byte(nil), b.buf.Bytes()[b.buf.Len()-1<<20:]...)
+		b.buf.Reset()
+		b.buf.WriteString("[... earlier daemon log cut ...]\n")
+		b.buf.Write(tail)
+	}
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// requestGuard bounds every plain request: a hang fails the test instead of
+// the whole run.
+const requestGuard = 60 * time.Second
+
+// startDaemon runs the daemon on a free port with a temporary log dir and
+// working directory, waits for /health, and stops it (SIGTERM) when the test
+// ends, failing the test unless it exits 0 in time.
+func startDaemon(t testing.TB, opts daemonOptions) *daemon {
+	t.Helper()
+	d := &daemon{
+		t:       t,
+		logDir:  t.TempDir(),
+		workDir: t.TempDir(),
+		grace:   opts.grace,
+		stderr:  &lockedBuffer{},
+		exited:  make(chan struct{}),
+	}
+	if d.grace == 0 {
+		d.grace = 10 * time.Second
+	}
+	argv := append([]string{daemonBin, "-p", "0", "--log-dir", d.logDir}, opts.args...)
+	if opts.pidns {
+		argv = append([]string{"unshare", "--pid", "--fork", "--mount-proc"}, argv...)
+	}
+	d.cmd = exec.Command(argv[0], argv[1:]...)
+	d.cmd.Dir = d.workDir
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, envToken+"=") || strings.HasPrefix(kv, envLogDir+"=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	// A known shell: several tests rely on bash behaviour (traps, $BASH_VERSION).
+	env = append(env, "SHELL=/bin/bash")
+	d.cmd.Env = append(env, opts.env...)
+	// Own process group, so a runaway daemon can be killed with its tree.
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+
+	// Through an io.Pipe, so that Wait returns only once the log is copied.
+	logR, logW := io.Pipe()
+	d.cmd.Stderr = logW
+	d.cmd.Stdout = d.stderr
+	d.cmd.WaitDelay = 5 * time.Second
+	if err := d.cmd.Start(); err != nil {
+		t.Fatalf("start %v: %v", argv, err)
+	}
+	addrCh := make(chan string, 1)
+	go d.scanLog(logR, addrCh)
+	go func() {
+		d.exitErr = d.cmd.Wait()
+		_ = logW.Close()
+		close(d.exited)
+	}()
+	t.Cleanup(d.cleanup)
+
+	select {
+	case addr := <-addrCh:
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatalf("daemon logged listen address %q: %v", addr, err)
+		}
+		d.port, _ = strconv.Atoi(port)
+	case <-d.exited:
+		t.Fatalf("daemon exited at startup (%v); log:\n%s", d.exitErr, d.stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("daemon did not log its listen address; log:\n%s", d.stderr.String())
+	}
+	d.url = fmt.Sprintf("http://127.0.0.1:%d", d.port)
+	d.client = &http.Client{Timeout: requestGuard}
+	d.stream = &http.Client{}
+
+	d.pid = d.cmd.Process.Pid
+	if opts.pidns {
+		d.pid = d.findInnerPID()
+	}
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := d.client.Get(d.url + "/health")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon /health never answered 200 (last error %v); log:\n%s", err, d.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return d
+}
+
+// scanLog copies the daemon's log and reports its listen address.
+func (d *daemon) scanLog(r io.Reader, addrCh chan<- string) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sent := false
+	for sc.Scan() {
+		line := sc.Bytes()
+		_, _ = d.stderr.Write(append(append([]byte(nil), line...), '\n'))
+		if sent {
+			continue
+		}
+		var entry struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
+		}
+		if json.Unmarshal(line, &entry) == nil && entry.Msg == "sandbox-api listening" {
+			addrCh <- entry.Addr
+			sent = true
+		}
+	}
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// findInnerPID finds the daemon under unshare --fork: unshare's only child.
+func (d *daemon) findInnerPID() int {
+	d.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if kids := childrenOf(d.cmd.Process.Pid); len(kids) == 1 {
+			return kids[0]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	d.t.Fatalf("no child under unshare (pid %d)", d.cmd.Process.Pid)
+	return 0
+}
+
+// stopTimeout bounds a SIGTERM shutdown: the grace to managed processes, the
+// daemon's HTTP drain (2 s), and slack for a loaded machine.
+func (d *daemon) stopTimeout() time.Duration { return d.grace + 2*time.Second + 15*time.Second }
+
+// stop sends SIGTERM and waits for the exit. It returns the exit error (nil
+// for status 0) and how long the exit took.
+func (d *daemon) stop() (error, time.Duration) {
+	d.t.Helper()
+	return d.stopWith(syscall.SIGTERM)
+}
+
+// stopWith is stop with another signal.
+func (d *daemon) stopWith(sig syscall.Signal) (error, time.Duration) {
+	d.t.Helper()
+	d.stopped = true
+	start := time.Now()
+	if err := syscall.Kill(d.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		d.t.Errorf("%s to the daemon: %v", sig, err)
+	}
+	select {
+	case <-d.exited:
+		return d.exitErr, time.Since(start)
+	case <-time.After(d.stopTimeout()):
+		_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+		<-d.exited
+		return fmt.Errorf("did not exit within %s of SIGTERM (killed)", d.stopTimeout()), time.Since(start)
+	}
+}
+
+func (d *daemon) cleanup() {
+	if !d.stopped {
+		if err, took := d.stop(); err != nil {
+			d.t.Errorf("daemon shutdown after %s: %v", took.Round(time.Millisecond), err)
+		}
+	}
+	if d.t.Failed() {
+		log := d.stderr.String()
+		if len(log) > 16<<10 {
+			log = "[...]\n" + log[len(log)-16<<10:]
+		}
+		d.t.Logf("daemon log (tail):\n%s", log)
+	}
+}
+
+// ---- HTTP helpers ----
+
+// request builds a request; body may be nil, a string, []byte or a value
+// encoded as JSON.
+func (d *daemon) request(ctx context.Context, method, path string, body any, header ...string) *http.Request {
+	d.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, d.url+path, r)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return req
+}
+
+// do sends a plain request and returns the response with its body read.
+func (d *daemon) do(method, path string, body any, header ...string) (*http.Response, []byte) {
+	d.t.Helper()
+	resp, err := d.client.Do(d.request(context.Background(), method, path, body, header...))
+	if err != nil {
+		d.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		d.t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	return resp, data
+}
+
+// doJSON sends a request, checks the status and decodes the JSON answer
+// into out (when not nil).
+func (d *daemon) doJSON(method, path string, body any, wantStatus int, out any) *http.Response {
+	d.t.Helper()
+	resp, data := d.do(method, path, body)
+	if resp.StatusCode != wantStatus {
+		d.t.Fatalf("%s %s: status %d, want %d; body: %s", method, path, resp.StatusCode, wantStatus, truncate(data))
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		d.t.Fatalf("%s %s: Content-Type %q, want application/json", method, path, ct)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			d.t.Fatalf("%s %s: decode %s: %v", method, path, truncate(data), err)
+		}
+	}
+	return resp
+}
+
+// wantError checks a JSON error answer and returns its message.
+func (d *daemon) wantError(method, path string, body any, wantStatus int) string {
+	d.t.Helper()
+	var e struct {
+		Error *string `json:"error"`
+	}
+	d.doJSON(method, path, body, wantStatus, &e)
+	if e.Error == nil || *e.Error == "" {
+		d.t.Fatalf("%s %s: error answer without an error message", method, path)
+	}
+	return *e.Error
+}
+
+func truncate(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000]) + fmt.Sprintf("... (%d bytes)", len(b))
+	}
+	return string(b)
+}
+
+// proc is ProcessResponse; the output fields are pointers so that null is
+// told apart from "".
+type proc struct {
+	PID              string  `json:"pid"`
+	Name             string  `json:"name"`
+	Command          string  `json:"command"`
+	Status           string  `json:"status"`
+	StartedAt        string  `json:"startedAt"`
+	CompletedAt      string  `json:"completedAt"`
+	ExitCode         int     `json:"exitCode"`
+	WorkingDir       string  `json:"workingDir"`
+	RestartOnFailure bool    `json:"restartOnFailure"`
+	MaxRestarts      int     `json:"maxRestarts"`
+	RestartCount     int     `json:"restartCount"`
+	KeepAlive        bool    `json:"keepAlive"`
+	Stdin            bool    `json:"stdin"`
+	Message          string  `json:"message"`
+	Logs             *string `json:"logs"`
+	Stdout           *string `json:"stdout"`
+	Stderr           *string `json:"stderr"`
+}
+
+func (p proc) stdout() string { return deref(p.Stdout) }
+func (p proc) stderr() string { return deref(p.Stderr) }
+func (p proc) logs() string   { return deref(p.Logs) }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// exec is POST /process expecting 200.
+func (d *daemon) exec(spec map[string]any) proc {
+	d.t.Helper()
+	var p proc
+	d.doJSON(http.MethodPost, "/process", spec, http.StatusOK, &p)
+	return p
+}
+
+// get is GET /process/{id} expecting 200.
+func (d *daemon) get(id string) proc {
+	d.t.Helper()
+	var p proc
+	d.doJSON(http.MethodGet, "/process/"+id, nil, http.StatusOK, &p)
+	return p
+}
+
+type logsBody struct {
+	Logs   *string `json:"logs"`
+	Stdout *string `json:"stdout"`
+	Stderr *string `json:"stderr"`
+}
+
+func (d *daemon) logs(id string) logsBody {
+	d.t.Helper()
+	var l logsBody
+	d.doJSON(http.MethodGet, "/process/"+id+"/logs", nil, http.StatusOK, &l)
+	return l
+}
+
+// waitEnded polls until the process is no longer running.
+func (d *daemon) waitEnded(id string, guard time.Duration) proc {
+	d.t.Helper()
+	var p proc
+	eventually(d.t, guard, func() (bool, string) {
+		p = d.get(id)
+		return p.Status != "running", "process " + id + " still running"
+	})
+	return p
+}
+
+// waitOutput polls /logs until the process's stdout contains want.
+func (d *daemon) waitOutput(id, want string, guard time.Duration) {
+	d.t.Helper()
+	eventually(d.t, guard, func() (bool, string) {
+		l := d.logs(id)
+		return strings.Contains(deref(l.Logs), want), fmt.Sprintf("output of %s never contained %q (have %q)", id, want, deref(l.Logs))
+	})
+}
+
+// eventually polls cond until it holds, failing the test with its message
+// after guard.
+func eventually(t testing.TB, guard time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(guard)
+	for {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", guard, msg)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// openStream starts a streaming GET or POST and checks its status.
+func (d *daemon) openStream(ctx context.Context, method, path string, body any, header ...string) *http.Response {
+	d.t.Helper()
+	resp, err := d.stream.Do(d.request(ctx, method, path, body, header...))
+	if err != nil {
+		d.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	d.t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// lineReader delivers the lines of a body on a channel, so tests can wait
+// for each with a guard.
+type lineReader struct {
+	lines chan string
+	err   error // set before lines is closed
+}
+
+func readLines(r io.Reader) *lineReader {
+	lr := &lineReader{lines: make(chan string, 1024)}
+	go func() {
+		br := bufio.NewReaderSize(r, 64<<10)
+		for {
+			line, err := br.ReadString('\n')
+			if line != "" {
+				lr.lines <- strings.TrimSuffix(line, "\n")
+			}
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					lr.err = err
+				}
+				close(lr.lines)
+				return
+			}
+		}
+	}()
+	return lr
+}
+
+// next returns the next line, or ok=false at the end of the body.
+func (lr *lineReader) next(t testing.TB, guard time.Duration) (string, bool) {
+	t.Helper()
+	select {
+	case l, ok := <-lr.lines:
+		return l, ok
+	case <-time.After(guard):
+		t.Fatalf("no line within %s", guard)
+		return "", false
+	}
+}
+
+// nextData returns the next line that is not a keepalive, counting those.
+func (lr *lineReader) nextData(t testing.TB, guard time.Duration, keepalives *int) (string, bool) {
+	t.Helper()
+	for {
+		l, ok := lr.next(t, guard)
+		if ok && l == "[keepalive]" {
+			*keepalives++
+			continue
+		}
+		return l, ok
+	}
+}
+
+// ---- /proc helpers ----
+
+// procStat reads the state, parent pid and process group of pid.
+func procStat(pid int) (state byte, ppid, pgid int, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0, 0, 0, false
+	}
+	f := strings.Fields(string(b[i+2:]))
+	if len(f) < 3 {
+		return 0, 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	pgid, _ = strconv.Atoi(f[2])
+	return f[0][0], ppid, pgid, true
+}
+
+// pidLive reports whether pid runs: it exists and is not a zombie.
+func pidLive(pid int) bool {
+	state, _, _, ok := procStat(pid)
+	return ok && state != 'Z' && state != 'X'
+}
+
+// liveInGroups lists the live processes whose process group is in pgids.
+func liveInGroups(pgids map[int]bool) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		state, _, pgid, ok := procStat(pid)
+		if ok && pgids[pgid] && state != 'Z' && state != 'X' {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// childrenOf lists the children of pid from /proc/pid/task/*/children.
+func childrenOf(pid int) []int {
+	tasks, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	var out []int
+	for _, task := range tasks {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + task.Name() + "/children")
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// rssBytes is VmRSS of pid.
+func rssBytes(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				kb, err := strconv.ParseInt(f[0], 10, 64)
+				return kb << 10, err
+			}
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+// rssSampler records the peak VmRSS of pid until stopped.
+type rssSampler struct {
+	stopCh chan struct{}
+	done   chan struct{}
+	peak   int64
+}
+
+func sampleRSS(pid int, every time.Duration) *rssSampler {
+	s := &rssSampler{stopCh: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			if rss, err := rssBytes(pid); err == nil && rss > s.peak {
+				s.peak = rss
+			}
+			select {
+			case <-s.stopCh:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+// stop ends sampling and returns the peak.
+func (s *rssSampler) stop() int64 {
+	close(s.stopCh)
+	<-s.done
+	return s.peak
+}
+
+// dirSize is the total size of the regular files in dir.
+func dirSize(dir string) int64 {
+	entries, _ := os.ReadDir(dir)
+	var total int64
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			total += info.Size()
+		}
+	}
+	return total
+}
+
+// freePort returns a TCP port that was free on network/host a moment ago.
+func freePort(t testing.TB, network, host string) int {
+	t.Helper()
+	ln, err := net.Listen(network, net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatalf("find a free port on %s: %v", host, err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// shellQuote quotes s for the shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// jsonUnmarshal is json.Unmarshal, for files that need nothing else of
+// encoding/json.
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
