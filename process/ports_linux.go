@@ -53,6 +53,17 @@ func readListeners(path string, ports map[int]bool) error {
 	return nil
 }
 
+// ValidatePorts checks a list of TCP ports to wait for, so that a request
+// can be refused before anything starts.
+func ValidatePorts(ports []int) error {
+	for _, port := range ports {
+		if port < 1 || port > 65535 {
+			return fmt.Errorf("%w: port %d is out of range 1-65535", ErrInvalidSpec, port)
+		}
+	}
+	return nil
+}
+
 // portsPollInterval is how often WaitForPorts looks at /proc/net/tcp: a
 // read of a small kernel table, cheap enough to do often.
 const portsPollInterval = 20 * time.Millisecond
@@ -61,10 +72,8 @@ const portsPollInterval = 20 * time.Millisecond
 // ErrExited when the process ends first, and with ErrPortsTimeout after
 // timeout (0: no limit).
 func (p *Process) WaitForPorts(ctx context.Context, ports []int, timeout time.Duration) error {
-	for _, port := range ports {
-		if port < 1 || port > 65535 {
-			return fmt.Errorf("%w: port %d is out of range", ErrInvalidSpec, port)
-		}
+	if err := ValidatePorts(ports); err != nil {
+		return err
 	}
 	var expired <-chan time.Time
 	if timeout > 0 {

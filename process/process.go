@@ -344,12 +344,14 @@ func (p *Process) expire(after time.Duration) {
 }
 
 // requestStop records why the process is being ended and signals its group.
-// A kill overrides an earlier stop; a stop never overrides a kill.
-func (p *Process) requestStop(intent Status, sig syscall.Signal) {
+// A kill overrides an earlier stop; a stop never overrides a kill. It
+// returns the intent recorded before.
+func (p *Process) requestStop(intent Status, sig syscall.Signal) (previous Status) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	previous = p.intent
 	if p.ended.Load() {
-		return
+		return previous
 	}
 	if p.intent == "" || intent == StatusKilled {
 		p.intent = intent
@@ -359,6 +361,7 @@ func (p *Process) requestStop(intent Status, sig syscall.Signal) {
 	case p.wake <- struct{}{}:
 	default:
 	}
+	return previous
 }
 
 // signalLocked signals the process group, only while its leader has not
@@ -383,13 +386,23 @@ func (p *Process) Stop(ctx context.Context) error {
 }
 
 // Kill sends sig (SIGKILL when zero) to the process group and waits, up to
-// the stop grace, for the process to end.
+// the stop grace, for the process to end. A process that outlives a signal
+// it handles is not recorded as killed: if it ends later on its own, its
+// status says how.
 func (p *Process) Kill(ctx context.Context, sig syscall.Signal) error {
 	if sig == 0 {
 		sig = sigKILL
 	}
-	p.requestStop(StatusKilled, sig)
-	return p.waitFor(ctx, p.m.cfg.StopGrace)
+	previous := p.requestStop(StatusKilled, sig)
+	err := p.waitFor(ctx, p.m.cfg.StopGrace)
+	if errors.Is(err, ErrWaitTimeout) && sig != sigKILL {
+		p.mu.Lock()
+		if !p.ended.Load() && p.intent == StatusKilled {
+			p.intent = previous
+		}
+		p.mu.Unlock()
+	}
+	return err
 }
 
 // Wait blocks until the process ends. With timeout > 0 it gives up with

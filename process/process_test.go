@@ -481,6 +481,24 @@ func TestKillSurvivableSignal(t *testing.T) {
 	}
 }
 
+func TestKillSurvivedSignalDoesNotBrandTheEnd(t *testing.T) {
+	// A handled signal leaves the process running; when it later exits on
+	// its own, its status says how it ended, not "killed".
+	m := newTestManager(t, func(c *Config) { c.StopGrace = 100 * time.Millisecond })
+	release := filepath.Join(t.TempDir(), "release")
+	p := mustStart(t, m, Spec{Command: `trap 'echo got usr1' USR1; echo ready; while [ ! -e ` + release + ` ]; do sleep 0.05; done; exit 4`})
+	eventually(t, "the USR1 trap", func() bool { return logText(t, p.Log(), Stdout) == "ready\n" })
+	if err := p.Kill(testCtx(t), syscall.SIGUSR1); !errors.Is(err, ErrWaitTimeout) {
+		t.Fatalf("Kill(USR1) = %v, want ErrWaitTimeout", err)
+	}
+	if err := os.WriteFile(release, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if info := waitEnded(t, p); info.Status != StatusFailed || info.ExitCode != 4 {
+		t.Fatalf("ended %s/%d, want failed/4 (its own exit)", info.Status, info.ExitCode)
+	}
+}
+
 func TestStopAndKillAfterEnd(t *testing.T) {
 	m := newTestManager(t, nil)
 	p := mustStart(t, m, Spec{Command: "exit 2"})

@@ -16,6 +16,16 @@ var signalsByName = map[string]syscall.Signal{
 	"ABRT": syscall.SIGABRT, "ALRM": syscall.SIGALRM, "WINCH": syscall.SIGWINCH,
 }
 
+// SignalName is the conventional name of sig, such as "SIGINT".
+func SignalName(sig syscall.Signal) string {
+	for name, s := range signalsByName {
+		if s == sig {
+			return "SIG" + name
+		}
+	}
+	return "signal " + strconv.Itoa(int(sig))
+}
+
 // ParseSignal accepts "SIGINT", "INT", "int" or a number such as "2".
 func ParseSignal(name string) (syscall.Signal, error) {
 	n := strings.ToUpper(strings.TrimSpace(name))

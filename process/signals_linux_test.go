@@ -49,3 +49,13 @@ func TestParseSignal(t *testing.T) {
 		}
 	}
 }
+
+func TestSignalName(t *testing.T) {
+	for sig, want := range map[syscall.Signal]string{
+		syscall.SIGINT: "SIGINT", syscall.SIGUSR1: "SIGUSR1", syscall.SIGKILL: "SIGKILL", syscall.Signal(40): "signal 40",
+	} {
+		if got := SignalName(sig); got != want {
+			t.Errorf("SignalName(%d) = %q, want %q", sig, got, want)
+		}
+	}
+}

@@ -83,6 +83,10 @@ func (h *processHandlers) execute(w http.ResponseWriter, r *http.Request) {
 		MaxRestarts:      req.MaxRestarts,
 		Stdin:            req.Stdin,
 	}
+	if err := process.ValidatePorts(req.WaitForPorts); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error()) // before anything runs
+		return
+	}
 	var timeout time.Duration
 	if req.Timeout != nil {
 		timeout = time.Duration(*req.Timeout) * time.Second
@@ -214,7 +218,7 @@ func (h *processHandlers) kill(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		writeProcess(w, http.StatusOK, p.Info(), "process killed", nil)
 	case errors.Is(err, process.ErrWaitTimeout):
-		writeProcess(w, http.StatusOK, p.Info(), fmt.Sprintf("signal %s sent; the process is still running", sig), nil)
+		writeProcess(w, http.StatusOK, p.Info(), fmt.Sprintf("signal %s sent; the process is still running", process.SignalName(sig)), nil)
 	}
 }
 
