@@ -239,10 +239,7 @@ func (h *processHandlers) logs(w http.ResponseWriter, r *http.Request) {
 	out := fullOutput(p, r)
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriterSize(w, 32<<10)
-	for i, f := range []struct {
-		key     string
-		streams process.Stream
-	}{{"logs", process.Both}, {"stdout", process.Stdout}, {"stderr", process.Stderr}} {
+	for i, f := range outputFields {
 		sep := ","
 		if i == 0 {
 			sep = "{"

@@ -108,6 +108,12 @@ func tailOutput(p *process.Process, max int) outputSource {
 	}
 }
 
+// outputFields are the output members of ProcessResponse and ProcessLogs.
+var outputFields = []struct {
+	key     string
+	streams process.Stream
+}{{"logs", process.Both}, {"stdout", process.Stdout}, {"stderr", process.Stderr}}
+
 // writeProcessJSON writes a ProcessResponse. The output fields are
 // streamed from out, or null when out is nil (a process not waited for).
 func writeProcessJSON(w io.Writer, info process.Info, message string, out outputSource) error {
@@ -121,10 +127,7 @@ func writeProcessJSON(w io.Writer, info process.Info, message string, out output
 	if _, err := w.Write(head.Bytes()[:head.Len()-2]); err != nil {
 		return err
 	}
-	for _, f := range []struct {
-		key     string
-		streams process.Stream
-	}{{"logs", process.Both}, {"stdout", process.Stdout}, {"stderr", process.Stderr}} {
+	for _, f := range outputFields {
 		if _, err := fmt.Fprintf(w, `,%q:`, f.key); err != nil {
 			return err
 		}
