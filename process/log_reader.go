@@ -41,7 +41,7 @@ const readerBufferSize = 16 * (maxChunk + recordOverhead)
 
 // NewReader reads the log from its oldest retained byte.
 func (l *Log) NewReader() *Reader {
-	return &Reader{l: l, buf: make([]byte, 0, readerBufferSize)}
+	return &Reader{l: l} // the buffer grows with what there is to read
 }
 
 // Close releases the reader's file.
@@ -154,7 +154,10 @@ func (r *Reader) fill(seg *segment) error {
 		}
 		r.f, r.fBase = f, seg.base
 	}
-	want := min(int64(cap(r.buf)), seg.end()-r.off)
+	want := min(readerBufferSize, seg.end()-r.off)
+	if int64(cap(r.buf)) < want {
+		r.buf = make([]byte, 0, want)
+	}
 	r.buf = r.buf[:want]
 	n, err := r.f.ReadAt(r.buf, r.off-seg.base)
 	r.buf = r.buf[:n]

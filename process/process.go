@@ -200,16 +200,20 @@ func closeAll(fs ...*os.File) {
 	}
 }
 
-// pumpBufferSize is how much one read of an output pipe takes: several
-// records, so a fast writer costs few wakeups.
-const pumpBufferSize = 4 * maxChunk
+// A pump's read buffer starts small (most commands print little, and a
+// start should not pay for a large allocation) and grows, while reads fill
+// it, up to several records, so that a fast writer costs few wakeups.
+const (
+	pumpBufferStart = 4 << 10
+	pumpBufferSize  = 4 * maxChunk
+)
 
 // pump copies one pipe into the log until EOF. It is the only reader of the
 // pipe, and writes only to disk, so no client can slow the process down.
 func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
 	defer pumps.Done()
 	defer r.Close()
-	buf := make([]byte, pumpBufferSize)
+	buf := make([]byte, pumpBufferStart)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
@@ -223,6 +227,9 @@ func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
 		}
 		if err != nil {
 			return
+		}
+		if n == len(buf) && len(buf) < pumpBufferSize {
+			buf = make([]byte, min(4*len(buf), pumpBufferSize))
 		}
 	}
 }
