@@ -235,3 +235,14 @@ func (l *Log) isWaiting() bool {
 	defer l.mu.Unlock()
 	return l.waiting
 }
+
+// currentPID is the OS pid of the attempt running now, 0 when none is
+// (during a restart delay and after the end).
+func (p *Process) currentPID() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.alive {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}

@@ -467,13 +467,3 @@ func (p *Process) Info() Info {
 		Stdin:            p.spec.Stdin,
 	}
 }
-
-// currentPID is the OS pid of the attempt running now, 0 when none is.
-func (p *Process) currentPID() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.alive {
-		return 0
-	}
-	return p.cmd.Process.Pid
-}
