@@ -11,7 +11,7 @@ import (
 // BenchmarkHealthThroughStack measures the fixed cost every request pays:
 // the middleware stack, routing and a small JSON reply.
 func BenchmarkHealthThroughStack(b *testing.B) {
-	h := newHandler(Options{Logger: zap.NewNop(), Token: "secret"}, nil, nil)
+	h := newHandler(Options{Logger: zap.NewNop(), Token: "secret"}, Services{}, nil)
 	req := httptest.NewRequest(http.MethodGet, "/health", nil)
 	b.ReportAllocs()
 	for b.Loop() {

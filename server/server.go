@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"go.uber.org/zap"
 
+	"github.com/sandbox-api/sandbox-api/filesystem"
 	"github.com/sandbox-api/sandbox-api/process"
 )
 
@@ -25,14 +26,20 @@ type Options struct {
 	KeepaliveInterval time.Duration
 }
 
+// Services are the domain objects the API exposes.
+type Services struct {
+	Processes *process.Manager
+	Files     *filesystem.FS
+}
+
 // New returns the daemon's HTTP handler.
-func New(opts Options, procs *process.Manager) http.Handler {
-	return newHandler(opts, procs, nil)
+func New(opts Options, svc Services) http.Handler {
+	return newHandler(opts, svc, nil)
 }
 
 // newHandler is New with a hook for tests to add routes behind the full
 // middleware stack.
-func newHandler(opts Options, procs *process.Manager, extraRoutes func(chi.Router)) http.Handler {
+func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
@@ -57,7 +64,12 @@ func newHandler(opts Options, procs *process.Manager, extraRoutes func(chi.Route
 	health := healthHandler{opts: opts, now: time.Now}
 	r.Get(healthPath, health.ServeHTTP)
 	r.Head(healthPath, health.ServeHTTP)
-	registerProcessRoutes(r, &processHandlers{m: procs, opts: opts})
+	registerProcessRoutes(r, &processHandlers{m: svc.Processes, opts: opts})
+	files := &filesystemHandlers{fs: svc.Files, opts: opts}
+	registerFilesystemRoutes(r, files)
+	registerMultipartRoutes(r, files)
+	registerSearchRoutes(r, files)
+	registerWatchRoutes(r, files)
 
 	if extraRoutes != nil {
 		extraRoutes(r)

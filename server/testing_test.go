@@ -23,7 +23,7 @@ func newTestServer(t *testing.T, opts Options, extraRoutes func(chi.Router)) tes
 	t.Helper()
 	core, logs := observer.New(zapcore.DebugLevel)
 	opts.Logger = zap.New(core)
-	return testServer{handler: newHandler(opts, nil, extraRoutes), logs: logs}
+	return testServer{handler: newHandler(opts, Services{}, extraRoutes), logs: logs}
 }
 
 func (s testServer) do(req *http.Request) *httptest.ResponseRecorder {

@@ -27,6 +27,8 @@ type config struct {
 	maxLogProcessBytes int64
 	maxLogTotalBytes   int64
 	maxEndedProcesses  int
+	uploadDir          string
+	uploadTTL          time.Duration
 	showVersion        bool
 }
 
@@ -56,6 +58,8 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.Int64Var(&c.maxLogProcessBytes, "log-max-process-bytes", 128<<20, "output kept on disk per process, in bytes")
 	fs.Int64Var(&c.maxLogTotalBytes, "log-max-total-bytes", 1<<30, "output kept on disk for all processes, in bytes")
 	fs.IntVar(&c.maxEndedProcesses, "max-ended-processes", 256, "ended process records kept")
+	fs.StringVar(&c.uploadDir, "upload-dir", "", "folder for the parts of multipart uploads (default $TMPDIR/sandbox-api-uploads)")
+	fs.DurationVar(&c.uploadTTL, "upload-ttl", 24*time.Hour, "multipart uploads untouched this long are removed")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 
 	// The flag package reports its own parse errors on output.
@@ -108,6 +112,9 @@ func (c config) validate() error {
 	}
 	if c.maxLogTotalBytes <= 0 {
 		errs = append(errs, fmt.Errorf("--log-max-total-bytes %d: must be positive", c.maxLogTotalBytes))
+	}
+	if c.uploadTTL <= 0 {
+		errs = append(errs, fmt.Errorf("--upload-ttl %s: must be positive", c.uploadTTL))
 	}
 	if c.maxEndedProcesses <= 0 {
 		errs = append(errs, fmt.Errorf("--max-ended-processes %d: must be positive", c.maxEndedProcesses))

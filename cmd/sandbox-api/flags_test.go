@@ -17,6 +17,7 @@ func TestParseFlags(t *testing.T) {
 		maxLogProcessBytes: 128 << 20,
 		maxLogTotalBytes:   1 << 30,
 		maxEndedProcesses:  256,
+		uploadTTL:          24 * time.Hour,
 	}
 	with := func(change func(*config)) config {
 		c := defaults

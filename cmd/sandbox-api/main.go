@@ -18,6 +18,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sandbox-api/sandbox-api/filesystem"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/server"
 )
@@ -106,6 +107,18 @@ func run(args []string) int {
 		return 1
 	}
 
+	files, err := filesystem.New(filesystem.Config{
+		UploadDir: cfg.uploadDir,
+		UploadTTL: cfg.uploadTTL,
+		Logger:    logger.Named("filesystem"),
+	})
+	if err != nil {
+		_ = ln.Close()
+		logger.Error("cannot set up the filesystem service", zap.Error(err))
+		return 1
+	}
+	defer files.Close()
+
 	// net/http's own complaints (bad handshakes, misused writers) as JSON too.
 	httpErrorLog, _ := zap.NewStdLogAt(logger.Named("http"), zap.WarnLevel) // fails only on an invalid level
 	srv := &http.Server{
@@ -117,7 +130,7 @@ func run(args []string) int {
 			BuildTime:         buildTime,
 			StartedAt:         startedAt,
 			KeepaliveInterval: cfg.keepalive,
-		}, mgr),
+		}, server.Services{Processes: mgr, Files: files}),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		IdleTimeout:       120 * time.Second,
