@@ -34,6 +34,10 @@ var (
 // before cutting them (streams never end by themselves).
 const httpDrainTimeout = 2 * time.Second
 
+// finalAnswerTime is how long requests that waited for a process get to
+// write its final record before every request context is cancelled.
+const finalAnswerTime = 300 * time.Millisecond
+
 // bootCommandName names the process started by --command.
 const bootCommandName = "boot-command"
 
@@ -121,7 +125,12 @@ func run(args []string) int {
 
 	// net/http's own complaints (bad handshakes, misused writers) as JSON too.
 	httpErrorLog, _ := zap.NewStdLogAt(logger.Named("http"), zap.WarnLevel) // fails only on an invalid level
+	// Requests live in a context that shutdown cancels, so that endless
+	// streams (file watches, idle log streams) end instead of being cut.
+	requestsCtx, endRequests := context.WithCancel(context.Background())
+	defer endRequests()
 	srv := &http.Server{
+		BaseContext: func(net.Listener) context.Context { return requestsCtx },
 		Handler: server.New(server.Options{
 			Logger:            logger.Named("http"),
 			Token:             cfg.token,
@@ -170,14 +179,16 @@ func run(args []string) int {
 		exitCode = 1
 	}
 
-	shutdown(srv, mgr, cfg.shutdownGrace, logger)
+	shutdown(srv, mgr, endRequests, cfg.shutdownGrace, logger)
 	return exitCode
 }
 
 // shutdown stops accepting connections, then ends every managed process
 // tree while open requests drain: a request waiting for a process, or a log
-// stream, gets the process's final state instead of a cut connection.
-func shutdown(srv *http.Server, mgr *process.Manager, grace time.Duration, logger *zap.Logger) {
+// stream, gets the process's final state instead of a cut connection. What
+// still runs after a short moment (streams with no end of their own) has
+// its context cancelled, and is cut after the drain timeout.
+func shutdown(srv *http.Server, mgr *process.Manager, endRequests context.CancelFunc, grace time.Duration, logger *zap.Logger) {
 	drained := make(chan struct{})
 	go func() {
 		defer close(drained)
@@ -189,8 +200,13 @@ func shutdown(srv *http.Server, mgr *process.Manager, grace time.Duration, logge
 	mgr.Shutdown(grace)
 	select {
 	case <-drained:
-	case <-time.After(httpDrainTimeout):
-		logger.Info("requests still open after the drain timeout; closing them")
+	case <-time.After(finalAnswerTime):
+		endRequests()
+		select {
+		case <-drained:
+		case <-time.After(httpDrainTimeout):
+			logger.Info("requests still open after the drain timeout; closing them")
+		}
 	}
 	_ = srv.Close() // cuts whatever did not finish
 	logger.Info("shutdown complete")
