@@ -32,7 +32,9 @@ test-go:
 test-sdk: build
 	cd e2e/sdk && SANDBOX_API_BIN=$(CURDIR)/$(BIN) node --test
 
+# Each figure beside its raw baseline; content search is compared with ripgrep.
 bench:
+	@command -v rg >/dev/null || { echo "make bench needs ripgrep: apt-get install -y ripgrep" >&2; exit 1; }
 	go test -run '^$$' -bench . -benchmem ./...
 
 clean:

@@ -1,16 +1,234 @@
 package server
 
-// TEMPORARY stub: the files and folders handlers replace this file.
-
 import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
 	"github.com/go-chi/chi/v5"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
 )
 
+// filesystemHandlers serve every /filesystem* and /watch/filesystem route.
 type filesystemHandlers struct {
 	fs   *filesystem.FS
 	opts Options
 }
 
-func registerFilesystemRoutes(r chi.Router, h *filesystemHandlers) {}
+const filesystemPrefix = "/filesystem/"
+
+func registerFilesystemRoutes(r chi.Router, h *filesystemHandlers) {
+	// The bare prefix is the working directory, like "/filesystem/".
+	for _, route := range []string{"/filesystem", filesystemPrefix + "*"} {
+		r.Get(route, h.get)
+		r.Put(route, h.put)
+		r.Delete(route, h.delete)
+	}
+	registerTreeRoutes(r, h)
+}
+
+// clientPath is the filesystem path of the request, after prefix. On a bad
+// encoding it answers 400 and returns false.
+func clientPath(w http.ResponseWriter, r *http.Request, prefix string) (string, bool) {
+	if r.URL.EscapedPath() == strings.TrimSuffix(prefix, "/") {
+		return "", true
+	}
+	p, err := pathAfter(r, prefix)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return "", false
+	}
+	return p, true
+}
+
+// get is GET /filesystem/{path}: a folder's listing, a file as JSON with
+// its content, or the file's bytes with Accept: application/octet-stream
+// or ?download=true.
+func (h *filesystemHandlers) get(w http.ResponseWriter, r *http.Request) {
+	p, ok := clientPath(w, r, filesystemPrefix)
+	if !ok {
+		return
+	}
+	download, ok := queryBool(w, r, "download", false)
+	if !ok {
+		return
+	}
+	download = download || acceptsOctetStream(r)
+	info, err := h.fs.Stat(p)
+	if err != nil {
+		writeFSError(w, err)
+		return
+	}
+	switch {
+	case info.IsDir && download:
+		writeError(w, http.StatusUnprocessableEntity, info.Path+" is a folder: only files can be downloaded")
+	case info.IsDir:
+		dir, err := h.fs.List(p)
+		if err != nil {
+			writeFSError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, listingJSON(dir))
+	case download:
+		h.download(w, r, p)
+	default:
+		h.readJSON(w, r, p)
+	}
+}
+
+// delete is DELETE /filesystem/{path}[?recursive=true].
+func (h *filesystemHandlers) delete(w http.ResponseWriter, r *http.Request) {
+	p, ok := clientPath(w, r, filesystemPrefix)
+	if !ok {
+		return
+	}
+	h.remove(w, r, p, false)
+}
+
+// remove deletes p; recursive applies when the query does not say.
+func (h *filesystemHandlers) remove(w http.ResponseWriter, r *http.Request, p string, recursive bool) {
+	recursive, ok := queryBool(w, r, "recursive", recursive)
+	if !ok {
+		return
+	}
+	abs, err := h.fs.Remove(p, recursive)
+	if err != nil {
+		writeFSError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, successJSON{Message: "deleted", Path: abs})
+}
+
+// queryBool reads a boolean query parameter; a value that is not one
+// answers 400 and returns ok=false.
+func queryBool(w http.ResponseWriter, r *http.Request, name string, def bool) (v, ok bool) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, true
+	}
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid "+name+" "+strconv.Quote(s)+": want true or false")
+		return false, false
+	}
+	return v, true
+}
+
+// acceptsOctetStream reports an Accept header that lists
+// application/octet-stream (the SDK's readBinary and download).
+func acceptsOctetStream(r *http.Request) bool {
+	for _, accept := range r.Header.Values("Accept") {
+		for _, media := range strings.Split(accept, ",") {
+			media, _, _ = strings.Cut(media, ";")
+			if strings.EqualFold(strings.TrimSpace(media), "application/octet-stream") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fsErrorStatus maps an error of the filesystem package to its status.
+// The other filesystem handlers use it too.
+func fsErrorStatus(err error) int {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return http.StatusNotFound
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return http.StatusRequestTimeout // an upload that stalled
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, filesystem.ErrSourceRead):
+		return http.StatusBadRequest // a cut-off or malformed body
+	case errors.Is(err, filesystem.ErrInvalidPath),
+		errors.Is(err, filesystem.ErrInvalidPermissions),
+		errors.Is(err, syscall.ENAMETOOLONG):
+		return http.StatusBadRequest
+	case errors.Is(err, filesystem.ErrNotEmpty),
+		errors.Is(err, filesystem.ErrIsDirectory),
+		errors.Is(err, filesystem.ErrNotDirectory),
+		errors.Is(err, filesystem.ErrNotRegular):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, filesystem.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, filesystem.ErrNoSpace):
+		return http.StatusInsufficientStorage
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		return http.StatusForbidden
+	}
+	return http.StatusInternalServerError
+}
+
+func writeFSError(w http.ResponseWriter, err error) {
+	writeError(w, fsErrorStatus(err), err.Error())
+}
+
+// successJSON is SuccessResponse.
+type successJSON struct {
+	Message string `json:"message"`
+	Path    string `json:"path,omitempty"`
+}
+
+// fileJSON is File: one file of a listing.
+type fileJSON struct {
+	Path         string `json:"path"`
+	Name         string `json:"name"`
+	Permissions  string `json:"permissions"`
+	Size         int64  `json:"size"`
+	LastModified string `json:"lastModified"`
+	Owner        string `json:"owner"`
+	Group        string `json:"group"`
+}
+
+// subdirectoryJSON is Subdirectory: one folder of a listing.
+type subdirectoryJSON struct {
+	Path string `json:"path"`
+	Name string `json:"name"`
+}
+
+// directoryJSON is Directory, as GET answers for a folder.
+type directoryJSON struct {
+	Path           string             `json:"path"`
+	Name           string             `json:"name"`
+	Files          []fileJSON         `json:"files"`
+	Subdirectories []subdirectoryJSON `json:"subdirectories"`
+}
+
+// lastModified is RFC 3339 with nanoseconds, in UTC: mtimes finer than a
+// second tell two quick writes apart.
+func lastModified(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func fileInfoJSON(i filesystem.FileInfo) fileJSON {
+	return fileJSON{
+		Path:         i.Path,
+		Name:         i.Name,
+		Permissions:  i.Permissions(),
+		Size:         i.Size,
+		LastModified: lastModified(i.ModTime),
+		Owner:        i.Owner,
+		Group:        i.Group,
+	}
+}
+
+func filesJSON(files []filesystem.FileInfo) []fileJSON {
+	out := make([]fileJSON, 0, len(files))
+	for _, f := range files {
+		out = append(out, fileInfoJSON(f))
+	}
+	return out
+}
+
+func listingJSON(d filesystem.Directory) directoryJSON {
+	subs := make([]subdirectoryJSON, 0, len(d.Subdirectories))
+	for _, s := range d.Subdirectories {
+		subs = append(subs, subdirectoryJSON{Path: s.Path, Name: s.Name})
+	}
+	return directoryJSON{Path: d.Path, Name: d.Name, Files: filesJSON(d.Files), Subdirectories: subs}
+}

@@ -1,7 +1,272 @@
 package server
 
-// TEMPORARY stub: replaced by the real handlers.
+// Handlers of the three searches: /filesystem-find, /filesystem-search
+// (fuzzy) and /filesystem-content-search. They only translate query
+// parameters to filesystem options and results to the wire shapes.
 
-import "github.com/go-chi/chi/v5"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 
-func registerSearchRoutes(r chi.Router, h *filesystemHandlers) {}
+	"github.com/go-chi/chi/v5"
+
+	"github.com/sandbox-api/sandbox-api/filesystem"
+)
+
+// Wire defaults of maxResults, from the contract.
+const (
+	defaultFindResults    = 20
+	defaultFuzzyResults   = 20
+	defaultContentResults = 100
+)
+
+// statusClientGone is logged when a search ends because its client left:
+// nobody reads the answer, the access log does.
+const statusClientGone = 499
+
+const (
+	findPrefix          = "/filesystem-find"
+	fuzzyPrefix         = "/filesystem-search"
+	contentSearchPrefix = "/filesystem-content-search"
+)
+
+func registerSearchRoutes(r chi.Router, h *filesystemHandlers) {
+	for prefix, handle := range map[string]http.HandlerFunc{
+		findPrefix:          h.find,
+		fuzzyPrefix:         h.fuzzySearch,
+		contentSearchPrefix: h.contentSearch,
+	} {
+		r.Get(prefix, handle)
+		r.Get(prefix+"/*", handle)
+	}
+}
+
+type findMatchJSON struct {
+	Path string `json:"path"`
+	Type string `json:"type"`
+}
+
+type findResponseJSON struct {
+	Matches []findMatchJSON `json:"matches"`
+	Total   int             `json:"total"`
+}
+
+type fuzzyMatchJSON struct {
+	Path  string `json:"path"`
+	Score int    `json:"score"`
+	Type  string `json:"type"`
+}
+
+type fuzzyResponseJSON struct {
+	Matches []fuzzyMatchJSON `json:"matches"`
+	Total   int              `json:"total"`
+}
+
+type contentMatchJSON struct {
+	Path    string `json:"path"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Text    string `json:"text"`
+	Context string `json:"context,omitempty"`
+}
+
+type contentSearchResponseJSON struct {
+	Matches []contentMatchJSON `json:"matches"`
+	Query   string             `json:"query"`
+	Total   int                `json:"total"`
+}
+
+func (h *filesystemHandlers) find(w http.ResponseWriter, r *http.Request) {
+	root, q, ok := searchRequest(w, r, findPrefix)
+	if !ok {
+		return
+	}
+	opts := filesystem.FindOptions{Type: q.Get("type"), Patterns: splitList(q.Get("patterns"))}
+	var err error
+	if opts.WalkOptions, err = walkOptionsFrom(q); err == nil {
+		opts.MaxResults, err = intParam(q, "maxResults", defaultFindResults, filesystem.MaxFindResults)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	found, err := h.fs.Find(r.Context(), root, opts)
+	if err != nil {
+		writeSearchError(w, err)
+		return
+	}
+	resp := findResponseJSON{Matches: make([]findMatchJSON, len(found)), Total: len(found)}
+	for i, m := range found {
+		resp.Matches[i] = findMatchJSON(m)
+	}
+	writeSearchJSON(w, resp)
+}
+
+func (h *filesystemHandlers) fuzzySearch(w http.ResponseWriter, r *http.Request) {
+	root, q, ok := searchRequest(w, r, fuzzyPrefix)
+	if !ok {
+		return
+	}
+	opts := filesystem.FuzzyOptions{Query: q.Get("query"), Patterns: splitList(q.Get("patterns"))}
+	var err error
+	if opts.WalkOptions, err = walkOptionsFrom(q); err == nil {
+		opts.MaxResults, err = intParam(q, "maxResults", defaultFuzzyResults, filesystem.MaxFindResults)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	found, err := h.fs.FuzzySearch(r.Context(), root, opts)
+	if err != nil {
+		writeSearchError(w, err)
+		return
+	}
+	resp := fuzzyResponseJSON{Matches: make([]fuzzyMatchJSON, len(found)), Total: len(found)}
+	for i, m := range found {
+		resp.Matches[i] = fuzzyMatchJSON(m)
+	}
+	writeSearchJSON(w, resp)
+}
+
+func (h *filesystemHandlers) contentSearch(w http.ResponseWriter, r *http.Request) {
+	root, q, ok := searchRequest(w, r, contentSearchPrefix)
+	if !ok {
+		return
+	}
+	if !q.Has("query") || q.Get("query") == "" {
+		writeError(w, http.StatusBadRequest, "query is required")
+		return
+	}
+	opts := filesystem.ContentSearchOptions{Query: q.Get("query"), FilePatterns: splitList(q.Get("filePattern"))}
+	var err error
+	opts.WalkOptions, err = walkOptionsFrom(q)
+	if err == nil {
+		opts.CaseSensitive, err = boolParam(q, "caseSensitive", false)
+	}
+	if err == nil {
+		opts.ContextLines, err = intParam(q, "contextLines", 0, filesystem.MaxContextLines)
+	}
+	if err == nil {
+		opts.MaxResults, err = intParam(q, "maxResults", defaultContentResults, filesystem.MaxContentResults)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	found, err := h.fs.SearchContent(r.Context(), root, opts)
+	if err != nil {
+		writeSearchError(w, err)
+		return
+	}
+	resp := contentSearchResponseJSON{Matches: make([]contentMatchJSON, len(found)), Query: opts.Query, Total: len(found)}
+	for i, m := range found {
+		resp.Matches[i] = contentMatchJSON(m)
+	}
+	writeSearchJSON(w, resp)
+}
+
+// writeSearchJSON answers 200 with v. An answer may run to megabytes: the
+// write deadline drops a client that stops reading instead of holding
+// the handler forever.
+func writeSearchJSON(w http.ResponseWriter, v any) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	writeJSON(w, http.StatusOK, v)
+}
+
+// searchRequest decodes the root after prefix (bare prefix: the working
+// directory) and the query parameters; on failure it answers 400.
+func searchRequest(w http.ResponseWriter, r *http.Request, prefix string) (string, url.Values, bool) {
+	root := ""
+	if r.URL.EscapedPath() != prefix {
+		var err error
+		if root, err = pathAfter(r, prefix+"/"); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return "", nil, false
+		}
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid query string: "+err.Error())
+		return "", nil, false
+	}
+	return root, q, true
+}
+
+// walkOptionsFrom reads excludeDirs and excludeHidden. An absent
+// excludeDirs keeps the default list; a present one, even empty, replaces
+// it.
+func walkOptionsFrom(q url.Values) (filesystem.WalkOptions, error) {
+	var opts filesystem.WalkOptions
+	if q.Has("excludeDirs") {
+		opts.ExcludeDirs = splitList(q.Get("excludeDirs"))
+		if opts.ExcludeDirs == nil {
+			opts.ExcludeDirs = []string{}
+		}
+	}
+	excludeHidden, err := boolParam(q, "excludeHidden", true)
+	opts.IncludeHidden = !excludeHidden
+	return opts, err
+}
+
+// splitList splits a comma-separated parameter, dropping blank items.
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// intParam reads a non-negative integer; absent or empty gives def, and
+// values above limit are cut to it.
+func intParam(q url.Values, name string, def, limit int) (int, error) {
+	raw := q.Get(name)
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s must be a non-negative integer, got %q", name, raw)
+	}
+	return min(n, limit), nil
+}
+
+// boolParam reads true/false (and the other forms strconv accepts); absent
+// or empty gives def.
+func boolParam(q url.Values, name string, def bool) (bool, error) {
+	raw := q.Get(name)
+	if raw == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(raw)
+	if err != nil {
+		return false, fmt.Errorf("%s must be true or false, got %q", name, raw)
+	}
+	return b, nil
+}
+
+// writeSearchError maps the errors of the filesystem searches to statuses.
+func writeSearchError(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, filesystem.ErrInvalidSearch):
+		status = http.StatusBadRequest
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		status = http.StatusNotFound
+	case errors.Is(err, fs.ErrPermission):
+		status = http.StatusForbidden
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		status = statusClientGone
+	}
+	writeError(w, status, err.Error())
+}

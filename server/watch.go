@@ -1,7 +1,155 @@
 package server
 
-// TEMPORARY stub: replaced by the real handlers.
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
 
-import "github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5"
 
-func registerWatchRoutes(r chi.Router, h *filesystemHandlers) {}
+	"github.com/sandbox-api/sandbox-api/filesystem"
+)
+
+const watchPrefix = "/watch/filesystem/"
+
+func registerWatchRoutes(r chi.Router, h *filesystemHandlers) {
+	r.Get(watchPrefix+"*", h.watch)
+}
+
+// watchEvent is one line of the stream. path is the folder of the entry
+// and name its base name: the SDK reads path + "/" + name.
+type watchEvent struct {
+	Op    filesystem.WatchOp `json:"op"`
+	Name  string             `json:"name"`
+	Path  string             `json:"path"`
+	Error string             `json:"error,omitempty"`
+}
+
+func wireWatchEvent(ev filesystem.WatchEvent) watchEvent {
+	if ev.Op == filesystem.OpError {
+		return watchEvent{Op: ev.Op, Path: ev.Path, Error: ev.Err}
+	}
+	return watchEvent{Op: ev.Op, Name: filepath.Base(ev.Path), Path: filepath.Dir(ev.Path)}
+}
+
+// recursiveSuffix on the path asks for the whole tree.
+const recursiveSuffix = "/**"
+
+// watchTarget splits the requested path into the path to watch and whether
+// the watch is recursive ("/**" after a folder, or "**" alone for the
+// working directory).
+func watchTarget(p string) (path string, recursive bool) {
+	if p == "**" {
+		return "", true
+	}
+	if rest, ok := strings.CutSuffix(p, recursiveSuffix); ok {
+		if rest == "" {
+			rest = "/"
+		}
+		return rest, true
+	}
+	return p, false
+}
+
+// ignorePatterns reads ?ignore=a,b (the parameter may also repeat).
+func ignorePatterns(r *http.Request) []string {
+	var out []string
+	for _, v := range r.URL.Query()["ignore"] {
+		out = append(out, strings.Split(v, ",")...)
+	}
+	return out
+}
+
+// watch is GET /watch/filesystem/{path}: an endless ndjson stream of the
+// changes under path. The 200 and its headers are sent as soon as the watch
+// is armed, so a client that has them may start changing files; a path that
+// cannot be watched at all is an HTTP error instead.
+func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
+	p, err := pathAfter(r, watchPrefix)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	path, recursive := watchTarget(p)
+	watcher, err := h.fs.Watch(r.Context(), path, filesystem.WatchOptions{
+		Recursive: recursive,
+		Ignore:    ignorePatterns(r),
+	})
+	if err != nil {
+		writeError(w, watchErrorStatus(err), err.Error())
+		return
+	}
+	defer watcher.Close() // releases the inotify watches when the client goes
+
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Accel-Buffering", "no") // proxies must not hold lines back
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	flush := func() error {
+		// A client that stopped reading is dropped instead of holding the watch.
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	if flush() != nil {
+		return
+	}
+
+	keepalive := h.opts.KeepaliveInterval
+	if keepalive <= 0 {
+		keepalive = 10 * time.Second
+	}
+	idle := time.NewTimer(keepalive)
+	defer idle.Stop()
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	events := watcher.Events()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-idle.C:
+			if _, err := bw.WriteString("[keepalive]\n"); err != nil || flush() != nil {
+				return
+			}
+			idle.Reset(keepalive)
+		case ev, ok := <-events:
+			if !ok { // the watched path went away (its events were sent)
+				_ = flush()
+				return
+			}
+			if enc.Encode(wireWatchEvent(ev)) != nil || flush() != nil {
+				return
+			}
+			idle.Reset(keepalive)
+		}
+	}
+}
+
+// watchErrorStatus maps a failure to arm a watch to its HTTP status.
+func watchErrorStatus(err error) int {
+	switch {
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return http.StatusNotFound
+	case errors.Is(err, syscall.ENAMETOOLONG), errors.Is(err, syscall.ELOOP):
+		return http.StatusBadRequest
+	case errors.Is(err, os.ErrPermission):
+		return http.StatusForbidden
+	case errors.Is(err, filesystem.ErrWatchLimit):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, filesystem.ErrWatchUnsupported):
+		return http.StatusNotImplemented
+	default:
+		return http.StatusInternalServerError
+	}
+}

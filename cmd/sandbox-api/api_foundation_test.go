@@ -149,7 +149,7 @@ func TestCacheControlNoStore(t *testing.T) {
 func TestUnknownRouteIsJSON404(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
-	for _, path := range []string{"/nope", "/process/123/nope", "/filesystem/x"} {
+	for _, path := range []string{"/nope", "/process/123/nope", "/filesystem-nope/x"} {
 		msg := d.wantError(http.MethodGet, path, nil, http.StatusNotFound)
 		if !strings.Contains(msg, path) {
 			t.Errorf("GET %s: error %q does not name the path", path, msg)

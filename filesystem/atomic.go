@@ -1,0 +1,302 @@
+package filesystem
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+var (
+	// ErrNoSpace: the disk or the quota is full (ENOSPC, EDQUOT).
+	ErrNoSpace = errors.New("no space left on device")
+	// ErrSourceRead: the content to write could not be read (a client that
+	// went away, a malformed body): the writer's side, not the disk's.
+	ErrSourceRead = errors.New("reading the content to write")
+)
+
+// DefaultFilePermissions applies to a new file written without permissions.
+const DefaultFilePermissions fs.FileMode = 0o644
+
+// copyBufferSize is the chunk of a streamed write: large enough for few
+// syscalls, small enough that an upload costs almost no memory.
+const copyBufferSize = 256 << 10
+
+// AtomicFile is a file being written beside its destination. The
+// destination only changes when Commit renames the finished, synced file
+// over it: a write that fails or is abandoned leaves the old file as it was
+// and no temporary file behind (once Abort ran).
+type AtomicFile struct {
+	dest    string
+	tmp     *os.File
+	tmpPath string
+	size    int64
+	done    bool
+}
+
+// CreateAtomic starts writing dest (an absolute path). The temporary file
+// goes in dest's folder, or in its nearest existing ancestor when that
+// folder is still missing: folders are only created by Commit, so a failed
+// write creates none. Call Abort when done, even after Commit.
+func CreateAtomic(dest string) (*AtomicFile, error) {
+	if isDir(dest) {
+		return nil, fmt.Errorf("write %s: %w", dest, ErrIsDirectory)
+	}
+	dir, err := existingAncestor(filepath.Dir(dest))
+	if err != nil {
+		return nil, err
+	}
+	return createAtomicIn(dir, dest)
+}
+
+func createAtomicIn(dir, dest string) (*AtomicFile, error) {
+	tmp, err := os.CreateTemp(dir, tempPattern(dest))
+	if err != nil {
+		return nil, fmt.Errorf("write %s: create a temporary file in %s: %w", dest, dir, diskError(err))
+	}
+	return &AtomicFile{dest: dest, tmp: tmp, tmpPath: tmp.Name()}, nil
+}
+
+// tempPattern names temporary files after their destination, hidden, and
+// recognisable if a crash ever leaves one behind.
+func tempPattern(dest string) string {
+	base := filepath.Base(dest)
+	if len(base) > 64 { // the random suffix must still fit in NAME_MAX
+		base = base[:64]
+	}
+	return "." + base + ".*.sandbox-api-tmp"
+}
+
+// existingAncestor returns dir or its nearest ancestor that exists. A
+// file on the way means the destination cannot be created.
+func existingAncestor(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		switch {
+		case err == nil && fi.IsDir():
+			return d, nil
+		case err == nil:
+			return "", fmt.Errorf("%s is a file, not a folder: %w", d, ErrNotDirectory)
+		case errors.Is(err, fs.ErrNotExist) && d != filepath.Dir(d):
+			continue
+		default:
+			return "", fmt.Errorf("stat %s: %w", d, err)
+		}
+	}
+}
+
+// Dest is where the file lands on Commit.
+func (a *AtomicFile) Dest() string { return a.dest }
+
+// Size is how many bytes were written so far.
+func (a *AtomicFile) Size() int64 { return a.size }
+
+// Write appends p to the temporary file.
+func (a *AtomicFile) Write(p []byte) (int, error) {
+	if a.tmp == nil {
+		return 0, fmt.Errorf("write %s: already committed or aborted", a.dest)
+	}
+	n, err := a.tmp.Write(p)
+	a.size += int64(n)
+	if err != nil {
+		return n, fmt.Errorf("write %s: %w", a.dest, diskError(err))
+	}
+	return n, nil
+}
+
+// ReadFrom streams r into the file in fixed-size chunks. Errors from r
+// wrap ErrSourceRead; errors of the disk are the disk's (see ErrNoSpace).
+func (a *AtomicFile) ReadFrom(r io.Reader) (int64, error) {
+	buf := make([]byte, copyBufferSize)
+	var total int64
+	for {
+		n, rerr := r.Read(buf)
+		if n > 0 {
+			if _, err := a.Write(buf[:n]); err != nil {
+				return total, err
+			}
+			total += int64(n)
+		}
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, fmt.Errorf("%w: %w", ErrSourceRead, rerr)
+		}
+	}
+}
+
+// Commit lands the file at its destination with mode, or, when mode is
+// nil, with the mode of the file it replaces (DefaultFilePermissions for a
+// new one). See CommitAs.
+func (a *AtomicFile) Commit(mode *fs.FileMode) error { return a.CommitAs(a.dest, mode) }
+
+// CommitAs lands the file at dest, which may differ from the destination it
+// was created for. A symbolic link at dest is followed, so the file it
+// points to is replaced; the owner of a replaced file is kept. The data is
+// synced before the rename and the folder after it. Missing parent folders
+// are created.
+func (a *AtomicFile) CommitAs(dest string, mode *fs.FileMode) error {
+	if a.done {
+		return fmt.Errorf("write %s: already committed or aborted", dest)
+	}
+	dest = followLink(dest)
+	old, err := os.Stat(dest)
+	switch {
+	case err == nil && old.IsDir():
+		a.Abort()
+		return fmt.Errorf("write %s: %w", dest, ErrIsDirectory)
+	case err == nil:
+		if uid, gid, ok := ownerIDs(old); ok {
+			_ = a.tmp.Chown(int(uid), int(gid)) // best effort: only root may give files away
+		}
+		if mode == nil {
+			m := old.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+			mode = &m
+		}
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+	default:
+		a.Abort()
+		return fmt.Errorf("write %s: %w", dest, err)
+	}
+	if mode == nil {
+		m := DefaultFilePermissions
+		mode = &m
+	}
+	if err := a.finish(*mode); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		a.Abort()
+		return fmt.Errorf("write %s: create its folder: %w", dest, mkdirError(err))
+	}
+	err = os.Rename(a.tmpPath, dest)
+	if errors.Is(err, syscall.EXDEV) {
+		// Only when CommitAs moved the destination across a mount point.
+		err = a.copyAcross(dest, *mode)
+	}
+	if err != nil {
+		a.Abort()
+		if isDir(dest) {
+			return fmt.Errorf("write %s: %w", dest, ErrIsDirectory)
+		}
+		return fmt.Errorf("write %s: %w", dest, diskError(err))
+	}
+	a.done = true
+	syncDir(filepath.Dir(dest))
+	return nil
+}
+
+// finish applies the mode, syncs and closes the temporary file. Chmod on
+// the open file is exact: the umask does not apply.
+func (a *AtomicFile) finish(mode fs.FileMode) error {
+	if err := a.tmp.Chmod(mode); err != nil {
+		a.Abort()
+		return fmt.Errorf("write %s: chmod: %w", a.dest, err)
+	}
+	if err := a.tmp.Sync(); err != nil {
+		a.Abort()
+		return fmt.Errorf("write %s: sync: %w", a.dest, diskError(err))
+	}
+	err := a.tmp.Close()
+	a.tmp = nil
+	if err != nil {
+		a.Abort()
+		return fmt.Errorf("write %s: close: %w", a.dest, diskError(err))
+	}
+	return nil
+}
+
+// copyAcross lands the finished temporary file on another filesystem: a
+// second atomic file beside dest, then the first one is removed.
+func (a *AtomicFile) copyAcross(dest string, mode fs.FileMode) error {
+	src, err := os.Open(a.tmpPath)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	b, err := createAtomicIn(filepath.Dir(dest), dest)
+	if err != nil {
+		return err
+	}
+	defer b.Abort()
+	if _, err := b.ReadFrom(src); err != nil {
+		return err
+	}
+	if err := b.CommitAs(dest, &mode); err != nil {
+		return err
+	}
+	_ = os.Remove(a.tmpPath)
+	return nil
+}
+
+// Abort drops the temporary file. It is safe to call at any time, more
+// than once, and after Commit (then it does nothing).
+func (a *AtomicFile) Abort() {
+	if a.tmp != nil {
+		_ = a.tmp.Close()
+		a.tmp = nil
+	}
+	if !a.done {
+		_ = os.Remove(a.tmpPath)
+		a.done = true
+	}
+}
+
+// followLink resolves dest when it is a symbolic link to an existing file,
+// so writing through a link updates its target, as an ordinary write would.
+func followLink(dest string) string {
+	lst, err := os.Lstat(dest)
+	if err != nil || lst.Mode()&fs.ModeSymlink == 0 {
+		return dest
+	}
+	if real, err := filepath.EvalSymlinks(dest); err == nil {
+		return real
+	}
+	return dest // a dangling link is replaced by the file
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// syncDir makes a rename durable. It is best effort: the file has landed
+// either way.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}
+
+// noSpaceError marks a full disk while keeping the system's own error.
+type noSpaceError struct{ err error }
+
+func (e noSpaceError) Error() string        { return e.err.Error() }
+func (e noSpaceError) Unwrap() error        { return e.err }
+func (e noSpaceError) Is(target error) bool { return target == ErrNoSpace }
+
+// diskError tags a full disk as ErrNoSpace, and drops the temporary file's
+// name from the message: the client only knows its destination.
+func diskError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return noSpaceError{err}
+	}
+	return err
+}
+
+// mkdirError tells a file in the way of a folder apart from other failures.
+func mkdirError(err error) error {
+	if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EEXIST) {
+		return fmt.Errorf("%w: %w", ErrNotDirectory, err)
+	}
+	return diskError(err)
+}

@@ -1,0 +1,131 @@
+package filesystem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// WatchOp names what happened to a path.
+type WatchOp string
+
+// The operations a watch reports. OpError marks an event that reports a
+// problem of the watch itself (events lost, a folder that could not be
+// watched); its Err says what.
+const (
+	OpCreate WatchOp = "CREATE"
+	OpWrite  WatchOp = "WRITE"
+	OpRemove WatchOp = "REMOVE"
+	OpRename WatchOp = "RENAME"
+	OpChmod  WatchOp = "CHMOD"
+	OpError  WatchOp = "ERROR"
+)
+
+// WatchEvent is one change under a watched path. Path is the absolute path
+// of the entry that changed (for OpError, the folder concerned).
+type WatchEvent struct {
+	Op   WatchOp
+	Path string
+	Err  string
+}
+
+// WatchOptions tunes a watch.
+type WatchOptions struct {
+	// Recursive watches the whole tree: folders created later are added
+	// (what they already hold is reported as CREATE), removed ones dropped.
+	Recursive bool
+	// Ignore drops events whose absolute path contains any of these
+	// substrings; in a recursive watch matching folders are not watched at all.
+	Ignore []string
+	// Buffer is how many events wait for a slow reader before newer ones
+	// are dropped (and one OpError event says how many); default 4096.
+	Buffer int
+}
+
+// defaultWatchBuffer bounds the memory one slow watcher can hold: a few
+// hundred KB of events.
+const defaultWatchBuffer = 4096
+
+// ErrWatchLimit is wrapped by Watch when the kernel refuses another inotify
+// instance or watch (fs.inotify.max_user_instances / max_user_watches).
+var ErrWatchLimit = errors.New("out of inotify watches")
+
+// ErrWatchUnsupported is wrapped by Watch where there is no inotify.
+var ErrWatchUnsupported = errors.New("watching files is not supported on this system")
+
+// Watcher delivers the events of one watch until it is closed.
+type Watcher struct {
+	root   string
+	queue  *eventQueue // filled by the inotify reader, drained into events
+	events chan WatchEvent
+	cancel context.CancelFunc
+	done   chan struct{} // closed once every goroutine and the inotify instance are gone
+}
+
+// Root is the absolute path being watched.
+func (w *Watcher) Root() string { return w.root }
+
+// Events delivers the events in order. It is closed when the watch ends:
+// its context was cancelled, Close was called, or the watched path itself
+// was removed or moved (reported first as an event).
+func (w *Watcher) Events() <-chan WatchEvent { return w.events }
+
+// Close ends the watch and waits until its inotify watches are released.
+func (w *Watcher) Close() {
+	w.cancel()
+	<-w.done
+}
+
+// Watch starts watching path (a folder, or a single file). The watch is
+// armed when Watch returns: every later change is reported. Errors wrap
+// os.ErrNotExist for a missing path, and ErrWatchLimit when the kernel has
+// no inotify instance, or no watch for the path itself, left; a folder
+// below the root that cannot be watched is an OpError event instead.
+func (f *FS) Watch(ctx context.Context, path string, opts WatchOptions) (*Watcher, error) {
+	root := f.Resolve(path)
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, err // names the path already
+	}
+	if opts.Buffer <= 0 {
+		opts.Buffer = defaultWatchBuffer
+	}
+	opts.Ignore = cleanPatterns(opts.Ignore)
+	ctx, cancel := context.WithCancel(ctx)
+	w := &Watcher{
+		root:   root,
+		queue:  newEventQueue(root, opts.Buffer),
+		events: make(chan WatchEvent),
+		cancel: cancel,
+		done:   make(chan struct{}),
+	}
+	if err := startWatch(ctx, w, info.IsDir(), opts); err != nil {
+		cancel()
+		return nil, fmt.Errorf("watch %s: %w", root, err)
+	}
+	return w, nil
+}
+
+// cleanPatterns drops empty patterns: "a,,b" or a trailing comma must not
+// turn into a pattern that matches every path.
+func cleanPatterns(patterns []string) []string {
+	var out []string
+	for _, p := range patterns {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ignored reports whether path contains one of the patterns.
+func ignored(path string, patterns []string) bool {
+	for _, p := range patterns {
+		if strings.Contains(path, p) {
+			return true
+		}
+	}
+	return false
+}

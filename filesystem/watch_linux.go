@@ -1,0 +1,348 @@
+package filesystem
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// Watches are plain inotify, one instance per Watcher: the instance's
+// queue, limits and lifetime are then those of one client, and closing it
+// releases every watch it holds at once. inotify is used directly (not
+// through a library) because a recursive watch needs exact control of the
+// masks: a subfolder's own IN_MOVE_SELF/IN_DELETE_SELF must not be reported
+// a second time after its parent's IN_MOVED_FROM/IN_DELETE.
+
+// folderMask is what every watched folder reports about its entries.
+// IN_EXCL_UNLINK: nothing more about an entry once it is unlinked.
+const folderMask = syscall.IN_CREATE | syscall.IN_MODIFY | syscall.IN_DELETE |
+	syscall.IN_MOVED_FROM | syscall.IN_MOVED_TO | syscall.IN_ATTRIB |
+	syscall.IN_EXCL_UNLINK
+
+// subfolderMask adds, for folders found inside the tree, refusals to follow
+// a symlink or to watch something that became a file in the meantime.
+const subfolderMask = folderMask | syscall.IN_ONLYDIR | syscall.IN_DONT_FOLLOW
+
+// rootMask adds the events of the watched path itself: nothing above it
+// reports them, and the watch ends with them.
+func rootMask(isDir bool) uint32 {
+	self := uint32(syscall.IN_DELETE_SELF | syscall.IN_MOVE_SELF)
+	if isDir {
+		return folderMask | self
+	}
+	return syscall.IN_MODIFY | syscall.IN_ATTRIB | self
+}
+
+// inotify is one inotify instance. Watches are added and removed through
+// RawConn.Control, which keeps the descriptor from being closed (and its
+// number reused) while a call is in flight.
+type inotify struct {
+	file *os.File
+	raw  syscall.RawConn
+}
+
+func newInotify() (*inotify, error) {
+	fd, err := syscall.InotifyInit1(syscall.IN_CLOEXEC | syscall.IN_NONBLOCK)
+	if err != nil {
+		if errors.Is(err, syscall.EMFILE) {
+			return nil, fmt.Errorf("%w: no inotify instance left (fs.inotify.max_user_instances): %w", ErrWatchLimit, err)
+		}
+		return nil, fmt.Errorf("inotify_init: %w", err)
+	}
+	// Non-blocking, so reads wait in the runtime's poller and Close wakes them.
+	file := os.NewFile(uintptr(fd), "inotify")
+	raw, err := file.SyscallConn()
+	if err != nil {
+		_ = file.Close()
+		return nil, fmt.Errorf("inotify: %w", err)
+	}
+	return &inotify{file: file, raw: raw}, nil
+}
+
+func (in *inotify) add(path string, mask uint32) (int, error) {
+	wd, addErr := -1, error(nil)
+	if err := in.raw.Control(func(fd uintptr) {
+		wd, addErr = syscall.InotifyAddWatch(int(fd), path, mask)
+	}); err != nil {
+		return -1, err
+	}
+	if addErr != nil {
+		if errors.Is(addErr, syscall.ENOSPC) {
+			return -1, fmt.Errorf("%w (raise fs.inotify.max_user_watches): %w", ErrWatchLimit, addErr)
+		}
+		return -1, addErr
+	}
+	return wd, nil
+}
+
+func (in *inotify) remove(wd int) {
+	_ = in.raw.Control(func(fd uintptr) {
+		_, _ = syscall.InotifyRmWatch(int(fd), uint32(wd))
+	})
+}
+
+// close releases the instance and all its watches; it may be called again.
+func (in *inotify) close() { _ = in.file.Close() }
+
+// treeWatch is the state of one watch. Only the goroutine that reads the
+// instance touches it (before that goroutine starts, only Watch does).
+type treeWatch struct {
+	in     *inotify
+	root   string
+	rootWD int
+	opts   WatchOptions
+	q      *eventQueue
+	ctx    context.Context
+	folder map[int]string // watch descriptor → folder
+	wdOf   map[string]int // folder → watch descriptor
+}
+
+// startWatch arms the watch of w.root (and, recursively, of the folders
+// below it) and starts delivering its events.
+func startWatch(ctx context.Context, w *Watcher, isDir bool, opts WatchOptions) error {
+	in, err := newInotify()
+	if err != nil {
+		return err
+	}
+	tw := &treeWatch{
+		in:     in,
+		root:   w.root,
+		opts:   opts,
+		q:      w.queue,
+		ctx:    ctx,
+		folder: map[int]string{},
+		wdOf:   map[string]int{},
+	}
+	wd, err := in.add(w.root, rootMask(isDir))
+	if err != nil {
+		in.close()
+		return err
+	}
+	tw.rootWD = wd
+	tw.track(wd, w.root)
+	if isDir && opts.Recursive {
+		// Problems below the root are events: the root itself is armed.
+		tw.scan(w.root, false, &walk{})
+	}
+	if err := ctx.Err(); err != nil {
+		in.close()
+		return err
+	}
+
+	stopClosing := context.AfterFunc(ctx, in.close) // wakes the reader
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		defer tw.q.close()
+		defer in.close() // the root went away: release everything now
+		tw.read()
+	}()
+	go func() {
+		defer wg.Done()
+		defer close(w.events)
+		for {
+			ev, ok := tw.q.pop(ctx)
+			if !ok {
+				return
+			}
+			select {
+			case w.events <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		stopClosing()
+		in.close()
+		close(w.done)
+	}()
+	return nil
+}
+
+func (tw *treeWatch) track(wd int, folder string) {
+	tw.folder[wd] = folder
+	tw.wdOf[folder] = wd
+}
+
+func (tw *treeWatch) untrack(wd int) {
+	if folder, ok := tw.folder[wd]; ok {
+		delete(tw.wdOf, folder)
+		delete(tw.folder, wd)
+	}
+}
+
+// forget stops watching folder and every folder below it: it was moved
+// away or removed, so the paths of those watches no longer hold.
+func (tw *treeWatch) forget(folder string) {
+	prefix := folder + string(filepath.Separator)
+	for wd, p := range tw.folder {
+		if wd != tw.rootWD && (p == folder || strings.HasPrefix(p, prefix)) {
+			tw.in.remove(wd)
+			tw.untrack(wd)
+		}
+	}
+}
+
+func (tw *treeWatch) emit(op WatchOp, path string) {
+	if !ignored(path, tw.opts.Ignore) {
+		tw.q.push(WatchEvent{Op: op, Path: path})
+	}
+}
+
+func (tw *treeWatch) fail(path, msg string) {
+	tw.q.push(WatchEvent{Op: OpError, Path: path, Err: msg})
+}
+
+// walk carries what one recursive descent learned: once the kernel has no
+// watch left, trying the thousands of folders that follow is pointless, and
+// one event says so.
+type walk struct{ full bool }
+
+// watchFolder watches a folder found in the tree, then what it holds.
+// announce reports every entry found as CREATE: they were made before the
+// watch could see them (mkdir -p a/b/c, an unpacked archive, a moved tree).
+func (tw *treeWatch) watchFolder(folder string, announce bool, wk *walk) {
+	if wk.full || tw.ctx.Err() != nil {
+		return
+	}
+	if _, ok := tw.wdOf[folder]; ok {
+		return
+	}
+	wd, err := tw.in.add(folder, subfolderMask)
+	switch {
+	case err == nil:
+		tw.track(wd, folder)
+		tw.scan(folder, announce, wk)
+	case errors.Is(err, ErrWatchLimit):
+		wk.full = true
+		tw.fail(folder, fmt.Sprintf("changes under %s are not reported: %v", folder, err))
+	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ENOTDIR):
+		// Gone or replaced already; its removal is reported by its parent.
+	default:
+		tw.fail(folder, fmt.Sprintf("cannot watch %s: %v", folder, err))
+	}
+}
+
+// scan goes through a watched folder's entries, watching its subfolders.
+func (tw *treeWatch) scan(folder string, announce bool, wk *walk) {
+	entries, err := os.ReadDir(folder)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		tw.fail(folder, fmt.Sprintf("cannot list %s: %v", folder, err))
+	}
+	for _, e := range entries {
+		p := filepath.Join(folder, e.Name())
+		if ignored(p, tw.opts.Ignore) {
+			continue
+		}
+		if announce {
+			tw.emit(OpCreate, p)
+		}
+		if e.IsDir() { // a symlink to a folder is not followed
+			tw.watchFolder(p, announce, wk)
+		}
+	}
+}
+
+// inotifyHeader is the fixed part of struct inotify_event.
+const inotifyHeader = syscall.SizeofInotifyEvent
+
+// read handles the instance's events until it is closed or the root goes.
+func (tw *treeWatch) read() {
+	buf := make([]byte, 64<<10) // room for many events, and one at NAME_MAX
+	for {
+		n, err := tw.in.file.Read(buf)
+		if err != nil {
+			if !errors.Is(err, os.ErrClosed) {
+				tw.fail(tw.root, fmt.Sprintf("reading inotify events: %v; the watch ends", err))
+			}
+			return
+		}
+		for off := 0; off+inotifyHeader <= n; {
+			wd := int(int32(binary.NativeEndian.Uint32(buf[off:])))
+			mask := binary.NativeEndian.Uint32(buf[off+4:])
+			nameLen := int(binary.NativeEndian.Uint32(buf[off+12:]))
+			end := min(off+inotifyHeader+nameLen, n)
+			name := strings.TrimRight(string(buf[off+inotifyHeader:end]), "\x00")
+			off = end
+			if !tw.handle(wd, mask, name) {
+				return
+			}
+		}
+	}
+}
+
+// handle turns one inotify event into watch events; false ends the watch.
+func (tw *treeWatch) handle(wd int, mask uint32, name string) bool {
+	if mask&syscall.IN_Q_OVERFLOW != 0 {
+		tw.fail(tw.root, "the kernel's event queue overflowed (fs.inotify.max_queued_events): events were lost")
+		return true
+	}
+	folder, ok := tw.folder[wd]
+	if !ok {
+		return true // a watch removed a moment ago
+	}
+	if mask&syscall.IN_IGNORED != 0 { // removed by the kernel, or by forget
+		tw.untrack(wd)
+		if wd == tw.rootWD {
+			tw.fail(tw.root, tw.root+" is gone; the watch ends")
+			return false
+		}
+		return true
+	}
+	path := tw.root
+	switch {
+	case name != "":
+		path = filepath.Join(folder, name)
+	case wd != tw.rootWD:
+		return true // a subfolder's own event: its parent reports it too
+	}
+
+	for _, op := range opsOf(mask) {
+		tw.emit(op, path)
+	}
+
+	if wd == tw.rootWD && name == "" && mask&syscall.IN_MOVE_SELF != 0 {
+		// The root lives on elsewhere, under a path nobody asked for.
+		tw.fail(tw.root, tw.root+" was moved; the watch ends")
+		return false
+	}
+	if tw.opts.Recursive && mask&syscall.IN_ISDIR != 0 && name != "" {
+		if mask&(syscall.IN_MOVED_FROM|syscall.IN_DELETE) != 0 {
+			tw.forget(path)
+		}
+		if mask&(syscall.IN_CREATE|syscall.IN_MOVED_TO) != 0 && !ignored(path, tw.opts.Ignore) {
+			tw.watchFolder(path, true, &walk{})
+		}
+	}
+	return true
+}
+
+// opsOf lists the operations of an inotify mask, in a fixed order.
+func opsOf(mask uint32) []WatchOp {
+	var ops []WatchOp
+	if mask&(syscall.IN_CREATE|syscall.IN_MOVED_TO) != 0 {
+		ops = append(ops, OpCreate)
+	}
+	if mask&syscall.IN_MODIFY != 0 {
+		ops = append(ops, OpWrite)
+	}
+	if mask&(syscall.IN_DELETE|syscall.IN_DELETE_SELF) != 0 {
+		ops = append(ops, OpRemove)
+	}
+	if mask&(syscall.IN_MOVED_FROM|syscall.IN_MOVE_SELF) != 0 {
+		ops = append(ops, OpRename)
+	}
+	if mask&syscall.IN_ATTRIB != 0 {
+		ops = append(ops, OpChmod)
+	}
+	return ops
+}

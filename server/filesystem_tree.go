@@ -1,0 +1,87 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/sandbox-api/sandbox-api/filesystem"
+)
+
+// treePrefix wins over the plain file routes: "/filesystem/tree/x" is the
+// tree API, never a relative path "tree/x" (send that one encoded).
+const treePrefix = "/filesystem/tree/"
+
+func registerTreeRoutes(r chi.Router, h *filesystemHandlers) {
+	r.Get(treePrefix+"*", h.getTree)
+	r.Put(treePrefix+"*", h.putTree)
+	r.Delete(treePrefix+"*", h.deleteTree)
+}
+
+// treeJSON is Directory with its subfolders filled in, recursively.
+type treeJSON struct {
+	Path           string     `json:"path"`
+	Name           string     `json:"name"`
+	Files          []fileJSON `json:"files"`
+	Subdirectories []treeJSON `json:"subdirectories"`
+}
+
+func nestedJSON(d filesystem.Directory) treeJSON {
+	subs := make([]treeJSON, 0, len(d.Subdirectories))
+	for _, s := range d.Subdirectories {
+		subs = append(subs, nestedJSON(s))
+	}
+	return treeJSON{Path: d.Path, Name: d.Name, Files: filesJSON(d.Files), Subdirectories: subs}
+}
+
+// getTree is GET /filesystem/tree/{path}: the folder, recursively.
+func (h *filesystemHandlers) getTree(w http.ResponseWriter, r *http.Request) {
+	p, ok := clientPath(w, r, treePrefix)
+	if !ok {
+		return
+	}
+	tree, err := h.fs.Tree(p, filesystem.MaxTreeEntries)
+	if err != nil {
+		writeFSError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, nestedJSON(tree))
+}
+
+// treeRequest is TreeRequest.
+type treeRequest struct {
+	Files map[string]string `json:"files"`
+}
+
+// putTree is PUT /filesystem/tree/{path} {files: {"rel/path": content}}.
+// It answers the tree of what it wrote.
+func (h *filesystemHandlers) putTree(w http.ResponseWriter, r *http.Request) {
+	p, ok := clientPath(w, r, treePrefix)
+	if !ok {
+		return
+	}
+	var req treeRequest
+	if !decodeJSON(w, r, maxFileJSONBody, &req, false) {
+		return
+	}
+	if req.Files == nil {
+		writeError(w, http.StatusBadRequest, `the body needs a "files" object mapping relative paths to contents`)
+		return
+	}
+	tree, err := h.fs.WriteTree(p, req.Files)
+	if err != nil {
+		writeFSError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, nestedJSON(tree))
+}
+
+// deleteTree is DELETE /filesystem/tree/{path}: recursive unless the query
+// says recursive=false.
+func (h *filesystemHandlers) deleteTree(w http.ResponseWriter, r *http.Request) {
+	p, ok := clientPath(w, r, treePrefix)
+	if !ok {
+		return
+	}
+	h.remove(w, r, p, true)
+}
