@@ -109,7 +109,11 @@ func (a *AtomicFile) Write(p []byte) (int, error) {
 
 // ReadFrom streams r into the file in fixed-size chunks. Errors from r
 // wrap ErrSourceRead; errors of the disk are the disk's (see ErrNoSpace).
+// An *os.File is copied by the kernel instead (see readFile).
 func (a *AtomicFile) ReadFrom(r io.Reader) (int64, error) {
+	if f, ok := r.(*os.File); ok {
+		return a.readFile(f)
+	}
 	buf := make([]byte, copyBufferSize)
 	var total int64
 	for {
@@ -127,6 +131,21 @@ func (a *AtomicFile) ReadFrom(r io.Reader) (int64, error) {
 			return total, fmt.Errorf("%w: %w", ErrSourceRead, rerr)
 		}
 	}
+}
+
+// readFile lets the kernel copy a local file (copy_file_range; a reflink
+// on some filesystems) rather than pass it through user space. A local
+// file is no client, so its errors are not ErrSourceRead.
+func (a *AtomicFile) readFile(src *os.File) (int64, error) {
+	if a.tmp == nil {
+		return 0, fmt.Errorf("write %s: already committed or aborted", a.dest)
+	}
+	n, err := a.tmp.ReadFrom(src)
+	a.size += n
+	if err != nil {
+		return n, fmt.Errorf("write %s: %w", a.dest, diskError(err))
+	}
+	return n, nil
 }
 
 // Commit lands the file at its destination with mode, or, when mode is

@@ -247,3 +247,54 @@ func TestAtomicCommitAcrossFilesystems(t *testing.T) {
 	filesNoTemp(t, dir)
 	filesNoTemp(t, filepath.Join(other, "sub"))
 }
+
+// A local file is copied by the kernel; what the caller has already read
+// of it is skipped, and a full disk is still ErrNoSpace.
+func TestAtomicReadFromAFile(t *testing.T) {
+	dir := t.TempDir()
+	payload := bytes.Repeat([]byte("0123456789"), 400_000) // 4 MB
+	srcPath := filepath.Join(dir, "src")
+	filesWrite(t, srcPath, "skip"+string(payload))
+	src, err := os.Open(srcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := src.Seek(4, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(dir, "dest")
+	a, err := CreateAtomic(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Abort()
+	if n, err := a.ReadFrom(src); err != nil || n != int64(len(payload)) || a.Size() != n {
+		t.Fatalf("ReadFrom(file) = %d, %v (size %d), want %d", n, err, a.Size(), len(payload))
+	}
+	if err := a.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := filesRead(t, dest); got != string(payload) {
+		t.Errorf("the copy has %d bytes, want %d", len(got), len(payload))
+	}
+
+	full := mountTmpfs(t, "1m")
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	b, err := CreateAtomic(filepath.Join(full, "f.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Abort()
+	_, err = b.ReadFrom(src)
+	if !errors.Is(err, ErrNoSpace) || errors.Is(err, ErrSourceRead) {
+		t.Fatalf("copying 4 MB to a 1 MiB disk = %v, want ErrNoSpace, not ErrSourceRead", err)
+	}
+	if strings.Contains(err.Error(), "sandbox-api-tmp") {
+		t.Errorf("the error names the temporary file: %v", err)
+	}
+	b.Abort()
+	filesNoTemp(t, full)
+}

@@ -50,6 +50,21 @@ func unixMode(m fs.FileMode) uint32 {
 	return v
 }
 
+// fileMode is the inverse of unixMode.
+func fileMode(v uint32) fs.FileMode {
+	m := fs.FileMode(v & 0o777)
+	if v&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if v&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if v&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
+
 // ErrInvalidPermissions: a mode that is not 1 to 4 octal digits.
 var ErrInvalidPermissions = errors.New("invalid permissions")
 
@@ -67,17 +82,7 @@ func ParsePermissions(s string) (fs.FileMode, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w %q: want an octal mode such as 0644", ErrInvalidPermissions, s)
 	}
-	m := fs.FileMode(v & 0o777)
-	if v&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if v&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if v&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
-	return m, nil
+	return fileMode(uint32(v)), nil
 }
 
 // idNames turns uids and gids into names. It lives for one call (a listing,

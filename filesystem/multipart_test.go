@@ -516,6 +516,47 @@ func TestUploadFailedCompleteLeavesTheDestinationAlone(t *testing.T) {
 	wantFile(t, dest, []byte("new content"))
 }
 
+// Complete lands the file as every write of the package does (see
+// AtomicFile): no folder is left by a failure, and a link is written
+// through.
+func TestUploadCompleteLandsLikeAnyWrite(t *testing.T) {
+	f, uploadDir := newUploadFS(t, time.Hour)
+	up := initiate(t, f, "new/folders/f.bin", "")
+	p := putPart(t, f, up.ID, 1, []byte("x"))
+	var rec partMeta
+	if err := uploadReadJSON(filepath.Join(uploadDir, up.ID, uploadPartFile(1)), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(uploadDir, up.ID, rec.Data)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.CompleteUpload(up.ID, listed(p)); err == nil {
+		t.Fatal("complete without the part's bytes succeeded")
+	}
+	wantEmptyDir(t, f.WorkingDir())
+
+	target := filepath.Join(f.WorkingDir(), "target.txt")
+	if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(f.WorkingDir(), "link.txt")
+	if err := os.Symlink("target.txt", link); err != nil {
+		t.Fatal(err)
+	}
+	up = initiate(t, f, link, "0640")
+	p = putPart(t, f, up.ID, 1, []byte("new"))
+	if _, err := f.CompleteUpload(up.ID, listed(p)); err != nil {
+		t.Fatal(err)
+	}
+	if lst, err := os.Lstat(link); err != nil || lst.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced (%v)", err)
+	}
+	wantFile(t, target, []byte("new"))
+	if info, _ := os.Stat(target); info.Mode().Perm() != 0o640 {
+		t.Fatalf("target mode %v, want the upload's 0640", info.Mode().Perm())
+	}
+}
+
 func TestUploadCompleteOntoAFolderFails(t *testing.T) {
 	f, _ := newUploadFS(t, time.Hour)
 	up := initiate(t, f, "later-a-dir", "")
@@ -669,11 +710,12 @@ func TestUploadPermissionsBits(t *testing.T) {
 		{"4755", 0o4755, os.ModeSetuid | 0o755},
 		{"2750", 0o2750, os.ModeSetgid | 0o750},
 		{"1777", 0o1777, os.ModeSticky | 0o777},
+		{"0o755", 0o755, 0o755}, // as ParsePermissions reads it
 	}
 	for _, tt := range tests {
 		bits, err := uploadParsePermissions(tt.in)
-		if err != nil || bits != tt.bits || uploadFileMode(bits) != tt.mode {
-			t.Errorf("%q: bits %o mode %v err %v; want %o %v", tt.in, bits, uploadFileMode(bits), err, tt.bits, tt.mode)
+		if err != nil || bits != tt.bits || fileMode(bits) != tt.mode {
+			t.Errorf("%q: bits %o mode %v err %v; want %o %v", tt.in, bits, fileMode(bits), err, tt.bits, tt.mode)
 		}
 	}
 }

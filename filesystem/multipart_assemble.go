@@ -1,0 +1,124 @@
+package filesystem
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+func (u *uploads) complete(id string, listed []CompletedPart) (string, error) {
+	dir, meta, err := u.open(id)
+	if err != nil {
+		return "", err
+	}
+	files, err := u.checkParts(dir, listed)
+	if err != nil {
+		return "", err
+	}
+	dest := meta.Path
+	if err := uploadAssemble(dest, fileMode(meta.Permissions), files); err != nil {
+		return "", err
+	}
+	if err := u.remove(id); err != nil && !errors.Is(err, ErrUploadNotFound) {
+		// The file is in place; the leftover parts are the sweep's.
+		u.log.Warn("remove a completed upload", zap.String("upload", id), zap.Error(err))
+	}
+	return dest, nil
+}
+
+// uploadNormalizeETag accepts an etag as S3 clients send it too: quoted,
+// in any case.
+func uploadNormalizeETag(s string) string {
+	return strings.ToLower(strings.Trim(strings.TrimSpace(s), `"`))
+}
+
+// checkParts matches the client's list with the stored parts and returns
+// the data files to assemble, in order.
+func (u *uploads) checkParts(dir string, listed []CompletedPart) ([]string, error) {
+	if len(listed) == 0 {
+		return nil, uploadErr(ErrInvalidUpload, "no parts to complete the upload with")
+	}
+	sorted := slices.Clone(listed)
+	slices.SortFunc(sorted, func(a, b CompletedPart) int { return a.Number - b.Number })
+	files := make([]string, 0, len(sorted))
+	for i, p := range sorted {
+		if err := uploadCheckPartNumber(p.Number); err != nil {
+			return nil, err
+		}
+		if i > 0 && sorted[i-1].Number == p.Number {
+			return nil, uploadErr(ErrInvalidUpload, "part %d is listed twice", p.Number)
+		}
+		var m partMeta
+		if err := uploadReadJSON(filepath.Join(dir, uploadPartFile(p.Number)), &m); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, uploadErr(ErrInvalidUpload, "part %d was not uploaded", p.Number)
+			}
+			return nil, fmt.Errorf("read part %d: %w", p.Number, err)
+		}
+		if got := uploadNormalizeETag(p.ETag); got != m.ETag {
+			return nil, uploadErr(ErrInvalidUpload, "part %d: etag %q does not match the uploaded part (%s)", p.Number, uploadQuote(p.ETag), m.ETag)
+		}
+		if p.Size != 0 && p.Size != m.Size {
+			return nil, uploadErr(ErrInvalidUpload, "part %d: size %d does not match the uploaded part (%d bytes)", p.Number, p.Size, m.Size)
+		}
+		data, ok := m.dataPath(dir)
+		if !ok {
+			return nil, fmt.Errorf("part %d: corrupt part record", p.Number)
+		}
+		files = append(files, data)
+	}
+	return files, nil
+}
+
+// uploadAssemble writes the files, in order, to dest with mode, the way
+// every write of the package lands (see AtomicFile): dest is either
+// untouched or complete, and a failure creates no folder.
+func uploadAssemble(dest string, mode fs.FileMode, files []string) error {
+	a, err := CreateAtomic(dest)
+	if err != nil {
+		return uploadDestErr(dest, err)
+	}
+	defer a.Abort()
+	for i, name := range files {
+		if err := uploadAppend(a, name); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return uploadErr(ErrInvalidUpload, "part %d of the list was replaced or removed while completing", i+1)
+			}
+			return err // it names dest already
+		}
+	}
+	// The upload's mode always applies, as it was recorded at initiate,
+	// even over an existing file.
+	return uploadDestErr(dest, a.Commit(&mode))
+}
+
+// uploadAppend copies one part to the end of a (by the kernel, see
+// AtomicFile.ReadFrom).
+func uploadAppend(a *AtomicFile, name string) error {
+	src, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	_, err = a.ReadFrom(src)
+	return err
+}
+
+// uploadDestErr makes a destination that cannot be a file (a folder, or a
+// file where a parent folder should be) the client's mistake, as the
+// multipart API reports it; other errors, a full disk included, pass.
+func uploadDestErr(dest string, err error) error {
+	switch {
+	case errors.Is(err, ErrIsDirectory):
+		return uploadErr(ErrInvalidUpload, "%s is a directory", dest)
+	case errors.Is(err, ErrNotDirectory):
+		return uploadErr(ErrInvalidUpload, "cannot create the folder of %s: %v", dest, err)
+	}
+	return err
+}
