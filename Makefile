@@ -10,7 +10,12 @@ PORT    ?= 8080
 ARGS    ?=
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.gitCommit=$(COMMIT) -X main.buildTime=$(BUILD_TIME)
 
-.PHONY: build run test test-go test-sdk bench clean
+# `make image`: the published image; `make run-image TOML=...`: any image.
+IMAGE     ?= sandbox-api:latest
+TOML      ?=
+RUN_FLAGS ?=
+
+.PHONY: build run test test-go test-sdk bench clean image run-image
 
 # A static binary: it is dropped into containers whatever their libc.
 build:
@@ -36,6 +41,21 @@ test-sdk: build
 bench:
 	@command -v rg >/dev/null || { echo "make bench needs ripgrep: apt-get install -y ripgrep" >&2; exit 1; }
 	go test -run '^$$' -bench . -benchmem ./...
+
+# The published image: the static binary of `make build`, alone in an
+# empty image (see Dockerfile); no builder image to pull.
+image: build
+	docker build -t $(IMAGE) .
+
+# The target of each [[runtime.ports]] table of $(TOML), a blaxel.toml.
+toml_ports = $(if $(wildcard $(TOML)),$(shell awk '/^[[:space:]]*\[/ { p = /^[[:space:]]*\[\[[[:space:]]*runtime\.ports[[:space:]]*\]\]/ } p && /^[[:space:]]*target[[:space:]]*=/ { sub(/^[^=]*=[[:space:]]*"?/, ""); sub(/[^0-9].*/, ""); print }' $(TOML)))
+
+# Runs $(IMAGE) with the API on $(PORT) and each port of $(TOML) on the
+# same number. ARGS are the container's arguments: daemon flags for the
+# published image, the command run as `main` for an entrypoint.sh image.
+run-image:
+	@if [ -n "$(TOML)" ] && [ ! -f "$(TOML)" ]; then echo "run-image: TOML=$(TOML): no such file" >&2; exit 1; fi
+	docker run --rm $(RUN_FLAGS) -p $(PORT):8080 $(foreach p,$(filter-out 8080,$(toml_ports)),-p $(p):$(p)) $(IMAGE) $(ARGS)
 
 clean:
 	rm -rf bin/
