@@ -10,7 +10,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/network"
 	"github.com/sandbox-api/sandbox-api/process"
+	"github.com/sandbox-api/sandbox-api/terminal"
 )
 
 // Options configures the HTTP layer.
@@ -30,6 +32,8 @@ type Options struct {
 type Services struct {
 	Processes *process.Manager
 	Files     *filesystem.FS
+	Network   *network.Service
+	Terminals *terminal.Manager // nil: the terminal routes are off
 }
 
 // New returns the daemon's HTTP handler.
@@ -70,6 +74,10 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	registerMultipartRoutes(r, files)
 	registerSearchRoutes(r, files)
 	registerWatchRoutes(r, files)
+	registerNetworkRoutes(r, &networkHandlers{net: svc.Network, opts: opts})
+	if svc.Terminals != nil {
+		registerTerminalRoutes(r, &terminalHandlers{terms: svc.Terminals, opts: opts})
+	}
 
 	if extraRoutes != nil {
 		extraRoutes(r)

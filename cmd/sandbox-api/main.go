@@ -19,8 +19,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/network"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/server"
+	"github.com/sandbox-api/sandbox-api/terminal"
 )
 
 // Build information, stamped with -ldflags "-X main.version=...".
@@ -123,6 +125,14 @@ func run(args []string) int {
 	}
 	defer files.Close()
 
+	ports := network.New(network.Config{Processes: mgr, Logger: logger.Named("network")})
+	defer ports.Close()
+	var terms *terminal.Manager
+	if os.Getenv("DISABLE_TERMINAL") != "true" {
+		terms = terminal.NewManager(terminal.Config{Logger: logger.Named("terminal")})
+		defer terms.Close()
+	}
+
 	// net/http's own complaints (bad handshakes, misused writers) as JSON too.
 	httpErrorLog, _ := zap.NewStdLogAt(logger.Named("http"), zap.WarnLevel) // fails only on an invalid level
 	// Requests live in a context that shutdown cancels, so that endless
@@ -139,7 +149,7 @@ func run(args []string) int {
 			BuildTime:         buildTime,
 			StartedAt:         startedAt,
 			KeepaliveInterval: cfg.keepalive,
-		}, server.Services{Processes: mgr, Files: files}),
+		}, server.Services{Processes: mgr, Files: files, Network: ports, Terminals: terms}),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		IdleTimeout:       120 * time.Second,
