@@ -17,8 +17,15 @@ RUN_FLAGS ?=
 
 .PHONY: build run test test-go test-sdk bench clean image run-image e2e-image
 
+# The terminal page's xterm.js files, copied from npm once and embedded in
+# the binary (a plain `go build` works without them; the page then says how
+# to bundle them).
+WEBUI_ASSETS := terminal/webui/assets/xterm.js
+$(WEBUI_ASSETS):
+	sh terminal/webui/bundle.sh
+
 # A static binary: it is dropped into containers whatever their libc.
-build:
+build: $(WEBUI_ASSETS)
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sandbox-api
 
 run: build

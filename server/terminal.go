@@ -1,8 +1,9 @@
 package server
 
-// TEMPORARY stub: replaced by the /terminal handlers.
-
 import (
+	"errors"
+	"net/http"
+
 	"github.com/go-chi/chi/v5"
 
 	"github.com/sandbox-api/sandbox-api/terminal"
@@ -13,4 +14,27 @@ type terminalHandlers struct {
 	opts  Options
 }
 
-func registerTerminalRoutes(r chi.Router, h *terminalHandlers) {}
+func registerTerminalRoutes(r chi.Router, h *terminalHandlers) {
+	r.Get("/terminal", h.page)
+	r.Get("/terminal/assets/{name}", h.asset)
+	r.Get("/terminal/ws", h.websocket)
+	r.Get("/terminal/sessions", h.list)
+	r.Delete("/terminal/sessions/{id}", h.closeSession)
+}
+
+func (h *terminalHandlers) list(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, h.terms.List())
+}
+
+func (h *terminalHandlers) closeSession(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	if err := h.terms.CloseSession(id); err != nil {
+		if errors.Is(err, terminal.ErrNotFound) {
+			writeError(w, http.StatusNotFound, err.Error())
+			return
+		}
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"message": "terminal session closed", "id": id})
+}

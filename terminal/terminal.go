@@ -2,16 +2,47 @@
 // that outlive the connections attached to them.
 package terminal
 
-import "go.uber.org/zap"
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// DefaultIdleTimeout ends sessions nobody has been attached to for this long.
+const DefaultIdleTimeout = 30 * time.Minute
+
+// ErrNotFound is returned for an unknown session id.
+var ErrNotFound = errors.New("terminal session not found")
+
+// ErrInvalid marks bad session options (a caller error, not a failure).
+var ErrInvalid = errors.New("invalid terminal options")
 
 // Config tunes a Manager.
 type Config struct {
 	Logger *zap.Logger
+	// IdleTimeout ends a session once no client has been attached to it for
+	// this long. Zero means DefaultIdleTimeout; negative never ends them.
+	IdleTimeout time.Duration
+	// ScrollbackBytes bounds the output replayed to a newly attached client.
+	// Zero means DefaultScrollback.
+	ScrollbackBytes int
+	// ClientQueue bounds the output chunks waiting for one client; a client
+	// that falls further behind is dropped. Zero means DefaultClientQueue.
+	ClientQueue int
 }
 
 // Manager owns the terminal sessions.
 type Manager struct {
-	cfg Config
+	cfg      Config
+	mu       sync.Mutex
+	sessions map[string]*Session
+	closed   bool
 }
 
 // NewManager makes a Manager.
@@ -19,8 +50,113 @@ func NewManager(cfg Config) *Manager {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	return &Manager{cfg: cfg}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.ScrollbackBytes <= 0 {
+		cfg.ScrollbackBytes = DefaultScrollback
+	}
+	if cfg.ClientQueue <= 0 {
+		cfg.ClientQueue = DefaultClientQueue
+	}
+	return &Manager{cfg: cfg, sessions: map[string]*Session{}}
 }
 
-// Close ends every session.
-func (m *Manager) Close() {}
+// Attach attaches a new client to the session opts.ID, starting that session
+// first if it does not exist (an empty ID gets a fresh random one). The
+// client's first output is the session's scrollback.
+func (m *Manager) Attach(opts Options) (*Session, *Client, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, nil, errors.New("terminal manager closed")
+	}
+	if opts.ID == "" {
+		opts.ID = newID()
+	}
+	if s, ok := m.sessions[opts.ID]; ok {
+		if c, err := s.attach(); err == nil {
+			return s, c, nil
+		}
+		// It ended a moment ago: the id gets a fresh shell, as it would
+		// once the ended session is forgotten.
+	}
+	s, err := startSession(opts, m.cfg, m.forget)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.sessions[opts.ID] = s
+	m.cfg.Logger.Info("terminal session started", zap.String("id", s.id), zap.String("shell", s.shell), zap.Int("pid", s.pid))
+	c, err := s.attach()
+	if err != nil {
+		return nil, nil, fmt.Errorf("attach to terminal session %s: %w", opts.ID, err)
+	}
+	return s, c, nil
+}
+
+// forget drops an ended session from the table.
+func (m *Manager) forget(s *Session) {
+	m.mu.Lock()
+	if m.sessions[s.id] == s {
+		delete(m.sessions, s.id)
+	}
+	m.mu.Unlock()
+	m.cfg.Logger.Info("terminal session ended", zap.String("id", s.id))
+}
+
+// Get returns a live session.
+func (m *Manager) Get(id string) (*Session, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.sessions[id]
+	return s, ok
+}
+
+// List describes the live sessions, oldest first.
+func (m *Manager) List() []Info {
+	m.mu.Lock()
+	all := make([]*Session, 0, len(m.sessions))
+	for _, s := range m.sessions {
+		all = append(all, s)
+	}
+	m.mu.Unlock()
+	infos := make([]Info, 0, len(all))
+	for _, s := range all {
+		infos = append(infos, s.Info())
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].CreatedAt.Before(infos[j].CreatedAt) })
+	return infos
+}
+
+// CloseSession ends a session: its shell is hung up and its clients closed.
+func (m *Manager) CloseSession(id string) error {
+	s, ok := m.Get(id)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	s.Close()
+	return nil
+}
+
+// Close ends every session and refuses new ones.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	m.closed = true
+	all := make([]*Session, 0, len(m.sessions))
+	for _, s := range m.sessions {
+		all = append(all, s)
+	}
+	m.mu.Unlock()
+	// In parallel: each may wait for a shell that ignores its hangup.
+	var wg sync.WaitGroup
+	for _, s := range all {
+		wg.Go(s.Close)
+	}
+	wg.Wait()
+}
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // never fails on Linux
+	return hex.EncodeToString(b[:])
+}
