@@ -447,6 +447,17 @@ func (p *Process) Name() string { return p.name }
 // PID is the process's identifier: the first attempt's OS pid, as a string.
 func (p *Process) PID() string { return p.pid }
 
+// OSPID is the OS pid of the attempt running now, 0 when none runs: the root
+// of the process tree whose sockets the network package inspects.
+func (p *Process) OSPID() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.alive || p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // Info returns a snapshot of the record.
 func (p *Process) Info() Info {
 	p.mu.Lock()

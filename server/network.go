@@ -1,8 +1,10 @@
 package server
 
-// TEMPORARY stub: replaced by the /network handlers.
-
 import (
+	"errors"
+	"net/http"
+	"net/url"
+
 	"github.com/go-chi/chi/v5"
 
 	"github.com/sandbox-api/sandbox-api/network"
@@ -13,4 +15,99 @@ type networkHandlers struct {
 	opts Options
 }
 
-func registerNetworkRoutes(r chi.Router, h *networkHandlers) {}
+func registerNetworkRoutes(r chi.Router, h *networkHandlers) {
+	if h.net == nil {
+		return
+	}
+	r.Get("/network/ports", h.allPorts)
+	r.Get("/network/process/{pid}/ports", h.processPorts)
+	r.Post("/network/process/{pid}/monitor", h.startMonitor)
+	r.Delete("/network/process/{pid}/monitor", h.stopMonitor)
+}
+
+// pathPID is the pid (or name) in the path.
+func pathPID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id, err := url.PathUnescape(chi.URLParam(r, "pid"))
+	if err != nil || id == "" {
+		writeError(w, http.StatusBadRequest, "invalid process ID")
+		return "", false
+	}
+	return id, true
+}
+
+// networkFailure maps the network service's errors to HTTP statuses.
+func networkFailure(w http.ResponseWriter, err error) {
+	if errors.Is(err, network.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "process not found")
+		return
+	}
+	if errors.Is(err, network.ErrClosed) {
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	writeError(w, http.StatusInternalServerError, err.Error())
+}
+
+func (h *networkHandlers) processPorts(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathPID(w, r)
+	if !ok {
+		return
+	}
+	pid, ports, err := h.net.ProcessPorts(id)
+	if err != nil {
+		networkFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pid": pid, "ports": ports})
+}
+
+func (h *networkHandlers) allPorts(w http.ResponseWriter, r *http.Request) {
+	ports, err := h.net.AllPorts()
+	if err != nil {
+		networkFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ports": ports})
+}
+
+type monitorRequest struct {
+	Callback string `json:"callback"`
+}
+
+func (h *networkHandlers) startMonitor(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathPID(w, r)
+	if !ok {
+		return
+	}
+	var req monitorRequest
+	if !decodeJSON(w, r, maxJSONBody, &req, false) {
+		return
+	}
+	if err := network.ValidateCallback(req.Callback); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	pid, err := h.net.StartMonitor(id, req.Callback)
+	if err != nil {
+		networkFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pid": pid, "message": "Port monitoring started"})
+}
+
+func (h *networkHandlers) stopMonitor(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathPID(w, r)
+	if !ok {
+		return
+	}
+	pid, stopped, err := h.net.StopMonitor(id)
+	if err != nil {
+		networkFailure(w, err)
+		return
+	}
+	if !stopped {
+		writeError(w, http.StatusNotFound, "no port monitor for this process")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pid": pid, "message": "Port monitoring stopped"})
+}

@@ -1,0 +1,72 @@
+package network
+
+import "sort"
+
+// ManagedRef names the managed process whose tree holds a socket.
+type ManagedRef struct {
+	PID  string `json:"pid"`
+	Name string `json:"name"`
+}
+
+// OpenPort is a listening socket of the container with its owner.
+type OpenPort struct {
+	PortInfo
+	Name    string      `json:"name"`    // owner's comm
+	Process *ManagedRef `json:"process"` // null when the daemon did not start it
+}
+
+// AllPorts lists every listening TCP socket of the container. Sockets whose
+// owner cannot be read (another user's process) have ownerPid 0.
+func (s *Service) AllPorts() ([]OpenPort, error) {
+	listeners, err := readListeners(s.cfg.ProcRoot)
+	if err != nil {
+		return nil, err
+	}
+	out := []OpenPort{}
+	if len(listeners) == 0 {
+		return out, nil
+	}
+	parents, err := parentLinks(s.cfg.ProcRoot)
+	if err != nil {
+		return nil, err
+	}
+	inodes := map[uint64]int{}
+	for pid := range parents {
+		socketInodes(s.cfg.ProcRoot, pid, inodes)
+	}
+	roots := map[int]ManagedRef{}
+	if s.cfg.Processes != nil {
+		for _, p := range s.cfg.Processes.List() {
+			if root := p.OSPID(); root > 0 {
+				roots[root] = ManagedRef{PID: p.PID(), Name: p.Name()}
+			}
+		}
+	}
+	for _, l := range listeners {
+		owner := inodes[l.Inode]
+		op := OpenPort{PortInfo: portInfo(l, owner)}
+		if owner > 0 {
+			op.Name = comm(s.cfg.ProcRoot, owner)
+			op.Process = managedAncestor(owner, parents, roots)
+		}
+		out = append(out, op)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Port != out[j].Port {
+			return out[i].Port < out[j].Port
+		}
+		return out[i].Address < out[j].Address
+	})
+	return out, nil
+}
+
+// managedAncestor walks up the parent links to the first managed root.
+func managedAncestor(pid int, parents map[int]int, roots map[int]ManagedRef) *ManagedRef {
+	for steps := 0; pid > 1 && steps < 4096; steps++ {
+		if ref, ok := roots[pid]; ok {
+			return &ref
+		}
+		pid = parents[pid]
+	}
+	return nil
+}
