@@ -29,6 +29,7 @@ type config struct {
 	maxEndedProcesses  int
 	uploadDir          string
 	uploadTTL          time.Duration
+	terminalIdle       time.Duration
 	showVersion        bool
 }
 
@@ -60,6 +61,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.IntVar(&c.maxEndedProcesses, "max-ended-processes", 256, "ended process records kept")
 	fs.StringVar(&c.uploadDir, "upload-dir", "", "folder for the parts of multipart uploads (default $TMPDIR/sandbox-api-uploads)")
 	fs.DurationVar(&c.uploadTTL, "upload-ttl", 24*time.Hour, "multipart uploads untouched this long are removed")
+	fs.DurationVar(&c.terminalIdle, "terminal-idle", 30*time.Minute, "terminal sessions with no client attached this long are ended (negative: never)")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 
 	// The flag package reports its own parse errors on output.

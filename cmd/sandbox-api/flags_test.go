@@ -18,6 +18,7 @@ func TestParseFlags(t *testing.T) {
 		maxLogTotalBytes:   1 << 30,
 		maxEndedProcesses:  256,
 		uploadTTL:          24 * time.Hour,
+		terminalIdle:       30 * time.Minute,
 	}
 	with := func(change func(*config)) config {
 		c := defaults

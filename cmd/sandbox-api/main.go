@@ -129,7 +129,7 @@ func run(args []string) int {
 	defer ports.Close()
 	var terms *terminal.Manager
 	if os.Getenv("DISABLE_TERMINAL") != "true" {
-		terms = terminal.NewManager(terminal.Config{Logger: logger.Named("terminal")})
+		terms = terminal.NewManager(terminal.Config{Logger: logger.Named("terminal"), IdleTimeout: cfg.terminalIdle})
 		defer terms.Close()
 	}
 
