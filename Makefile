@@ -15,7 +15,7 @@ IMAGE     ?= sandbox-api:latest
 TOML      ?=
 RUN_FLAGS ?=
 
-.PHONY: build run test test-go test-sdk test-browser bench clean image run-image e2e-image
+.PHONY: build run test test-go test-sdk test-browser test-mcp bench clean image run-image e2e-image
 
 # The terminal page's xterm.js files, copied from npm once and embedded in
 # the binary (a plain `go build` works without them; the page then says how
@@ -32,7 +32,7 @@ run: build
 	./$(BIN) --port $(PORT) $(ARGS)
 
 # Every test suite of the project; add new suites as prerequisites.
-test: test-go test-sdk test-browser
+test: test-go test-sdk test-browser test-mcp
 
 # Plain `go test -v` output, so CI can count the tests.
 test-go:
@@ -43,6 +43,11 @@ test-go:
 # (`npm ci` in e2e/sdk first; .ci/run does it).
 test-sdk: build
 	cd e2e/sdk && SANDBOX_API_BIN=$(CURDIR)/$(BIN) node --test
+
+# The MCP end-to-end test: the official TypeScript @modelcontextprotocol/sdk
+# drives /mcp of the real binary (`npm ci` in e2e/mcp first; .ci/run does it).
+test-mcp: build
+	cd e2e/mcp && SANDBOX_API_BIN=$(CURDIR)/$(BIN) node --test
 
 # End to end in a browser: headless Chromium (Debian's chromium package)
 # drives the web terminal of the real binary (`npm ci` in e2e/browser

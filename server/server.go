@@ -30,10 +30,11 @@ type Options struct {
 
 // Services are the domain objects the API exposes.
 type Services struct {
-	Processes *process.Manager
-	Files     *filesystem.FS
-	Network   *network.Service
-	Terminals *terminal.Manager // nil: the terminal routes are off
+	Processes   *process.Manager
+	Files       *filesystem.FS
+	Network     *network.Service
+	Terminals   *terminal.Manager // nil: the terminal routes are off
+	MCPDisabled bool              // true: /mcp is not served
 }
 
 // New returns the daemon's HTTP handler.
@@ -75,6 +76,7 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	registerSearchRoutes(r, files)
 	registerWatchRoutes(r, files)
 	registerNetworkRoutes(r, &networkHandlers{net: svc.Network, opts: opts})
+	registerMCPRoutes(r, opts, svc)
 	if svc.Terminals != nil {
 		registerTerminalRoutes(r, &terminalHandlers{terms: svc.Terminals, opts: opts})
 	}

@@ -5,14 +5,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Environment variables that provide flag defaults.
 const (
-	envLogDir = "SANDBOX_LOG_DIR"
-	envToken  = "SANDBOX_API_TOKEN"
+	envLogDir      = "SANDBOX_LOG_DIR"
+	envToken       = "SANDBOX_API_TOKEN"
+	envMCPDisabled = "MCP_DISABLED"
 )
 
 // config is the parsed command line.
@@ -31,6 +33,7 @@ type config struct {
 	uploadTTL          time.Duration
 	terminalIdle       time.Duration
 	showVersion        bool
+	mcpDisabled        bool
 }
 
 // parseFlags reads args (without the program name). Long and short names
@@ -62,6 +65,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.StringVar(&c.uploadDir, "upload-dir", "", "folder for the parts of multipart uploads (default $TMPDIR/sandbox-api-uploads)")
 	fs.DurationVar(&c.uploadTTL, "upload-ttl", 24*time.Hour, "multipart uploads untouched this long are removed")
 	fs.DurationVar(&c.terminalIdle, "terminal-idle", 30*time.Minute, "terminal sessions with no client attached this long are ended (negative: never)")
+	fs.BoolVar(&c.mcpDisabled, "mcp-disabled", false, "do not serve the MCP endpoint at /mcp (default $"+envMCPDisabled+")")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 
 	// The flag package reports its own parse errors on output.
@@ -76,6 +80,13 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if !set["log-dir"] {
 		c.logDir = getenv(envLogDir)
+	}
+	if v := getenv(envMCPDisabled); !set["mcp-disabled"] && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, reportf(output, "$%s %q: must be true or false", envMCPDisabled, v)
+		}
+		c.mcpDisabled = b
 	}
 	if !set["token"] {
 		c.token = getenv(envToken)

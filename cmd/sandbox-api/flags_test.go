@@ -51,6 +51,9 @@ func TestParseFlags(t *testing.T) {
 		},
 		{name: "zero grace kills at once", args: []string{"--shutdown-grace", "0"}, want: with(func(c *config) { c.shutdownGrace = 0 })},
 		{name: "version", args: []string{"--version"}, want: with(func(c *config) { c.showVersion = true })},
+		{name: "mcp disabled by flag", args: []string{"--mcp-disabled"}, want: with(func(c *config) { c.mcpDisabled = true })},
+		{name: "mcp disabled by env", env: map[string]string{envMCPDisabled: "true"}, want: with(func(c *config) { c.mcpDisabled = true })},
+		{name: "mcp flag beats env", args: []string{"--mcp-disabled=false"}, env: map[string]string{envMCPDisabled: "true"}, want: defaults},
 		{
 			name: "env defaults",
 			env:  map[string]string{envToken: "s3cret\n", envLogDir: "/data/logs"},
@@ -129,5 +132,17 @@ func TestParseFlagsHelpHidesToken(t *testing.T) {
 		if !strings.Contains(out.String(), name+" ") && !strings.Contains(out.String(), name+"\n") {
 			t.Errorf("help output does not list %s:\n%s", name, out.String())
 		}
+	}
+}
+
+func TestParseFlagsRejectsBadMCPDisabled(t *testing.T) {
+	getenv := func(k string) string {
+		if k == envMCPDisabled {
+			return "maybe"
+		}
+		return ""
+	}
+	if _, err := parseFlags(nil, getenv, io.Discard); err == nil || !strings.Contains(err.Error(), envMCPDisabled) {
+		t.Fatalf("MCP_DISABLED=maybe: error = %v, want one naming %s", err, envMCPDisabled)
 	}
 }

@@ -149,7 +149,7 @@ func run(args []string) int {
 			BuildTime:         buildTime,
 			StartedAt:         startedAt,
 			KeepaliveInterval: cfg.keepalive,
-		}, server.Services{Processes: mgr, Files: files, Network: ports, Terminals: terms}),
+		}, server.Services{Processes: mgr, Files: files, Network: ports, Terminals: terms, MCPDisabled: cfg.mcpDisabled}),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		IdleTimeout:       120 * time.Second,
