@@ -15,111 +15,19 @@
 // Artifact: artifacts/terminal.png, a screenshot of the page after the command.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
+import { startDaemon } from "../sdk/harness.mjs";
+
 const here = path.dirname(fileURLToPath(import.meta.url));
-const binPath = process.env.SANDBOX_API_BIN
-  ? path.resolve(process.env.SANDBOX_API_BIN)
-  : path.resolve(here, "../../bin/sandbox-api");
 const chromiumPath = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 const artifacts = path.join(here, "artifacts");
 const inCI = process.env.CI === "true";
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function healthy(url) {
-  try {
-    const res = await fetch(`${url}/health`);
-    return res.ok && (await res.json()).status === "ok";
-  } catch {
-    return false;
-  }
-}
-
-/** Starts the daemon on a free port with a temp log dir (as e2e/sdk/harness.mjs does). */
-async function startDaemon(tmp) {
-  if (!fs.existsSync(binPath)) {
-    throw new Error(`sandbox-api binary not found at ${binPath}: run \`make build\` or set SANDBOX_API_BIN`);
-  }
-  const logDir = path.join(tmp, "logs");
-  const workDir = path.join(tmp, "work");
-  fs.mkdirSync(workDir, { recursive: true });
-  const daemonLog = path.join(tmp, "daemon.log");
-  const logText = () => {
-    try {
-      return fs.readFileSync(daemonLog, "utf8");
-    } catch {
-      return "";
-    }
-  };
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const out = fs.openSync(daemonLog, "a");
-    const child = spawn(binPath, ["-p", String(port), "--host", "127.0.0.1", "--log-dir", logDir], {
-      cwd: workDir,
-      stdio: ["ignore", out, out],
-    });
-    fs.closeSync(out);
-    let exited = null;
-    const exitP = new Promise((resolve) =>
-      child.on("exit", (code, signal) => resolve((exited = { code, signal }))),
-    );
-    // Last resort if the test process dies without running its hooks.
-    const onExit = () => {
-      if (!exited) child.kill("SIGKILL");
-    };
-    process.on("exit", onExit);
-
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 10_000;
-    let up = false;
-    while (!exited && Date.now() < deadline) {
-      if ((up = await healthy(url))) break;
-      await sleep(50);
-    }
-    if (!up) {
-      process.off("exit", onExit);
-      if (!exited) {
-        child.kill("SIGKILL");
-        await exitP;
-      }
-      // The port may have been taken between freePort and the bind.
-      if (attempt < 3 && /address already in use/i.test(logText())) continue;
-      throw new Error(`sandbox-api did not become healthy on ${url}; its output:\n${logText()}`);
-    }
-    const stop = async () => {
-      process.off("exit", onExit);
-      if (!exited) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-        await exitP;
-        clearTimeout(timer);
-      }
-    };
-    return { url, logText, stop };
-  }
-}
 
 const haveChromium = fs.existsSync(chromiumPath);
 const skip =
@@ -127,7 +35,6 @@ const skip =
     ? `no browser at ${chromiumPath} (apt-get install -y --no-install-recommends chromium, or set CHROMIUM_BIN)`
     : false;
 
-let tmp;
 let daemon;
 let context;
 
@@ -135,9 +42,8 @@ before(async () => {
   if (skip) return;
   // Under CI=true a missing browser is an error, not a skip.
   assert.ok(haveChromium, `CI=true and no browser at ${chromiumPath}: install Debian's chromium package`);
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-api-browser-"));
-  daemon = await startDaemon(tmp);
-  const profile = path.join(tmp, "profile");
+  daemon = await startDaemon(); // its temp folder also holds the browser profile
+  const profile = path.join(daemon.tmp, "profile");
   fs.mkdirSync(profile);
   // A fresh user data dir of our own, hence a persistent context on it
   // (Playwright refuses --user-data-dir in the args of a plain launch).
@@ -160,11 +66,7 @@ before(async () => {
 
 after(async () => {
   if (context) await context.close().catch(() => {});
-  if (daemon) await daemon.stop();
-  if (tmp) {
-    if (process.env.E2E_KEEP_TMP) console.error(`browser e2e: temp folder kept at ${tmp}`);
-    else fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  if (daemon) await daemon.stop(); // removes the temp folder, profile included
 });
 
 /** The text of the xterm's rendered rows, one line per row. */
