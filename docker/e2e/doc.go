@@ -27,6 +27,8 @@
 // checks), engine_test.go, bridge_test.go and stale_test.go (the engine),
 // mmdebstrap_test.go, aptsources_test.go and busybox_test.go (the bases),
 // images_test.go (image builds and their content), container_test.go,
-// api_test.go and docker_test.go (talking to containers), testdata/ (two
-// Dockerfiles only the test uses).
+// api_test.go and docker_test.go (talking to containers),
+// imagebuilder_test.go (an image declared, built and run with the
+// imagebuilder package), testdata/ (two Dockerfiles and the files the
+// imagebuilder image copies).
 package e2e

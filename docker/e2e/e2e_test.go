@@ -27,7 +27,7 @@ type suite struct {
 
 // TestImages is the whole end-to-end run, in order: a private engine, the
 // bases, the published image, the example images, then each image run and
-// checked from outside. Building is shared, so it is one test with
+// checked from outside, and last an image declared with imagebuilder. Building is shared, so it is one test with
 // subtests; a failed build stops it, a failed run does not stop the others.
 func TestImages(t *testing.T) {
 	began := time.Now()
@@ -78,6 +78,7 @@ func TestImages(t *testing.T) {
 		}
 	}
 	s.runImages(t)
+	t.Run("imagebuilder", s.checkImageBuilder)
 }
 
 // requireEngineTools checks what the engine and the bases need and returns
