@@ -3,12 +3,9 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -145,47 +142,4 @@ func cors(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// requireToken enforces "Authorization: Bearer <token>" on every route but
-// /health when a token is configured; with no token the API is open (the
-// platform in front of the sandbox authenticates).
-func requireToken(token string) func(http.Handler) http.Handler {
-	if token == "" {
-		return func(next http.Handler) http.Handler { return next }
-	}
-	// Comparing digests keeps the comparison constant-time in the length too.
-	want := sha256.Sum256([]byte(token))
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == healthPath {
-				next.ServeHTTP(w, r)
-				return
-			}
-			got, ok := bearerToken(r.Header.Get("Authorization"))
-			if !ok {
-				w.Header().Set("WWW-Authenticate", "Bearer")
-				writeError(w, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
-				return
-			}
-			gotSum := sha256.Sum256([]byte(got))
-			if subtle.ConstantTimeCompare(gotSum[:], want[:]) != 1 {
-				w.Header().Set("WWW-Authenticate", "Bearer")
-				writeError(w, http.StatusUnauthorized, "invalid bearer token")
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
-// bearerToken extracts the credentials of an "Authorization: Bearer x"
-// header; the scheme name is case-insensitive (RFC 9110 §11.1).
-func bearerToken(header string) (string, bool) {
-	scheme, token, found := strings.Cut(strings.TrimSpace(header), " ")
-	if !found || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
 }

@@ -76,7 +76,7 @@ const screenText = (page) =>
   );
 
 /** Waits until the rendered rows contain needle; fails with the screen and the daemon log. */
-async function waitForScreen(page, needle, what, ms = 15_000) {
+async function waitForScreen(page, needle, what, ms = 15_000, d = daemon) {
   try {
     await page.waitForFunction(
       (n) => Array.from(document.querySelectorAll(".xterm-rows > div"), (r) => r.textContent).join("\n").includes(n),
@@ -87,7 +87,7 @@ async function waitForScreen(page, needle, what, ms = 15_000) {
     const screen = await screenText(page).catch(() => "(page gone)");
     await page.screenshot({ path: path.join(artifacts, "terminal-failure.png") }).catch(() => {});
     assert.fail(`${what}: ${JSON.stringify(needle)} not on screen after ${ms} ms (${err.message})\n` +
-      `screen:\n${screen}\ndaemon log:\n${daemon.logText()}`);
+      `screen:\n${screen}\ndaemon log:\n${d.logText()}`);
   }
 }
 
@@ -167,5 +167,72 @@ test("the web terminal runs a command in headless Chromium and survives a reload
     assert.deepEqual(pageErrors, [], "no uncaught errors in the page");
   } finally {
     await page.close();
+  }
+});
+
+test("with --token, /terminal?token= opens the terminal and the cookie opens nothing else", { skip, timeout: 90_000 }, async () => {
+  const token = "tok-" + Math.random().toString(36).slice(2);
+  const guarded = await startDaemon({ args: ["--token", token] });
+  const page = await context.newPage();
+  try {
+    // Without credentials the page says how to get in.
+    let res = await page.goto(`${guarded.url}/terminal`);
+    assert.equal(res.status(), 401, "GET /terminal without credentials");
+    assert.match(await res.text(), /\/terminal\?token=<token>/);
+
+    // With the token in the URL: a cookie, and the token leaves the address bar.
+    const wsP = page.waitForEvent("websocket", { predicate: (w) => w.url().includes("/terminal/ws"), timeout: 15_000 });
+    res = await page.goto(`${guarded.url}/terminal?token=${encodeURIComponent(token)}`);
+    assert.equal(res.status(), 200, "the page after the redirect");
+    assert.equal(page.url(), `${guarded.url}/terminal`, "the token is gone from the URL");
+    const cookies = await context.cookies(guarded.url);
+    const cookie = cookies.find((c) => c.name === "sandbox_api_terminal");
+    assert.ok(cookie, `terminal cookie in ${JSON.stringify(cookies)}`);
+    assert.ok(cookie.httpOnly && cookie.sameSite === "Lax", `cookie flags ${JSON.stringify(cookie)}`);
+    assert.ok(!cookie.value.includes(token), "the cookie does not carry the token");
+
+    const ws = await wsP;
+    await waitReady(page, ws);
+    await page.click(".xterm-screen");
+    await page.keyboard.type("echo guarded-$((5*5))", { delay: 5 });
+    await page.keyboard.press("Enter");
+    await waitForScreen(page, "guarded-25", "command output with a token", 15_000, guarded);
+
+    // The cookie is not an API key.
+    const apiStatus = await page.evaluate(() => fetch("/process").then((r) => r.status));
+    assert.equal(apiStatus, 401, "GET /process with only the terminal cookie");
+
+    // A page of another origin on the same host (another port: SameSite
+    // lets the cookie go) cannot open the terminal websocket.
+    const other = await context.newPage();
+    try {
+      await other.goto(`${daemon.url}/health`);
+      const wsURL = guarded.url.replace(/^http/, "ws") + "/terminal/ws?sessionId=cross-origin";
+      const outcome = await other.evaluate(
+        (u) =>
+          new Promise((resolve) => {
+            const s = new WebSocket(u);
+            s.onopen = () => resolve("open");
+            s.onclose = () => resolve("closed");
+          }),
+        wsURL,
+      );
+      assert.equal(outcome, "closed", "a cross-origin websocket with the cookie is refused");
+      const log = guarded.logText();
+      const refused = log.split("\n").some((line) => {
+        try {
+          const e = JSON.parse(line);
+          return e.path === "/terminal/ws" && e.status === 403;
+        } catch {
+          return false;
+        }
+      });
+      assert.ok(refused, `a 403 for the cross-origin websocket in the daemon's log:\n${log}`);
+    } finally {
+      await other.close();
+    }
+  } finally {
+    await page.close();
+    await guarded.stop();
   }
 });

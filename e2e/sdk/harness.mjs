@@ -58,11 +58,11 @@ async function healthy(url) {
 }
 
 /**
- * Starts the daemon. Returns { url, port, workDir, tmp, logText(), stop() }.
+ * Starts the daemon, with extra flags in args. Returns { url, port, workDir, tmp, logText(), stop() }.
  * workDir is the daemon's working directory, hence the default workingDir
  * of the processes it starts.
  */
-export async function startDaemon() {
+export async function startDaemon({ args = [] } = {}) {
   if (!fs.existsSync(binPath)) {
     throw new Error(
       `sandbox-api binary not found at ${binPath}: build it (go build -o bin/sandbox-api ./cmd/sandbox-api) or set SANDBOX_API_BIN`,
@@ -79,7 +79,7 @@ export async function startDaemon() {
     const out = fs.openSync(daemonLog, "a");
     const child = spawn(
       binPath,
-      ["-p", String(port), "--host", "127.0.0.1", "--log-dir", logDir, "--keepalive", "1s"],
+      ["-p", String(port), "--host", "127.0.0.1", "--log-dir", logDir, "--keepalive", "1s", ...args],
       { cwd: workDir, stdio: ["ignore", out, out] },
     );
     fs.closeSync(out);
