@@ -1,6 +1,10 @@
 package network
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/sandbox-api/sandbox-api/internal/listeners"
+)
 
 // ManagedRef names the managed process whose tree holds a socket.
 type ManagedRef struct {
@@ -18,12 +22,12 @@ type OpenPort struct {
 // AllPorts lists every listening TCP socket of the container. Sockets whose
 // owner cannot be read (another user's process) have ownerPid 0.
 func (s *Service) AllPorts() ([]OpenPort, error) {
-	listeners, err := readListeners(s.cfg.ProcRoot)
+	ls, err := listeners.Read(s.cfg.ProcRoot)
 	if err != nil {
 		return nil, err
 	}
 	out := []OpenPort{}
-	if len(listeners) == 0 {
+	if len(ls) == 0 {
 		return out, nil
 	}
 	parents, err := parentLinks(s.cfg.ProcRoot)
@@ -42,7 +46,7 @@ func (s *Service) AllPorts() ([]OpenPort, error) {
 			}
 		}
 	}
-	for _, l := range listeners {
+	for _, l := range ls {
 		owner := inodes[l.Inode]
 		op := OpenPort{PortInfo: portInfo(l, owner)}
 		if owner > 0 {

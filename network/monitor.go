@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sandbox-api/sandbox-api/internal/listeners"
 	"github.com/sandbox-api/sandbox-api/process"
 )
 
@@ -145,7 +146,7 @@ func (m *monitor) poll(ctx context.Context, known []PortInfo) {
 			return
 		case <-tick.C:
 		}
-		listeners, table, changed, err := listenersChanged(m.s.cfg.ProcRoot, last)
+		ls, table, changed, err := listenersChanged(m.s.cfg.ProcRoot, last)
 		if err != nil {
 			m.s.cfg.Logger.Warn("read listeners: " + err.Error())
 			continue
@@ -160,7 +161,7 @@ func (m *monitor) poll(ctx context.Context, known []PortInfo) {
 		}
 		last = table
 		current := map[portKey]bool{}
-		for _, l := range listeners {
+		for _, l := range ls {
 			if _, ours := sockets[l.Inode]; !ours {
 				continue
 			}
@@ -178,20 +179,20 @@ func (m *monitor) poll(ctx context.Context, known []PortInfo) {
 
 // listenersChanged reads the listener table and tells whether its set of
 // sockets differs from last (nil: first look, always a change).
-func listenersChanged(procRoot string, last map[uint64]bool) ([]Listener, map[uint64]bool, bool, error) {
-	listeners, err := readListeners(procRoot)
+func listenersChanged(procRoot string, last map[uint64]bool) ([]listeners.Listener, map[uint64]bool, bool, error) {
+	ls, err := listeners.Read(procRoot)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	table := make(map[uint64]bool, len(listeners))
-	changed := last == nil || len(listeners) != len(last)
-	for _, l := range listeners {
+	table := make(map[uint64]bool, len(ls))
+	changed := last == nil || len(ls) != len(last)
+	for _, l := range ls {
 		table[l.Inode] = true
 		if !last[l.Inode] {
 			changed = true
 		}
 	}
-	return listeners, table, changed, nil
+	return ls, table, changed, nil
 }
 
 // enqueue hands an event to the delivery goroutine without ever blocking.

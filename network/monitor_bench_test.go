@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/listeners"
 )
 
 // The idle cost of a monitor is one listenersChanged per tick (a sock_diag
@@ -44,7 +46,7 @@ func BenchmarkIdleTick(b *testing.B) {
 
 func BenchmarkBaselineProcTable(b *testing.B) {
 	benchCPU(b, func() error {
-		_, err := procListeners("/proc")
+		_, err := listeners.FromProc("/proc")
 		return err
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sandbox-api/sandbox-api/internal/listeners"
 	"github.com/sandbox-api/sandbox-api/process"
 )
 
@@ -64,7 +65,7 @@ type PortInfo struct {
 	OwnerPID int    `json:"ownerPid"` // OS pid holding the socket
 }
 
-func portInfo(l Listener, owner int) PortInfo {
+func portInfo(l listeners.Listener, owner int) PortInfo {
 	fam := "ipv4"
 	if l.IPv6 {
 		fam = "ipv6"
@@ -114,11 +115,11 @@ func (s *Service) portsOf(inodes map[uint64]int) ([]PortInfo, error) {
 	if len(inodes) == 0 {
 		return ports, nil // no socket: nothing can listen
 	}
-	listeners, err := readListeners(s.cfg.ProcRoot)
+	ls, err := listeners.Read(s.cfg.ProcRoot)
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range listeners {
+	for _, l := range ls {
 		if owner, ok := inodes[l.Inode]; ok {
 			ports = append(ports, portInfo(l, owner))
 		}

@@ -2,7 +2,6 @@ package network
 
 import (
 	"bufio"
-	"errors"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -109,72 +108,4 @@ func TestTreePortsExcludesOtherTrees(t *testing.T) {
 			t.Fatalf("port %d of another tree reported: %+v", port, ports)
 		}
 	}
-}
-
-func TestParseLocal(t *testing.T) {
-	tests := []struct {
-		in   string
-		v6   bool
-		addr string
-		port int
-	}{
-		{"0100007F:1F90", false, "127.0.0.1", 8080},
-		{"00000000:0050", false, "0.0.0.0", 80},
-		{"00000000000000000000000001000000:1F90", true, "::1", 8080},
-		{"00000000000000000000000000000000:0016", true, "::", 22},
-	}
-	for _, tt := range tests {
-		l, ok := parseLocal(tt.in, tt.v6)
-		if !ok || l.Address != tt.addr || l.Port != tt.port {
-			t.Errorf("parseLocal(%q) = %+v, %v; want %s:%d", tt.in, l, ok, tt.addr, tt.port)
-		}
-	}
-	if _, ok := parseLocal("zz:1", false); ok {
-		t.Error("garbage accepted")
-	}
-}
-
-// sock_diag and /proc must agree on the listener table.
-func TestDiagMatchesProc(t *testing.T) {
-	startListener(t, "::1", 0)
-	startListener(t, "127.0.0.1", 0)
-	key := func(ls []Listener) map[Listener]bool {
-		m := map[Listener]bool{}
-		for _, l := range ls {
-			m[l] = true
-		}
-		return m
-	}
-	// Other processes may open or close sockets between the two reads:
-	// a few tries before calling it a mismatch.
-	var diag, proc []Listener
-	for try := 0; try < 3; try++ {
-		var err error
-		diag, err = diagListeners()
-		if errors.Is(err, syscall.EPROTONOSUPPORT) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) {
-			t.Skipf("sock_diag unavailable here: %v", err)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if proc, err = procListeners("/proc"); err != nil {
-			t.Fatal(err)
-		}
-		if sameSet(key(diag), key(proc)) {
-			return
-		}
-	}
-	t.Fatalf("sock_diag %v, /proc %v", diag, proc)
-}
-
-func sameSet(a, b map[Listener]bool) bool {
-	if len(a) == 0 || len(a) != len(b) {
-		return false
-	}
-	for l := range a {
-		if !b[l] {
-			return false
-		}
-	}
-	return true
 }

@@ -1,56 +1,27 @@
 package process
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/listeners"
 )
 
-// tcpListenState is the kernel's code for LISTEN in /proc/net/tcp.
-const tcpListenState = "0A"
-
 // ListeningPorts returns the TCP ports with a listener in this network
-// namespace, on any address, IPv4 or IPv6, loopback included.
+// namespace, on any address, IPv4 or IPv6, loopback included. It asks the
+// kernel for listening sockets only (sock_diag), so its cost does not grow
+// with the number of connections; /proc/net/tcp is the fallback.
 func ListeningPorts() (map[int]bool, error) {
-	ports := map[int]bool{}
-	for _, path := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		if err := readListeners(path, ports); err != nil && !os.IsNotExist(err) {
-			return nil, err
-		}
+	ls, err := listeners.Read("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("read listening sockets: %w", err)
+	}
+	ports := make(map[int]bool, len(ls))
+	for _, l := range ls {
+		ports[l.Port] = true
 	}
 	return ports, nil
-}
-
-func readListeners(path string, ports map[int]bool) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Scan() // header
-	for sc.Scan() {
-		fields := bytes.Fields(sc.Bytes())
-		if len(fields) < 4 || string(fields[3]) != tcpListenState {
-			continue
-		}
-		local := fields[1] // ADDR:PORT, hex
-		i := bytes.LastIndexByte(local, ':')
-		if i < 0 {
-			continue
-		}
-		if port, err := strconv.ParseUint(string(local[i+1:]), 16, 16); err == nil {
-			ports[int(port)] = true
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	return nil
 }
 
 // ValidatePorts checks a list of TCP ports to wait for, so that a request
@@ -64,8 +35,8 @@ func ValidatePorts(ports []int) error {
 	return nil
 }
 
-// portsPollInterval is how often WaitForPorts looks at /proc/net/tcp: a
-// read of a small kernel table, cheap enough to do often.
+// portsPollInterval is how often WaitForPorts asks for the listening
+// sockets: one netlink dump of the listening table, cheap enough to do often.
 const portsPollInterval = 20 * time.Millisecond
 
 // WaitForPorts returns once every port has a listener. It gives up with

@@ -181,28 +181,3 @@ func TestListeningPorts(t *testing.T) {
 		t.Errorf("the client end of a connection (port %d) counts as listening", local)
 	}
 }
-
-func TestReadListeners(t *testing.T) {
-	const table = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0
-   1: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 100 0 0 10 0
-   2: 0100007F:A1B2 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0000000000000000 20 4 30 10 -1
-   3: 00000000000000000000000001000000:FFFF 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 4
-   4: garbage
-`
-	path := filepath.Join(t.TempDir(), "tcp")
-	if err := os.WriteFile(path, []byte(table), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ports := map[int]bool{}
-	if err := readListeners(path, ports); err != nil {
-		t.Fatal(err)
-	}
-	want := map[int]bool{0x1F90: true, 0x16: true, 0xFFFF: true}
-	if fmt.Sprint(ports) != fmt.Sprint(want) {
-		t.Fatalf("ports = %v, want %v (listeners only)", ports, want)
-	}
-	if err := readListeners(filepath.Join(t.TempDir(), "missing"), ports); !os.IsNotExist(err) {
-		t.Fatalf("missing file: %v", err)
-	}
-}

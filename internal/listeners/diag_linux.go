@@ -1,4 +1,4 @@
-package network
+package listeners
 
 import (
 	"encoding/binary"
@@ -24,8 +24,8 @@ const (
 // diagBufs spares each poll tick a fresh receive buffer.
 var diagBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// diagListeners dumps the TCP LISTEN sockets of both families.
-func diagListeners() ([]Listener, error) {
+// FromDiag dumps the TCP LISTEN sockets of both families.
+func FromDiag() ([]Listener, error) {
 	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_RAW|syscall.SOCK_CLOEXEC, netlinkSockDiag)
 	if err != nil {
 		return nil, fmt.Errorf("open sock_diag socket: %w", err)
