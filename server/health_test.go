@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,4 +94,37 @@ func stringOf(t *testing.T, raw json.RawMessage) string {
 		t.Fatalf("%s is not a string: %v", raw, err)
 	}
 	return s
+}
+
+// TestPlatformRoutes: the contract's platform-only routes answer 501 JSON
+// with the reason; their other methods stay 405 and unknown paths 404.
+func TestPlatformRoutes(t *testing.T) {
+	s := newTestServer(t, Options{}, nil)
+	tests := []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, "/drives/mount", http.StatusNotImplemented},
+		{http.MethodPost, "/drives/mount", http.StatusNotImplemented},
+		{http.MethodDelete, "/drives/mount/%2Fmnt%2Fdata", http.StatusNotImplemented},
+		{http.MethodPost, "/environment/reload", http.StatusNotImplemented},
+		{http.MethodDelete, "/network/tunnel", http.StatusNotImplemented},
+		{http.MethodPut, "/network/tunnel/config", http.StatusNotImplemented},
+		{http.MethodPost, "/upgrade", http.StatusNotImplemented},
+		{http.MethodPut, "/codegen/fastapply/%2Fsrc%2Fa.go", http.StatusNotImplemented},
+		{http.MethodGet, "/codegen/reranking/%2Fsrc", http.StatusNotImplemented},
+		{http.MethodGet, "/upgrade", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/codegen/other", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		rec := s.do(httptest.NewRequest(tt.method, tt.path, nil))
+		if rec.Code != tt.want {
+			t.Errorf("%s %s: status %d, want %d (%s)", tt.method, tt.path, rec.Code, tt.want, rec.Body.String())
+			continue
+		}
+		msg := decodeError(t, rec)
+		if tt.want == http.StatusNotImplemented && !strings.Contains(msg, "not implemented by this daemon") {
+			t.Errorf("%s %s: error %q does not say why", tt.method, tt.path, msg)
+		}
+	}
 }

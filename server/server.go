@@ -77,6 +77,7 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	registerWatchRoutes(r, files)
 	registerNetworkRoutes(r, &networkHandlers{net: svc.Network, opts: opts})
 	registerMCPRoutes(r, opts, svc)
+	registerPlatformRoutes(r)
 	if svc.Terminals != nil {
 		registerTerminalRoutes(r, &terminalHandlers{terms: svc.Terminals, opts: opts})
 	}
