@@ -27,6 +27,9 @@ type PortEvent struct {
 const (
 	callbackAttempts = 3
 	callbackQueue    = 256 // events beyond this while the callback lags are dropped
+	// drainMax bounds how long the events found before the process ended
+	// are still delivered after it ended.
+	drainMax = 30 * time.Second
 )
 
 // ErrClosed: the service is shutting down and takes no new monitors.
@@ -63,7 +66,7 @@ func (s *Service) StartMonitor(id, callback string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(s.ctx)
 	m := &monitor{s: s, p: p, callback: callback, events: make(chan PortEvent, callbackQueue),
 		cancel: cancel, done: make(chan struct{})}
 	known, err := s.treePorts(p.OSPID())
@@ -105,6 +108,8 @@ func (s *Service) StopMonitor(id string) (string, bool, error) {
 	return p.PID(), true, nil
 }
 
+// stop ends the monitor at once: events not yet posted are dropped, as
+// asked. It returns when both goroutines are gone.
 func (m *monitor) stop() {
 	m.once.Do(m.cancel)
 	<-m.done
@@ -126,10 +131,11 @@ type portKey struct {
 
 // poll watches the tree every interval. An idle tick is one sock_diag dump
 // of the LISTEN sockets (tens of microseconds) compared with the previous
-// one; the process tree is walked only when that set changed.
+// one; the process tree is walked only when that set changed. It closes
+// events when it ends; when the process ended (rather than a stop), the
+// events already found are still delivered, for at most drainMax.
 func (m *monitor) poll(ctx context.Context, known []PortInfo) {
-	defer close(m.done)
-	defer m.once.Do(m.cancel)
+	defer close(m.events)
 	defer m.forget()
 	seen := map[portKey]bool{}
 	for _, p := range known {
@@ -143,6 +149,7 @@ func (m *monitor) poll(ctx context.Context, known []PortInfo) {
 		case <-ctx.Done():
 			return
 		case <-m.p.Done():
+			time.AfterFunc(drainMax, func() { m.once.Do(m.cancel) })
 			return
 		case <-tick.C:
 		}
@@ -205,15 +212,16 @@ func (m *monitor) enqueue(ev PortEvent) {
 }
 
 // deliver posts events in order, in its own goroutine so that a slow
-// callback never delays detection.
+// callback never delays detection, until poll has closed events and the
+// queue is empty. Once ctx is cancelled, the rest of the queue is dropped.
 func (m *monitor) deliver(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev := <-m.events:
-			m.post(ctx, ev)
+	defer close(m.done)
+	defer m.once.Do(m.cancel)
+	for ev := range m.events {
+		if ctx.Err() != nil {
+			continue // stopped: drain without posting
 		}
+		m.post(ctx, ev)
 	}
 }
 

@@ -3,6 +3,7 @@
 package network
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sort"
@@ -34,6 +35,11 @@ type Config struct {
 type Service struct {
 	cfg Config
 
+	// ctx is the parent of every monitor's context: Close cancels it, which
+	// also ends monitors still delivering after their process ended.
+	ctx       context.Context
+	cancelAll context.CancelFunc
+
 	mu       sync.Mutex
 	monitors map[string]*monitor // by process pid string
 	closed   bool
@@ -53,7 +59,8 @@ func New(cfg Config) *Service {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 3 * time.Second}
 	}
-	return &Service{cfg: cfg, monitors: map[string]*monitor{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Service{cfg: cfg, ctx: ctx, cancelAll: cancel, monitors: map[string]*monitor{}}
 }
 
 // PortInfo is one listening socket.
@@ -137,8 +144,9 @@ func sortPorts(ports []PortInfo) {
 	})
 }
 
-// Close stops every monitor.
+// Close stops every monitor, those still delivering included.
 func (s *Service) Close() {
+	s.cancelAll()
 	s.mu.Lock()
 	s.closed = true
 	ms := s.monitors
