@@ -16,13 +16,15 @@ func shellQuote(s string) string {
 }
 
 // execForm renders args as a JSON array (exec form: no shell involved).
-// HTML escaping is off so "<" stays readable in the Dockerfile.
+// HTML escaping is off so "<" stays readable in the Dockerfile; control
+// characters are escaped, so an argument can hold any value.
 func execForm(args []string) string {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(args) // []string always encodes
-	return strings.TrimSuffix(b.String(), "\n")
+	// encoding/json leaves DEL raw; escaped, the file stays plain text.
+	return strings.ReplaceAll(strings.TrimSuffix(b.String(), "\n"), "\x7f", `\u007f`)
 }
 
 // dockerQuote renders a single-line value as a double-quoted Dockerfile

@@ -61,8 +61,8 @@ func (i Image) Env(vars map[string]string) Image {
 	env := make(map[string]string, len(vars))
 	for _, k := range keys {
 		errs = append(errs, validateEnvName(k))
-		if strings.ContainsAny(vars[k], "\n\r\x00") {
-			errs = append(errs, fmt.Errorf("env: multi-line value for %s", k))
+		if hasControl(vars[k]) {
+			errs = append(errs, fmt.Errorf("env: multi-line value or control character for %s", k))
 		}
 		parts = append(parts, k+"="+dockerQuote(vars[k]))
 		env[k] = vars[k]

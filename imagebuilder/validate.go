@@ -42,11 +42,16 @@ func validateEnvName(k string) error {
 	return nil
 }
 
-// validateAbsPath accepts clean absolute container paths without newlines
-// (a newline would start a new Dockerfile instruction).
+// validateAbsPath accepts clean absolute container paths without control
+// characters (a newline would start a new Dockerfile instruction), and
+// without $ or \: WORKDIR and COPY expand variables and escapes, so the
+// image would not get the path that was asked for.
 func validateAbsPath(what, p string) error {
-	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\n\r\x00") || path.Clean(p) != p {
+	if !strings.HasPrefix(p, "/") || path.Clean(p) != p {
 		return fmt.Errorf("%s: invalid path %q (must be absolute and clean)", what, p)
+	}
+	if strings.IndexFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '$' || r == '\\' }) >= 0 {
+		return fmt.Errorf("%s: invalid path %q (no control character, $ or \\)", what, p)
 	}
 	return nil
 }
@@ -58,9 +63,15 @@ func validateRef(ref string) error {
 	return nil
 }
 
+// validateNoNewline accepts a non-empty single-line value: no control
+// character but tab (a newline would start a new Dockerfile instruction).
 func validateNoNewline(what, s string) error {
-	if s == "" || strings.ContainsAny(s, "\n\r\x00") {
-		return fmt.Errorf("%s: empty or multi-line value %q", what, s)
+	if s == "" || hasControl(s) {
+		return fmt.Errorf("%s: empty or multi-line value %q (no control character but tab)", what, s)
 	}
 	return nil
+}
+
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) >= 0
 }

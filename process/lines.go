@@ -130,7 +130,9 @@ func (ls *lineSplitter) split(c Chunk, emit emitFunc) {
 			emitPieces(c.Stream, p, emit)
 			return
 		}
-		if len(*p) > 0 {
+		if len(*p) > 0 || i > MaxLineLength {
+			// Through pending, so a long line is cut into the same pieces
+			// whatever the size of the chunk that brought it.
 			*p = append(*p, data[:i]...)
 			emitPieces(c.Stream, p, emit)
 			emit(c.Stream, *p, true)
