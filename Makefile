@@ -15,7 +15,7 @@ IMAGE     ?= sandbox-api:latest
 TOML      ?=
 RUN_FLAGS ?=
 
-.PHONY: build run test test-go test-sdk test-browser test-mcp bench clean image run-image e2e-image
+.PHONY: build run test test-go test-sdk test-browser test-mcp bench fuzz clean image run-image e2e-image
 
 # The terminal page's xterm.js files, copied from npm once and embedded in
 # the binary (a plain `go build` works without them; the page then says how
@@ -54,6 +54,13 @@ test-mcp: build
 # first; .ci/run does it). Screenshot: e2e/browser/artifacts/terminal.png.
 test-browser: build
 	cd e2e/browser && SANDBOX_API_BIN=$(CURDIR)/$(BIN) node --test
+
+# Each fuzz target for FUZZTIME (`make test` runs their seed corpora only).
+FUZZTIME ?= 30s
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzJSONStringWriter$$' -fuzztime $(FUZZTIME) ./server/
+	go test -run '^$$' -fuzz '^FuzzLineSplitter$$' -fuzztime $(FUZZTIME) ./process/
+	go test -run '^$$' -fuzz '^FuzzStepValues$$' -fuzztime $(FUZZTIME) ./imagebuilder/
 
 # Each figure beside its raw baseline; content search is compared with ripgrep.
 bench:
