@@ -27,6 +27,7 @@ func registerFilesystemRoutes(r chi.Router, h *filesystemHandlers) {
 	// The bare prefix is the working directory, like "/filesystem/".
 	for _, route := range []string{"/filesystem", filesystemPrefix + "*"} {
 		r.Get(route, h.get)
+		r.Head(route, h.head)
 		r.Put(route, h.put)
 		r.Delete(route, h.delete)
 	}
@@ -79,6 +80,36 @@ func (h *filesystemHandlers) get(w http.ResponseWriter, r *http.Request) {
 		h.download(w, r, p)
 	default:
 		h.readJSON(w, r, p)
+	}
+}
+
+// head is HEAD /filesystem/{path}: the headers GET would send, without
+// reading the file or listing the folder. A download answers with its
+// length, ETag and Last-Modified (http.ServeContent handles HEAD); a JSON
+// answer has no length, as with GET.
+func (h *filesystemHandlers) head(w http.ResponseWriter, r *http.Request) {
+	p, ok := clientPath(w, r, filesystemPrefix)
+	if !ok {
+		return
+	}
+	download, ok := queryBool(w, r, "download", false)
+	if !ok {
+		return
+	}
+	download = download || acceptsOctetStream(r)
+	info, err := h.fs.Stat(p)
+	if err != nil {
+		writeFSError(w, err)
+		return
+	}
+	switch {
+	case info.IsDir && download:
+		writeError(w, http.StatusUnprocessableEntity, info.Path+" is a folder: only files can be downloaded")
+	case download:
+		h.download(w, r, p)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
 	}
 }
 
