@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -188,7 +189,7 @@ func (a *AtomicFile) CommitAs(dest string, mode *fs.FileMode) error {
 	if err := a.finish(*mode); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+	if err := mkdirAll(filepath.Dir(dest)); err != nil {
 		a.Abort()
 		return fmt.Errorf("write %s: create its folder: %w", dest, mkdirError(err))
 	}
@@ -310,6 +311,27 @@ func diskError(err error) error {
 		return noSpaceError{err}
 	}
 	return err
+}
+
+// Kernel limits on path names (PATH_MAX counts the final NUL; NAME_MAX is
+// that of every common Linux file system).
+const (
+	maxPathLen = 4096
+	maxNameLen = 255
+)
+
+// mkdirAll is os.MkdirAll(dir, 0o755) that first refuses a path the kernel
+// would refuse (ENAMETOOLONG): os.MkdirAll would create the parents that
+// fit before failing, leaving thousands of folders behind a 400.
+func mkdirAll(dir string) error {
+	tooLong := len(dir) >= maxPathLen
+	for name := range strings.SplitSeq(dir, "/") {
+		tooLong = tooLong || len(name) > maxNameLen
+	}
+	if tooLong {
+		return &fs.PathError{Op: "mkdir", Path: dir, Err: syscall.ENAMETOOLONG}
+	}
+	return os.MkdirAll(dir, 0o755)
 }
 
 // mkdirError tells a file in the way of a folder apart from other failures.

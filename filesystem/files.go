@@ -129,7 +129,7 @@ func (f *FS) Mkdir(p string, mode *fs.FileMode) (string, error) {
 	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
 		return abs, fmt.Errorf("create folder %s: a file exists there: %w", abs, ErrNotDirectory)
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
+	if err := mkdirAll(abs); err != nil {
 		return abs, fmt.Errorf("create folder %s: %w", abs, mkdirError(err))
 	}
 	if mode != nil {

@@ -59,9 +59,20 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 	if strings.TrimSpace(spec.Command) == "" {
 		return nil, fmt.Errorf("%w: command is required", ErrInvalidSpec)
 	}
-	for k := range spec.Env {
+	// The kernel takes C strings: a NUL would fail the start later, as
+	// if the request were fine.
+	if strings.ContainsRune(spec.Command, 0) {
+		return nil, fmt.Errorf("%w: command contains a NUL byte", ErrInvalidSpec)
+	}
+	if strings.ContainsRune(spec.WorkingDir, 0) {
+		return nil, fmt.Errorf("%w: workingDir contains a NUL byte", ErrInvalidSpec)
+	}
+	for k, v := range spec.Env {
 		if k == "" || strings.ContainsAny(k, "=\x00") {
 			return nil, fmt.Errorf("%w: invalid environment variable name %q", ErrInvalidSpec, k)
+		}
+		if strings.ContainsRune(v, 0) {
+			return nil, fmt.Errorf("%w: environment variable %s contains a NUL byte", ErrInvalidSpec, k)
 		}
 	}
 	wd, err := m.resolveWorkingDir(spec.WorkingDir)

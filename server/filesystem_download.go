@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -110,8 +112,16 @@ func (h *filesystemHandlers) download(w http.ResponseWriter, r *http.Request, p 
 	defer dw.finish()
 	if info.Size == 0 {
 		// Empty, or a /proc-style file whose size is unknown: no ranges.
+		// A file that cannot be read at all (/proc/self/mem) gets an error
+		// answer, not a 200 cut short.
+		br := bufio.NewReaderSize(file, 32<<10)
+		if _, err := br.Peek(1); err != nil && !errors.Is(err, io.EOF) {
+			hdr.Del("Content-Disposition")
+			writeFSError(w, fmt.Errorf("read %s: %w", info.Path, err))
+			return
+		}
 		dw.WriteHeader(http.StatusOK)
-		if _, err := io.Copy(dw, file); err != nil {
+		if _, err := io.Copy(dw, br); err != nil {
 			panic(http.ErrAbortHandler)
 		}
 		return

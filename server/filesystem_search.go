@@ -259,7 +259,7 @@ func boolParam(q url.Values, name string, def bool) (bool, error) {
 func writeSearchError(w http.ResponseWriter, err error) {
 	status := http.StatusInternalServerError
 	switch {
-	case errors.Is(err, filesystem.ErrInvalidSearch):
+	case errors.Is(err, filesystem.ErrInvalidSearch), errors.Is(err, syscall.ENAMETOOLONG):
 		status = http.StatusBadRequest
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
 		status = http.StatusNotFound

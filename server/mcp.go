@@ -1,6 +1,9 @@
 package server
 
 import (
+	"net/http"
+	"strings"
+
 	"github.com/go-chi/chi/v5"
 
 	"github.com/sandbox-api/sandbox-api/mcp"
@@ -16,5 +19,63 @@ func registerMCPRoutes(r chi.Router, opts Options, svc Services) {
 	if svc.MCPDisabled {
 		return
 	}
-	r.Handle(mcpPath, mcp.Handler(mcp.Services{Processes: svc.Processes, Files: svc.Files, Version: opts.Version}))
+	r.Handle(mcpPath, mcpJSONErrors(mcp.Handler(mcp.Services{Processes: svc.Processes, Files: svc.Files, Version: opts.Version})))
+}
+
+// mcpJSONErrors turns the MCP SDK's text/plain transport errors (wrong
+// method, Accept or Content-Type, malformed payload, oversized body) into
+// the API's {"error": "..."}. JSON answers, JSON-RPC errors included, pass
+// through untouched.
+func mcpJSONErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ew := &mcpErrorWriter{ResponseWriter: w}
+		next.ServeHTTP(ew, r)
+		ew.finish()
+	})
+}
+
+// mcpErrorWriter holds back an error answer that is not JSON, and sends it
+// as JSON once the handler is done.
+type mcpErrorWriter struct {
+	http.ResponseWriter
+	status int // of a held-back plain error; 0 when none
+	msg    []byte
+}
+
+func (e *mcpErrorWriter) WriteHeader(code int) {
+	if e.status == 0 && code >= 400 && !strings.HasPrefix(e.Header().Get("Content-Type"), "application/json") {
+		e.status = code
+		return
+	}
+	e.ResponseWriter.WriteHeader(code)
+}
+
+func (e *mcpErrorWriter) Write(p []byte) (int, error) {
+	if e.status != 0 {
+		if len(e.msg) < 1024 {
+			e.msg = append(e.msg, p...)
+		}
+		return len(p), nil
+	}
+	return e.ResponseWriter.Write(p)
+}
+
+func (e *mcpErrorWriter) Flush() {
+	if e.status == 0 {
+		_ = http.NewResponseController(e.ResponseWriter).Flush()
+	}
+}
+
+func (e *mcpErrorWriter) Unwrap() http.ResponseWriter { return e.ResponseWriter }
+
+func (e *mcpErrorWriter) finish() {
+	if e.status == 0 {
+		return
+	}
+	msg := strings.TrimSpace(string(e.msg))
+	if msg == "" {
+		msg = http.StatusText(e.status)
+	}
+	e.Header().Del("X-Content-Type-Options")
+	writeError(e.ResponseWriter, e.status, "mcp: "+msg)
 }

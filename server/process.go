@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +20,9 @@ import (
 
 // defaultPortsWait bounds waitForPorts when the request gives no timeout.
 const defaultPortsWait = 60 * time.Second
+
+// maxTimeoutSeconds is the largest timeout a time.Duration holds (292 years).
+const maxTimeoutSeconds = int(math.MaxInt64 / int64(time.Second))
 
 type processHandlers struct {
 	m    *process.Manager
@@ -71,6 +75,11 @@ func (h *processHandlers) execute(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Timeout != nil && *req.Timeout < 0 {
 		writeError(w, http.StatusBadRequest, "timeout must not be negative")
+		return
+	}
+	if req.Timeout != nil && *req.Timeout > maxTimeoutSeconds {
+		// In nanoseconds it would wrap around, to a short or negative timeout.
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("timeout must be at most %d seconds", maxTimeoutSeconds))
 		return
 	}
 	spec := process.Spec{

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,9 +19,15 @@ const (
 
 // decodeJSON reads a JSON body of at most limit bytes into v. On failure it
 // answers the client (400 or 413) and returns false. An empty body is
-// accepted only when optional is set.
+// accepted only when optional is set. Every request body is an object:
+// null, which json would take as "nothing to decode", is refused like
+// arrays or numbers.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, optional bool) bool {
-	body := http.MaxBytesReader(w, r.Body, limit)
+	body := bufio.NewReader(http.MaxBytesReader(w, r.Body, limit))
+	if isJSONNull(body) {
+		writeError(w, http.StatusBadRequest, "invalid JSON body: null; a JSON object is required")
+		return false
+	}
 	dec := json.NewDecoder(body)
 	err := dec.Decode(v)
 	if errors.Is(err, io.EOF) && optional {
@@ -44,4 +52,22 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, opti
 		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 	}
 	return false
+}
+
+// isJSONNull reports a body that starts with the JSON literal null, after
+// white space, without consuming anything but that white space.
+func isJSONNull(br *bufio.Reader) bool {
+	for {
+		b, err := br.Peek(1)
+		if err != nil {
+			return false
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			_, _ = br.ReadByte()
+			continue
+		}
+		word, _ := br.Peek(4)
+		return bytes.Equal(word, []byte("null"))
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -45,6 +46,16 @@ func (h *terminalHandlers) websocket(w http.ResponseWriter, r *http.Request) {
 	rows, err := termSide(q.Get("rows"), "rows")
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	// A request that is no WebSocket handshake gets a JSON error (Accept
+	// would answer in text/plain), before any shell is started for it.
+	if status, msg := checkWebSocketHandshake(r); status != 0 {
+		if status == http.StatusUpgradeRequired {
+			w.Header().Set("Connection", "Upgrade")
+			w.Header().Set("Upgrade", "websocket")
+		}
+		writeError(w, status, msg)
 		return
 	}
 	// Attach before the upgrade, so that bad options get a JSON error.
@@ -206,4 +217,33 @@ func termSide(s, name string) (uint16, error) {
 		return 0, fmt.Errorf("%s must be an integer between 1 and %d", name, maxTermSide)
 	}
 	return uint16(n), nil
+}
+
+// checkWebSocketHandshake checks what websocket.Accept needs of a
+// handshake, so that a plain HTTP request is refused in JSON. It returns 0
+// for a handshake.
+func checkWebSocketHandshake(r *http.Request) (int, string) {
+	if !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
+		return http.StatusUpgradeRequired, "this route is a WebSocket: send Connection: Upgrade and Upgrade: websocket"
+	}
+	if r.Header.Get("Sec-WebSocket-Version") != "13" {
+		return http.StatusBadRequest, "unsupported WebSocket version: send Sec-WebSocket-Version: 13"
+	}
+	if r.Header.Get("Sec-WebSocket-Key") == "" {
+		return http.StatusBadRequest, "missing Sec-WebSocket-Key"
+	}
+	return 0, ""
+}
+
+// headerHasToken reports whether a comma-separated header lists token
+// (case-insensitive).
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
 }

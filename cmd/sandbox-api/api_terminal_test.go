@@ -136,7 +136,21 @@ func TestTerminalSessionsAPI(t *testing.T) {
 	d := startDaemon(t, daemonOptions{env: []string{"SHELL=/bin/sh"}})
 	d.wantError("DELETE", "/terminal/sessions/nope", nil, http.StatusNotFound)
 	d.wantError("GET", "/terminal/ws?cols=0", nil, http.StatusBadRequest)
-	d.wantError("GET", "/terminal/ws?workingDir=/no/such/dir", nil, http.StatusBadRequest)
+	// Bad session options in a real handshake are a JSON 400 too, before
+	// the upgrade.
+	handshake := []string{"Connection", "Upgrade", "Upgrade", "websocket",
+		"Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}
+	resp, body := d.do("GET", "/terminal/ws?workingDir=/no/such/dir", nil, handshake...)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"error"`) {
+		t.Errorf("bad workingDir in a handshake: %d %s, want a JSON 400", resp.StatusCode, body)
+	}
+	// A plain GET is refused before any shell starts for it.
+	d.wantError("GET", "/terminal/ws?sessionId=plain-get", nil, http.StatusUpgradeRequired)
+	var sessions []map[string]any
+	d.doJSON("GET", "/terminal/sessions", nil, http.StatusOK, &sessions)
+	if len(sessions) != 0 {
+		t.Errorf("sessions after refused requests: %v, want none", sessions)
+	}
 
 	a := dialTerminal(t, d, "sessionId=del")
 	a.input("echo up-$((1+1))\n")

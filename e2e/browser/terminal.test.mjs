@@ -42,7 +42,9 @@ before(async () => {
   if (skip) return;
   // Under CI=true a missing browser is an error, not a skip.
   assert.ok(haveChromium, `CI=true and no browser at ${chromiumPath}: install Debian's chromium package`);
-  daemon = await startDaemon(); // its temp folder also holds the browser profile
+  // Its temp folder also holds the browser profile. The shells get an empty
+  // HOME: the machine's dotfiles must not slow or break the test.
+  daemon = await startDaemon({ isolatedHome: true });
   const profile = path.join(daemon.tmp, "profile");
   fs.mkdirSync(profile);
   // A fresh user data dir of our own, hence a persistent context on it
@@ -172,7 +174,7 @@ test("the web terminal runs a command in headless Chromium and survives a reload
 
 test("with --token, /terminal?token= opens the terminal and the cookie opens nothing else", { skip, timeout: 90_000 }, async () => {
   const token = "tok-" + Math.random().toString(36).slice(2);
-  const guarded = await startDaemon({ args: ["--token", token] });
+  const guarded = await startDaemon({ args: ["--token", token], isolatedHome: true });
   const page = await context.newPage();
   try {
     // Without credentials the page says how to get in.

@@ -58,11 +58,12 @@ async function healthy(url) {
 }
 
 /**
- * Starts the daemon, with extra flags in args. Returns { url, port, workDir, tmp, logText(), stop() }.
+ * Starts the daemon, with extra flags in args (and, with isolatedHome, an
+ * empty HOME of its own). Returns { url, port, workDir, tmp, logText(), stop() }.
  * workDir is the daemon's working directory, hence the default workingDir
  * of the processes it starts.
  */
-export async function startDaemon({ args = [] } = {}) {
+export async function startDaemon({ args = [], isolatedHome = false } = {}) {
   if (!fs.existsSync(binPath)) {
     throw new Error(
       `sandbox-api binary not found at ${binPath}: build it (go build -o bin/sandbox-api ./cmd/sandbox-api) or set SANDBOX_API_BIN`,
@@ -73,6 +74,13 @@ export async function startDaemon({ args = [] } = {}) {
   const workDir = path.join(tmp, "work");
   fs.mkdirSync(workDir);
   const daemonLog = path.join(tmp, "daemon.log");
+  // An empty HOME keeps the machine's dotfiles (a slow or locking .bashrc)
+  // out of the shells the daemon starts.
+  const env = { ...process.env };
+  if (isolatedHome) {
+    env.HOME = path.join(tmp, "home");
+    fs.mkdirSync(env.HOME);
+  }
 
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
@@ -80,7 +88,7 @@ export async function startDaemon({ args = [] } = {}) {
     const child = spawn(
       binPath,
       ["-p", String(port), "--host", "127.0.0.1", "--log-dir", logDir, "--keepalive", "1s", ...args],
-      { cwd: workDir, stdio: ["ignore", out, out] },
+      { cwd: workDir, env, stdio: ["ignore", out, out] },
     );
     fs.closeSync(out);
     let exited = null;
