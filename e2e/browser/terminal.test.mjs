@@ -93,26 +93,48 @@ async function waitForScreen(page, needle, what, ms = 15_000, d = daemon) {
   }
 }
 
-/** Waits for the page's terminal websocket to open and deliver a first output frame. */
-async function waitReady(page, ws) {
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no output on ${ws.url()} within 15 s`)), 15_000);
-    const onFrame = (f) => {
-      let msg;
-      try {
-        msg = JSON.parse(typeof f.payload === "string" ? f.payload : f.payload.toString());
-      } catch {
-        return;
-      }
-      if (msg.type === "output" && msg.data) {
-        clearTimeout(timer);
-        ws.off("framereceived", onFrame);
-        resolve();
-      }
-    };
-    ws.on("framereceived", onFrame);
-    ws.on("close", () => reject(new Error(`terminal websocket ${ws.url()} closed before any output`)));
+/**
+ * The page's next terminal websocket, with a promise of its first output
+ * frame. Listening starts the moment the socket exists: a frame that came
+ * before a later listener was added would be missed, and the shell prints
+ * its prompt only once.
+ */
+function nextTerminalSocket(page) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      page.off("websocket", onSocket);
+      reject(new Error("no terminal websocket within 15 s"));
+    }, 15_000);
+    function onSocket(ws) {
+      if (!ws.url().includes("/terminal/ws")) return;
+      clearTimeout(timer);
+      page.off("websocket", onSocket);
+      const output = new Promise((res, rej) => {
+        const t = setTimeout(() => rej(new Error(`no output on ${ws.url()} within 15 s`)), 15_000);
+        ws.on("framereceived", (f) => {
+          let msg;
+          try {
+            msg = JSON.parse(typeof f.payload === "string" ? f.payload : f.payload.toString());
+          } catch {
+            return;
+          }
+          if (msg.type === "output" && msg.data) {
+            clearTimeout(t);
+            res();
+          }
+        });
+        ws.on("close", () => rej(new Error(`terminal websocket ${ws.url()} closed before any output`)));
+      });
+      output.catch(() => {}); // awaited by waitReady; never an unhandled rejection
+      resolve({ ws, output });
+    }
+    page.on("websocket", onSocket);
   });
+}
+
+/** Waits for the socket's first output frame, then for the prompt on screen. */
+async function waitReady(page, sock) {
+  await sock.output;
   // The prompt is rendered: something on the rows besides blanks.
   await page.waitForFunction(
     () => (document.querySelector(".xterm-rows")?.textContent ?? "").trim().length > 0,
@@ -121,7 +143,7 @@ async function waitReady(page, ws) {
   );
 }
 
-const sessionOf = (ws) => new URL(ws.url()).searchParams.get("sessionId");
+const sessionOf = (sock) => new URL(sock.ws.url()).searchParams.get("sessionId");
 
 test("the web terminal runs a command in headless Chromium and survives a reload", { skip, timeout: 90_000 }, async () => {
   fs.mkdirSync(artifacts, { recursive: true });
@@ -129,13 +151,13 @@ test("the web terminal runs a command in headless Chromium and survives a reload
   const pageErrors = [];
   page.on("pageerror", (err) => pageErrors.push(err.message));
   try {
-    let wsP = page.waitForEvent("websocket", { predicate: (w) => w.url().includes("/terminal/ws"), timeout: 15_000 });
+    let sockP = nextTerminalSocket(page);
     const res = await page.goto(`${daemon.url}/terminal`);
     assert.equal(res.status(), 200, "GET /terminal");
-    let ws = await wsP;
-    await waitReady(page, ws);
-    const session = sessionOf(ws);
-    assert.ok(session, `session id in ${ws.url()}`);
+    let sock = await sockP;
+    await waitReady(page, sock);
+    const session = sessionOf(sock);
+    assert.ok(session, `session id in ${sock.ws.url()}`);
     assert.equal(await page.evaluate(() => sessionStorage.getItem("sandbox-terminal-session")), session);
 
     // Keyboard into the xterm: its hidden textarea has the focus.
@@ -151,11 +173,11 @@ test("the web terminal runs a command in headless Chromium and survives a reload
 
     // A reload keeps the session id (sessionStorage), reattaches to the same
     // shell, and its replay brings hello-42 back without typing anything.
-    wsP = page.waitForEvent("websocket", { predicate: (w) => w.url().includes("/terminal/ws"), timeout: 15_000 });
+    sockP = nextTerminalSocket(page);
     await page.reload();
-    ws = await wsP;
-    assert.equal(sessionOf(ws), session, "the reloaded page reattaches to the same session");
-    await waitReady(page, ws);
+    sock = await sockP;
+    assert.equal(sessionOf(sock), session, "the reloaded page reattaches to the same session");
+    await waitReady(page, sock);
     await waitForScreen(page, "hello-42", "replay after reload");
     await page.screenshot({ path: path.join(artifacts, "terminal-reloaded.png") });
     assert.equal(await page.evaluate(() => sessionStorage.getItem("sandbox-terminal-session")), session);
@@ -183,7 +205,7 @@ test("with --token, /terminal?token= opens the terminal and the cookie opens not
     assert.match(await res.text(), /\/terminal\?token=<token>/);
 
     // With the token in the URL: a cookie, and the token leaves the address bar.
-    const wsP = page.waitForEvent("websocket", { predicate: (w) => w.url().includes("/terminal/ws"), timeout: 15_000 });
+    const sockP = nextTerminalSocket(page);
     res = await page.goto(`${guarded.url}/terminal?token=${encodeURIComponent(token)}`);
     assert.equal(res.status(), 200, "the page after the redirect");
     assert.equal(page.url(), `${guarded.url}/terminal`, "the token is gone from the URL");
@@ -193,8 +215,8 @@ test("with --token, /terminal?token= opens the terminal and the cookie opens not
     assert.ok(cookie.httpOnly && cookie.sameSite === "Lax", `cookie flags ${JSON.stringify(cookie)}`);
     assert.ok(!cookie.value.includes(token), "the cookie does not carry the token");
 
-    const ws = await wsP;
-    await waitReady(page, ws);
+    const sock = await sockP;
+    await waitReady(page, sock);
     await page.click(".xterm-screen");
     await page.keyboard.type("echo guarded-$((5*5))", { delay: 5 });
     await page.keyboard.press("Enter");
