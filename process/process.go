@@ -217,6 +217,7 @@ func closeAll(fs ...*os.File) {
 const (
 	pumpBufferStart = 4 << 10
 	pumpBufferSize  = 4 * maxChunk
+	defaultPipeSize = 64 << 10 // Linux's default pipe capacity
 )
 
 // pump copies one pipe into the log until EOF. It is the only reader of the
@@ -225,8 +226,14 @@ func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
 	defer pumps.Done()
 	defer r.Close()
 	buf := make([]byte, pumpBufferStart)
+	grown := false
 	for {
 		n, err := r.Read(buf)
+		if !grown && n >= defaultPipeSize {
+			// The process filled the whole pipe: it writes fast.
+			growPipe(r)
+			grown = true
+		}
 		if n > 0 {
 			rolled, werr := p.log.Append(s, buf[:n])
 			if werr != nil {
