@@ -29,7 +29,7 @@ func testCtx(t *testing.T) context.Context {
 
 // newTestManager is a manager on a fresh log folder, with short delays, shut
 // down when the test ends.
-func newTestManager(t *testing.T, mutate func(*Config)) *Manager {
+func newTestManager(t testing.TB, mutate func(*Config)) *Manager {
 	t.Helper()
 	cfg := Config{
 		LogDir:       t.TempDir(),
