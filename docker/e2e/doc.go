@@ -29,6 +29,7 @@
 // images_test.go (image builds and their content), container_test.go,
 // api_test.go and docker_test.go (talking to containers),
 // imagebuilder_test.go (an image declared, built and run with the
-// imagebuilder package), testdata/ (two Dockerfiles and the files the
+// imagebuilder package), makerun_test.go (`make run-image` in the
+// foreground), testdata/ (two Dockerfiles and the files the
 // imagebuilder image copies).
 package e2e

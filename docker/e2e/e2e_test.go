@@ -78,6 +78,7 @@ func TestImages(t *testing.T) {
 		}
 	}
 	s.runImages(t)
+	t.Run("make_run_image", s.checkMakeRunImage)
 	t.Run("imagebuilder", s.checkImageBuilder)
 }
 

@@ -98,7 +98,7 @@ func (s *suite) checkImageBuilder(t *testing.T) {
 		api := newSandboxAPI(strings.TrimPrefix(c.URL, "http://"))
 
 		// The Cmd reached entrypoint.sh as the main command.
-		waitStatus(t, api, "main", "running")
+		waitProcessStatus(t, api, "main", "running", "")
 
 		p, code, body, err := api.start(map[string]any{
 			"name": "greet", "command": "sh /srv/app/greet.sh; cat /srv/note.txt /srv/branch",
@@ -195,21 +195,5 @@ func stopBuilt(t *testing.T, d *dockerCLI, c *imagebuilder.Container) {
 	}
 	if left := d.must(t, "ps", "-aq", "--no-trunc", "--filter", "id="+c.ID); left != "" {
 		t.Errorf("container %s still exists after Stop", left)
-	}
-}
-
-// waitStatus polls GET /process/{name} until it has the status.
-func waitStatus(t *testing.T, api *sandboxAPI, name, status string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		p, code, err := api.process(name)
-		if err == nil && code == http.StatusOK && p.Status == status {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("process %s: %v (%d, %v), want status %s", name, p, code, err, status)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
