@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 
@@ -14,12 +15,19 @@ const mcpPath = "/mcp"
 
 // registerMCPRoutes mounts the MCP endpoint (streamable HTTP, stateless,
 // JSON replies) unless it is disabled. It sits behind the full middleware
-// stack, so the optional bearer token covers it.
+// stack, so the optional bearer token covers it. The MCP server is built on
+// the first request: its tool schemas cost about 1.4 MB of heap, which most
+// sandboxes, never asked for MCP, need not pay.
 func registerMCPRoutes(r chi.Router, opts Options, svc Services) {
 	if svc.MCPDisabled {
 		return
 	}
-	r.Handle(mcpPath, mcpJSONErrors(mcp.Handler(mcp.Services{Processes: svc.Processes, Files: svc.Files, Version: opts.Version})))
+	handler := sync.OnceValue(func() http.Handler {
+		return mcp.Handler(mcp.Services{Processes: svc.Processes, Files: svc.Files, Version: opts.Version})
+	})
+	r.Handle(mcpPath, mcpJSONErrors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handler().ServeHTTP(w, r)
+	})))
 }
 
 // mcpJSONErrors turns the MCP SDK's text/plain transport errors (wrong
