@@ -48,27 +48,37 @@ func clientPath(w http.ResponseWriter, r *http.Request, prefix string) (string, 
 	return p, true
 }
 
-// get is GET /filesystem/{path}: a folder's listing, a file as JSON with
-// its content, or the file's bytes with Accept: application/octet-stream
-// or ?download=true.
-func (h *filesystemHandlers) get(w http.ResponseWriter, r *http.Request) {
-	p, ok := clientPath(w, r, filesystemPrefix)
-	if !ok {
+// target reads what GET and HEAD share: the path, whether a download was
+// asked for (Accept: application/octet-stream or ?download=true), and what
+// is there. It answers the client itself and returns ok=false on an error,
+// including a folder asked for as a download.
+func (h *filesystemHandlers) target(w http.ResponseWriter, r *http.Request) (p string, info filesystem.FileInfo, download, ok bool) {
+	if p, ok = clientPath(w, r, filesystemPrefix); !ok {
 		return
 	}
-	download, ok := queryBool(w, r, "download", false)
-	if !ok {
+	if download, ok = queryBool(w, r, "download", false); !ok {
 		return
 	}
 	download = download || acceptsOctetStream(r)
 	info, err := h.fs.Stat(p)
 	if err != nil {
 		writeFSError(w, err)
-		return
+		return p, info, download, false
 	}
-	switch {
-	case info.IsDir && download:
+	if info.IsDir && download {
 		writeError(w, http.StatusUnprocessableEntity, info.Path+" is a folder: only files can be downloaded")
+		return p, info, download, false
+	}
+	return p, info, download, true
+}
+
+// get is GET /filesystem/{path}: a folder's listing, a file as JSON with
+// its content, or the file's bytes with Accept: application/octet-stream
+// or ?download=true.
+func (h *filesystemHandlers) get(w http.ResponseWriter, r *http.Request) {
+	p, info, download, ok := h.target(w, r)
+	switch {
+	case !ok:
 	case info.IsDir:
 		dir, err := h.fs.List(p)
 		if err != nil {
@@ -88,23 +98,9 @@ func (h *filesystemHandlers) get(w http.ResponseWriter, r *http.Request) {
 // length, ETag and Last-Modified (http.ServeContent handles HEAD); a JSON
 // answer has no length, as with GET.
 func (h *filesystemHandlers) head(w http.ResponseWriter, r *http.Request) {
-	p, ok := clientPath(w, r, filesystemPrefix)
-	if !ok {
-		return
-	}
-	download, ok := queryBool(w, r, "download", false)
-	if !ok {
-		return
-	}
-	download = download || acceptsOctetStream(r)
-	info, err := h.fs.Stat(p)
-	if err != nil {
-		writeFSError(w, err)
-		return
-	}
+	p, _, download, ok := h.target(w, r)
 	switch {
-	case info.IsDir && download:
-		writeError(w, http.StatusUnprocessableEntity, info.Path+" is a folder: only files can be downloaded")
+	case !ok:
 	case download:
 		h.download(w, r, p)
 	default:
