@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/http"
 	"strings"
 	"syscall"
@@ -149,6 +150,10 @@ func (t *tools) registerProcess(s *sdk.Server) {
 				}
 			}
 			timeout := 60 * time.Second
+			if in.Timeout > maxTimeoutSeconds {
+				// In nanoseconds it would wrap around to a short or negative wait.
+				return nil, ProcessInfo{}, fmt.Errorf("timeout must be at most %d seconds", maxTimeoutSeconds)
+			}
 			if in.Timeout > 0 {
 				timeout = time.Duration(in.Timeout) * time.Second
 			}
@@ -231,6 +236,9 @@ func firstNonEmpty(s ...string) string {
 	}
 	return ""
 }
+
+// maxTimeoutSeconds is the largest timeout a time.Duration holds (292 years).
+const maxTimeoutSeconds = int(math.MaxInt64 / int64(time.Second))
 
 // ---- files ----
 

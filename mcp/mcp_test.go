@@ -211,6 +211,8 @@ func TestMCPProcessTools(t *testing.T) {
 	e.wantError(t, "processExecute", map[string]any{"command": " "}, "command is required")
 	e.wantError(t, "processExecute", map[string]any{"command": "sleep 5", "waitForCompletion": true, "timeout": 1}, "still running")
 	e.wantError(t, "processExecute", map[string]any{}, "command")
+	// A timeout too large for a time.Duration must not wrap to a short one.
+	e.wantError(t, "processExecute", map[string]any{"command": "true", "waitForCompletion": true, "timeout": int64(1) << 62}, "at most")
 }
 
 func TestMCPProcessWaitForPorts(t *testing.T) {
