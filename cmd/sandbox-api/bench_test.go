@@ -58,23 +58,40 @@ func BenchmarkExecTrue(b *testing.B) {
 		}
 		return time.Since(start)
 	}
+	// The HTTP round trip alone, on the same connection: the part of the
+	// overhead that any HTTP API pays.
+	health := func() time.Duration {
+		start := time.Now()
+		resp, err := client.Get(d.url + "/health")
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return time.Since(start)
+	}
 	for i := 0; i < 20; i++ { // warm both paths (connections, page cache)
 		viaDaemon()
 		raw()
+		health()
 	}
 
 	daemonLat := make([]time.Duration, 0, b.N)
 	rawLat := make([]time.Duration, 0, b.N)
+	httpLat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		daemonLat = append(daemonLat, viaDaemon())
 		b.StopTimer()
 		rawLat = append(rawLat, raw()) // interleaved: both see the same machine state
+		httpLat = append(httpLat, health())
 		b.StartTimer()
 	}
 	b.StopTimer()
 	slices.Sort(daemonLat)
 	slices.Sort(rawLat)
+	slices.Sort(httpLat)
+	b.ReportMetric(percentileUS(httpLat, 0.50), "http-roundtrip-p50-µs")
 	p50, p99 := percentileUS(daemonLat, 0.50), percentileUS(daemonLat, 0.99)
 	rawP50, rawP99 := percentileUS(rawLat, 0.50), percentileUS(rawLat, 0.99)
 	b.ReportMetric(p50, "p50-µs")

@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
 
-// newLogger returns the daemon's JSON logger on stderr.
+// newLogger returns the daemon's JSON logger on stderr, through a logSink
+// so that a stalled stderr never blocks the daemon.
 func newLogger() (*zap.Logger, error) {
 	cfg := zap.NewProductionConfig()
 	// Sampling would drop repeated lines (access logs of a polling client):
@@ -16,7 +18,10 @@ func newLogger() (*zap.Logger, error) {
 	// Panics log their own stack; automatic stacks on every error line are noise.
 	cfg.DisableStacktrace = true
 	cfg.EncoderConfig.EncodeTime = zapcore.RFC3339NanoTimeEncoder
-	logger, err := cfg.Build()
+	sink := newLogSink(os.Stderr, logSinkSize)
+	logger, err := cfg.Build(zap.WrapCore(func(zapcore.Core) zapcore.Core {
+		return zapcore.NewCore(zapcore.NewJSONEncoder(cfg.EncoderConfig), sink, cfg.Level)
+	}), zap.ErrorOutput(sink))
 	if err != nil {
 		return nil, fmt.Errorf("build logger: %w", err)
 	}

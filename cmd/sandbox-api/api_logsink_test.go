@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestStalledStderrDoesNotBlock: with nobody reading the daemon's stderr
+// (a blocked log driver), requests still answer, well past what the pipe
+// and the log buffer hold; lines that did not fit are reported as dropped
+// once stderr is read again; and SIGTERM still ends the daemon promptly.
+// Written straight to stderr, the access log hung every request after
+// about 220 of them.
+func TestStalledStderrDoesNotBlock(t *testing.T) {
+	t.Parallel()
+	logR, logW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logR.Close()
+	cmd := exec.Command(daemonBin, "-p", "0", "--host", "127.0.0.1", "--log-dir", t.TempDir())
+	cmd.Dir = t.TempDir()
+	cmd.Stderr = logW
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logW.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() { _ = cmd.Process.Kill() }()
+
+	// Read up to the listen address, then stop reading.
+	br := bufio.NewReader(logR)
+	var addr string
+	for addr == "" {
+		line, err := br.ReadBytes('\n')
+		if err != nil {
+			t.Fatalf("daemon log ended before its address: %v", err)
+		}
+		var e struct{ Msg, Addr string }
+		if json.Unmarshal(line, &e) == nil && e.Msg == "sandbox-api listening" {
+			addr = e.Addr
+		}
+	}
+
+	// About 6000 access-log lines: several times the pipe and the buffer.
+	client := &http.Client{Timeout: 5 * time.Second}
+	for i := 0; i < 6000; i++ {
+		resp, err := client.Get("http://" + addr + "/no-such-route")
+		if err != nil {
+			t.Fatalf("request %d with stderr unread: %v", i, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("request %d: status %d", i, resp.StatusCode)
+		}
+	}
+
+	// SIGTERM with stderr still unread: the daemon gives up on its last
+	// log lines rather than hang.
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Drain stderr meanwhile only after a pause, so the exit path meets
+	// the stalled pipe first.
+	time.Sleep(500 * time.Millisecond)
+	rest, _ := io.ReadAll(br)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("daemon exit: %v, want 0", err)
+		}
+		if took := time.Since(start); took > 10*time.Second {
+			t.Errorf("exit took %s with stderr stalled", took)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("daemon did not exit on SIGTERM with stderr stalled")
+	}
+	var dropped int
+	for _, line := range strings.Split(string(rest), "\n") {
+		var e struct {
+			Msg     string
+			Dropped int
+		}
+		if json.Unmarshal([]byte(line), &e) == nil && strings.HasPrefix(e.Msg, "log lines dropped") {
+			dropped += e.Dropped
+		}
+	}
+	if dropped == 0 {
+		t.Errorf("no report of dropped log lines in the %d bytes read after the stall", len(rest))
+	}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// logSink stands between the logger and stderr. Lines are queued in a
+// bounded buffer that one goroutine writes out, so a reader of stderr that
+// stalls (a blocked log driver, a pipe nobody drains) stalls only that
+// goroutine, never a request: written straight to stderr, the 64 KiB pipe
+// filled after a few hundred access-log lines and every request then hung
+// in its log call. When the buffer is full, lines are dropped and counted,
+// and a line saying how many follows once stderr drains again.
+type logSink struct {
+	out io.Writer
+	max int
+
+	mu      sync.Mutex
+	pending []byte
+	dropped int  // lines dropped since the last report
+	writing bool // the goroutine holds a batch
+	wake    chan struct{}
+	drained *sync.Cond // signalled when pending is empty and nothing is being written
+	now     func() time.Time
+}
+
+// logSinkSize bounds the queued log: about 4000 access-log lines.
+const logSinkSize = 1 << 20
+
+func newLogSink(out io.Writer, max int) *logSink {
+	s := &logSink{out: out, max: max, wake: make(chan struct{}, 1), now: time.Now}
+	s.drained = sync.NewCond(&s.mu)
+	go s.run()
+	return s
+}
+
+// Write queues one encoded line (zap writes whole lines); it never blocks
+// on the output.
+func (s *logSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	if len(s.pending)+len(p) > s.max {
+		s.dropped++
+	} else {
+		s.pending = append(s.pending, p...)
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+func (s *logSink) run() {
+	var spare []byte
+	for range s.wake {
+		s.mu.Lock()
+		batch, dropped := s.pending, s.dropped
+		s.pending, s.dropped = spare[:0], 0
+		s.writing = len(batch) > 0 || dropped > 0
+		s.mu.Unlock()
+		if len(batch) > 0 {
+			_, _ = s.out.Write(batch)
+		}
+		if dropped > 0 {
+			_, _ = fmt.Fprintf(s.out, `{"level":"warn","ts":%q,"msg":"log lines dropped: stderr was not being read","dropped":%d}`+"\n",
+				s.now().UTC().Format(time.RFC3339Nano), dropped)
+		}
+		s.mu.Lock()
+		spare = batch
+		s.writing = false
+		if len(s.pending) > 0 || s.dropped > 0 {
+			select { // more came while writing
+			case s.wake <- struct{}{}:
+			default:
+			}
+		} else {
+			s.drained.Broadcast()
+		}
+		s.mu.Unlock()
+	}
+}
+
+// Sync waits until everything queued is written, for at most timeout: at
+// exit the last lines should get out, but a stalled stderr must not keep
+// the daemon from exiting.
+func (s *logSink) Sync() error { return s.syncWithin(2 * time.Second) }
+
+func (s *logSink) syncWithin(timeout time.Duration) error {
+	done := make(chan struct{})
+	go func() {
+		s.mu.Lock()
+		for len(s.pending) > 0 || s.dropped > 0 || s.writing {
+			s.drained.Wait()
+		}
+		s.mu.Unlock()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("log not flushed within %s: stderr is not being read", timeout)
+	}
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// gateWriter blocks every Write until open is closed.
+type gateWriter struct {
+	open chan struct{}
+	mu   sync.Mutex
+	buf  bytes.Buffer
+}
+
+func (g *gateWriter) Write(p []byte) (int, error) {
+	<-g.open
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.buf.Write(p)
+}
+
+func (g *gateWriter) String() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.buf.String()
+}
+
+func TestLogSinkNeverBlocksAndCountsDrops(t *testing.T) {
+	out := &gateWriter{open: make(chan struct{})}
+	s := newLogSink(out, 100)
+	start := time.Now()
+	for i := 0; i < 50; i++ { // 10 bytes each: the first batch, then 100 bytes queued, the rest dropped
+		fmt.Fprintf(s, "line %03d\n", i)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("50 writes into a stalled sink took %s", took)
+	}
+	if err := s.syncWithin(50 * time.Millisecond); err == nil {
+		t.Fatal("Sync succeeded while the output was stalled")
+	}
+	close(out.open)
+	if err := s.syncWithin(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	// What was kept comes out in order, then one report of the rest.
+	var kept, last, dropped int = 0, -1, 0
+	for _, l := range lines {
+		var n int
+		if _, err := fmt.Sscanf(l, "line %d", &n); err == nil {
+			if n <= last {
+				t.Fatalf("line %d after line %d:\n%s", n, last, got)
+			}
+			last, kept = n, kept+1
+			continue
+		}
+		var e struct {
+			Msg     string
+			Dropped int
+		}
+		if err := json.Unmarshal([]byte(l), &e); err != nil || !strings.HasPrefix(e.Msg, "log lines dropped") {
+			t.Fatalf("unexpected line %q", l)
+		}
+		dropped += e.Dropped
+	}
+	if kept == 0 || kept >= 50 {
+		t.Fatalf("%d lines kept of 50 with a 100-byte buffer:\n%s", kept, got)
+	}
+	if kept+dropped != 50 {
+		t.Fatalf("%d lines kept and %d reported dropped, want 50 in all:\n%s", kept, dropped, got)
+	}
+}
