@@ -115,9 +115,12 @@ type lineSplitter struct {
 type emitFunc func(s Stream, text []byte, eol bool)
 
 func (ls *lineSplitter) split(c Chunk, emit emitFunc) {
-	if c.Dropped > 0 {
+	if c.Dropped > 0 || c.Lost > 0 {
 		ls.flush(emit)
 		marker := DropMarker(c.Dropped)
+		if c.Lost > 0 {
+			marker = LossMarker(c.Lost)
+		}
 		emit(Stdout, []byte(marker[:len(marker)-1]), true)
 		return
 	}

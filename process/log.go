@@ -80,6 +80,9 @@ type Log struct {
 	changed              chan struct{}
 	buf                  []byte
 	writeErr             error
+	// lost counts output bytes a failed write (a full disk) could not keep
+	// since the last loss record; readers are told with a marker.
+	lost int64
 }
 
 // newLog makes an empty log whose files are dir/prefix-N.log. The log is
@@ -111,6 +114,7 @@ func (l *Log) Append(s Stream, data []byte) (rolled bool, err error) {
 		if l.w == nil || l.segs[len(l.segs)-1].size >= l.segmentSize {
 			if err := l.rollLocked(); err != nil {
 				l.writeErr = err
+				l.lost += int64(len(data))
 				return rolled, err
 			}
 			rolled = true
@@ -120,6 +124,16 @@ func (l *Log) Append(s Stream, data []byte) (rolled bool, err error) {
 		}
 		// As many records as fit in the buffer and the current segment.
 		seg := l.segs[len(l.segs)-1]
+		if l.lost > 0 {
+			// Output lost to a failed write comes back as a marker, in its
+			// place, once the log can be written again.
+			if err := l.writeLocked(seg, lossRecord(l.buf[:0], l.lost), 0); err != nil {
+				l.lost += int64(len(data))
+				return rolled, err
+			}
+			l.lost = 0
+			continue // the segment may be full now
+		}
 		rec := l.buf[:0]
 		var payload int
 		for len(data) > 0 && len(rec)+recordOverhead+1 <= cap(rec) && seg.size+int64(len(rec)) < l.segmentSize {
@@ -132,10 +146,23 @@ func (l *Log) Append(s Stream, data []byte) (rolled bool, err error) {
 			data = data[n:]
 		}
 		if err := l.writeLocked(seg, rec, payload); err != nil {
+			l.lost += int64(payload + len(data))
 			return rolled, err
 		}
 	}
 	return rolled, nil
+}
+
+// lossMark is the stream byte of a record that holds, as a little-endian
+// uint64, the number of output bytes a failed write lost at that point. It
+// is no real stream: no stream mask selects it.
+const lossMark Stream = 0x80
+
+func lossRecord(buf []byte, lost int64) []byte {
+	buf = append(buf, byte(lossMark))
+	buf = binary.LittleEndian.AppendUint32(buf, 8)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(lost))
+	return binary.LittleEndian.AppendUint32(buf, 8)
 }
 
 // writeLocked writes whole records to the current segment.
@@ -214,6 +241,11 @@ func (l *Log) Finish() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.finished = true
+	if l.lost > 0 && l.w != nil && len(l.segs) > 0 {
+		if l.writeLocked(l.segs[len(l.segs)-1], lossRecord(nil, l.lost), 0) == nil {
+			l.lost = 0
+		} // else readers report it at the end (Reader.Next)
+	}
 	l.buf = nil
 	if l.w != nil {
 		_ = l.w.Close()
@@ -287,6 +319,12 @@ func (l *Log) Err() error {
 // DropMarker is the line readers get in place of output removed by a cap.
 func DropMarker(n int64) string {
 	return fmt.Sprintf("[sandbox-api: %d bytes of older output were dropped to respect the log size cap]\n", n)
+}
+
+// LossMarker is the line readers get in place of output that could not be
+// written to the log (a full disk).
+func LossMarker(n int64) string {
+	return fmt.Sprintf("[sandbox-api: %d bytes of output were lost: the log could not be written (disk full?)]\n", n)
 }
 
 var errSegmentGone = errors.New("log segment removed")

@@ -12,11 +12,13 @@ import (
 
 // Chunk is one piece of output as it was read from the process, or, when
 // Dropped is set, the notice that this many bytes were removed by a cap
-// before the reader got to them.
+// before the reader got to them, or, when Lost is set, that this many bytes
+// could not be written to the log at this point (a full disk).
 type Chunk struct {
 	Stream  Stream
 	Data    []byte // valid until the next call to Next
 	Dropped int64
+	Lost    int64
 }
 
 // ErrIdle is returned by Reader.Next when nothing arrived within the idle
@@ -33,6 +35,9 @@ type Reader struct {
 	buf    []byte
 	bufOff int64 // logical offset of buf[0]
 	seen   int64 // output bytes before off: returned, or reported dropped
+	// lostTold: the loss the log could not record before it finished was
+	// reported (once, at the end).
+	lostTold bool
 }
 
 // readerBufferSize is what one read of the log takes: whole records of up to
@@ -73,6 +78,12 @@ func (r *Reader) Next(ctx context.Context, follow bool, idle time.Duration) (Chu
 			return Chunk{Dropped: lost}, nil
 		}
 		if r.off >= l.end {
+			if l.finished && l.lost > 0 && !r.lostTold {
+				r.lostTold = true
+				lost := l.lost
+				l.mu.Unlock()
+				return Chunk{Lost: lost}, nil
+			}
 			if !follow || l.finished {
 				l.mu.Unlock()
 				return Chunk{}, io.EOF
@@ -134,8 +145,15 @@ func (r *Reader) fromBuffer() (Chunk, bool, error) {
 		return Chunk{}, false, nil
 	}
 	r.off += recordOverhead + n
+	data := b[recordHeaderSize : recordHeaderSize+n]
+	if Stream(b[0]) == lossMark {
+		if n != 8 {
+			return Chunk{}, false, fmt.Errorf("corrupt loss record at offset %d", r.off-recordOverhead-n)
+		}
+		return Chunk{Lost: int64(binary.LittleEndian.Uint64(data))}, true, nil
+	}
 	r.seen += n
-	return Chunk{Stream: Stream(b[0]), Data: b[recordHeaderSize : recordHeaderSize+n]}, true, nil
+	return Chunk{Stream: Stream(b[0]), Data: data}, true, nil
 }
 
 // fill reads as much of seg as fits in the buffer, starting at r.off.
@@ -188,7 +206,7 @@ func (l *Log) Copy(ctx context.Context, w io.Writer, streams Stream) error {
 			return err
 		}
 		switch {
-		case c.Dropped > 0 || streams == Both:
+		case c.Dropped > 0 || c.Lost > 0 || streams == Both:
 			lines.split(c, emit)
 		case c.Stream&streams != 0:
 			_, werr = w.Write(c.Data)

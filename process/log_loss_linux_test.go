@@ -1,0 +1,114 @@
+package process
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+)
+
+// smallDisk mounts a tmpfs of the given size for the test, or skips where
+// mounting is not allowed (not root, no CAP_SYS_ADMIN).
+func smallDisk(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
+		if errors.Is(err, syscall.EPERM) {
+			t.Skipf("cannot mount a tmpfs here (%v): the full-disk path needs CAP_SYS_ADMIN", err)
+		}
+		t.Fatalf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
+	return dir
+}
+
+// fillDisk writes a new file until the disk is full and returns its path.
+func fillDisk(t *testing.T, dir, name string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	block := bytes.Repeat([]byte("f"), 4096)
+	for {
+		if _, err := f.Write(block); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				return path
+			}
+			t.Fatal(err)
+		}
+	}
+}
+
+func copyAll(t *testing.T, l *Log, streams Stream) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := l.Copy(context.Background(), &out, streams); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// TestLogLossIsReported: output a full disk could not keep is not silently
+// missing: readers get a marker with the count where it was lost, once the
+// log can be written again, or at the end when it never could.
+func TestLogLossIsReported(t *testing.T) {
+	lost := strings.Repeat("x", 100<<10)
+	t.Run("disk frees up", func(t *testing.T) {
+		dir := smallDisk(t, "1m")
+		var seq atomic.Uint64
+		l := newLog(dir, "p", 64<<20, func() uint64 { return seq.Add(1) })
+		mustAppend(t, l, Stdout, "before\n")
+		filler := fillDisk(t, dir, "filler")
+		if _, err := l.Append(Stdout, []byte(lost)); !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("Append on a full disk: %v, want ENOSPC", err)
+		}
+		if err := os.Remove(filler); err != nil {
+			t.Fatal(err)
+		}
+		mustAppend(t, l, Stderr, "after\n")
+		l.Finish()
+		want := "before\n" + LossMarker(int64(len(lost))) + "after\n"
+		if got := copyAll(t, l, Both); got != want {
+			t.Fatalf("log reads %q, want %q", got, want)
+		}
+		// A single stream gets the marker too, in place.
+		if got := copyAll(t, l, Stdout); got != "before\n"+LossMarker(int64(len(lost))) {
+			t.Fatalf("stdout reads %q", got)
+		}
+		// The tail skips the marker record and keeps the output around it.
+		tail, _, err := l.Tail(Both, 1<<20)
+		if err != nil || string(tail) != "before\nafter\n" {
+			t.Fatalf("Tail = %q, %v", tail, err)
+		}
+	})
+	t.Run("disk stays full", func(t *testing.T) {
+		dir := smallDisk(t, "1m")
+		var seq atomic.Uint64
+		l := newLog(dir, "p", 64<<20, func() uint64 { return seq.Add(1) })
+		mustAppend(t, l, Stdout, "before\n")
+		fillDisk(t, dir, "filler")
+		_, _ = l.Append(Stdout, []byte(lost))
+		// Cutting off the partial record freed some pages: take them too.
+		fillDisk(t, dir, "filler2")
+		// More than the free end of the file's last page.
+		more := strings.Repeat("y", 8<<10)
+		if _, err := l.Append(Stdout, []byte(more)); err == nil {
+			t.Fatal("Append succeeded on a full disk")
+		}
+		l.Finish()
+		// The first loss fit in the file's last page as a marker record;
+		// the second is only known in memory and reported at the end.
+		want := "before\n" + LossMarker(int64(len(lost))) + LossMarker(int64(len(more)))
+		if got := copyAll(t, l, Both); got != want {
+			t.Fatalf("log reads %q, want %q", got, want)
+		}
+	})
+}
