@@ -227,6 +227,7 @@ func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
 	defer r.Close()
 	buf := make([]byte, pumpBufferStart)
 	grown := false
+	failing := false // logged once per run of failed writes, not per read
 	for {
 		n, err := r.Read(buf)
 		if !grown && n >= defaultPipeSize {
@@ -236,9 +237,10 @@ func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
 		}
 		if n > 0 {
 			rolled, werr := p.log.Append(s, buf[:n])
-			if werr != nil {
-				p.m.cfg.Logger.Error("process output not kept", zap.String("name", p.name), zap.Error(werr))
+			if werr != nil && !failing {
+				p.m.cfg.Logger.Error("process output not kept (readers get a marker with the count)", zap.String("name", p.name), zap.Error(werr))
 			}
+			failing = werr != nil
 			if rolled {
 				p.m.enforceDiskBudget()
 			}

@@ -1,0 +1,50 @@
+package main
+
+import (
+		"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLogDiskFullIsReported: a process whose output overflows the log's
+// disk completes normally, and its logs say how many bytes were lost, so
+// that what was kept plus what was lost is exactly what it wrote.
+func TestLogDiskFullIsReported(t *testing.T) {
+	t.Parallel()
+	logDir := mpSmallDisk(t) // 2 MiB
+	d := startDaemon(t, daemonOptions{args: []string{"--log-dir", logDir}})
+	const written = 3000000 + len("\ntail-line\n")
+	p := d.exec(map[string]any{
+		"command":           `head -c 3000000 /dev/zero | tr '\0' x; printf '\ntail-line\n'`,
+		"waitForCompletion": true,
+	})
+	if p.Status != "completed" || p.ExitCode != 0 {
+		t.Fatalf("process %+v, want completed", p)
+	}
+	stdout := deref(d.logs(p.PID).Stdout)
+	marker := regexp.MustCompile(`\[sandbox-api: (\d+) bytes of output were lost: [^\]]*\]\n`)
+	lost := 0
+	for _, m := range marker.FindAllStringSubmatch(stdout, -1) {
+		n, _ := strconv.Atoi(m[1])
+		lost += n
+	}
+	kept := marker.ReplaceAllString(stdout, "")
+	if lost == 0 {
+		t.Fatalf("no loss marker in %d bytes of stdout (ends %q)", len(stdout), stdout[max(0, len(stdout)-200):])
+	}
+	if !regexp.MustCompile(`^x*\n?(tail-line\n)?$`).MatchString(kept) {
+		t.Errorf("kept output is not the process's: %q", strings.Trim(kept, "x"))
+	}
+	if len(kept)+lost != written {
+		t.Errorf("kept %d + lost %d = %d bytes, the process wrote %d", len(kept), lost, len(kept)+lost, written)
+	}
+	// The daemon said so once per run of failed writes (a write that
+	// fits in between ends a run), not once per read of the pipe: most of
+	// the 3 MB, read up to 128 KiB at a time, failed here.
+	time.Sleep(100 * time.Millisecond)
+	if n := strings.Count(d.stderr.String(), "process output not kept"); n < 1 || n > 10 {
+		t.Errorf("the daemon logged the failed writes %d times, want a few", n)
+	}
+}
