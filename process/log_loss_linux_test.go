@@ -112,3 +112,26 @@ func TestLogLossIsReported(t *testing.T) {
 		}
 	})
 }
+
+// TestLossMarkerIsALineOfItsOwn: in a single stream's copy, a marker that
+// comes after a partial line starts on a new line.
+func TestLossMarkerIsALineOfItsOwn(t *testing.T) {
+	dir := smallDisk(t, "1m")
+	var seq atomic.Uint64
+	l := newLog(dir, "p", 64<<20, func() uint64 { return seq.Add(1) })
+	mustAppend(t, l, Stdout, "partial")
+	filler := fillDisk(t, dir, "filler")
+	lost := strings.Repeat("x", 100<<10)
+	if _, err := l.Append(Stdout, []byte(lost)); err == nil {
+		t.Fatal("Append succeeded on a full disk")
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, l, Stdout, "next\n")
+	l.Finish()
+	want := "partial\n" + LossMarker(int64(len(lost))) + "next\n"
+	if got := copyAll(t, l, Stdout); got != want {
+		t.Fatalf("stdout reads %q, want %q", got, want)
+	}
+}

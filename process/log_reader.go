@@ -197,6 +197,7 @@ func (l *Log) Copy(ctx context.Context, w io.Writer, streams Stream) error {
 	var werr error
 	emit := writeLines(w, &werr)
 	var lines lineSplitter
+	midLine := false // a single stream's raw bytes so far end inside a line
 	for werr == nil {
 		c, err := r.Next(ctx, false, 0)
 		if errors.Is(err, io.EOF) {
@@ -206,10 +207,17 @@ func (l *Log) Copy(ctx context.Context, w io.Writer, streams Stream) error {
 			return err
 		}
 		switch {
-		case c.Dropped > 0 || c.Lost > 0 || streams == Both:
+		case streams == Both:
 			lines.split(c, emit)
-		case c.Stream&streams != 0:
+		case c.Dropped > 0 || c.Lost > 0:
+			if midLine { // the marker is a line of its own
+				_, werr = w.Write([]byte{'\n'})
+				midLine = false
+			}
+			lines.split(c, emit)
+		case c.Stream&streams != 0 && len(c.Data) > 0:
 			_, werr = w.Write(c.Data)
+			midLine = c.Data[len(c.Data)-1] != '\n'
 		}
 	}
 	lines.flush(emit)
