@@ -83,10 +83,14 @@ func TestLogLossIsReported(t *testing.T) {
 		if got := copyAll(t, l, Stdout); got != "before\n"+LossMarker(int64(len(lost))) {
 			t.Fatalf("stdout reads %q", got)
 		}
-		// The tail skips the marker record and keeps the output around it.
+		// The tail has the marker in place too.
 		tail, _, err := l.Tail(Both, 1<<20)
-		if err != nil || string(tail) != "before\nafter\n" {
-			t.Fatalf("Tail = %q, %v", tail, err)
+		if err != nil || string(tail) != want {
+			t.Fatalf("Tail = %q, %v; want %q", tail, err, want)
+		}
+		tail, _, err = l.Tail(Stderr, 1<<20)
+		if err != nil || string(tail) != LossMarker(int64(len(lost)))+"after\n" {
+			t.Fatalf("stderr Tail = %q, %v", tail, err)
 		}
 	})
 	t.Run("disk stays full", func(t *testing.T) {
@@ -109,6 +113,9 @@ func TestLogLossIsReported(t *testing.T) {
 		want := "before\n" + LossMarker(int64(len(lost))) + LossMarker(int64(len(more)))
 		if got := copyAll(t, l, Both); got != want {
 			t.Fatalf("log reads %q, want %q", got, want)
+		}
+		if tail, _, err := l.Tail(Both, 1<<20); err != nil || string(tail) != want {
+			t.Fatalf("Tail = %q, %v; want %q", tail, err, want)
 		}
 	})
 }

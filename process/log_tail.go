@@ -18,12 +18,17 @@ func (l *Log) Tail(streams Stream, max int) (tail []byte, truncated bool, err er
 		segs[i] = *s
 	}
 	dropped := l.dropped
+	pendingLost := l.lost // lost, and not yet recorded in the files
 	l.mu.Unlock()
 
 	var parts []Chunk // newest first
 	total := 0
 	for i := len(segs) - 1; i >= 0 && total < max; i-- {
 		more, err := tailSegment(&segs[i], streams, max-total, func(s Stream, p []byte) {
+			if s == lossMark {
+				parts = append(parts, Chunk{Lost: int64(binary.LittleEndian.Uint64(p))})
+				return
+			}
 			parts = append(parts, Chunk{Stream: s, Data: p})
 			total += len(p)
 		})
@@ -37,14 +42,23 @@ func (l *Log) Tail(streams Stream, max int) (tail []byte, truncated bool, err er
 	if dropped > 0 {
 		truncated = true
 	}
+	if pendingLost > 0 {
+		parts = append([]Chunk{{Lost: pendingLost}}, parts...) // newest first
+	}
 	out := bytes.NewBuffer(make([]byte, 0, total+len(parts)))
 	var werr error
 	emit := writeLines(out, &werr)
 	var lines lineSplitter // both streams interleave by line, as in Copy
 	for i := len(parts) - 1; i >= 0; i-- {
-		if streams == Both {
+		switch {
+		case streams == Both:
 			lines.split(parts[i], emit)
-		} else {
+		case parts[i].Lost > 0:
+			if n := out.Len(); n > 0 && out.Bytes()[n-1] != '\n' {
+				out.WriteByte('\n') // the marker is a line of its own
+			}
+			out.WriteString(LossMarker(parts[i].Lost))
+		default:
 			out.Write(parts[i].Data)
 		}
 	}
@@ -93,7 +107,9 @@ func tailSegment(seg *segment, streams Stream, want int, emit func(Stream, []byt
 			buf = buf[:0]
 			continue
 		}
-		if s := Stream(buf[start]); s&streams != 0 {
+		if s := Stream(buf[start]); s == lossMark && n == 8 {
+			emit(s, append([]byte(nil), buf[start+recordHeaderSize:start+recordHeaderSize+n]...))
+		} else if s&streams != 0 {
 			data := buf[start+recordHeaderSize : start+recordHeaderSize+n]
 			if len(data) > want {
 				data = data[len(data)-want:]
