@@ -10,8 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
+
+	"github.com/sandbox-api/sandbox-api/internal/testdisk"
 )
 
 // filesCutReader yields n bytes, then err.
@@ -176,27 +177,8 @@ func TestAtomicConcurrentWritersNeverMix(t *testing.T) {
 	filesNoTemp(t, dir)
 }
 
-// mountTmpfs mounts a tmpfs of the given size on a fresh folder, or skips
-// the test when this machine does not allow it (not root, no CAP_SYS_ADMIN).
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		if errors.Is(err, syscall.EPERM) {
-			t.Skipf("cannot mount a tmpfs here (%v): the full-disk path needs CAP_SYS_ADMIN", err)
-		}
-		t.Fatalf("mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
 func TestAtomicDiskFullIsErrNoSpace(t *testing.T) {
-	dir := mountTmpfs(t, "1m")
+	dir := testdisk.Small(t, "1m")
 	dest := filepath.Join(dir, "f.bin")
 	filesWrite(t, dest, "old")
 
@@ -222,7 +204,7 @@ func TestAtomicDiskFullIsErrNoSpace(t *testing.T) {
 }
 
 func TestAtomicCommitAcrossFilesystems(t *testing.T) {
-	other := mountTmpfs(t, "8m")
+	other := testdisk.Small(t, "8m")
 	dir := t.TempDir()
 	a, err := CreateAtomic(filepath.Join(dir, "start"))
 	if err != nil {
@@ -279,7 +261,7 @@ func TestAtomicReadFromAFile(t *testing.T) {
 		t.Errorf("the copy has %d bytes, want %d", len(got), len(payload))
 	}
 
-	full := mountTmpfs(t, "1m")
+	full := testdisk.Small(t, "1m")
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		t.Fatal(err)
 	}

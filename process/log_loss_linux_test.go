@@ -10,22 +10,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-)
 
-// smallDisk mounts a tmpfs of the given size for the test, or skips where
-// mounting is not allowed (not root, no CAP_SYS_ADMIN).
-func smallDisk(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		if errors.Is(err, syscall.EPERM) {
-			t.Skipf("cannot mount a tmpfs here (%v): the full-disk path needs CAP_SYS_ADMIN", err)
-		}
-		t.Fatalf("mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
-	return dir
-}
+	"github.com/sandbox-api/sandbox-api/internal/testdisk"
+)
 
 // fillDisk writes a new file until the disk is full and returns its path.
 func fillDisk(t *testing.T, dir, name string) string {
@@ -62,7 +49,7 @@ func copyAll(t *testing.T, l *Log, streams Stream) string {
 func TestLogLossIsReported(t *testing.T) {
 	lost := strings.Repeat("x", 100<<10)
 	t.Run("disk frees up", func(t *testing.T) {
-		dir := smallDisk(t, "1m")
+		dir := testdisk.Small(t, "1m")
 		var seq atomic.Uint64
 		l := newLog(dir, "p", 64<<20, func() uint64 { return seq.Add(1) })
 		mustAppend(t, l, Stdout, "before\n")
@@ -94,7 +81,7 @@ func TestLogLossIsReported(t *testing.T) {
 		}
 	})
 	t.Run("disk stays full", func(t *testing.T) {
-		dir := smallDisk(t, "1m")
+		dir := testdisk.Small(t, "1m")
 		var seq atomic.Uint64
 		l := newLog(dir, "p", 64<<20, func() uint64 { return seq.Add(1) })
 		mustAppend(t, l, Stdout, "before\n")
@@ -123,7 +110,7 @@ func TestLogLossIsReported(t *testing.T) {
 // TestLossMarkerIsALineOfItsOwn: in a single stream's copy, a marker that
 // comes after a partial line starts on a new line.
 func TestLossMarkerIsALineOfItsOwn(t *testing.T) {
-	dir := smallDisk(t, "1m")
+	dir := testdisk.Small(t, "1m")
 	var seq atomic.Uint64
 	l := newLog(dir, "p", 64<<20, func() uint64 { return seq.Add(1) })
 	mustAppend(t, l, Stdout, "partial")

@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testdisk"
 )
 
 // filesEnc is the path as the SDK's generated client sends it: one
@@ -818,14 +820,7 @@ func TestFSUploadMemoryBounded(t *testing.T) {
 // old file and the folder are as they were.
 func TestFSDiskFullIs507(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-		if errors.Is(err, syscall.EPERM) {
-			t.Skipf("cannot mount a small tmpfs here (%v): needs CAP_SYS_ADMIN", err)
-		}
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	dir := testdisk.Small(t, "1m")
 	d := startDaemon(t, daemonOptions{})
 	p := filepath.Join(dir, "f.bin")
 	filesPutJSON(t, d, p, "old")

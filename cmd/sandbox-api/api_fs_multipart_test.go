@@ -17,12 +17,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testdisk"
 )
 
 // mpDaemon is a daemon with its own upload folder.
@@ -481,33 +482,11 @@ func TestMultipartOversizedAndCutOffParts(t *testing.T) {
 	}
 }
 
-// mpSmallDisk mounts a 2 MiB tmpfs at a new folder for the test: a disk
-// that fills up.
-func mpSmallDisk(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root (CI and the dev machines run as root)")
-	}
-	dir := filepath.Join(t.TempDir(), "small-disk")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Fatalf("mount a tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
 // A full disk answers 507, for a part as for the assembled file, and
 // leaves no partial file on it.
 func TestMultipartDiskFull(t *testing.T) {
 	t.Parallel()
-	small := mpSmallDisk(t)
+	small := testdisk.Small(t, "2m")
 	data := mpSeededBytes(7, 3<<20) // more than the disk holds
 
 	// Parts on the full disk.

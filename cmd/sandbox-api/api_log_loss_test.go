@@ -1,11 +1,13 @@
 package main
 
 import (
-		"regexp"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testdisk"
 )
 
 // TestLogDiskFullIsReported: a process whose output overflows the log's
@@ -13,7 +15,7 @@ import (
 // that what was kept plus what was lost is exactly what it wrote.
 func TestLogDiskFullIsReported(t *testing.T) {
 	t.Parallel()
-	logDir := mpSmallDisk(t) // 2 MiB
+	logDir := testdisk.Small(t, "2m") // 2 MiB
 	d := startDaemon(t, daemonOptions{args: []string{"--log-dir", logDir}})
 	const written = 3000000 + len("\ntail-line\n")
 	p := d.exec(map[string]any{
