@@ -43,8 +43,9 @@ func rootMask(isDir bool) uint32 {
 // RawConn.Control, which keeps the descriptor from being closed (and its
 // number reused) while a call is in flight.
 type inotify struct {
-	file *os.File
-	raw  syscall.RawConn
+	file   *os.File
+	raw    syscall.RawConn
+	closed sync.Once
 }
 
 func newInotify() (*inotify, error) {
@@ -87,8 +88,11 @@ func (in *inotify) remove(wd int) {
 	})
 }
 
-// close releases the instance and all its watches; it may be called again.
-func (in *inotify) close() { _ = in.file.Close() }
+// close releases the instance and all its watches; it may be called again,
+// from any goroutine. A second os.File.Close returns at once, even while the
+// first is still closing, so the Once makes every caller wait until the
+// descriptor is really closed: Watcher.Close promises the watches are gone.
+func (in *inotify) close() { in.closed.Do(func() { _ = in.file.Close() }) }
 
 // treeWatch is the state of one watch. Only the goroutine that reads the
 // instance touches it (before that goroutine starts, only Watch does).
