@@ -135,19 +135,6 @@ func (r *run) waitExit(d time.Duration) int {
 	}
 }
 
-// waitHealthy waits for /health to answer 200 through the published port.
-func (r *run) waitHealthy() {
-	r.t.Helper()
-	r.waitFor("GET /health to answer 200", func() bool {
-		resp, err := http.Get(r.url + "/health")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-}
-
 // waitFor polls cond for up to 15 s; the entrypoint must not exit meanwhile.
 func (r *run) waitFor(what string, cond func() bool) {
 	r.t.Helper()

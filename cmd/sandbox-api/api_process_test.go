@@ -155,6 +155,9 @@ func TestExecWithoutWaiting(t *testing.T) {
 	// GET carries the output so far (a string, not null).
 	d.waitOutput(p.PID, "started", 10*time.Second)
 	resp, body = d.do(http.MethodGet, "/process/"+p.PID, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET running process: %d %s", resp.StatusCode, body)
+	}
 	wantFields(t, body, false)
 	got := d.get(p.PID)
 	if got.Status != "running" || got.CompletedAt != "" || got.stdout() != "started\n" {
