@@ -154,9 +154,10 @@ export async function startDaemon({ args = [], isolatedHome = false } = {}) {
 /**
  * Imports @blaxel/core the way a user would, but from a folder without
  * .env or blaxel.toml (the SDK reads both from the cwd at import), with
- * dummy credentials, and returns a SandboxInstance bound to url.
+ * dummy credentials, and returns a SandboxInstance bound to url that sends
+ * headers with its requests (e.g. the daemon's bearer token).
  */
-export async function connectSdk(url) {
+export async function connectSdk(url, { headers = {} } = {}) {
   process.env.BL_WORKSPACE = "e2e-workspace";
   process.env.BL_API_KEY = "e2e-dummy-key";
   process.env.DO_NOT_TRACK = "1";
@@ -174,7 +175,7 @@ export async function connectSdk(url) {
     metadata: { name: "e2e" },
     spec: {},
     forceUrl: url,
-    headers: {},
+    headers,
   });
   return { sdk, sandbox };
 }

@@ -1,0 +1,63 @@
+// A daemon started with --token, driven by the SDK with the token in its
+// headers: every path the SDK takes (plain JSON, the ndjson exec stream,
+// the log stream, file reads and writes, the watch stream) must carry it,
+// and an SDK without it is refused with 401.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { connectSdk, eventually, rejection, startDaemon } from "./harness.mjs";
+
+const token = "sdk-token-" + Math.random().toString(36).slice(2);
+let daemon;
+let sandbox;
+let anonymous;
+
+before(async () => {
+  daemon = await startDaemon({ args: ["--token", token] });
+  ({ sandbox } = await connectSdk(daemon.url, { headers: { Authorization: `Bearer ${token}` } }));
+  ({ sandbox: anonymous } = await connectSdk(daemon.url));
+});
+
+after(async () => {
+  if (daemon) await daemon.stop();
+});
+
+test("with the token in its headers, the SDK's calls go through", { timeout: 30_000 }, async () => {
+  const res = await sandbox.process.exec({ command: "echo authed", waitForCompletion: true });
+  assert.equal(res.logs, "authed\n");
+
+  const lines = [];
+  const streamed = await sandbox.process.exec({
+    command: "echo one; echo two",
+    waitForCompletion: true,
+    onLog: (l) => lines.push(l),
+  });
+  assert.equal(streamed.status, "completed");
+  assert.deepEqual(lines, ["one", "two"]);
+
+  const bg = await sandbox.process.exec({ name: "bg", command: "sleep 0.3; echo later" });
+  const seen = [];
+  const stream = sandbox.process.streamLogs(bg.name, { onLog: (l) => seen.push(l), onError: () => {} });
+  assert.ok(await eventually(() => seen.includes("later"), { ms: 10_000 }), `streamLogs saw ${JSON.stringify(seen)}`);
+  stream.close();
+
+  const path = `${daemon.workDir}/authed.txt`;
+  await sandbox.fs.write(path, "secret content");
+  assert.equal(await sandbox.fs.read(path), "secret content");
+
+  const events = [];
+  const handle = sandbox.fs.watch(daemon.workDir, (e) => events.push(e));
+  await new Promise((r) => setTimeout(r, 300));
+  await sandbox.fs.write(`${daemon.workDir}/watched.txt`, "x");
+  assert.ok(await eventually(() => events.some((e) => e.name === "watched.txt"), { ms: 10_000 }),
+    `watch saw ${JSON.stringify(events)}`);
+  handle.close();
+});
+
+test("without the token, the SDK is refused with 401", { timeout: 20_000 }, async () => {
+  const err = await rejection(anonymous.process.exec({ command: "echo no", waitForCompletion: true }), "exec without the token");
+  assert.match(String(err.message), /401|bearer/i, err.message);
+  const ferr = await rejection(anonymous.fs.read(`${daemon.workDir}/authed.txt`), "read without the token");
+  assert.match(String(ferr.message), /401|bearer/i, ferr.message);
+});
