@@ -74,8 +74,16 @@ func run(args []string) int {
 	defer func() { _ = logger.Sync() }() // stderr cannot always sync; nothing to do about it
 
 	// Handle signals from the start: as PID 1 the kernel would ignore them.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	// SIGHUP (a closed terminal of `make run`) ends the daemon as cleanly as
+	// SIGTERM: left at its default, it killed the daemon and orphaned every
+	// process tree.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
+	// A stderr whose reader went away must not kill the daemon: Go exits on
+	// SIGPIPE from a write to fd 1 or 2 unless the signal is notified. It is
+	// notified, not ignored, because an ignored signal is inherited through
+	// exec and the processes the daemon starts rely on SIGPIPE (yes | head).
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 
 	oomProtected := protectFromOOMKiller(logger)
 	raiseOpenFileLimit(logger)
