@@ -21,35 +21,9 @@ import (
 // about 220 of them.
 func TestStalledStderrDoesNotBlock(t *testing.T) {
 	t.Parallel()
-	logR, logW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logR.Close()
-	cmd := exec.Command(daemonBin, "-p", "0", "--host", "127.0.0.1", "--log-dir", t.TempDir())
-	cmd.Dir = t.TempDir()
-	cmd.Stderr = logW
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logW.Close()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() { _ = cmd.Process.Kill() }()
-
 	// Read up to the listen address, then stop reading.
-	br := bufio.NewReader(logR)
-	var addr string
-	for addr == "" {
-		line, err := br.ReadBytes('\n')
-		if err != nil {
-			t.Fatalf("daemon log ended before its address: %v", err)
-		}
-		var e struct{ Msg, Addr string }
-		if json.Unmarshal(line, &e) == nil && e.Msg == "sandbox-api listening" {
-			addr = e.Addr
-		}
-	}
+	d := startPipedDaemon(t)
+	cmd, addr, br, exited := d.cmd, d.addr, d.log, d.exited
 
 	// About 6000 access-log lines: several times the pipe and the buffer.
 	client := &http.Client{Timeout: 5 * time.Second}
@@ -99,4 +73,45 @@ func TestStalledStderrDoesNotBlock(t *testing.T) {
 	if dropped == 0 {
 		t.Errorf("no report of dropped log lines in the %d bytes read after the stall", len(rest))
 	}
+}
+
+// pipedDaemon is the daemon binary with its stderr on a pipe the test
+// reads, or stops reading, as it likes; startPipedDaemon has read up to the
+// listen address.
+type pipedDaemon struct {
+	cmd    *exec.Cmd
+	addr   string
+	log    *bufio.Reader // the rest of stderr
+	logR   *os.File      // its read end: closing it makes writes fail
+	exited chan error    // gets cmd.Wait's result
+}
+
+func startPipedDaemon(t *testing.T) *pipedDaemon {
+	t.Helper()
+	logR, logW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logR.Close() })
+	cmd := exec.Command(daemonBin, "-p", "0", "--host", "127.0.0.1", "--log-dir", t.TempDir())
+	cmd.Dir = t.TempDir()
+	cmd.Stderr = logW
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logW.Close()
+	d := &pipedDaemon{cmd: cmd, log: bufio.NewReader(logR), logR: logR, exited: make(chan error, 1)}
+	go func() { d.exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	for d.addr == "" {
+		line, err := d.log.ReadBytes('\n')
+		if err != nil {
+			t.Fatalf("daemon log ended before its address: %v", err)
+		}
+		var e struct{ Msg, Addr string }
+		if json.Unmarshal(line, &e) == nil && e.Msg == "sandbox-api listening" {
+			d.addr = e.Addr
+		}
+	}
+	return d
 }

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,33 +16,9 @@ import (
 // the processes it starts still get SIGPIPE's default action.
 func TestStderrReaderGoneDoesNotKill(t *testing.T) {
 	t.Parallel()
-	logR, logW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(daemonBin, "-p", "0", "--host", "127.0.0.1", "--log-dir", t.TempDir())
-	cmd.Dir = t.TempDir()
-	cmd.Stderr = logW
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logW.Close()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() { _ = cmd.Process.Kill() }()
-	br := bufio.NewReader(logR)
-	var addr string
-	for addr == "" {
-		line, err := br.ReadBytes('\n')
-		if err != nil {
-			t.Fatalf("daemon log ended before its address: %v", err)
-		}
-		var e struct{ Msg, Addr string }
-		if json.Unmarshal(line, &e) == nil && e.Msg == "sandbox-api listening" {
-			addr = e.Addr
-		}
-	}
-	logR.Close() // the reader goes away: the next write gets EPIPE
+	d := startPipedDaemon(t)
+	addr, exited := d.addr, d.exited
+	d.logR.Close() // the reader goes away: the next write gets EPIPE
 
 	client := &http.Client{Timeout: 5 * time.Second}
 	for i := 0; i < 20; i++ { // each request logs a line
