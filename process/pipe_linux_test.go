@@ -47,7 +47,8 @@ func TestOutputPipeGrowsForFastWriters(t *testing.T) {
 		want          int
 	}{
 		{"quiet", "echo hi; sleep 30", defaultPipeSize},
-		{"fast", "head -c 4000000 /dev/zero; echo; sleep 30", fastPipeSize},
+		// Writes of 1 MiB fill the 64 KiB pipe whatever the pump's pace.
+		{"fast", "dd if=/dev/zero bs=1048576 count=4 2>/dev/null; echo; sleep 30", fastPipeSize},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
