@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"net/http"
 	"strings"
 	"syscall"
@@ -150,12 +149,11 @@ func (t *tools) registerProcess(s *sdk.Server) {
 				}
 			}
 			timeout := 60 * time.Second
-			if in.Timeout > maxTimeoutSeconds {
-				// In nanoseconds it would wrap around to a short or negative wait.
-				return nil, ProcessInfo{}, fmt.Errorf("timeout must be at most %d seconds", maxTimeoutSeconds)
-			}
 			if in.Timeout > 0 {
-				timeout = time.Duration(in.Timeout) * time.Second
+				var err error
+				if timeout, err = process.TimeoutSeconds(in.Timeout); err != nil {
+					return nil, ProcessInfo{}, err
+				}
 			}
 			p, err := m.Start(spec)
 			if err != nil {
@@ -236,9 +234,6 @@ func firstNonEmpty(s ...string) string {
 	}
 	return ""
 }
-
-// maxTimeoutSeconds is the largest timeout a time.Duration holds (292 years).
-const maxTimeoutSeconds = int(math.MaxInt64 / int64(time.Second))
 
 // ---- files ----
 

@@ -2,6 +2,8 @@ package process
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"time"
 )
 
@@ -15,6 +17,21 @@ const (
 	StatusStopped   Status = "stopped"
 	StatusKilled    Status = "killed"
 )
+
+// TimeoutSeconds turns a timeout given in whole seconds into a Duration,
+// refusing negative ones and ones a Duration cannot hold (about 292
+// years), which would wrap around to a short or negative wait.
+func TimeoutSeconds(n int) (time.Duration, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("%w: timeout must not be negative", ErrInvalidSpec)
+	}
+	if n > maxTimeoutSeconds {
+		return 0, fmt.Errorf("%w: timeout must be at most %d seconds", ErrInvalidSpec, maxTimeoutSeconds)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+const maxTimeoutSeconds = int(math.MaxInt64 / int64(time.Second))
 
 // Spec describes a process to start.
 type Spec struct {

@@ -703,3 +703,27 @@ func TestKillDuringRestart(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeoutSeconds(t *testing.T) {
+	tests := []struct {
+		in   int
+		want time.Duration
+		ok   bool
+	}{
+		{0, 0, true},
+		{90, 90 * time.Second, true},
+		{-1, 0, false},
+		{9223372036, 9223372036 * time.Second, true}, // the largest that fits
+		{9223372037, 0, false},
+		{int(^uint(0) >> 1), 0, false},
+	}
+	for _, tt := range tests {
+		got, err := TimeoutSeconds(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("TimeoutSeconds(%d) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if err != nil && !errors.Is(err, ErrInvalidSpec) {
+			t.Errorf("TimeoutSeconds(%d): %v is not ErrInvalidSpec", tt.in, err)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,9 +19,6 @@ import (
 
 // defaultPortsWait bounds waitForPorts when the request gives no timeout.
 const defaultPortsWait = 60 * time.Second
-
-// maxTimeoutSeconds is the largest timeout a time.Duration holds (292 years).
-const maxTimeoutSeconds = int(math.MaxInt64 / int64(time.Second))
 
 type processHandlers struct {
 	m    *process.Manager
@@ -73,14 +69,13 @@ func (h *processHandlers) execute(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, maxJSONBody, &req, false) {
 		return
 	}
-	if req.Timeout != nil && *req.Timeout < 0 {
-		writeError(w, http.StatusBadRequest, "timeout must not be negative")
-		return
-	}
-	if req.Timeout != nil && *req.Timeout > maxTimeoutSeconds {
-		// In nanoseconds it would wrap around, to a short or negative timeout.
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("timeout must be at most %d seconds", maxTimeoutSeconds))
-		return
+	var timeout time.Duration
+	if req.Timeout != nil {
+		var err error
+		if timeout, err = process.TimeoutSeconds(*req.Timeout); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
 	}
 	spec := process.Spec{
 		Command:          req.Command,
@@ -96,9 +91,7 @@ func (h *processHandlers) execute(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error()) // before anything runs
 		return
 	}
-	var timeout time.Duration
 	if req.Timeout != nil {
-		timeout = time.Duration(*req.Timeout) * time.Second
 		spec.Timeout = &timeout
 	}
 	p, err := h.m.Start(spec)
