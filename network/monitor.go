@@ -44,6 +44,8 @@ type monitor struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	once     sync.Once
+	// drainTimer bounds delivery after the process ended; poll sets it.
+	drainTimer *time.Timer
 }
 
 // ValidateCallback accepts absolute http(s) URLs only.
@@ -149,7 +151,7 @@ func (m *monitor) poll(ctx context.Context, known []PortInfo) {
 		case <-ctx.Done():
 			return
 		case <-m.p.Done():
-			time.AfterFunc(drainMax, func() { m.once.Do(m.cancel) })
+			m.drainTimer = time.AfterFunc(drainMax, func() { m.once.Do(m.cancel) })
 			return
 		case <-tick.C:
 		}
@@ -217,6 +219,12 @@ func (m *monitor) enqueue(ev PortEvent) {
 func (m *monitor) deliver(ctx context.Context) {
 	defer close(m.done)
 	defer m.once.Do(m.cancel)
+	defer func() {
+		// Set by poll before it closed events, so visible here.
+		if m.drainTimer != nil {
+			m.drainTimer.Stop()
+		}
+	}()
 	for ev := range m.events {
 		if ctx.Err() != nil {
 			continue // stopped: drain without posting

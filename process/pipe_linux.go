@@ -24,16 +24,3 @@ func growPipe(f *os.File) {
 		_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, fastPipeSize)
 	})
 }
-
-// pipeSize returns the pipe's capacity, 0 when unknown.
-func pipeSize(f *os.File) int {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return 0
-	}
-	var n int
-	_ = rc.Control(func(fd uintptr) {
-		n, _ = unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0)
-	})
-	return n
-}

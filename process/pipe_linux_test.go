@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestGrowPipe(t *testing.T) {
@@ -64,4 +66,18 @@ func TestOutputPipeGrowsForFastWriters(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pipeSize returns the pipe's capacity, 0 when unknown (the daemon only
+// ever sets it; tests read it back).
+func pipeSize(f *os.File) int {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	var n int
+	_ = rc.Control(func(fd uintptr) {
+		n, _ = unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0)
+	})
+	return n
 }

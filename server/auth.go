@@ -52,7 +52,7 @@ func requireToken(token string) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			if terminal && r.URL.Path == terminalPath && r.URL.Query().Has(terminalTokenParam) {
+			if r.URL.Path == terminalPath && r.URL.Query().Has(terminalTokenParam) {
 				if !valid(r.URL.Query().Get(terminalTokenParam)) {
 					unauthorized(w, "invalid token in ?token=")
 					return

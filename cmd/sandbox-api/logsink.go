@@ -24,14 +24,13 @@ type logSink struct {
 	writing bool // the goroutine holds a batch
 	wake    chan struct{}
 	drained *sync.Cond // signalled when pending is empty and nothing is being written
-	now     func() time.Time
 }
 
 // logSinkSize bounds the queued log: about 4000 access-log lines.
 const logSinkSize = 1 << 20
 
 func newLogSink(out io.Writer, max int) *logSink {
-	s := &logSink{out: out, max: max, wake: make(chan struct{}, 1), now: time.Now}
+	s := &logSink{out: out, max: max, wake: make(chan struct{}, 1)}
 	s.drained = sync.NewCond(&s.mu)
 	go s.run()
 	return s
@@ -67,7 +66,7 @@ func (s *logSink) run() {
 		}
 		if dropped > 0 {
 			_, _ = fmt.Fprintf(s.out, `{"level":"warn","ts":%q,"msg":"log lines dropped: stderr was not being read","dropped":%d}`+"\n",
-				s.now().UTC().Format(time.RFC3339Nano), dropped)
+				time.Now().UTC().Format(time.RFC3339Nano), dropped)
 		}
 		s.mu.Lock()
 		spare = batch
