@@ -603,19 +603,9 @@ func hostileCases(d *daemon, m, ok, file string, uploads []string) []hostileCase
 func (c hostileCase) run(t *testing.T, d *daemon) {
 	ctx, cancel := context.WithTimeout(context.Background(), hostileRequestTimeout)
 	defer cancel()
-	var body io.Reader
-	switch b := c.body.(type) {
-	case nil:
-	case string:
-		body = strings.NewReader(b)
-	case []byte:
-		body = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body = bytes.NewReader(data)
+	body, err := bodyReader(c.body)
+	if err != nil {
+		t.Fatal(err)
 	}
 	req, err := http.NewRequestWithContext(ctx, c.method, d.url+"/", body)
 	if err != nil {

@@ -209,13 +209,9 @@ var loadOps = []loadOp{
 
 // json sends a request and decodes a 200 answer into out (when not nil).
 func (l *loadWorker) json(method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
+	rd, err := bodyReader(body)
+	if err != nil {
+		return err
 	}
 	req, err := http.NewRequest(method, l.d.url+path, rd)
 	if err != nil {

@@ -314,19 +314,9 @@ func (d *daemon) cleanup() {
 // encoded as JSON.
 func (d *daemon) request(ctx context.Context, method, path string, body any, header ...string) *http.Request {
 	d.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	case []byte:
-		r = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			d.t.Fatal(err)
-		}
-		r = bytes.NewReader(data)
+	r, err := bodyReader(body)
+	if err != nil {
+		d.t.Fatal(err)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, d.url+path, r)
 	if err != nil {
@@ -336,6 +326,25 @@ func (d *daemon) request(ctx context.Context, method, path string, body any, hea
 		req.Header.Set(header[i], header[i+1])
 	}
 	return req
+}
+
+// bodyReader is a request body: nil, a string or []byte sent as is, or any
+// other value encoded as JSON.
+func bodyReader(body any) (io.Reader, error) {
+	switch b := body.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return strings.NewReader(b), nil
+	case []byte:
+		return bytes.NewReader(b), nil
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			return nil, err
+		}
+		return bytes.NewReader(data), nil
+	}
 }
 
 // do sends a plain request and returns the response with its body read.
