@@ -178,8 +178,13 @@ func writeFIFO(t *testing.T, path, data string) {
 // newTestLog is a Log in a fresh folder.
 func newTestLog(t *testing.T, maxBytes int64) *Log {
 	t.Helper()
+	return newTestLogIn(t.TempDir(), maxBytes)
+}
+
+// newTestLogIn is a Log in dir (a small disk, say).
+func newTestLogIn(dir string, maxBytes int64) *Log {
 	var seq atomic.Uint64
-	return newLog(t.TempDir(), "p1", maxBytes, func() uint64 { return seq.Add(1) })
+	return newLog(dir, "p1", maxBytes, func() uint64 { return seq.Add(1) })
 }
 
 func mustAppend(t *testing.T, l *Log, s Stream, data string) {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -50,8 +49,7 @@ func TestLogLossIsReported(t *testing.T) {
 	lost := strings.Repeat("x", 100<<10)
 	t.Run("disk frees up", func(t *testing.T) {
 		dir := testdisk.Small(t, "1m")
-		var seq atomic.Uint64
-		l := newLog(dir, "p", 64<<20, func() uint64 { return seq.Add(1) })
+		l := newTestLogIn(dir, 64<<20)
 		mustAppend(t, l, Stdout, "before\n")
 		filler := fillDisk(t, dir, "filler")
 		if _, err := l.Append(Stdout, []byte(lost)); !errors.Is(err, syscall.ENOSPC) {
@@ -82,8 +80,7 @@ func TestLogLossIsReported(t *testing.T) {
 	})
 	t.Run("disk stays full", func(t *testing.T) {
 		dir := testdisk.Small(t, "1m")
-		var seq atomic.Uint64
-		l := newLog(dir, "p", 64<<20, func() uint64 { return seq.Add(1) })
+		l := newTestLogIn(dir, 64<<20)
 		mustAppend(t, l, Stdout, "before\n")
 		fillDisk(t, dir, "filler")
 		_, _ = l.Append(Stdout, []byte(lost))
@@ -111,8 +108,7 @@ func TestLogLossIsReported(t *testing.T) {
 // comes after a partial line starts on a new line.
 func TestLossMarkerIsALineOfItsOwn(t *testing.T) {
 	dir := testdisk.Small(t, "1m")
-	var seq atomic.Uint64
-	l := newLog(dir, "p", 64<<20, func() uint64 { return seq.Add(1) })
+	l := newTestLogIn(dir, 64<<20)
 	mustAppend(t, l, Stdout, "partial")
 	filler := fillDisk(t, dir, "filler")
 	lost := strings.Repeat("x", 100<<10)
