@@ -107,6 +107,8 @@ type Manager struct {
 	starting sync.WaitGroup // starts between reserveName and add or releaseName
 
 	budgetMu sync.Mutex // serialises enforcement of the total disk cap
+
+	beforeAppend func() // tests only: holds a pump back, as a loaded machine may
 }
 
 // NewManager prepares the log folder (removing logs a previous run left) and,

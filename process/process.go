@@ -50,6 +50,7 @@ type Process struct {
 	stdinClosed  bool // the client closed stdin: later attempts get none
 	lifetime     *time.Timer
 	drained      chan struct{} // closed when the current attempt's pipes reach EOF
+	pipeInodes   []uint64      // the current attempt's output pipes
 }
 
 // Start validates spec, starts the command and returns its record. Errors
@@ -196,6 +197,7 @@ func (p *Process) spawn() error {
 	pumps.Add(2)
 	drained := make(chan struct{})
 	p.drained = drained
+	p.pipeInodes = []uint64{pipeInode(outR), pipeInode(errR)}
 	p.mu.Unlock()
 	go p.pump(outR, Stdout, &pumps)
 	go p.pump(errR, Stderr, &pumps)
@@ -236,6 +238,9 @@ func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
 			grown = true
 		}
 		if n > 0 {
+			if p.m.beforeAppend != nil {
+				p.m.beforeAppend()
+			}
 			rolled, werr := p.log.Append(s, buf[:n])
 			if werr != nil && !failing {
 				p.m.cfg.Logger.Error("process output not kept (readers get a marker with the count)", zap.String("name", p.name), zap.Error(werr))
@@ -259,11 +264,11 @@ func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
 func (p *Process) supervise() {
 	for {
 		p.mu.Lock()
-		cmd, drained := p.cmd, p.drained
+		cmd, drained, pipes := p.cmd, p.drained, p.pipeInodes
 		p.mu.Unlock()
 		_ = cmd.Wait()
 		p.m.reaper.waited(cmd.Process.Pid)
-		p.drainOutput(drained)
+		p.drainOutput(drained, pipes)
 
 		code := exitCode(cmd.ProcessState)
 		p.mu.Lock()
@@ -283,17 +288,34 @@ func (p *Process) supervise() {
 	}
 }
 
-// drainOutput waits for the pipes to reach EOF, but not past the grace: a
-// background child may hold them open for as long as it lives, and its
-// output keeps going to the log meanwhile.
-func (p *Process) drainOutput(drained <-chan struct{}) {
+// drainOutput waits for the pipes to reach EOF, so that whoever waits for
+// the end finds all of the process's output in the log. A background child
+// may hold the pipes open for as long as it lives (its output keeps going
+// to the log meanwhile): then the wait ends after the grace. When nobody
+// else holds them, EOF is already there and only the pumps are late, as on
+// a loaded machine, so the wait goes on, bounded by lateDrainLimit.
+func (p *Process) drainOutput(drained <-chan struct{}, pipes []uint64) {
 	t := time.NewTimer(p.m.cfg.OutputDrainGrace)
 	defer t.Stop()
+	select {
+	case <-drained:
+		return
+	case <-t.C:
+	}
+	if pipesHeldElsewhere(pipes) {
+		return
+	}
+	t.Reset(lateDrainLimit)
 	select {
 	case <-drained:
 	case <-t.C:
 	}
 }
+
+// lateDrainLimit bounds the wait for pumps that lag behind a process whose
+// pipes nobody else holds (a setuid orphan the scan cannot see would
+// otherwise hold the end back for as long as it lives).
+const lateDrainLimit = 5 * time.Second
 
 // restart waits the restart delay and starts the next attempt. It reports
 // false when the process must end instead (stopped meanwhile, daemon
