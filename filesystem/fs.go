@@ -24,6 +24,7 @@ type Config struct {
 type FS struct {
 	cfg     Config
 	uploads *uploads
+	watches *inotifyHub // the inotify instance all watches share
 }
 
 // New prepares an FS and starts cleaning abandoned uploads.
@@ -44,7 +45,7 @@ func New(cfg Config) (*FS, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	f := &FS{cfg: cfg}
+	f := &FS{cfg: cfg, watches: &inotifyHub{}}
 	u, err := newUploads(cfg)
 	if err != nil {
 		return nil, err

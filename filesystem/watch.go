@@ -61,7 +61,7 @@ type Watcher struct {
 	queue  *eventQueue // filled by the inotify reader, drained into events
 	events chan WatchEvent
 	cancel context.CancelFunc
-	done   chan struct{} // closed once every goroutine and the inotify instance are gone
+	done   chan struct{} // closed once its goroutines are gone and its inotify watches released
 }
 
 // Root is the absolute path being watched.
@@ -101,7 +101,7 @@ func (f *FS) Watch(ctx context.Context, path string, opts WatchOptions) (*Watche
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
-	if err := startWatch(ctx, w, info.IsDir(), opts); err != nil {
+	if err := startWatch(ctx, f.watches, w, info.IsDir(), opts); err != nil {
 		cancel()
 		return nil, fmt.Errorf("watch %s: %w", root, err)
 	}

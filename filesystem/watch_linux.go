@@ -2,7 +2,6 @@ package filesystem
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -12,12 +11,11 @@ import (
 	"syscall"
 )
 
-// Watches are plain inotify, one instance per Watcher: the instance's
-// queue, limits and lifetime are then those of one client, and closing it
-// releases every watch it holds at once. inotify is used directly (not
-// through a library) because a recursive watch needs exact control of the
-// masks: a subfolder's own IN_MOVE_SELF/IN_DELETE_SELF must not be reported
-// a second time after its parent's IN_MOVED_FROM/IN_DELETE.
+// Watches are plain inotify, one instance shared by the watches of an FS
+// (watch_hub_linux.go). inotify is used directly (not through a library)
+// because a recursive watch needs exact control of the masks: a
+// subfolder's own IN_MOVE_SELF/IN_DELETE_SELF must not be reported a second
+// time after its parent's IN_MOVED_FROM/IN_DELETE.
 
 // folderMask is what every watched folder reports about its entries.
 // IN_EXCL_UNLINK: nothing more about an entry once it is unlinked.
@@ -94,10 +92,11 @@ func (in *inotify) remove(wd int) {
 // descriptor is really closed: Watcher.Close promises the watches are gone.
 func (in *inotify) close() { in.closed.Do(func() { _ = in.file.Close() }) }
 
-// treeWatch is the state of one watch. Only the goroutine that reads the
-// instance touches it (before that goroutine starts, only Watch does).
+// treeWatch is the state of one watch. Only its own goroutine touches it
+// (before that goroutine starts, only startWatch does).
 type treeWatch struct {
-	in     *inotify
+	shared *sharedInotify
+	raw    *rawQueue // this watch's events, from the shared reader
 	root   string
 	rootWD int
 	opts   WatchOptions
@@ -109,13 +108,15 @@ type treeWatch struct {
 
 // startWatch arms the watch of w.root (and, recursively, of the folders
 // below it) and starts delivering its events.
-func startWatch(ctx context.Context, w *Watcher, isDir bool, opts WatchOptions) error {
-	in, err := newInotify()
+func startWatch(ctx context.Context, hub *inotifyHub, w *Watcher, isDir bool, opts WatchOptions) error {
+	raw := newRawQueue(rawQueueLimit)
+	shared, err := hub.acquire(raw)
 	if err != nil {
 		return err
 	}
 	tw := &treeWatch{
-		in:     in,
+		shared: shared,
+		raw:    raw,
 		root:   w.root,
 		opts:   opts,
 		q:      w.queue,
@@ -123,9 +124,9 @@ func startWatch(ctx context.Context, w *Watcher, isDir bool, opts WatchOptions) 
 		folder: map[int]string{},
 		wdOf:   map[string]int{},
 	}
-	wd, err := in.add(w.root, rootMask(isDir))
+	wd, err := shared.add(raw, w.root, rootMask(isDir))
 	if err != nil {
-		in.close()
+		shared.release(raw, nil)
 		return err
 	}
 	tw.rootWD = wd
@@ -135,18 +136,17 @@ func startWatch(ctx context.Context, w *Watcher, isDir bool, opts WatchOptions) 
 		tw.scan(w.root, false, &walk{})
 	}
 	if err := ctx.Err(); err != nil {
-		in.close()
+		tw.release()
 		return err
 	}
 
-	stopClosing := context.AfterFunc(ctx, in.close) // wakes the reader
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		defer tw.q.close()
-		defer in.close() // the root went away: release everything now
-		tw.read()
+		defer tw.release() // the root went away: let go of everything now
+		tw.run()
 	}()
 	go func() {
 		defer wg.Done()
@@ -165,11 +165,28 @@ func startWatch(ctx context.Context, w *Watcher, isDir bool, opts WatchOptions) 
 	}()
 	go func() {
 		wg.Wait()
-		stopClosing()
-		in.close()
 		close(w.done)
 	}()
 	return nil
+}
+
+// release gives back the watch's descriptors and its use of the instance.
+func (tw *treeWatch) release() {
+	wds := make([]int, 0, len(tw.folder))
+	for wd := range tw.folder {
+		wds = append(wds, wd)
+	}
+	tw.shared.release(tw.raw, wds)
+}
+
+// run handles the watch's events until it is cancelled or its root goes.
+func (tw *treeWatch) run() {
+	for {
+		ev, ok := tw.raw.pop(tw.ctx)
+		if !ok || !tw.handle(ev) {
+			return
+		}
+	}
 }
 
 func (tw *treeWatch) track(wd int, folder string) {
@@ -190,7 +207,7 @@ func (tw *treeWatch) forget(folder string) {
 	prefix := folder + string(filepath.Separator)
 	for wd, p := range tw.folder {
 		if wd != tw.rootWD && (p == folder || strings.HasPrefix(p, prefix)) {
-			tw.in.remove(wd)
+			tw.shared.remove(tw.raw, wd)
 			tw.untrack(wd)
 		}
 	}
@@ -221,7 +238,7 @@ func (tw *treeWatch) watchFolder(folder string, announce bool, wk *walk) {
 	if _, ok := tw.wdOf[folder]; ok {
 		return
 	}
-	wd, err := tw.in.add(folder, subfolderMask)
+	wd, err := tw.shared.add(tw.raw, folder, subfolderMask)
 	switch {
 	case err == nil:
 		tw.track(wd, folder)
@@ -259,33 +276,13 @@ func (tw *treeWatch) scan(folder string, announce bool, wk *walk) {
 // inotifyHeader is the fixed part of struct inotify_event.
 const inotifyHeader = syscall.SizeofInotifyEvent
 
-// read handles the instance's events until it is closed or the root goes.
-func (tw *treeWatch) read() {
-	buf := make([]byte, 64<<10) // room for many events, and one at NAME_MAX
-	for {
-		n, err := tw.in.file.Read(buf)
-		if err != nil {
-			if !errors.Is(err, os.ErrClosed) {
-				tw.fail(tw.root, fmt.Sprintf("reading inotify events: %v; the watch ends", err))
-			}
-			return
-		}
-		for off := 0; off+inotifyHeader <= n; {
-			wd := int(int32(binary.NativeEndian.Uint32(buf[off:])))
-			mask := binary.NativeEndian.Uint32(buf[off+4:])
-			nameLen := int(binary.NativeEndian.Uint32(buf[off+12:]))
-			end := min(off+inotifyHeader+nameLen, n)
-			name := strings.TrimRight(string(buf[off+inotifyHeader:end]), "\x00")
-			off = end
-			if !tw.handle(wd, mask, name) {
-				return
-			}
-		}
-	}
-}
-
 // handle turns one inotify event into watch events; false ends the watch.
-func (tw *treeWatch) handle(wd int, mask uint32, name string) bool {
+func (tw *treeWatch) handle(ev rawEvent) bool {
+	if ev.err != "" {
+		tw.fail(tw.root, ev.err)
+		return false
+	}
+	wd, mask, name := ev.wd, ev.mask, ev.name
 	if mask&syscall.IN_Q_OVERFLOW != 0 {
 		tw.fail(tw.root, "the kernel's event queue overflowed (fs.inotify.max_queued_events): events were lost")
 		return true

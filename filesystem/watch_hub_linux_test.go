@@ -1,0 +1,166 @@
+package filesystem
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+)
+
+// Many watches cost one inotify instance: past the kernel's default of 128
+// instances per user, every watch still works, and closing them all
+// releases the instance and every descriptor.
+func TestWatchesShareOneInstance(t *testing.T) {
+	f, dir := newWatchFS(t)
+	inst0, watches0 := inotifyWatches(t)
+	const n = 200
+	ws := make([]*Watcher, n)
+	for i := range ws {
+		sub := filepath.Join(dir, fmt.Sprint(i))
+		must(t, os.Mkdir(sub, 0o755))
+		w, err := f.Watch(context.Background(), sub, WatchOptions{})
+		if err != nil {
+			t.Fatalf("watch %d: %v", i, err)
+		}
+		ws[i] = w
+	}
+	if inst, nw := inotifyWatches(t); inst != inst0+1 || nw != watches0+n {
+		t.Fatalf("%d watches: %d instances, %d descriptors; want %d, %d", n, inst, nw, inst0+1, watches0+n)
+	}
+	for i, w := range ws {
+		p := filepath.Join(dir, fmt.Sprint(i), "f")
+		must(t, os.WriteFile(p, nil, 0o644))
+		waitFor(t, w, OpCreate, p)
+	}
+	for _, w := range ws {
+		w.Close()
+	}
+	if inst, nw := inotifyWatches(t); inst != inst0 || nw != watches0 {
+		t.Fatalf("after closing: %d instances, %d descriptors; want %d, %d", inst, nw, inst0, watches0)
+	}
+	// The next watch opens a new instance.
+	w := startWatching(t, f, dir, WatchOptions{})
+	p := filepath.Join(dir, "after")
+	must(t, os.WriteFile(p, nil, 0o644))
+	waitFor(t, w, OpCreate, p)
+}
+
+// Two watches of the same folder share the kernel's descriptor: closing
+// one leaves the other whole, and each gets only its own kind of events.
+func TestWatchesOfOneFolderAreIndependent(t *testing.T) {
+	f, dir := newWatchFS(t)
+	file := filepath.Join(dir, "file")
+	must(t, os.WriteFile(file, nil, 0o644))
+	_, watches0 := inotifyWatches(t)
+
+	folder := startWatching(t, f, dir, WatchOptions{})
+	fileWatch := startWatching(t, f, file, WatchOptions{})
+	second, err := f.Watch(context.Background(), dir, WatchOptions{})
+	must(t, err)
+	if _, nw := inotifyWatches(t); nw != watches0+2 { // dir and file, each once
+		t.Fatalf("%d descriptors, want %d", nw, watches0+2)
+	}
+
+	second.Close()
+	waitEnd(t, second)
+	created := filepath.Join(dir, "created")
+	must(t, os.WriteFile(created, nil, 0o644))
+	waitFor(t, folder, OpCreate, created)
+	if _, nw := inotifyWatches(t); nw != watches0+2 {
+		t.Fatalf("after closing the second watch: %d descriptors, want %d", nw, watches0+2)
+	}
+
+	// The file watch sees the write; the folder watch sees it as WRITE of
+	// its entry, and a CREATE in the folder never reaches the file watch.
+	must(t, appendTo(file, "x"))
+	waitFor(t, fileWatch, OpWrite, file)
+	waitFor(t, folder, OpWrite, file)
+	must(t, appendTo(file, "y"))
+	if ev := nextEvent(t, fileWatch); ev.Op != OpWrite || ev.Path != file {
+		t.Fatalf("the file watch got %v, want only its file's WRITE", ev)
+	}
+}
+
+// A recursive watch and a watch of one of its subfolders share that
+// folder's descriptor. When the subfolder is renamed, the recursive watch
+// follows it under its new name while the other watch ends (its root was
+// moved): neither may take the descriptor from the other.
+func TestSharedDescriptorSurvivesRenameAndEnd(t *testing.T) {
+	f, dir := newWatchFS(t)
+	sub := filepath.Join(dir, "sub")
+	must(t, os.Mkdir(sub, 0o755))
+	tree := startWatching(t, f, dir, WatchOptions{Recursive: true})
+	root := startWatching(t, f, sub, WatchOptions{})
+
+	renamed := filepath.Join(dir, "renamed")
+	must(t, os.Rename(sub, renamed))
+	waitFor(t, tree, OpCreate, renamed)
+	end := waitEnd(t, root)
+	if !slices.ContainsFunc(end, func(ev WatchEvent) bool { return ev.Op == OpError && ev.Path == sub }) {
+		t.Fatalf("the moved root's watch ended with %v, want an ERROR saying so", end)
+	}
+	root.Close()
+	inside := filepath.Join(renamed, "inside")
+	must(t, os.WriteFile(inside, nil, 0o644))
+	waitFor(t, tree, OpCreate, inside)
+}
+
+// A watch whose reader never reads loses its own events, and delays no
+// other watch.
+func TestStalledWatchDelaysNoOther(t *testing.T) {
+	f, dir := newWatchFS(t)
+	busy, quiet := filepath.Join(dir, "busy"), filepath.Join(dir, "quiet")
+	must(t, os.Mkdir(busy, 0o755))
+	must(t, os.Mkdir(quiet, 0o755))
+	stalled := startWatching(t, f, busy, WatchOptions{Buffer: 4})
+	w := startWatching(t, f, quiet, WatchOptions{})
+	for i := range 500 {
+		must(t, os.WriteFile(filepath.Join(busy, fmt.Sprint(i)), nil, 0o644))
+	}
+	p := filepath.Join(quiet, "f")
+	must(t, os.WriteFile(p, nil, 0o644))
+	waitFor(t, w, OpCreate, p)
+	// Its queue held Buffer events; a notice says how many more were lost.
+	for {
+		if ev := nextEvent(t, stalled); ev.Op == OpError {
+			break
+		}
+	}
+}
+
+func TestRawQueueOverflowTakesThePlaceOfTheLost(t *testing.T) {
+	q := newRawQueue(2)
+	for i := range 5 {
+		q.push(rawEvent{wd: i})
+	}
+	q.push(rawEvent{wd: 9}) // still full: lost too
+	ctx := context.Background()
+	var got []int
+	pop := func() {
+		ev, ok := q.pop(ctx)
+		if !ok {
+			t.Fatal("pop ended")
+		}
+		if ev.mask&syscall.IN_Q_OVERFLOW != 0 {
+			got = append(got, -1)
+		} else {
+			got = append(got, ev.wd)
+		}
+	}
+	pop()
+	pop()
+	q.push(rawEvent{wd: 10}) // room again: the notice goes first
+	pop()
+	pop()
+	if want := []int{0, 1, -1, 10}; !slices.Equal(got, want) {
+		t.Fatalf("popped %v, want %v", got, want)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, ok := q.pop(cancelled); ok {
+		t.Fatal("pop of an empty queue with a cancelled context returned an event")
+	}
+}
