@@ -75,12 +75,14 @@ image: build
 # The target of each [[runtime.ports]] table of $(TOML), a blaxel.toml.
 toml_ports = $(if $(wildcard $(TOML)),$(shell awk '/^[[:space:]]*\[/ { p = /^[[:space:]]*\[\[[[:space:]]*runtime\.ports[[:space:]]*\]\]/ } p && /^[[:space:]]*target[[:space:]]*=/ { sub(/^[^=]*=[[:space:]]*"?/, ""); sub(/[^0-9].*/, ""); print }' $(TOML)))
 
-# Runs $(IMAGE) with the API on $(PORT) and each port of $(TOML) on the
-# same number. ARGS are the container's arguments: daemon flags for the
-# published image, the command run as `main` for an entrypoint.sh image.
+# Runs $(IMAGE) with the API on $(PORT), each port of $(TOML) on the same
+# number and the variables of its [env] table set. ARGS are the container's
+# arguments: daemon flags for the published image, the command run as
+# `main` for an entrypoint.sh image.
 run-image:
 	@if [ -n "$(TOML)" ] && [ ! -f "$(TOML)" ]; then echo "run-image: TOML=$(TOML): no such file" >&2; exit 1; fi
-	docker run --rm $(RUN_FLAGS) -p $(PORT):8080 $(foreach p,$(filter-out 8080,$(toml_ports)),-p $(p):$(p)) $(IMAGE) $(ARGS)
+	@set --; if [ -n "$(TOML)" ]; then env_args=$$(awk -f docker/blaxel-toml-env.awk "$(TOML)") || exit 1; eval "$$env_args"; fi; \
+	set -x; docker run --rm "$$@" $(RUN_FLAGS) -p $(PORT):8080 $(foreach p,$(filter-out 8080,$(toml_ports)),-p $(p):$(p)) $(IMAGE) $(ARGS)
 
 # The images end to end: a private Docker engine builds and runs the
 # published image and the examples of docker/, checked from outside (root;

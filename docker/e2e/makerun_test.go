@@ -17,13 +17,14 @@ import (
 // checkMakeRunImage runs an example image the way the README says,
 // `make run-image IMAGE=... PORT=... TOML=... ARGS=...`, in the foreground
 // as a user would, then stops it with docker stop: the API answers on PORT,
-// the port of the blaxel.toml is published on the same number, the
-// arguments run as process main, and make returns 0 once the container has
+// the port of the blaxel.toml is published on the same number, its [env]
+// variables are set, the arguments run as process main, and make returns 0 once the container has
 // stopped and is removed.
 func (s *suite) checkMakeRunImage(t *testing.T) {
 	apiPort, appPort := freeHostPort(t), freeHostPort(t)
 	toml := filepath.Join(t.TempDir(), "blaxel.toml")
-	if err := os.WriteFile(toml, []byte(fmt.Sprintf("name = \"make-run\"\ntype = \"sandbox\"\n\n[[runtime.ports]]\nname = \"app\"\ntarget = %d\nprotocol = \"tcp\"\n", appPort)), 0o644); err != nil {
+	const envTable = "[env]\nGREETING = \"hello from # blaxel.toml\"\nLEVEL = 3\n"
+	if err := os.WriteFile(toml, []byte(fmt.Sprintf("name = \"make-run\"\ntype = \"sandbox\"\n\n[[runtime.ports]]\nname = \"app\"\ntarget = %d\nprotocol = \"tcp\"\n\n%s", appPort, envTable)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	name := fmt.Sprintf("sbx-e2e-makerun-%d", time.Now().UnixNano())
@@ -68,6 +69,11 @@ func (s *suite) checkMakeRunImage(t *testing.T) {
 	waitProcessStatus(t, api, "main", "running", "")
 	if p, _, err := api.process("main"); err != nil || p.Command != "sleep 86400" {
 		t.Errorf("main: %v %v, want the command sleep 86400 from ARGS", p, err)
+	}
+	// The [env] table reached the container, so processes inherit it.
+	if p, code, body, err := api.start(map[string]any{"command": `echo "$GREETING/$LEVEL"`, "waitForCompletion": true}); err != nil || code != 200 ||
+		p.Logs == nil || *p.Logs != "hello from # blaxel.toml/3\n" {
+		t.Errorf("the [env] of blaxel.toml in a process: %v %d %s %v", p, code, body, err)
 	}
 	if got := s.d.must(t, "port", name, fmt.Sprintf("%d/tcp", appPort)); !strings.HasSuffix(strings.Split(got, "\n")[0], fmt.Sprintf(":%d", appPort)) {
 		t.Errorf("blaxel.toml's port %d is published as %q, want the same number", appPort, got)
