@@ -460,3 +460,39 @@ func TestWatchSlowClientLosesEventsNotMemory(t *testing.T) {
 		t.Errorf("daemon RSS grew by %d MiB for a client that did not read", grew>>20)
 	}
 }
+
+// TestManyWatchesShareOneInstance: more concurrent watch streams than the
+// kernel's default of 128 inotify instances per user all work, on one
+// instance, and leave nothing behind once their clients are gone.
+func TestManyWatchesShareOneInstance(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{})
+	dir := t.TempDir()
+	inst0, watches0 := daemonInotify(d.pid)
+	const n = 150
+	streams := make([]*watchStream, n)
+	for i := range streams {
+		sub := filepath.Join(dir, strconv.Itoa(i))
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		streams[i] = openWatch(t, d, "/watch/filesystem/"+url.PathEscape(sub), nil)
+		streams[i].wantStream(t)
+	}
+	if inst, nw := daemonInotify(d.pid); inst != inst0+1 || nw != watches0+n {
+		t.Fatalf("%d streams: %d inotify instances, %d watches; want %d, %d", n, inst, nw, inst0+1, watches0+n)
+	}
+	for i, s := range streams {
+		p := filepath.Join(dir, strconv.Itoa(i), "f")
+		touch(t, p)
+		s.waitEvent(t, "CREATE", p)
+	}
+	for _, s := range streams {
+		s.cancel()
+		s.resp.Body.Close()
+	}
+	eventually(t, watchLineGuard, func() (bool, string) {
+		inst, nw := daemonInotify(d.pid)
+		return inst == inst0 && nw == watches0, fmt.Sprintf("after the clients left: %d instances, %d watches; want %d, %d", inst, nw, inst0, watches0)
+	})
+}
