@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sandbox-api/sandbox-api/internal/fdholders"
 	"go.uber.org/zap"
 )
 
@@ -49,8 +50,8 @@ type Process struct {
 	stdin        *stdinPipe
 	stdinClosed  bool // the client closed stdin: later attempts get none
 	lifetime     *time.Timer
-	drained      chan struct{} // closed when the current attempt's pipes reach EOF
-	pipeInodes   []uint64      // the current attempt's output pipes
+	drained      chan struct{}  // closed when the current attempt's pipes reach EOF
+	pipes        []fdholders.ID // the current attempt's output pipes
 }
 
 // Start validates spec, starts the command and returns its record. Errors
@@ -197,7 +198,12 @@ func (p *Process) spawn() error {
 	pumps.Add(2)
 	drained := make(chan struct{})
 	p.drained = drained
-	p.pipeInodes = []uint64{pipeInode(outR), pipeInode(errR)}
+	p.pipes = make([]fdholders.ID, 0, 2)
+	for _, f := range []*os.File{outR, errR} {
+		if id, ok := fdholders.Of(f); ok {
+			p.pipes = append(p.pipes, id)
+		}
+	}
 	p.mu.Unlock()
 	go p.pump(outR, Stdout, &pumps)
 	go p.pump(errR, Stderr, &pumps)
@@ -264,7 +270,7 @@ func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
 func (p *Process) supervise() {
 	for {
 		p.mu.Lock()
-		cmd, drained, pipes := p.cmd, p.drained, p.pipeInodes
+		cmd, drained, pipes := p.cmd, p.drained, p.pipes
 		p.mu.Unlock()
 		_ = cmd.Wait()
 		p.m.reaper.waited(cmd.Process.Pid)
@@ -294,7 +300,7 @@ func (p *Process) supervise() {
 // to the log meanwhile): then the wait ends after the grace. When nobody
 // else holds them, EOF is already there and only the pumps are late, as on
 // a loaded machine, so the wait goes on, bounded by lateDrainLimit.
-func (p *Process) drainOutput(drained <-chan struct{}, pipes []uint64) {
+func (p *Process) drainOutput(drained <-chan struct{}, pipes []fdholders.ID) {
 	t := time.NewTimer(p.m.cfg.OutputDrainGrace)
 	defer t.Stop()
 	select {
@@ -302,7 +308,7 @@ func (p *Process) drainOutput(drained <-chan struct{}, pipes []uint64) {
 		return
 	case <-t.C:
 	}
-	if pipesHeldElsewhere(pipes) {
+	if fdholders.HeldElsewhere(pipes) {
 		return
 	}
 	t.Reset(lateDrainLimit)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/sandbox-api/sandbox-api/internal/fdholders"
 )
 
 // Info describes a session.
@@ -30,7 +31,9 @@ type Session struct {
 	pid            int
 	created        time.Time
 	cmd            *exec.Cmd
-	tty            *os.File // the PTY master
+	tty            *os.File       // the PTY master
+	slave          []fdholders.ID // the PTY's terminal side, for the end
+	beforeOutput   func()         // tests only: holds the pump back
 	idle           time.Duration
 	queue          int
 	onEnd          func(*Session)
@@ -44,7 +47,7 @@ type Session struct {
 	ended      bool
 }
 
-func startSession(opts Options, cfg Config, onEnd func(*Session)) (*Session, error) {
+func startSession(opts Options, cfg Config, onEnd func(*Session), beforeOutput func()) (*Session, error) {
 	shell := opts.Shell
 	if shell == "" {
 		shell = defaultShell()
@@ -79,7 +82,7 @@ func startSession(opts Options, cfg Config, onEnd func(*Session)) (*Session, err
 	}
 	s := &Session{
 		id: opts.ID, shell: shell, dir: dir, pid: cmd.Process.Pid, created: time.Now(),
-		cmd: cmd, tty: tty, idle: cfg.IdleTimeout, queue: cfg.ClientQueue, onEnd: onEnd,
+		cmd: cmd, tty: tty, slave: slaveOf(tty), beforeOutput: beforeOutput, idle: cfg.IdleTimeout, queue: cfg.ClientQueue, onEnd: onEnd,
 		done: make(chan struct{}), cols: cols, rows: rows,
 		scroll: newRing(cfg.ScrollbackBytes), clients: map[*Client]struct{}{},
 	}
@@ -191,6 +194,9 @@ func (s *Session) pump(readDone chan<- struct{}) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := s.tty.Read(buf)
+		if n > 0 && s.beforeOutput != nil {
+			s.beforeOutput()
+		}
 		if n > 0 {
 			chunk := append([]byte(nil), buf[:n]...)
 			s.mu.Lock()
@@ -211,14 +217,32 @@ func (s *Session) pump(readDone chan<- struct{}) {
 	}
 }
 
+// exitGrace and lateOutputLimit bound the wait for output after the shell
+// exits: see wait.
+const (
+	exitGrace       = 200 * time.Millisecond
+	lateOutputLimit = 5 * time.Second
+)
+
 // wait ends the session when the shell exits.
 func (s *Session) wait(readDone <-chan struct{}) {
 	_ = s.cmd.Wait()
-	// Output still in the PTY is read first, unless a background child keeps
-	// the terminal open.
+	// Output still in the PTY is read first. A background child may keep
+	// the terminal open for as long as it lives: then the session ends after
+	// exitGrace. When nobody holds it, the pump is only late (a loaded
+	// machine), and the last output is worth waiting for, up to lateOutputLimit.
+	grace := time.NewTimer(exitGrace)
+	defer grace.Stop()
 	select {
 	case <-readDone:
-	case <-time.After(200 * time.Millisecond):
+	case <-grace.C:
+		if !fdholders.HeldElsewhere(s.slave) {
+			grace.Reset(lateOutputLimit)
+			select {
+			case <-readDone:
+			case <-grace.C:
+			}
+		}
 	}
 	_ = s.tty.Close()
 	// Forgotten first, so that whoever sees the end no longer finds it.

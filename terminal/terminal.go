@@ -43,6 +43,8 @@ type Manager struct {
 	mu       sync.Mutex
 	sessions map[string]*Session
 	closed   bool
+
+	beforeOutput func() // tests only: holds each session's pump back
 }
 
 // NewManager makes a Manager.
@@ -81,7 +83,7 @@ func (m *Manager) Attach(opts Options) (*Session, *Client, error) {
 		// It ended a moment ago: the id gets a fresh shell, as it would
 		// once the ended session is forgotten.
 	}
-	s, err := startSession(opts, m.cfg, m.forget)
+	s, err := startSession(opts, m.cfg, m.forget, m.beforeOutput)
 	if err != nil {
 		return nil, nil, err
 	}

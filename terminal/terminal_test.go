@@ -3,7 +3,11 @@ package terminal
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -218,5 +222,43 @@ func TestRing(t *testing.T) {
 		if got := string(r.Bytes()); got != tc.want {
 			t.Errorf("%v into %d: %q, want %q", tc.writes, tc.size, got, tc.want)
 		}
+	}
+}
+
+// TestLateOutputReachesClientsAfterExit: on a loaded machine the pump may
+// read the shell's last output long after the shell exited. Nobody else
+// holds the terminal, so the session waits for it before closing clients.
+func TestLateOutputReachesClientsAfterExit(t *testing.T) {
+	m := newTestManager(t, Config{})
+	m.beforeOutput = func() { time.Sleep(time.Second) } // far past exitGrace
+	s, c := attach(t, m, Options{ID: "late"})
+	if err := s.Write([]byte("echo last-$((6*7)); exit\n")); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, c, "last-42")
+	<-s.Done()
+}
+
+// TestBackgroundChildDoesNotHoldTheSession: a child left running with the
+// terminal open ends the session after the exit grace, not after
+// lateOutputLimit.
+func TestBackgroundChildDoesNotHoldTheSession(t *testing.T) {
+	m := newTestManager(t, Config{})
+	s, _ := attach(t, m, Options{ID: "bg"})
+	pidFile := filepath.Join(t.TempDir(), "bg.pid")
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	if err := s.Write([]byte("sleep 30 & echo $! > " + pidFile + "; exit\n")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(lateOutputLimit):
+		t.Fatal("the session waited for the background child")
 	}
 }

@@ -1,43 +1,9 @@
 package process
 
 import (
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 )
-
-func TestPipesHeldElsewhere(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	ino := []uint64{pipeInode(r)}
-	if ino[0] == 0 {
-		t.Fatal("pipeInode found no inode")
-	}
-	if pipesHeldElsewhere(ino) {
-		t.Fatal("a pipe only the test process holds is reported as held elsewhere")
-	}
-	cmd := exec.Command("sleep", "100")
-	cmd.Stdout = w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	if !pipesHeldElsewhere(ino) {
-		t.Error("a child holding the write end is not seen")
-	}
-	if pipesHeldElsewhere([]uint64{pipeInode(r) + 1<<40}) {
-		t.Error("an unrelated inode is reported as held")
-	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	if pipesHeldElsewhere(ino) {
-		t.Error("the pipe is still reported as held after the child ended")
-	}
-}
 
 // TestWaitIncludesOutputOfLatePump: on a loaded machine the pump may read
 // the output long after the process exited. Nobody else holds the pipes,
