@@ -8,6 +8,7 @@ import (
 	"slices"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Many watches cost one inotify instance: past the kernel's default of 128
@@ -162,5 +163,86 @@ func TestRawQueueOverflowTakesThePlaceOfTheLost(t *testing.T) {
 	cancel()
 	if _, ok := q.pop(cancelled); ok {
 		t.Fatal("pop of an empty queue with a cancelled context returned an event")
+	}
+}
+
+// TestWatchHubChurn opens and closes overlapping watches (the same folders,
+// recursive and not, nested) from several goroutines while files change
+// under them. Every watch still sees a change made after it was armed, and
+// once all are closed the instance and every kernel watch are gone.
+func TestWatchHubChurn(t *testing.T) {
+	f, dir := newWatchFS(t)
+	for _, d := range []string{"a/b/c", "a/d", "e"} {
+		must(t, os.MkdirAll(filepath.Join(dir, d), 0o755))
+	}
+	inst0, watches0 := inotifyWatches(t)
+	targets := []string{"", "a", "a/b", "a/b/c", "a/d", "e"}
+	stop := make(chan struct{})
+	writerDone := make(chan struct{})
+	go func() { // background churn in every folder
+		defer close(writerDone)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_ = os.WriteFile(filepath.Join(dir, targets[i%len(targets)], "noise"), []byte{byte(i)}, 0o644)
+		}
+	}()
+	const workers, rounds = 4, 25
+	errs := make(chan error, workers*rounds)
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for r := range rounds {
+				target := targets[(w+r)%len(targets)]
+				watch, err := f.Watch(context.Background(), filepath.Join(dir, target), WatchOptions{Recursive: r%2 == 0})
+				if err != nil {
+					errs <- err
+					continue
+				}
+				// A change only this watch's goroutine makes, after arming.
+				own := filepath.Join(dir, target, fmt.Sprintf("w%d-r%d", w, r))
+				if err := os.WriteFile(own, nil, 0o644); err != nil {
+					errs <- err
+				}
+				if !sawCreate(watch, own) {
+					errs <- fmt.Errorf("watch of %q missed CREATE %s", target, own)
+				}
+				watch.Close()
+			}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	close(stop)
+	<-writerDone
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if inst, nw := inotifyWatches(t); inst != inst0 || nw != watches0 {
+		t.Fatalf("after the churn: %d instances, %d descriptors; want %d, %d", inst, nw, inst0, watches0)
+	}
+}
+
+// sawCreate reads w until CREATE path, within watchGuard.
+func sawCreate(w *Watcher, path string) bool {
+	deadline := time.After(watchGuard)
+	for {
+		select {
+		case ev, ok := <-w.Events():
+			if !ok {
+				return false
+			}
+			if ev.Op == OpCreate && ev.Path == path {
+				return true
+			}
+		case <-deadline:
+			return false
+		}
 	}
 }
