@@ -111,3 +111,68 @@ C = "x\ny"
 		})
 	}
 }
+
+// TestExampleMakeRunPassesEnv runs each example's `make run` against a
+// docker that only prints its arguments: blaxel.toml's [env] and ports
+// reach docker run, in the repository and in a copy of the folder made
+// after `make build` (which copies the [env] reader next to the Makefile).
+func TestExampleMakeRunPassesEnv(t *testing.T) {
+	bin := t.TempDir()
+	fake := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done\n"
+	if err := os.WriteFile(filepath.Join(bin, "docker"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	makeArgs := func(t *testing.T, dir string, args ...string) []string {
+		t.Helper()
+		cmd := exec.Command("make", append([]string{"--no-print-directory", "-s", "-C", dir}, args...)...)
+		cmd.Env = env
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("make %v: %v\n%s", args, err, stderr.String())
+		}
+		return strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	}
+	repoAwk, err := filepath.Abs("blaxel-toml-env.awk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repoEntrypoint, err := filepath.Abs("../entrypoint/entrypoint.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		example string
+		want    []string // in order, within docker run's arguments
+	}{
+		{"debian", []string{"-e", "LANG=C.UTF-8", "-p", "8080:8080", "-p", "8000:8000", "sandbox-debian:latest", "sleep", "1"}},
+		{"alpine", []string{"-e", "LANG=C.UTF-8", "-p", "8080:8080", "-p", "8000:8000", "sandbox-alpine:latest", "sleep", "1"}},
+		{"node-python", []string{"-e", "NODE_ENV=development", "-e", "PYTHON_ENV=development", "-e",
+			"SANDBOX_STARTUP=dev: if [ -f package.json ]; then npm install && npm run dev; fi\n",
+			"-p", "8080:8080", "-p", "3000:3000", "-p", "8888:8888", "sandbox-node-python:latest", "sleep", "1"}},
+	} {
+		t.Run(c.example, func(t *testing.T) {
+			want := append([]string{"run", "--rm"}, c.want...)
+			if got := makeArgs(t, c.example, "run", "ARGS=sleep 1"); !slices.Equal(got, want) {
+				t.Errorf("in the repository, docker gets %q, want %q", got, want)
+			}
+			// A copy of the folder, built once, then run from anywhere.
+			copyDir := t.TempDir()
+			for _, name := range []string{"Dockerfile", "Makefile", "blaxel.toml"} {
+				b, err := os.ReadFile(filepath.Join(c.example, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(copyDir, name), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			makeArgs(t, copyDir, "build", "ENTRYPOINT_SH="+repoEntrypoint, "TOML_ENV_AWK="+repoAwk)
+			if got := makeArgs(t, copyDir, "run", "ARGS=sleep 1"); !slices.Equal(got, want) {
+				t.Errorf("in a built copy, docker gets %q, want %q", got, want)
+			}
+		})
+	}
+}
