@@ -8,9 +8,13 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 )
 
 const prSetChildSubreaper = 36
+
+// orphanScanDelay spaces out the scans for orphaned zombies: see run.
+const orphanScanDelay = 50 * time.Millisecond
 
 // reaper reaps orphaned descendants (the daemon is a child subreaper, and
 // often PID 1) without ever taking the exit status of a process that
@@ -67,11 +71,26 @@ func (r *reaper) run() error {
 	go func() {
 		defer close(r.done)
 		defer signal.Stop(sigs)
+		// Most SIGCHLDs are managed children, which cmd.Wait reaps; a scan
+		// reads /proc once per thread of the daemon. So scans follow a
+		// SIGCHLD by orphanScanDelay: a burst of exits costs one scan, off
+		// the path of the requests waiting for them, and an orphan stays a
+		// zombie (no memory, no CPU) for that long at most.
+		scan := time.NewTimer(orphanScanDelay)
+		scan.Stop()
+		pending := false
 		for {
 			select {
 			case <-sigs:
+				if !pending {
+					scan.Reset(orphanScanDelay)
+					pending = true
+				}
+			case <-scan.C:
+				pending = false
 				r.reapOrphans()
 			case <-r.stop:
+				scan.Stop()
 				return
 			}
 		}
