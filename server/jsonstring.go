@@ -15,14 +15,23 @@ type jsonStringWriter struct {
 	carry []byte
 }
 
+// jsonStringFlushAt is how much escaped text is gathered before it is
+// handed on. The buffer starts at the size of the first write, so the many
+// empty or short outputs of a process answer cost no large allocation.
+const jsonStringFlushAt = 32 << 10
+
 func newJSONStringWriter(w io.Writer) *jsonStringWriter {
-	return &jsonStringWriter{w: w, buf: make([]byte, 0, 32<<10)}
+	return &jsonStringWriter{w: w}
 }
 
 const hexDigits = "0123456789abcdef"
 
 func (j *jsonStringWriter) Write(p []byte) (int, error) {
 	n := len(p)
+	if j.buf == nil {
+		// Room for the write with some escapes, up to the flush size.
+		j.buf = make([]byte, 0, min(len(p)+len(p)/8+16, jsonStringFlushAt))
+	}
 	if len(j.carry) > 0 {
 		p = append(j.carry, p...)
 		j.carry = nil
@@ -32,11 +41,16 @@ func (j *jsonStringWriter) Write(p []byte) (int, error) {
 		if b < utf8.RuneSelf {
 			switch {
 			case b >= 0x20 && b != '"' && b != '\\':
-				start := i
-				for i < len(p) && p[i] >= 0x20 && p[i] < utf8.RuneSelf && p[i] != '"' && p[i] != '\\' {
+				// A run of plain characters, no longer than the buffer has
+				// room for: memory stays bounded whatever the write's size.
+				start, end := i, min(len(p), i+max(jsonStringFlushAt-len(j.buf), 1))
+				for i < end && p[i] >= 0x20 && p[i] < utf8.RuneSelf && p[i] != '"' && p[i] != '\\' {
 					i++
 				}
 				j.buf = append(j.buf, p[start:i]...)
+				if err := j.flushIfFull(); err != nil {
+					return 0, err
+				}
 				continue
 			case b == '"' || b == '\\':
 				j.buf = append(j.buf, '\\', b)
@@ -67,10 +81,8 @@ func (j *jsonStringWriter) Write(p []byte) (int, error) {
 			}
 			i += size
 		}
-		if len(j.buf) >= cap(j.buf)-8 {
-			if err := j.flush(); err != nil {
-				return 0, err
-			}
+		if err := j.flushIfFull(); err != nil {
+			return 0, err
 		}
 	}
 	if len(j.buf) >= 16<<10 {
@@ -81,7 +93,19 @@ func (j *jsonStringWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// flushIfFull hands the text on once the buffer is (nearly) full; an
+// escape adds at most 6 bytes.
+func (j *jsonStringWriter) flushIfFull() error {
+	if len(j.buf) >= jsonStringFlushAt-8 {
+		return j.flush()
+	}
+	return nil
+}
+
 func (j *jsonStringWriter) flush() error {
+	if len(j.buf) == 0 {
+		return nil
+	}
 	_, err := j.w.Write(j.buf)
 	j.buf = j.buf[:0]
 	return err

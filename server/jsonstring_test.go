@@ -76,3 +76,50 @@ func TestJSONStringWriterLargeInput(t *testing.T) {
 		t.Fatalf("round trip differs: got %d bytes, want %d", len(got), len(big))
 	}
 }
+
+// writeSizes records the size of each write it gets.
+type writeSizes struct {
+	bytes.Buffer
+	sizes []int
+}
+
+func (w *writeSizes) Write(p []byte) (int, error) {
+	w.sizes = append(w.sizes, len(p))
+	return w.Buffer.Write(p)
+}
+
+// TestJSONStringWriterBoundsItsBuffer: one huge write is handed on in
+// pieces no larger than the flush size (the buffer never holds the whole
+// input), and an empty output writes nothing and allocates no buffer.
+func TestJSONStringWriterBoundsItsBuffer(t *testing.T) {
+	for _, input := range [][]byte{
+		bytes.Repeat([]byte("plain text without escapes "), 40000),
+		bytes.Repeat([]byte("a\"b\n"), 100000),
+	} {
+		var out writeSizes
+		jw := newJSONStringWriter(&out)
+		if _, err := jw.Write(input); err != nil {
+			t.Fatal(err)
+		}
+		if err := jw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if cap(jw.buf) > jsonStringFlushAt+8 {
+			t.Errorf("buffer grew to %d bytes, want at most %d", cap(jw.buf), jsonStringFlushAt+8)
+		}
+		for _, n := range out.sizes {
+			if n > jsonStringFlushAt {
+				t.Fatalf("a write of %d bytes went on, want at most %d", n, jsonStringFlushAt)
+			}
+		}
+		var got string
+		if err := json.Unmarshal(append(append([]byte{'"'}, out.Bytes()...), '"'), &got); err != nil || got != string(input) {
+			t.Fatalf("round trip: %v, %d bytes, want %d", err, len(got), len(input))
+		}
+	}
+	var out writeSizes
+	jw := newJSONStringWriter(&out)
+	if err := jw.Close(); err != nil || len(out.sizes) != 0 || jw.buf != nil {
+		t.Fatalf("empty output: %v, writes %v, buffer of %d", err, out.sizes, cap(jw.buf))
+	}
+}

@@ -141,7 +141,7 @@ func (h *processHandlers) waitFailed(w http.ResponseWriter, err error) {
 func writeProcess(w http.ResponseWriter, status int, info process.Info, message string, out outputSource) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	bw := bufio.NewWriterSize(w, 32<<10)
+	bw := bufio.NewWriterSize(w, 4<<10) // larger output goes through in the string writer's pieces
 	if err := writeProcessJSON(bw, info, message, out); err != nil {
 		return // headers are gone: the cut-off body tells the client
 	}
@@ -152,7 +152,7 @@ func writeProcess(w http.ResponseWriter, status int, info process.Info, message 
 func (h *processHandlers) list(w http.ResponseWriter, r *http.Request) {
 	procs := h.m.List()
 	w.Header().Set("Content-Type", "application/json")
-	bw := bufio.NewWriterSize(w, 32<<10)
+	bw := bufio.NewWriterSize(w, 4<<10) // larger output goes through in the string writer's pieces
 	_ = bw.WriteByte('[')
 	for i, p := range procs {
 		if i > 0 {
@@ -240,7 +240,7 @@ func (h *processHandlers) logs(w http.ResponseWriter, r *http.Request) {
 	}
 	out := fullOutput(p, r)
 	w.Header().Set("Content-Type", "application/json")
-	bw := bufio.NewWriterSize(w, 32<<10)
+	bw := bufio.NewWriterSize(w, 4<<10) // larger output goes through in the string writer's pieces
 	for i, f := range outputFields {
 		sep := ","
 		if i == 0 {
