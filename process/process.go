@@ -272,6 +272,7 @@ func (p *Process) supervise() {
 		p.mu.Lock()
 		cmd, drained, pipes := p.cmd, p.drained, p.pipes
 		p.mu.Unlock()
+		awaitExit(cmd.Process.Pid)
 		_ = cmd.Wait()
 		p.m.reaper.waited(cmd.Process.Pid)
 		p.drainOutput(drained, pipes)
