@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -99,6 +100,50 @@ func BenchmarkExecTrue(b *testing.B) {
 	b.ReportMetric(rawP50, "raw-p50-µs")
 	b.ReportMetric(rawP99, "raw-p99-µs")
 	b.ReportMetric(p50-rawP50, "overhead-p50-µs") // aim: within 1500 µs
+
+	// CPU per exec: the daemon's own threads (the child's time is the
+	// child's), beside what the same fork/exec/wait costs this process.
+	const cpuRounds = 1000
+	before := threadsCPU(b, d.pid)
+	for range cpuRounds {
+		viaDaemon()
+	}
+	daemonCPU := threadsCPU(b, d.pid) - before
+	selfBefore := selfCPU()
+	for range cpuRounds {
+		raw()
+	}
+	rawCPU := selfCPU() - selfBefore
+	perExec := func(d time.Duration) float64 { return float64(d) / cpuRounds / float64(time.Microsecond) }
+	b.ReportMetric(perExec(daemonCPU), "daemon-cpu-µs/exec")
+	b.ReportMetric(perExec(rawCPU), "raw-parent-cpu-µs/exec")
+}
+
+// threadsCPU is the CPU time the threads of pid have had so far.
+func threadsCPU(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		data, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue // the thread ended
+		}
+		ns, _ := strconv.ParseInt(strings.Fields(string(data))[0], 10, 64)
+		total += time.Duration(ns)
+	}
+	return total
+}
+
+// selfCPU is the CPU time this process has had so far, children aside.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // readLineStream reads a body line by line to EOF and returns the lines
