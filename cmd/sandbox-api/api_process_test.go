@@ -1100,3 +1100,40 @@ func TestMaxEndedProcesses(t *testing.T) {
 		t.Errorf("log dir holds %v, want the 4 kept processes' logs", files)
 	}
 }
+
+// TestManyRunningProcessesFewThreads: 100 running processes do not cost the
+// daemon a thread each (a blocking wait per process would), and waiting
+// for one of them still reports its end.
+func TestManyRunningProcessesFewThreads(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{})
+	threads := func() int {
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", d.pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(tasks)
+	}
+	before := threads()
+	const n = 100
+	for i := range n {
+		resp, body := d.do(http.MethodPost, "/process", map[string]any{"name": fmt.Sprintf("s%d", i), "command": "exec sleep 100"})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("start %d: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	if grown := threads() - before; grown >= n/4 {
+		t.Errorf("%d running processes added %d threads to the daemon", n, grown)
+	}
+	if resp, body := d.do(http.MethodDelete, "/process/s7/kill", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("kill: %d %s", resp.StatusCode, body)
+	}
+	resp, body := d.do(http.MethodPost, "/process", map[string]any{"command": "echo done", "waitForCompletion": true})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"logs":"done\n"`) {
+		t.Fatalf("exec among them: %d %s", resp.StatusCode, body)
+	}
+	eventually(t, requestGuard, func() (bool, string) {
+		_, body := d.do(http.MethodGet, "/process/s7", nil)
+		return strings.Contains(string(body), `"status":"killed"`), "s7: " + string(body)
+	})
+}
