@@ -17,8 +17,12 @@ import (
 // The pid cannot be reused before the call: only cmd.Wait reaps a managed
 // child (the reaper leaves managed pids alone), and it runs after this.
 func awaitExit(pid int) {
-	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	fd, err := unix.PidfdOpen(pid, 0) // PIDFD_NONBLOCK would need Linux 5.10
 	if err != nil {
+		return
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		_ = unix.Close(fd)
 		return
 	}
 	f := os.NewFile(uintptr(fd), "pidfd") // non-blocking: on the poller
