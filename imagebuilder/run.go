@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// RunOptions configure Start. (The name Run is taken by the RUN step.)
+// RunOptions configure Run.
 type RunOptions struct {
 	Image    string        // image id or tag, required
 	Name     string        // container name, optional
@@ -54,12 +54,13 @@ func engineHost(dockerHost string) (host string, remote bool) {
 	return "127.0.0.1", false
 }
 
-// Start runs a container from an image built by Build, waits until the
+// Run runs a container from an image built by Build, waits until the
 // sandbox API answers GET /health, and returns its URL. On failure the
-// container is removed.
-func Start(ctx context.Context, o RunOptions) (*Container, error) {
+// container is removed. (It is a function of the package; the method
+// Image.Run is the RUN step.)
+func Run(ctx context.Context, o RunOptions) (*Container, error) {
 	if o.Image == "" {
-		return nil, fmt.Errorf("imagebuilder: start: no image")
+		return nil, fmt.Errorf("imagebuilder: run: no image")
 	}
 	docker := o.Docker
 	if docker == "" {

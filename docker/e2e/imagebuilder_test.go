@@ -16,7 +16,7 @@ import (
 )
 
 // The imagebuilder package on the real engine: an image declared in Go,
-// branched from a shared base, built with Build, started with Start, driven
+// branched from a shared base, built with Build, started with Run, driven
 // through its sandbox API from outside, then stopped.
 
 const (
@@ -94,7 +94,7 @@ func (s *suite) checkImageBuilder(t *testing.T) {
 	t.Run("run_app", func(t *testing.T) {
 		began := time.Now()
 		c := startBuilt(t, ctx, s.d, id)
-		s.figs.add("imagebuilder.Start of %s until /health 200: %s", builderTag, ms(time.Since(began)))
+		s.figs.add("imagebuilder.Run of %s until /health 200: %s", builderTag, ms(time.Since(began)))
 		api := newSandboxAPI(strings.TrimPrefix(c.URL, "http://"))
 
 		// The Cmd reached entrypoint.sh as the main command.
@@ -166,16 +166,16 @@ func checkBuilderConfig(t *testing.T, d *dockerCLI, id string) {
 	}
 }
 
-// startBuilt runs an image with imagebuilder.Start against the private
+// startBuilt runs an image with imagebuilder.Run against the private
 // engine and removes the container at the end if the test did not.
 func startBuilt(t *testing.T, ctx context.Context, d *dockerCLI, id string) *imagebuilder.Container {
 	t.Helper()
-	c, err := imagebuilder.Start(ctx, imagebuilder.RunOptions{Image: id, Env: d.env, MemoryMB: 512, Timeout: time.Minute})
+	c, err := imagebuilder.Run(ctx, imagebuilder.RunOptions{Image: id, Env: d.env, MemoryMB: 512, Timeout: time.Minute})
 	if err != nil {
-		t.Fatalf("Start: %v", err)
+		t.Fatalf("Run: %v", err)
 	}
 	if !strings.HasPrefix(c.URL, "http://127.0.0.1:") {
-		t.Errorf("Start's URL %q is not on loopback", c.URL)
+		t.Errorf("Run's URL %q is not on loopback", c.URL)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -59,7 +59,7 @@ func main() {
 	if !*run {
 		return
 	}
-	c, err := imagebuilder.Start(ctx, imagebuilder.RunOptions{Image: id})
+	c, err := imagebuilder.Run(ctx, imagebuilder.RunOptions{Image: id})
 	if err != nil {
 		log.Fatal(err)
 	}
