@@ -158,6 +158,22 @@ describe("sandbox.fs.watch", () => {
     }
   });
 
+  test("150 watches at once, past the kernel's default of 128 inotify instances, each see their folder", T, async () => {
+    const n = 150;
+    const dirs = Array.from({ length: n }, (_, i) => freshDir(`many/${i}`));
+    const watches = await Promise.all(dirs.map((dir) => watching(dir, dir)));
+    try {
+      dirs.forEach((dir) => fs.writeFileSync(path.join(dir, "own.txt"), ""));
+      for (const [i, w] of watches.entries()) {
+        await waitEvent(w, fileEvent("CREATE", dirs[i], "own.txt"), `CREATE own.txt in watch ${i}`);
+        assert.deepEqual(w.errors, [], `watch ${i}`);
+        assert.ok(!w.events.some((ev) => ev.path !== dirs[i]), `watch ${i} saw another folder: ${JSON.stringify(w.events)}`);
+      }
+    } finally {
+      watches.forEach((w) => w.close());
+    }
+  });
+
   test("a missing folder reaches onError", T, async () => {
     const errors = [];
     const handle = sandbox.fs.watch(path.join(daemon.tmp, "missing"), () => {}, {
