@@ -1,7 +1,6 @@
 package filesystem
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -203,64 +202,13 @@ type rawEvent struct {
 
 // rawQueueLimit matches the kernel's default max_queued_events: a watch
 // busy with a large new tree may fall this far behind before it loses
-// events, which it then reports as an overflow.
+// events, which it then learns as an overflow, in their place.
 const rawQueueLimit = 16384
 
 // rawQueue holds one watch's events between the shared reader, which must
-// never wait, and the watch's own goroutine. Past its limit events are
-// dropped, and an IN_Q_OVERFLOW event takes their place.
-type rawQueue struct {
-	limit int
-	ready chan struct{}
-
-	mu       sync.Mutex
-	items    []rawEvent
-	overflow bool
-}
+// never wait, and the watch's own goroutine.
+type rawQueue = dropQueue[rawEvent]
 
 func newRawQueue(limit int) *rawQueue {
-	return &rawQueue{limit: limit, ready: make(chan struct{}, 1)}
-}
-
-func (q *rawQueue) push(ev rawEvent) {
-	q.mu.Lock()
-	if len(q.items) >= q.limit {
-		q.overflow = true
-	} else {
-		if q.overflow {
-			q.items = append(q.items, rawEvent{wd: -1, mask: syscall.IN_Q_OVERFLOW})
-			q.overflow = false
-		}
-		q.items = append(q.items, ev)
-	}
-	q.mu.Unlock()
-	select {
-	case q.ready <- struct{}{}:
-	default:
-	}
-}
-
-// pop waits for the next event; ok is false once ctx is done.
-func (q *rawQueue) pop(ctx context.Context) (ev rawEvent, ok bool) {
-	for {
-		q.mu.Lock()
-		switch {
-		case len(q.items) > 0:
-			ev = q.items[0]
-			q.items[0] = rawEvent{}
-			q.items = q.items[1:]
-			q.mu.Unlock()
-			return ev, true
-		case q.overflow:
-			q.overflow = false
-			q.mu.Unlock()
-			return rawEvent{wd: -1, mask: syscall.IN_Q_OVERFLOW}, true
-		}
-		q.mu.Unlock()
-		select {
-		case <-q.ready:
-		case <-ctx.Done():
-			return rawEvent{}, false
-		}
-	}
+	return newDropQueue(limit, func(int) rawEvent { return rawEvent{wd: -1, mask: syscall.IN_Q_OVERFLOW} })
 }

@@ -453,7 +453,7 @@ func TestWatchOverflowDropsWithOneNotice(t *testing.T) {
 		accounted := w.queue.waiting + w.queue.dropped
 		for _, it := range w.queue.items {
 			if it.notice {
-				n, _, _ := strings.Cut(it.Err, " ")
+				n, _, _ := strings.Cut(it.v.Err, " ")
 				count, _ := strconv.Atoi(n)
 				accounted += count
 			}
