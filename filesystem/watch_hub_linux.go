@@ -110,9 +110,23 @@ func (s *sharedInotify) removeLocked(q *rawQueue, wd int) {
 	}
 }
 
+// releaseBatch is how many descriptors release removes per hold of the lock.
+const releaseBatch = 256
+
 // release drops q's descriptors and q itself; the last user closes the
 // instance. When it returns, the kernel's watches q alone held are gone.
 func (s *sharedInotify) release(q *rawQueue, wds []int) {
+	// A recursive watch of a large tree holds many descriptors: they go in
+	// batches, so the reader can hand out other watches' events in between
+	// (events for q meanwhile only fill its queue, which nobody reads).
+	for len(wds) > releaseBatch {
+		s.hub.mu.Lock()
+		for _, wd := range wds[:releaseBatch] {
+			s.removeLocked(q, wd)
+		}
+		s.hub.mu.Unlock()
+		wds = wds[releaseBatch:]
+	}
 	s.hub.mu.Lock()
 	defer s.hub.mu.Unlock()
 	for _, wd := range wds {

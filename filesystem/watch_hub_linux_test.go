@@ -246,3 +246,30 @@ func sawCreate(w *Watcher, path string) bool {
 		}
 	}
 }
+
+// TestReleaseOfALargeTree: closing a recursive watch of more folders than
+// one release batch lets go of every descriptor, and leaves another watch
+// working.
+func TestReleaseOfALargeTree(t *testing.T) {
+	f, dir := newWatchFS(t)
+	tree, other := filepath.Join(dir, "tree"), filepath.Join(dir, "other")
+	const folders = 3*releaseBatch + 7
+	for i := range folders {
+		must(t, os.MkdirAll(filepath.Join(tree, fmt.Sprint(i%10), fmt.Sprint(i)), 0o755))
+	}
+	must(t, os.Mkdir(other, 0o755))
+	_, watches0 := inotifyWatches(t)
+	keep := startWatching(t, f, other, WatchOptions{})
+	big, err := f.Watch(context.Background(), tree, WatchOptions{Recursive: true})
+	must(t, err)
+	if _, nw := inotifyWatches(t); nw != watches0+1+1+10+folders {
+		t.Fatalf("%d descriptors armed, want %d", nw-watches0, 1+1+10+folders)
+	}
+	big.Close()
+	if _, nw := inotifyWatches(t); nw != watches0+1 {
+		t.Fatalf("after closing the tree's watch: %d descriptors, want 1", nw-watches0)
+	}
+	p := filepath.Join(other, "f")
+	must(t, os.WriteFile(p, nil, 0o644))
+	waitFor(t, keep, OpCreate, p)
+}
