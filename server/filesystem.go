@@ -17,8 +17,9 @@ import (
 
 // filesystemHandlers serve every /filesystem* and /watch/filesystem route.
 type filesystemHandlers struct {
-	fs   *filesystem.FS
-	opts Options
+	fs      *filesystem.FS
+	opts    Options
+	streams *streamLimit // watches
 }
 
 const filesystemPrefix = "/filesystem/"

@@ -21,8 +21,9 @@ import (
 const defaultPortsWait = 60 * time.Second
 
 type processHandlers struct {
-	m    *process.Manager
-	opts Options
+	m       *process.Manager
+	opts    Options
+	streams *streamLimit
 }
 
 func registerProcessRoutes(r chi.Router, h *processHandlers) {
@@ -32,7 +33,7 @@ func registerProcessRoutes(r chi.Router, h *processHandlers) {
 	r.Delete("/process/{identifier}", h.stop)
 	r.Delete("/process/{identifier}/kill", h.kill)
 	r.Get("/process/{identifier}/logs", h.logs)
-	r.Get("/process/{identifier}/logs/stream", h.streamLogs)
+	r.Get("/process/{identifier}/logs/stream", h.streams.wrap(h.streamLogs))
 	r.Post("/process/{identifier}/stdin", h.writeStdin)
 	r.Delete("/process/{identifier}/stdin", h.closeStdin)
 }
@@ -94,12 +95,20 @@ func (h *processHandlers) execute(w http.ResponseWriter, r *http.Request) {
 	if req.Timeout != nil {
 		spec.Timeout = &timeout
 	}
+	streaming := strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+	if streaming { // a slot first: a refused stream must not start anything
+		release, ok := h.streams.acquire(w)
+		if !ok {
+			return
+		}
+		defer release()
+	}
 	p, err := h.m.Start(spec)
 	if err != nil {
 		writeError(w, startStatus(err), err.Error())
 		return
 	}
-	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+	if streaming {
 		h.streamExecution(w, r, p, timeout)
 		return
 	}

@@ -26,6 +26,9 @@ type Options struct {
 	StartedAt                     time.Time
 	// KeepaliveInterval is the period of keepalive frames in streams.
 	KeepaliveInterval time.Duration
+	// MaxStreams bounds the streaming requests served at once (0:
+	// DefaultMaxStreams); past it they are answered 503.
+	MaxStreams int
 }
 
 // Services are the domain objects the API exposes.
@@ -69,8 +72,9 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	health := healthHandler{opts: opts, now: time.Now}
 	r.Get(healthPath, health.ServeHTTP)
 	r.Head(healthPath, health.ServeHTTP)
-	registerProcessRoutes(r, &processHandlers{m: svc.Processes, opts: opts})
-	files := &filesystemHandlers{fs: svc.Files, opts: opts}
+	streams := newStreamLimit(opts.MaxStreams)
+	registerProcessRoutes(r, &processHandlers{m: svc.Processes, opts: opts, streams: streams})
+	files := &filesystemHandlers{fs: svc.Files, opts: opts, streams: streams}
 	registerFilesystemRoutes(r, files)
 	registerMultipartRoutes(r, files)
 	registerSearchRoutes(r, files)
@@ -79,7 +83,7 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	registerMCPRoutes(r, opts, svc)
 	registerPlatformRoutes(r)
 	if svc.Terminals != nil {
-		registerTerminalRoutes(r, &terminalHandlers{terms: svc.Terminals, opts: opts})
+		registerTerminalRoutes(r, &terminalHandlers{terms: svc.Terminals, opts: opts, streams: streams})
 	}
 
 	if extraRoutes != nil {

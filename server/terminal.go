@@ -10,14 +10,15 @@ import (
 )
 
 type terminalHandlers struct {
-	terms *terminal.Manager
-	opts  Options
+	terms   *terminal.Manager
+	opts    Options
+	streams *streamLimit // websockets
 }
 
 func registerTerminalRoutes(r chi.Router, h *terminalHandlers) {
 	r.Get("/terminal", h.page)
 	r.Get("/terminal/assets/{name}", h.asset)
-	r.Get("/terminal/ws", h.websocket)
+	r.Get("/terminal/ws", h.streams.wrap(h.websocket))
 	r.Get("/terminal/sessions", h.list)
 	r.Delete("/terminal/sessions/{id}", h.closeSession)
 }

@@ -19,7 +19,7 @@ import (
 const watchPrefix = "/watch/filesystem/"
 
 func registerWatchRoutes(r chi.Router, h *filesystemHandlers) {
-	r.Get(watchPrefix+"*", h.watch)
+	r.Get(watchPrefix+"*", h.streams.wrap(h.watch))
 }
 
 // watchEvent is one line of the stream. path is the folder of the entry

@@ -496,3 +496,47 @@ func TestManyWatchesShareOneInstance(t *testing.T) {
 		return inst == inst0 && nw == watches0, fmt.Sprintf("after the clients left: %d instances, %d watches; want %d, %d", inst, nw, inst0, watches0)
 	})
 }
+
+// TestMaxStreams: with --max-streams 3, three streams of any kind are
+// served, the next gets a JSON 503 (a streamed exec refused so starts
+// nothing), and a slot freed by a client that left is taken again.
+func TestMaxStreams(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{args: []string{"--max-streams", "3"}})
+	dir := t.TempDir()
+	resp, body := d.do(http.MethodPost, "/process", map[string]any{"name": "long", "command": "sleep 100"})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("start: %d %s", resp.StatusCode, body)
+	}
+	first := openWatch(t, d, "/watch/filesystem/"+url.PathEscape(dir), nil)
+	first.wantStream(t)
+	openWatch(t, d, "/watch/filesystem/"+url.PathEscape(dir), nil).wantStream(t)
+	logs, err := d.stream.Get(d.url + "/process/long/logs/stream")
+	if err != nil || logs.StatusCode != http.StatusOK {
+		t.Fatalf("log stream: %v %v", err, logs)
+	}
+	defer logs.Body.Close()
+
+	if msg := d.wantError(http.MethodGet, "/watch/filesystem/"+url.PathEscape(dir), nil, http.StatusServiceUnavailable); !strings.Contains(msg, "--max-streams") {
+		t.Errorf("fourth stream refused with %q, want a mention of --max-streams", msg)
+	}
+	resp, body = d.do(http.MethodPost, "/process", map[string]any{"name": "streamed", "command": "echo hi"}, "Accept", "text/event-stream")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"error":"too many streams`) {
+		t.Errorf("streamed exec at the limit: %d %s, want a JSON 503", resp.StatusCode, body)
+	}
+	if resp, _ := d.do(http.MethodGet, "/process/streamed", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a refused streamed exec started its process: GET answered %d", resp.StatusCode)
+	}
+	// Requests that do not stream are not counted.
+	if resp, body := d.do(http.MethodGet, "/process/long", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /process/long at the stream limit: %d %s", resp.StatusCode, body)
+	}
+
+	first.cancel()
+	first.resp.Body.Close()
+	eventually(t, watchLineGuard, func() (bool, string) {
+		s := openWatch(t, d, "/watch/filesystem/"+url.PathEscape(dir), nil)
+		defer s.cancel()
+		return s.resp.StatusCode == http.StatusOK, fmt.Sprintf("a new stream after one left: %d", s.resp.StatusCode)
+	})
+}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/server"
 )
 
 // Environment variables that provide flag defaults.
@@ -29,6 +31,7 @@ type config struct {
 	maxLogProcessBytes int64
 	maxLogTotalBytes   int64
 	maxEndedProcesses  int
+	maxStreams         int
 	uploadDir          string
 	uploadTTL          time.Duration
 	terminalIdle       time.Duration
@@ -62,6 +65,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.Int64Var(&c.maxLogProcessBytes, "log-max-process-bytes", 128<<20, "output kept on disk per process, in bytes")
 	fs.Int64Var(&c.maxLogTotalBytes, "log-max-total-bytes", 1<<30, "output kept on disk for all processes, in bytes")
 	fs.IntVar(&c.maxEndedProcesses, "max-ended-processes", 256, "ended process records kept")
+	fs.IntVar(&c.maxStreams, "max-streams", server.DefaultMaxStreams, "streaming requests served at once (log streams, watches, streamed execs, terminal sockets); more get 503")
 	fs.StringVar(&c.uploadDir, "upload-dir", "", "folder for the parts of multipart uploads (default $TMPDIR/sandbox-api-uploads)")
 	fs.DurationVar(&c.uploadTTL, "upload-ttl", 24*time.Hour, "multipart uploads untouched this long are removed")
 	fs.DurationVar(&c.terminalIdle, "terminal-idle", 30*time.Minute, "terminal sessions with no client attached this long are ended (negative: never)")
@@ -128,6 +132,9 @@ func (c config) validate() error {
 	}
 	if c.uploadTTL <= 0 {
 		errs = append(errs, fmt.Errorf("--upload-ttl %s: must be positive", c.uploadTTL))
+	}
+	if c.maxStreams <= 0 {
+		errs = append(errs, fmt.Errorf("--max-streams %d: must be positive", c.maxStreams))
 	}
 	if c.maxEndedProcesses <= 0 {
 		errs = append(errs, fmt.Errorf("--max-ended-processes %d: must be positive", c.maxEndedProcesses))

@@ -19,6 +19,7 @@ func TestParseFlags(t *testing.T) {
 		maxEndedProcesses:  256,
 		uploadTTL:          24 * time.Hour,
 		terminalIdle:       30 * time.Minute,
+		maxStreams:         1024,
 	}
 	with := func(change func(*config)) config {
 		c := defaults
@@ -40,13 +41,14 @@ func TestParseFlags(t *testing.T) {
 		{name: "host", args: []string{"--host", "127.0.0.1"}, want: with(func(c *config) { c.host = "127.0.0.1" })},
 		{
 			name: "durations and limits",
-			args: []string{"--shutdown-grace", "3s", "--keepalive", "500ms", "--log-max-process-bytes", "1024", "--log-max-total-bytes", "4096", "--max-ended-processes", "7"},
+			args: []string{"--shutdown-grace", "3s", "--keepalive", "500ms", "--log-max-process-bytes", "1024", "--log-max-total-bytes", "4096", "--max-ended-processes", "7", "--max-streams", "9"},
 			want: with(func(c *config) {
 				c.shutdownGrace = 3 * time.Second
 				c.keepalive = 500 * time.Millisecond
 				c.maxLogProcessBytes = 1024
 				c.maxLogTotalBytes = 4096
 				c.maxEndedProcesses = 7
+				c.maxStreams = 9
 			}),
 		},
 		{name: "zero grace kills at once", args: []string{"--shutdown-grace", "0"}, want: with(func(c *config) { c.shutdownGrace = 0 })},
@@ -99,6 +101,7 @@ func TestParseFlagsRejects(t *testing.T) {
 		{name: "zero process log cap", args: []string{"--log-max-process-bytes", "0"}, wantErr: "--log-max-process-bytes"},
 		{name: "zero total log cap", args: []string{"--log-max-total-bytes", "0"}, wantErr: "--log-max-total-bytes"},
 		{name: "zero ended records", args: []string{"--max-ended-processes", "0"}, wantErr: "--max-ended-processes"},
+		{name: "zero streams", args: []string{"--max-streams", "0"}, wantErr: "--max-streams"},
 		{name: "stray argument", args: []string{"-c", "npm", "start"}, wantErr: "unexpected arguments"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "not defined"},
 		{name: "bad duration", args: []string{"--keepalive", "soon"}, wantErr: "invalid value"},

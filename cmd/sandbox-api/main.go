@@ -157,6 +157,7 @@ func run(args []string) int {
 			BuildTime:         buildTime,
 			StartedAt:         startedAt,
 			KeepaliveInterval: cfg.keepalive,
+			MaxStreams:        cfg.maxStreams,
 		}, server.Services{Processes: mgr, Files: files, Network: ports, Terminals: terms, MCPDisabled: cfg.mcpDisabled}),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
