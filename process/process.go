@@ -50,8 +50,8 @@ type Process struct {
 	stdin        *stdinPipe
 	stdinClosed  bool // the client closed stdin: later attempts get none
 	lifetime     *time.Timer
-	drained      chan struct{}  // closed when the current attempt's pipes reach EOF
-	pipes        []fdholders.ID // the current attempt's output pipes
+	drained      chan struct{} // closed when the current attempt's pipes reach EOF
+	outputs      []*os.File    // the current attempt's output pipes (read ends)
 }
 
 // Start validates spec, starts the command and returns its record. Errors
@@ -198,12 +198,7 @@ func (p *Process) spawn() error {
 	pumps.Add(2)
 	drained := make(chan struct{})
 	p.drained = drained
-	p.pipes = make([]fdholders.ID, 0, 2)
-	for _, f := range []*os.File{outR, errR} {
-		if id, ok := fdholders.Of(f); ok {
-			p.pipes = append(p.pipes, id)
-		}
-	}
+	p.outputs = []*os.File{outR, errR}
 	p.mu.Unlock()
 	go p.pump(outR, Stdout, &pumps)
 	go p.pump(errR, Stderr, &pumps)
@@ -270,12 +265,15 @@ func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
 func (p *Process) supervise() {
 	for {
 		p.mu.Lock()
-		cmd, drained, pipes := p.cmd, p.drained, p.pipes
+		cmd, drained, outputs := p.cmd, p.drained, p.outputs
 		p.mu.Unlock()
 		awaitExit(cmd.Process.Pid)
 		_ = cmd.Wait()
 		p.m.reaper.waited(cmd.Process.Pid)
-		p.drainOutput(drained, pipes)
+		// An orphan holding the pipes must not keep the process running;
+		// a pump that is only late must not cut its output.
+		fdholders.AwaitDrained(drained, p.m.cfg.OutputDrainGrace, lateDrainLimit,
+			func() []fdholders.ID { return fdholders.OfOpen(outputs...) })
 
 		code := exitCode(cmd.ProcessState)
 		p.mu.Lock()
@@ -295,33 +293,10 @@ func (p *Process) supervise() {
 	}
 }
 
-// drainOutput waits for the pipes to reach EOF, so that whoever waits for
-// the end finds all of the process's output in the log. A background child
-// may hold the pipes open for as long as it lives (its output keeps going
-// to the log meanwhile): then the wait ends after the grace. When nobody
-// else holds them, EOF is already there and only the pumps are late, as on
-// a loaded machine, so the wait goes on, bounded by lateDrainLimit.
-func (p *Process) drainOutput(drained <-chan struct{}, pipes []fdholders.ID) {
-	t := time.NewTimer(p.m.cfg.OutputDrainGrace)
-	defer t.Stop()
-	select {
-	case <-drained:
-		return
-	case <-t.C:
-	}
-	if fdholders.HeldElsewhere(pipes) {
-		return
-	}
-	t.Reset(lateDrainLimit)
-	select {
-	case <-drained:
-	case <-t.C:
-	}
-}
-
 // lateDrainLimit bounds the wait for pumps that lag behind a process whose
 // pipes nobody else holds (a setuid orphan the scan cannot see would
-// otherwise hold the end back for as long as it lives).
+// otherwise hold the end back for as long as it lives). See
+// fdholders.AwaitDrained.
 const lateDrainLimit = 5 * time.Second
 
 // restart waits the restart delay and starts the next attempt. It reports

@@ -31,9 +31,8 @@ type Session struct {
 	pid            int
 	created        time.Time
 	cmd            *exec.Cmd
-	tty            *os.File       // the PTY master
-	slave          []fdholders.ID // the PTY's terminal side, for the end
-	beforeOutput   func()         // tests only: holds the pump back
+	tty            *os.File // the PTY master
+	beforeOutput   func()   // tests only: holds the pump back
 	idle           time.Duration
 	queue          int
 	onEnd          func(*Session)
@@ -82,7 +81,7 @@ func startSession(opts Options, cfg Config, onEnd func(*Session), beforeOutput f
 	}
 	s := &Session{
 		id: opts.ID, shell: shell, dir: dir, pid: cmd.Process.Pid, created: time.Now(),
-		cmd: cmd, tty: tty, slave: slaveOf(tty), beforeOutput: beforeOutput, idle: cfg.IdleTimeout, queue: cfg.ClientQueue, onEnd: onEnd,
+		cmd: cmd, tty: tty, beforeOutput: beforeOutput, idle: cfg.IdleTimeout, queue: cfg.ClientQueue, onEnd: onEnd,
 		done: make(chan struct{}), cols: cols, rows: rows,
 		scroll: newRing(cfg.ScrollbackBytes), clients: map[*Client]struct{}{},
 	}
@@ -227,23 +226,9 @@ const (
 // wait ends the session when the shell exits.
 func (s *Session) wait(readDone <-chan struct{}) {
 	_ = s.cmd.Wait()
-	// Output still in the PTY is read first. A background child may keep
-	// the terminal open for as long as it lives: then the session ends after
-	// exitGrace. When nobody holds it, the pump is only late (a loaded
-	// machine), and the last output is worth waiting for, up to lateOutputLimit.
-	grace := time.NewTimer(exitGrace)
-	defer grace.Stop()
-	select {
-	case <-readDone:
-	case <-grace.C:
-		if !fdholders.HeldElsewhere(s.slave) {
-			grace.Reset(lateOutputLimit)
-			select {
-			case <-readDone:
-			case <-grace.C:
-			}
-		}
-	}
+	// Output still in the PTY is read first, unless a background child
+	// keeps the terminal open (see fdholders.AwaitDrained).
+	fdholders.AwaitDrained(readDone, exitGrace, lateOutputLimit, func() []fdholders.ID { return slaveOf(s.tty) })
 	_ = s.tty.Close()
 	// Forgotten first, so that whoever sees the end no longer finds it.
 	s.onEnd(s)

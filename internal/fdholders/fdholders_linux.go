@@ -32,6 +32,18 @@ func Of(f *os.File) (ID, bool) {
 	return idOf(fi)
 }
 
+// OfOpen identifies those of files that are still open: a reader closes
+// its end at end of file, and then nobody holds the other one.
+func OfOpen(files ...*os.File) []ID {
+	var ids []ID
+	for _, f := range files {
+		if id, ok := Of(f); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // OfPath identifies the file at path.
 func OfPath(path string) (ID, bool) {
 	fi, err := os.Stat(path)
