@@ -11,6 +11,7 @@ import (
 func TestWaitIncludesOutputOfLatePump(t *testing.T) {
 	m := newTestManager(t, func(c *Config) { c.OutputDrainGrace = time.Millisecond })
 	m.beforeAppend = func() { time.Sleep(200 * time.Millisecond) }
+	m.lateDrainLimit = time.Hour // the pump is waited for, however late
 	p := mustStart(t, m, Spec{Command: "echo out; echo err >&2"})
 	if err := p.Wait(testCtx(t), hangGuard); err != nil {
 		t.Fatal(err)
@@ -26,13 +27,14 @@ func TestWaitIncludesOutputOfLatePump(t *testing.T) {
 }
 
 // TestOrphanHoldingPipesEndsAfterGrace: an orphan holding the pipes ends
-// the wait after the grace, not after lateDrainLimit.
+// the wait after the grace: were it not seen, the record would wait the
+// hour given to late pumps.
 func TestOrphanHoldingPipesEndsAfterGrace(t *testing.T) {
 	m := newTestManager(t, func(c *Config) { c.OutputDrainGrace = time.Millisecond })
-	p := mustStart(t, m, Spec{Command: "sleep 30 & echo started"})
+	m.lateDrainLimit = time.Hour
+	p := mustStart(t, m, Spec{Command: "sleep 100 & echo started"})
 	killGroupOnCleanup(t, p)
-	// Held for lateDrainLimit, the record would end only after this wait.
-	if err := p.Wait(testCtx(t), lateDrainLimit); err != nil {
+	if err := p.Wait(testCtx(t), hangGuard); err != nil {
 		t.Fatalf("the record was held by the orphan: %v", err)
 	}
 	eventually(t, "the output", func() bool { return logText(t, p.Log(), Stdout) == "started\n" })

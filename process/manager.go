@@ -108,7 +108,8 @@ type Manager struct {
 
 	budgetMu sync.Mutex // serialises enforcement of the total disk cap
 
-	beforeAppend func() // tests only: holds a pump back, as a loaded machine may
+	beforeAppend   func()        // tests only: holds a pump back, as a loaded machine may
+	lateDrainLimit time.Duration // defaultLateDrainLimit; tests lengthen it
 }
 
 // NewManager prepares the log folder (removing logs a previous run left) and,
@@ -121,7 +122,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("create log dir %s: %w", cfg.LogDir, err)
 	}
 	removeStaleLogs(cfg.LogDir)
-	m := &Manager{cfg: cfg, reaper: newReaper(), reserved: map[string]struct{}{}}
+	m := &Manager{cfg: cfg, reaper: newReaper(), reserved: map[string]struct{}{}, lateDrainLimit: defaultLateDrainLimit}
 	if cfg.Reap {
 		if err := m.reaper.run(); err != nil {
 			cfg.Logger.Warn("cannot become child subreaper; orphans are reaped by the real init", zap.Error(err))

@@ -272,7 +272,7 @@ func (p *Process) supervise() {
 		p.m.reaper.waited(cmd.Process.Pid)
 		// An orphan holding the pipes must not keep the process running;
 		// a pump that is only late must not cut its output.
-		fdholders.AwaitDrained(drained, p.m.cfg.OutputDrainGrace, lateDrainLimit,
+		fdholders.AwaitDrained(drained, p.m.cfg.OutputDrainGrace, p.m.lateDrainLimit,
 			func() []fdholders.ID { return fdholders.OfOpen(outputs...) })
 
 		code := exitCode(cmd.ProcessState)
@@ -293,11 +293,11 @@ func (p *Process) supervise() {
 	}
 }
 
-// lateDrainLimit bounds the wait for pumps that lag behind a process whose
+// defaultLateDrainLimit bounds the wait for pumps that lag behind a process whose
 // pipes nobody else holds (a setuid orphan the scan cannot see would
 // otherwise hold the end back for as long as it lives). See
 // fdholders.AwaitDrained.
-const lateDrainLimit = 5 * time.Second
+const defaultLateDrainLimit = 5 * time.Second
 
 // restart waits the restart delay and starts the next attempt. It reports
 // false when the process must end instead (stopped meanwhile, daemon

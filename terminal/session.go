@@ -32,7 +32,7 @@ type Session struct {
 	created        time.Time
 	cmd            *exec.Cmd
 	tty            *os.File // the PTY master
-	beforeOutput   func()   // tests only: holds the pump back
+	tuning         sessionTuning
 	idle           time.Duration
 	queue          int
 	onEnd          func(*Session)
@@ -46,7 +46,7 @@ type Session struct {
 	ended      bool
 }
 
-func startSession(opts Options, cfg Config, onEnd func(*Session), beforeOutput func()) (*Session, error) {
+func startSession(opts Options, cfg Config, onEnd func(*Session), tuning sessionTuning) (*Session, error) {
 	shell := opts.Shell
 	if shell == "" {
 		shell = defaultShell()
@@ -81,7 +81,7 @@ func startSession(opts Options, cfg Config, onEnd func(*Session), beforeOutput f
 	}
 	s := &Session{
 		id: opts.ID, shell: shell, dir: dir, pid: cmd.Process.Pid, created: time.Now(),
-		cmd: cmd, tty: tty, beforeOutput: beforeOutput, idle: cfg.IdleTimeout, queue: cfg.ClientQueue, onEnd: onEnd,
+		cmd: cmd, tty: tty, tuning: tuning, idle: cfg.IdleTimeout, queue: cfg.ClientQueue, onEnd: onEnd,
 		done: make(chan struct{}), cols: cols, rows: rows,
 		scroll: newRing(cfg.ScrollbackBytes), clients: map[*Client]struct{}{},
 	}
@@ -193,8 +193,8 @@ func (s *Session) pump(readDone chan<- struct{}) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := s.tty.Read(buf)
-		if n > 0 && s.beforeOutput != nil {
-			s.beforeOutput()
+		if n > 0 && s.tuning.beforeOutput != nil {
+			s.tuning.beforeOutput()
 		}
 		if n > 0 {
 			chunk := append([]byte(nil), buf[:n]...)
@@ -216,19 +216,26 @@ func (s *Session) pump(readDone chan<- struct{}) {
 	}
 }
 
-// exitGrace and lateOutputLimit bound the wait for output after the shell
-// exits: see wait.
+// exitGrace and defaultLateOutputLimit bound the wait for output after the
+// shell exits: see wait.
 const (
-	exitGrace       = 200 * time.Millisecond
-	lateOutputLimit = 5 * time.Second
+	exitGrace              = 200 * time.Millisecond
+	defaultLateOutputLimit = 5 * time.Second
 )
+
+// sessionTuning holds what tests change of a session: a hook that holds
+// the pump back, as a loaded machine may, and the wait for late output.
+type sessionTuning struct {
+	beforeOutput func()
+	lateOutput   time.Duration
+}
 
 // wait ends the session when the shell exits.
 func (s *Session) wait(readDone <-chan struct{}) {
 	_ = s.cmd.Wait()
 	// Output still in the PTY is read first, unless a background child
 	// keeps the terminal open (see fdholders.AwaitDrained).
-	fdholders.AwaitDrained(readDone, exitGrace, lateOutputLimit, func() []fdholders.ID { return slaveOf(s.tty) })
+	fdholders.AwaitDrained(readDone, exitGrace, s.tuning.lateOutput, func() []fdholders.ID { return slaveOf(s.tty) })
 	_ = s.tty.Close()
 	// Forgotten first, so that whoever sees the end no longer finds it.
 	s.onEnd(s)

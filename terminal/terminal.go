@@ -44,7 +44,7 @@ type Manager struct {
 	sessions map[string]*Session
 	closed   bool
 
-	beforeOutput func() // tests only: holds each session's pump back
+	tuning sessionTuning // what tests change of every session's behaviour
 }
 
 // NewManager makes a Manager.
@@ -61,7 +61,7 @@ func NewManager(cfg Config) *Manager {
 	if cfg.ClientQueue <= 0 {
 		cfg.ClientQueue = DefaultClientQueue
 	}
-	return &Manager{cfg: cfg, sessions: map[string]*Session{}}
+	return &Manager{cfg: cfg, sessions: map[string]*Session{}, tuning: sessionTuning{lateOutput: defaultLateOutputLimit}}
 }
 
 // Attach attaches a new client to the session opts.ID, starting that session
@@ -83,7 +83,7 @@ func (m *Manager) Attach(opts Options) (*Session, *Client, error) {
 		// It ended a moment ago: the id gets a fresh shell, as it would
 		// once the ended session is forgotten.
 	}
-	s, err := startSession(opts, m.cfg, m.forget, m.beforeOutput)
+	s, err := startSession(opts, m.cfg, m.forget, m.tuning)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -230,7 +230,7 @@ func TestRing(t *testing.T) {
 // holds the terminal, so the session waits for it before closing clients.
 func TestLateOutputReachesClientsAfterExit(t *testing.T) {
 	m := newTestManager(t, Config{})
-	m.beforeOutput = func() { time.Sleep(time.Second) } // far past exitGrace
+	m.tuning = sessionTuning{beforeOutput: func() { time.Sleep(time.Second) }, lateOutput: time.Hour} // far past exitGrace
 	s, c := attach(t, m, Options{ID: "late"})
 	if err := s.Write([]byte("echo last-$((6*7)); exit\n")); err != nil {
 		t.Fatal(err)
@@ -240,10 +240,11 @@ func TestLateOutputReachesClientsAfterExit(t *testing.T) {
 }
 
 // TestBackgroundChildDoesNotHoldTheSession: a child left running with the
-// terminal open ends the session after the exit grace, not after
-// lateOutputLimit.
+// terminal open ends the session after the exit grace: were it not seen,
+// the session would wait the hour given to late output.
 func TestBackgroundChildDoesNotHoldTheSession(t *testing.T) {
 	m := newTestManager(t, Config{})
+	m.tuning.lateOutput = time.Hour
 	s, _ := attach(t, m, Options{ID: "bg"})
 	pidFile := filepath.Join(t.TempDir(), "bg.pid")
 	t.Cleanup(func() {
@@ -253,12 +254,12 @@ func TestBackgroundChildDoesNotHoldTheSession(t *testing.T) {
 			}
 		}
 	})
-	if err := s.Write([]byte("sleep 30 & echo $! > " + pidFile + "; exit\n")); err != nil {
+	if err := s.Write([]byte("sleep 100 & echo $! > " + pidFile + "; exit\n")); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case <-s.Done():
-	case <-time.After(lateOutputLimit):
+	case <-time.After(guard):
 		t.Fatal("the session waited for the background child")
 	}
 }
