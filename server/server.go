@@ -65,6 +65,7 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 		noStore,
 		cors,
 		requireToken(opts.Token),
+		encodedRootSlash,
 	)
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
