@@ -28,11 +28,11 @@ type FileInfo struct {
 // Permissions is the mode as the API writes it (see FormatPermissions).
 func (i FileInfo) Permissions() string { return FormatPermissions(i.Mode) }
 
-// FormatPermissions writes a mode as four octal digits, the form PUT takes
-// ("0644", "0755", "1777" for a sticky folder), so a client can write back
-// what it read.
+// FormatPermissions writes a mode in octal without a leading zero, as the
+// existing daemon does ("644", "755"; "1777" for a sticky folder): clients
+// compare the string. PUT takes this form back.
 func FormatPermissions(m fs.FileMode) string {
-	return fmt.Sprintf("%04o", unixMode(m))
+	return strconv.FormatUint(uint64(unixMode(m)), 8)
 }
 
 // unixMode is the classic 12-bit mode of m: setuid, setgid, sticky, rwx×3.

@@ -13,13 +13,14 @@ func TestFormatPermissions(t *testing.T) {
 		mode fs.FileMode
 		want string
 	}{
-		{0o644, "0644"},
-		{0o600, "0600"},
-		{0o755 | fs.ModeDir, "0755"},
+		{0o644, "644"}, // no leading zero, as the existing daemon writes it
+		{0o600, "600"},
+		{0o755 | fs.ModeDir, "755"},
+		{0o044, "44"},
 		{0o777 | fs.ModeDir | fs.ModeSticky, "1777"},
 		{0o755 | fs.ModeSetuid, "4755"},
 		{0o755 | fs.ModeSetgid, "2755"},
-		{0, "0000"},
+		{0, "0"},
 	}
 	for _, tc := range tests {
 		if got := FormatPermissions(tc.mode); got != tc.want {
@@ -93,7 +94,7 @@ func TestDescribeOwnerGroupAndLinks(t *testing.T) {
 	}
 
 	info := describe(file)
-	if info.Path != file || info.Name != "f.txt" || info.Size != 5 || info.IsDir || info.Permissions() != "0644" {
+	if info.Path != file || info.Name != "f.txt" || info.Size != 5 || info.IsDir || info.Permissions() != "644" {
 		t.Errorf("file described as %+v", info)
 	}
 	if os.Getuid() == 0 && (info.Owner != "root" || info.Group != "root") {

@@ -44,9 +44,21 @@ func (f *FS) Stat(p string) (FileInfo, error) {
 	abs := f.Resolve(p)
 	lst, err := os.Lstat(abs)
 	if err != nil {
-		return FileInfo{}, notFound(err)
+		return FileInfo{}, notFound(asStatError(err))
 	}
 	return newIDNames().describe(abs, lst), nil
+}
+
+// asStatError names the failed call "stat", as the existing daemon's
+// messages do ("stat /x: no such file or directory"), which clients
+// show and match on. Lstat is what runs, so that a dangling link is
+// still described; for a missing path the two say the same.
+func asStatError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Op == "lstat" {
+		return &fs.PathError{Op: "stat", Path: pe.Path, Err: pe.Err}
+	}
+	return err
 }
 
 // OpenFile opens the regular file p for reading. Folders answer
@@ -141,27 +153,42 @@ func (f *FS) Mkdir(p string, mode *fs.FileMode) (string, error) {
 }
 
 // Remove deletes the file or folder p (a symbolic link itself, never its
-// target). A folder with entries needs recursive. "/" is never removed.
-func (f *FS) Remove(p string, recursive bool) (string, error) {
-	abs := f.Resolve(p)
+// target) and returns its absolute path and whether it was a folder. A
+// folder with entries needs recursive. "/" is never removed.
+func (f *FS) Remove(p string, recursive bool) (abs string, wasDir bool, err error) {
+	abs = f.Resolve(p)
 	if abs == "/" {
-		return abs, fmt.Errorf("%w: refusing to delete /", ErrInvalidPath)
+		return abs, true, fmt.Errorf("%w: refusing to delete /", ErrInvalidPath)
 	}
 	lst, err := os.Lstat(abs)
 	if err != nil {
-		return abs, notFound(err)
+		return abs, false, notFound(asStatError(err))
 	}
-	if recursive && lst.IsDir() {
+	wasDir = lst.IsDir()
+	if recursive && wasDir {
 		if err := os.RemoveAll(abs); err != nil {
-			return abs, fmt.Errorf("delete %s: %w", abs, err)
+			return abs, wasDir, fmt.Errorf("error deleting directory: %w", err)
 		}
-		return abs, nil
+		return abs, wasDir, nil
 	}
 	if err := os.Remove(abs); err != nil {
 		if errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
-			return abs, fmt.Errorf("delete %s: %w; delete it recursively", abs, ErrNotEmpty)
+			return abs, wasDir, fmt.Errorf("error deleting directory: %w", notEmptyError{err})
 		}
-		return abs, fmt.Errorf("delete %s: %w", abs, notFound(err))
+		what := "file"
+		if wasDir {
+			what = "directory"
+		}
+		return abs, wasDir, fmt.Errorf("error deleting %s: %w", what, notFound(err))
 	}
-	return abs, nil
+	return abs, wasDir, nil
 }
+
+// notEmptyError is the error of removing a folder that has entries: its
+// text is the system's ("remove /x: directory not empty", what the existing
+// daemon answers), and it is ErrNotEmpty for errors.Is.
+type notEmptyError struct{ err error }
+
+func (e notEmptyError) Error() string        { return e.err.Error() }
+func (e notEmptyError) Unwrap() error        { return e.err }
+func (e notEmptyError) Is(target error) bool { return target == ErrNotEmpty }

@@ -19,6 +19,10 @@ func TestStatMissing(t *testing.T) {
 			t.Errorf("Stat(%q) = %v, want fs.ErrNotExist", p, err)
 		}
 	}
+	// The message names stat, as the existing daemon's does.
+	if _, err := f.Stat("nope"); err == nil || err.Error() != "stat "+filepath.Join(wd, "nope")+": no such file or directory" {
+		t.Errorf("Stat(nope) error %q, want stat <path>: no such file or directory", err)
+	}
 	info, err := f.Stat("file")
 	if err != nil || info.Path != filepath.Join(wd, "file") {
 		t.Errorf("Stat of a relative path: %+v, %v; want it resolved in the working dir", info, err)
@@ -143,24 +147,33 @@ func TestRemove(t *testing.T) {
 		recursive bool
 		want      error
 		gone      bool
+		wasDir    bool
+		message   string // the error's text, with <wd> for the working dir; "" skips the check
 	}{
-		{"file", func(t *testing.T, wd string) { filesWrite(t, filepath.Join(wd, "f"), "x") }, "f", false, nil, true},
-		{"empty folder", func(t *testing.T, wd string) { os.Mkdir(filepath.Join(wd, "d"), 0o755) }, "d", false, nil, true},
-		{"full folder", func(t *testing.T, wd string) { filesWrite(t, filepath.Join(wd, "d/f"), "x") }, "d", false, ErrNotEmpty, false},
-		{"full folder recursively", func(t *testing.T, wd string) { filesWrite(t, filepath.Join(wd, "d/e/f"), "x") }, "d", true, nil, true},
-		{"file recursively", func(t *testing.T, wd string) { filesWrite(t, filepath.Join(wd, "f"), "x") }, "f", true, nil, true},
-		{"missing", func(t *testing.T, wd string) {}, "nope", false, fs.ErrNotExist, true},
-		{"missing recursively", func(t *testing.T, wd string) {}, "nope", true, fs.ErrNotExist, true},
-		{"root", func(t *testing.T, wd string) {}, "/", true, ErrInvalidPath, false},
-		{"root spelled oddly", func(t *testing.T, wd string) {}, "/tmp/../", true, ErrInvalidPath, false},
+		{"file", func(t *testing.T, wd string) { filesWrite(t, filepath.Join(wd, "f"), "x") }, "f", false, nil, true, false, ""},
+		{"empty folder", func(t *testing.T, wd string) { os.Mkdir(filepath.Join(wd, "d"), 0o755) }, "d", false, nil, true, true, ""},
+		{"full folder", func(t *testing.T, wd string) { filesWrite(t, filepath.Join(wd, "d/f"), "x") }, "d", false, ErrNotEmpty, false, true,
+			"error deleting directory: remove <wd>/d: directory not empty"},
+		{"full folder recursively", func(t *testing.T, wd string) { filesWrite(t, filepath.Join(wd, "d/e/f"), "x") }, "d", true, nil, true, true, ""},
+		{"file recursively", func(t *testing.T, wd string) { filesWrite(t, filepath.Join(wd, "f"), "x") }, "f", true, nil, true, false, ""},
+		{"missing", func(t *testing.T, wd string) {}, "nope", false, fs.ErrNotExist, true, false, "stat <wd>/nope: no such file or directory"},
+		{"missing recursively", func(t *testing.T, wd string) {}, "nope", true, fs.ErrNotExist, true, false, ""},
+		{"root", func(t *testing.T, wd string) {}, "/", true, ErrInvalidPath, false, true, ""},
+		{"root spelled oddly", func(t *testing.T, wd string) {}, "/tmp/../", true, ErrInvalidPath, false, true, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f, wd := newFilesFS(t)
 			tc.setup(t, wd)
-			abs, err := f.Remove(tc.path, tc.recursive)
+			abs, wasDir, err := f.Remove(tc.path, tc.recursive)
 			if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
 				t.Fatalf("Remove(%q, %v) = %v, want %v", tc.path, tc.recursive, err, tc.want)
+			}
+			if want := strings.ReplaceAll(tc.message, "<wd>", wd); want != "" && err.Error() != want {
+				t.Errorf("Remove(%q) error %q, want %q", tc.path, err, want)
+			}
+			if wasDir != tc.wasDir {
+				t.Errorf("Remove(%q) said wasDir %v, want %v", tc.path, wasDir, tc.wasDir)
 			}
 			_, serr := os.Lstat(abs)
 			if gone := errors.Is(serr, fs.ErrNotExist); gone != tc.gone {
@@ -177,8 +190,11 @@ func TestRemoveLinkKeepsTarget(t *testing.T) {
 	if err := os.Symlink(target, filepath.Join(wd, "link")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Remove("link", true); err != nil {
-		t.Fatal(err)
+	if _, wasDir, err := f.Remove("link", true); err != nil || wasDir {
+		t.Fatalf("Remove(link) = %v, wasDir %v; want the link removed as a file", err, wasDir)
+	}
+	if _, err := os.Lstat(filepath.Join(wd, "link")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the link is still there: %v", err)
 	}
 	if filesRead(t, filepath.Join(target, "keep.txt")) != "x" {
 		t.Errorf("removing a link touched its target")

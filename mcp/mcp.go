@@ -372,7 +372,7 @@ func (t *tools) registerFiles(s *sdk.Server) {
 		})
 	sdk.AddTool(s, &sdk.Tool{Name: "fsDeleteFileOrDirectory", Description: "Delete a file or folder; a non-empty folder needs recursive."},
 		func(ctx context.Context, _ *sdk.CallToolRequest, in DeleteIn) (*sdk.CallToolResult, PathOut, error) {
-			abs, err := f.Remove(in.Path, in.Recursive)
+			abs, _, err := f.Remove(in.Path, in.Recursive)
 			if err != nil {
 				if errors.Is(err, filesystem.ErrNotEmpty) {
 					return nil, PathOut{}, fmt.Errorf("%s: %w; set recursive to delete it with its content", in.Path, err)

@@ -125,12 +125,16 @@ func (h *filesystemHandlers) remove(w http.ResponseWriter, r *http.Request, p st
 	if !ok {
 		return
 	}
-	abs, err := h.fs.Remove(p, recursive)
+	abs, wasDir, err := h.fs.Remove(p, recursive)
 	if err != nil {
 		writeFSError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, successJSON{Message: "deleted", Path: abs})
+	msg := msgFileDeleted
+	if wasDir {
+		msg = msgDirectoryDeleted
+	}
+	writeJSON(w, http.StatusOK, successJSON{Path: abs, Message: msg})
 }
 
 // queryBool reads a boolean query parameter; a value that is not one
@@ -198,11 +202,24 @@ func writeFSError(w http.ResponseWriter, err error) {
 	writeError(w, fsErrorStatus(err), err.Error())
 }
 
-// successJSON is SuccessResponse.
+// successJSON is SuccessResponse, its fields in the existing daemon's
+// order.
 type successJSON struct {
-	Message string `json:"message"`
 	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
 }
+
+// Success messages of the filesystem routes: the existing daemon's texts,
+// which clients match on.
+const (
+	msgFileWritten       = "File created/updated successfully"
+	msgBinaryUploaded    = "Binary file uploaded successfully"
+	msgDirectoryCreated  = "Directory created successfully"
+	msgFileDeleted       = "File deleted successfully"
+	msgDirectoryDeleted  = "Directory deleted successfully"
+	msgMultipartComplete = "Multipart upload completed successfully"
+	msgMultipartAborted  = "Multipart upload aborted successfully"
+)
 
 // fileJSON is File: one file of a listing.
 type fileJSON struct {

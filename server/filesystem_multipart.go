@@ -82,10 +82,6 @@ type (
 	multipartUploadsResponse struct {
 		Uploads []multipartUploadJSON `json:"uploads"`
 	}
-	multipartSuccess struct {
-		Message string `json:"message"`
-		Path    string `json:"path,omitempty"`
-	}
 )
 
 func multipartPartWire(p filesystem.UploadedPart) multipartPartJSON {
@@ -215,7 +211,7 @@ func (h *filesystemHandlers) multipartComplete(w http.ResponseWriter, r *http.Re
 		multipartFail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, multipartSuccess{Message: "File uploaded successfully", Path: path})
+	writeJSON(w, http.StatusOK, successJSON{Path: path, Message: msgMultipartComplete})
 }
 
 func (h *filesystemHandlers) multipartAbort(w http.ResponseWriter, r *http.Request) {
@@ -223,7 +219,7 @@ func (h *filesystemHandlers) multipartAbort(w http.ResponseWriter, r *http.Reque
 		multipartFail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, multipartSuccess{Message: "Upload aborted"})
+	writeJSON(w, http.StatusOK, successJSON{Message: msgMultipartAborted})
 }
 
 func (h *filesystemHandlers) multipartParts(w http.ResponseWriter, r *http.Request) {

@@ -80,7 +80,7 @@ func (h *filesystemHandlers) putJSON(w http.ResponseWriter, r *http.Request, p s
 			writeFSError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, successJSON{Message: "folder created", Path: abs})
+		writeJSON(w, http.StatusOK, successJSON{Path: abs, Message: msgDirectoryCreated})
 		return
 	}
 	abs, err := h.fs.WriteFile(p, strings.NewReader(req.Content), mode)
@@ -88,7 +88,7 @@ func (h *filesystemHandlers) putJSON(w http.ResponseWriter, r *http.Request, p s
 		writeFSError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, successJSON{Message: "file written", Path: abs})
+	writeJSON(w, http.StatusOK, successJSON{Path: abs, Message: msgFileWritten})
 }
 
 // putRaw streams the body to the file; ?permissions= sets the mode.
@@ -107,7 +107,7 @@ func (h *filesystemHandlers) putRaw(w http.ResponseWriter, r *http.Request, p st
 		writeFSError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, successJSON{Message: "file written", Path: abs})
+	writeJSON(w, http.StatusOK, successJSON{Path: abs, Message: msgFileWritten})
 }
 
 // putMultipart streams the form's file field to disk as it arrives (never
@@ -195,7 +195,7 @@ func (h *filesystemHandlers) putMultipart(w http.ResponseWriter, r *http.Request
 		writeFSError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, successJSON{Message: "file written", Path: abs})
+	writeJSON(w, http.StatusOK, successJSON{Path: abs, Message: msgBinaryUploaded})
 }
 
 // formField reads a small form field.

@@ -154,7 +154,7 @@ func TestFSReadFileJSON(t *testing.T) {
 	if err != nil || mod.Before(before) || mod.After(time.Now().Add(2*time.Second)) {
 		t.Errorf("lastModified %q (%v): want RFC 3339 close to now", f.LastModified, err)
 	}
-	if f.Content != content || f.Size != int64(len(content)) || f.Permissions != "0644" || f.Owner == "" || f.Group == "" {
+	if f.Content != content || f.Size != int64(len(content)) || f.Permissions != "644" || f.Owner == "" || f.Group == "" {
 		t.Errorf("file answered %+v", f)
 	}
 
@@ -366,8 +366,8 @@ func TestFSPutJSON(t *testing.T) {
 	}
 	var f fileBody
 	d.doJSON(http.MethodGet, filesEnc("/filesystem/", p), nil, http.StatusOK, &f)
-	if f.Permissions != "0600" {
-		t.Errorf("permissions read back %q, want 0600", f.Permissions)
+	if f.Permissions != "600" {
+		t.Errorf("permissions read back %q, want 600", f.Permissions)
 	}
 	// Without permissions, a replaced file keeps its mode.
 	filesPutJSON(t, d, p, "again")

@@ -147,7 +147,7 @@ describe("folders", () => {
     const b = listing.files[1];
     assert.equal(b.path, path.join(dir, "b.txt"));
     assert.equal(b.size, 2);
-    assert.equal(b.permissions, "0644");
+    assert.equal(b.permissions, "644");
     assert.equal(typeof b.owner, "string");
     assert.equal(typeof b.group, "string");
     assert.ok(!Number.isNaN(Date.parse(b.lastModified)), `lastModified ${b.lastModified}`);
