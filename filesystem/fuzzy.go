@@ -38,15 +38,16 @@ type FuzzyMatch struct {
 // FuzzySearch ranks the entries under root by how well their relative path
 // matches the query, best first; equal scores put the shorter path first,
 // then byte order. The whole tree is scored, but only the best MaxResults
-// are kept.
-func (f *FS) FuzzySearch(ctx context.Context, root string, opts FuzzyOptions) ([]FuzzyMatch, error) {
+// are kept (ranking needs them all in hand, so the bound holds even for
+// 0); truncated says that more entries matched.
+func (f *FS) FuzzySearch(ctx context.Context, root string, opts FuzzyOptions) (matches []FuzzyMatch, truncated bool, err error) {
 	root, query, err := fuzzyRootAndQuery(f.Resolve(root), opts.Query)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	patterns, err := parseNamePatterns(opts.Patterns)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	limit := clampResults(opts.MaxResults, MaxFindResults)
 	scorer := newFuzzyScorer(query)
@@ -61,6 +62,7 @@ func (f *FS) FuzzySearch(ctx context.Context, root string, opts FuzzyOptions) ([
 		}
 		m := FuzzyMatch{Path: e.rel, Score: score}
 		if best.Len() == limit {
+			truncated = true // one of the two is left out
 			if !fuzzyBetter(m, best.items[0]) {
 				return nil
 			}
@@ -71,13 +73,13 @@ func (f *FS) FuzzySearch(ctx context.Context, root string, opts FuzzyOptions) ([
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	out := make([]FuzzyMatch, best.Len())
 	for i := len(out) - 1; i >= 0; i-- {
 		out[i] = heap.Pop(best).(FuzzyMatch)
 	}
-	return out, nil
+	return out, truncated, nil
 }
 
 // fuzzyRootAndQuery applies the rule for a missing query: the SDK's

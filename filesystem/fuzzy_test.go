@@ -100,7 +100,7 @@ func TestFuzzySearch(t *testing.T) {
 		"src/nothing_relevant.rs": "",
 	})
 	f := newSearchFS(t, root)
-	got, err := f.FuzzySearch(context.Background(), root, FuzzyOptions{Query: "main"})
+	got, truncated, err := f.FuzzySearch(context.Background(), root, FuzzyOptions{Query: "main"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +110,9 @@ func TestFuzzySearch(t *testing.T) {
 			out = append(out, m.Path)
 		}
 		return out
+	}
+	if truncated {
+		t.Errorf("a complete answer said truncated")
 	}
 	if len(got) == 0 || got[0].Path != "cmd/main" || got[0].Type != TypeDirectory {
 		t.Errorf("best match = %v, want the folder cmd/main first (a whole element, shortest)", got)
@@ -128,19 +131,23 @@ func TestFuzzySearch(t *testing.T) {
 		t.Errorf("src/main.go should rank above src/domain.go: %q", paths(got))
 	}
 
-	// A bounded search keeps exactly the best of the unbounded one.
-	for _, n := range []int{1, 2, 3} {
-		top, err := f.FuzzySearch(context.Background(), root, FuzzyOptions{Query: "main", MaxResults: n})
+	// A bounded search keeps exactly the best of the unbounded one, and
+	// says so when it left matches out.
+	for _, n := range []int{1, 2, 3, len(got), len(got) + 1} {
+		top, truncated, err := f.FuzzySearch(context.Background(), root, FuzzyOptions{Query: "main", MaxResults: n})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(top, got[:n]) {
-			t.Errorf("MaxResults %d = %v, want %v", n, top, got[:n])
+		if want := got[:min(n, len(got))]; !slices.Equal(top, want) {
+			t.Errorf("MaxResults %d = %v, want %v", n, top, want)
+		}
+		if want := n < len(got); truncated != want {
+			t.Errorf("MaxResults %d of %d matches: truncated %v, want %v", n, len(got), truncated, want)
 		}
 	}
 
 	// Patterns filter what is scored.
-	goOnly, err := f.FuzzySearch(context.Background(), root, FuzzyOptions{Query: "main", Patterns: []string{"*.go"}})
+	goOnly, _, err := f.FuzzySearch(context.Background(), root, FuzzyOptions{Query: "main", Patterns: []string{"*.go"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +158,7 @@ func TestFuzzySearch(t *testing.T) {
 	}
 
 	// No query: the last element of the path is the query, its parent the root.
-	viaPath, err := f.FuzzySearch(context.Background(), filepath.Join(root, "main"), FuzzyOptions{})
+	viaPath, _, err := f.FuzzySearch(context.Background(), filepath.Join(root, "main"), FuzzyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +170,7 @@ func TestFuzzySearch(t *testing.T) {
 func TestFuzzySearchTies(t *testing.T) {
 	root := makeSearchTree(t, map[string]string{"b/x.go": "", "a/x.go": "", "a/x.go.orig": ""})
 	f := newSearchFS(t, root)
-	got, err := f.FuzzySearch(context.Background(), root, FuzzyOptions{Query: "x.go"})
+	got, _, err := f.FuzzySearch(context.Background(), root, FuzzyOptions{Query: "x.go"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,13 +187,13 @@ func TestFuzzySearchTies(t *testing.T) {
 func TestFuzzySearchErrors(t *testing.T) {
 	root := makeSearchTree(t, map[string]string{"f.txt": ""})
 	f := newSearchFS(t, root)
-	if _, err := f.FuzzySearch(context.Background(), "/", FuzzyOptions{}); !errors.Is(err, ErrInvalidSearch) {
+	if _, _, err := f.FuzzySearch(context.Background(), "/", FuzzyOptions{}); !errors.Is(err, ErrInvalidSearch) {
 		t.Errorf("no query at /: %v, want ErrInvalidSearch", err)
 	}
-	if _, err := f.FuzzySearch(context.Background(), filepath.Join(root, "missing"), FuzzyOptions{Query: "x"}); !errors.Is(err, fs.ErrNotExist) {
+	if _, _, err := f.FuzzySearch(context.Background(), filepath.Join(root, "missing"), FuzzyOptions{Query: "x"}); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing root: %v, want not exist", err)
 	}
-	if _, err := f.FuzzySearch(context.Background(), root, FuzzyOptions{Query: "x", Patterns: []string{"["}}); !errors.Is(err, ErrInvalidSearch) {
+	if _, _, err := f.FuzzySearch(context.Background(), root, FuzzyOptions{Query: "x", Patterns: []string{"["}}); !errors.Is(err, ErrInvalidSearch) {
 		t.Errorf("bad pattern: %v, want ErrInvalidSearch", err)
 	}
 }

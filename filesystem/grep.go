@@ -62,21 +62,22 @@ type ContentMatch struct {
 
 // SearchContent finds the lines of the regular files under root that contain
 // the query. Binary files are skipped, symlinks are not followed, files are
-// searched in parallel, and the search stops once MaxResults lines are
-// found. Results come in walk order of their files (folder by folder, names
-// in byte order), then by line: the same request gives the same answer.
-func (f *FS) SearchContent(ctx context.Context, root string, opts ContentSearchOptions) ([]ContentMatch, error) {
+// searched in parallel, and the search stops once one line more than
+// MaxResults is found: truncated says there was more. Results come in walk
+// order of their files (folder by folder, names in byte order), then by
+// line: the same request gives the same answer.
+func (f *FS) SearchContent(ctx context.Context, root string, opts ContentSearchOptions) (matches []ContentMatch, truncated bool, err error) {
 	find, err := newLineFinder(opts.Query, opts.CaseSensitive)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	patterns, err := parseNamePatterns(opts.FilePatterns)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	root = f.Resolve(root)
 	if err := checkSearchRoot(root); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	s := &contentSearch{
 		root:     root,
@@ -112,7 +113,7 @@ type grepBatch struct {
 
 type grepTarget struct{ abs, rel string }
 
-func (s *contentSearch) run(parent context.Context) ([]ContentMatch, error) {
+func (s *contentSearch) run(parent context.Context) (matches []ContentMatch, truncated bool, err error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 
@@ -128,9 +129,10 @@ func (s *contentSearch) run(parent context.Context) ([]ContentMatch, error) {
 	}()
 
 	// needed is how many more matches the collector takes: a batch stops
-	// at that many, so late batches do not pile up unneeded results.
+	// at that many, so late batches do not pile up unneeded results. One
+	// past the limit is taken, to tell a cut answer from a complete one.
 	var needed atomic.Int64
-	needed.Store(int64(s.limit))
+	needed.Store(int64(s.limit + 1))
 	workers := max(runtime.GOMAXPROCS(0), 1)
 	done := make(chan struct{})
 	for range workers {
@@ -143,7 +145,7 @@ func (s *contentSearch) run(parent context.Context) ([]ContentMatch, error) {
 		}()
 	}
 
-	matches := []ContentMatch{}
+	matches = []ContentMatch{}
 collect:
 	for batch := range ordered {
 		select {
@@ -152,11 +154,11 @@ collect:
 		case <-ctx.Done():
 			break collect
 		}
-		if len(matches) >= s.limit {
-			matches = matches[:s.limit]
+		if len(matches) > s.limit {
+			matches, truncated = matches[:s.limit], true
 			break collect
 		}
-		needed.Store(int64(s.limit - len(matches)))
+		needed.Store(int64(s.limit + 1 - len(matches)))
 	}
 	cancel()
 	// Drain so that the walker's sends end, then wait for every worker:
@@ -166,14 +168,14 @@ collect:
 	for range workers {
 		<-done
 	}
-	err := <-walkErr
+	err = <-walkErr
 	if perr := parent.Err(); perr != nil {
-		return nil, perr
+		return nil, false, perr
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
-		return nil, err
+		return nil, false, err
 	}
-	return matches, nil
+	return matches, truncated, nil
 }
 
 // feed walks the tree and sends each batch of files first to ordered, for

@@ -22,7 +22,7 @@ func TestSearchContentSkipsFIFOs(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		got, err := f.SearchContent(context.Background(), root, ContentSearchOptions{Query: "needle"})
+		got, _, err := f.SearchContent(context.Background(), root, ContentSearchOptions{Query: "needle"})
 		done <- result{len(got), err}
 	}()
 	select {

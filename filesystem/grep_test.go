@@ -283,18 +283,20 @@ func TestSearchContent(t *testing.T) {
 		return out
 	}
 	tests := []struct {
-		name string
-		opts ContentSearchOptions
-		want []string
+		name      string
+		opts      ContentSearchOptions
+		want      []string
+		truncated bool
 	}{
 		{"defaults: case ignored, binary, hidden, heavy folders and symlinks skipped, walk order",
-			ContentSearchOptions{Query: "todo"}, []string{"a.txt:2", "b/c.go:2", "z/deep/deeper/y.txt:3"}},
-		{"case sensitive", ContentSearchOptions{Query: "todo", CaseSensitive: true}, []string{"b/c.go:2"}},
-		{"file pattern", ContentSearchOptions{Query: "todo", FilePatterns: []string{"*.txt"}}, []string{"a.txt:2", "z/deep/deeper/y.txt:3"}},
-		{"max results", ContentSearchOptions{Query: "todo", MaxResults: 2}, []string{"a.txt:2", "b/c.go:2"}},
+			ContentSearchOptions{Query: "todo"}, []string{"a.txt:2", "b/c.go:2", "z/deep/deeper/y.txt:3"}, false},
+		{"case sensitive", ContentSearchOptions{Query: "todo", CaseSensitive: true}, []string{"b/c.go:2"}, false},
+		{"file pattern", ContentSearchOptions{Query: "todo", FilePatterns: []string{"*.txt"}}, []string{"a.txt:2", "z/deep/deeper/y.txt:3"}, false},
+		{"max results cut the answer", ContentSearchOptions{Query: "todo", MaxResults: 2}, []string{"a.txt:2", "b/c.go:2"}, true},
+		{"max results exactly reached", ContentSearchOptions{Query: "todo", MaxResults: 3}, []string{"a.txt:2", "b/c.go:2", "z/deep/deeper/y.txt:3"}, false},
 		{"hidden and every folder on request", ContentSearchOptions{Query: "todo", WalkOptions: WalkOptions{IncludeHidden: true, ExcludeDirs: []string{}}},
-			[]string{".hidden/h.txt:1", "a.txt:2", "b/c.go:2", "node_modules/m.js:1", "z/deep/deeper/y.txt:3"}},
-		{"relative root", ContentSearchOptions{Query: "todo"}, nil}, // root "z" below
+			[]string{".hidden/h.txt:1", "a.txt:2", "b/c.go:2", "node_modules/m.js:1", "z/deep/deeper/y.txt:3"}, false},
+		{"relative root", ContentSearchOptions{Query: "todo"}, nil, false}, // root "z" below
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -303,16 +305,16 @@ func TestSearchContent(t *testing.T) {
 			if tc.want == nil {
 				searchRoot, want = "z", []string{"deep/deeper/y.txt:3"}
 			}
-			got, err := f.SearchContent(context.Background(), searchRoot, tc.opts)
+			got, truncated, err := f.SearchContent(context.Background(), searchRoot, tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(paths(got), want) {
-				t.Errorf("got %q, want %q", paths(got), want)
+			if !slices.Equal(paths(got), want) || truncated != tc.truncated {
+				t.Errorf("got %q (truncated %v), want %q (truncated %v)", paths(got), truncated, want, tc.truncated)
 			}
 		})
 	}
-	got, err := f.SearchContent(context.Background(), root, ContentSearchOptions{Query: "first", ContextLines: 1})
+	got, _, err := f.SearchContent(context.Background(), root, ContentSearchOptions{Query: "first", ContextLines: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,13 +340,13 @@ func TestSearchContentErrors(t *testing.T) {
 		{"file root", filepath.Join(root, "f.txt"), ContentSearchOptions{Query: "x"}, ErrInvalidSearch},
 	}
 	for _, tc := range tests {
-		if _, err := f.SearchContent(context.Background(), tc.root, tc.opts); !errors.Is(err, tc.want) {
+		if _, _, err := f.SearchContent(context.Background(), tc.root, tc.opts); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := f.SearchContent(ctx, root, ContentSearchOptions{Query: "x"}); !errors.Is(err, context.Canceled) {
+	if _, _, err := f.SearchContent(ctx, root, ContentSearchOptions{Query: "x"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled search: %v, want context.Canceled", err)
 	}
 }
@@ -363,7 +365,7 @@ func TestSearchContentManyFilesIsOrderedAndBounded(t *testing.T) {
 	}
 	root := makeSearchTree(t, entries)
 	f := newSearchFS(t, root)
-	all, err := f.SearchContent(context.Background(), root, ContentSearchOptions{Query: "match"})
+	all, truncated, err := f.SearchContent(context.Background(), root, ContentSearchOptions{Query: "match"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,8 +373,8 @@ func TestSearchContentManyFilesIsOrderedAndBounded(t *testing.T) {
 	for i := range 300 {
 		wantTotal += (1 + i%7 + 1) / 2
 	}
-	if len(all) != min(wantTotal, MaxContentResults) {
-		t.Fatalf("%d matches, want %d", len(all), min(wantTotal, MaxContentResults))
+	if len(all) != min(wantTotal, MaxContentResults) || truncated != (wantTotal > MaxContentResults) {
+		t.Fatalf("%d matches (truncated %v), want %d of %d", len(all), truncated, min(wantTotal, MaxContentResults), wantTotal)
 	}
 	for i := 1; i < len(all); i++ {
 		a, b := all[i-1], all[i]
@@ -382,12 +384,12 @@ func TestSearchContentManyFilesIsOrderedAndBounded(t *testing.T) {
 	}
 	for _, n := range []int{1, 7, 50, 333} {
 		for range 3 {
-			top, err := f.SearchContent(context.Background(), root, ContentSearchOptions{Query: "match", MaxResults: n})
+			top, truncated, err := f.SearchContent(context.Background(), root, ContentSearchOptions{Query: "match", MaxResults: n})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(top, all[:n]) {
-				t.Fatalf("MaxResults %d: not the first %d of the full answer", n, n)
+			if !slices.Equal(top, all[:n]) || !truncated {
+				t.Fatalf("MaxResults %d: not the first %d of the full answer, or not said to be cut (truncated %v)", n, n, truncated)
 			}
 		}
 	}

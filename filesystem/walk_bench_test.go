@@ -21,7 +21,7 @@ func BenchmarkSearch100k(b *testing.B) {
 	b.Run("find", func(b *testing.B) {
 		var t benchtree.PairTimer
 		t.Run(b, func() {
-			got, err := f.Find(ctx, root, FindOptions{Patterns: []string{"*.rare"}})
+			got, _, err := f.Find(ctx, root, FindOptions{Patterns: []string{"*.rare"}})
 			if err != nil || len(got) != benchtree.RareFiles {
 				b.Fatalf("Find: %d matches, %v", len(got), err)
 			}
@@ -32,7 +32,7 @@ func BenchmarkSearch100k(b *testing.B) {
 	b.Run("fuzzy", func(b *testing.B) {
 		var t benchtree.PairTimer
 		t.Run(b, func() {
-			got, err := f.FuzzySearch(ctx, root, FuzzyOptions{Query: "p5m3f42"})
+			got, _, err := f.FuzzySearch(ctx, root, FuzzyOptions{Query: "p5m3f42"})
 			if err != nil || len(got) == 0 {
 				b.Fatalf("FuzzySearch: %d matches, %v", len(got), err)
 			}
@@ -44,7 +44,7 @@ func BenchmarkSearch100k(b *testing.B) {
 		query := strings.ToLower(benchtree.Needle)
 		var t benchtree.PairTimer
 		t.Run(b, func() {
-			got, err := f.SearchContent(ctx, root, ContentSearchOptions{Query: query})
+			got, _, err := f.SearchContent(ctx, root, ContentSearchOptions{Query: query})
 			if err != nil || len(got) != benchtree.RareFiles {
 				b.Fatalf("SearchContent: %d matches, %v", len(got), err)
 			}

@@ -88,7 +88,7 @@ func (t *tools) registerCodegen(s *sdk.Server) {
 				return nil, FileSearchOut{}, errors.New("query is required")
 			}
 			root := t.dir(in.Directory)
-			ms, err := f.FuzzySearch(ctx, root, filesystem.FuzzyOptions{Query: in.Query, MaxResults: maxSearchResults + 1})
+			ms, _, err := f.FuzzySearch(ctx, root, filesystem.FuzzyOptions{Query: in.Query, MaxResults: maxSearchResults + 1})
 			if err != nil {
 				return nil, FileSearchOut{}, err
 			}
@@ -112,7 +112,7 @@ func (t *tools) registerCodegen(s *sdk.Server) {
 				return nil, GrepOut{}, errors.New("query is required")
 			}
 			root := t.dir(in.Directory)
-			ms, err := f.SearchContent(ctx, root, filesystem.ContentSearchOptions{Query: in.Query, CaseSensitive: in.CaseSensitive,
+			ms, _, err := f.SearchContent(ctx, root, filesystem.ContentSearchOptions{Query: in.Query, CaseSensitive: in.CaseSensitive,
 				FilePatterns: in.FilePatterns, MaxResults: maxSearchResults + 1})
 			if err != nil {
 				return nil, GrepOut{}, err
@@ -135,7 +135,7 @@ func (t *tools) registerCodegen(s *sdk.Server) {
 	sdk.AddTool(s, &sdk.Tool{Name: "codegenListDir", Description: fmt.Sprintf("List a folder recursively (at most %d entries), skipping hidden and dependency folders such as node_modules and .git.", maxListEntries)},
 		func(ctx context.Context, _ *sdk.CallToolRequest, in ListDirIn) (*sdk.CallToolResult, ListDirRecOut, error) {
 			root := t.dir(in.Path)
-			ms, err := f.Find(ctx, root, filesystem.FindOptions{MaxResults: maxListEntries + 1})
+			ms, _, err := f.Find(ctx, root, filesystem.FindOptions{MaxResults: maxListEntries + 1, ExcludeRoot: true})
 			if err != nil {
 				return nil, ListDirRecOut{}, fmt.Errorf("%s: %w", root, err)
 			}

@@ -49,25 +49,18 @@ func registerSearchRoutes(r chi.Router, h *filesystemHandlers) {
 	}
 }
 
-type findMatchJSON struct {
-	Path string `json:"path"`
-	Type string `json:"type"`
-}
-
-type findResponseJSON struct {
-	Matches []findMatchJSON `json:"matches"`
-	Total   int             `json:"total"`
-}
-
 type fuzzyMatchJSON struct {
 	Path  string `json:"path"`
 	Score int    `json:"score"`
 	Type  string `json:"type"`
 }
 
+// Answers of the searches. truncated is always there: true when more
+// matches existed than the answer holds, never a silent cut.
 type fuzzyResponseJSON struct {
-	Matches []fuzzyMatchJSON `json:"matches"`
-	Total   int              `json:"total"`
+	Matches   []fuzzyMatchJSON `json:"matches"`
+	Total     int              `json:"total"`
+	Truncated bool             `json:"truncated"`
 }
 
 type contentMatchJSON struct {
@@ -78,36 +71,12 @@ type contentMatchJSON struct {
 	Context string `json:"context,omitempty"`
 }
 
+// contentSearchResponseJSON has the existing daemon's field order.
 type contentSearchResponseJSON struct {
-	Matches []contentMatchJSON `json:"matches"`
-	Query   string             `json:"query"`
-	Total   int                `json:"total"`
-}
-
-func (h *filesystemHandlers) find(w http.ResponseWriter, r *http.Request) {
-	root, q, ok := searchRequest(w, r, findPrefix)
-	if !ok {
-		return
-	}
-	opts := filesystem.FindOptions{Type: q.Get("type"), Patterns: splitList(q.Get("patterns"))}
-	var err error
-	if opts.WalkOptions, err = walkOptionsFrom(q); err == nil {
-		opts.MaxResults, err = intParam(q, "maxResults", defaultFindResults, filesystem.MaxFindResults)
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	found, err := h.fs.Find(r.Context(), root, opts)
-	if err != nil {
-		writeSearchError(w, err)
-		return
-	}
-	resp := findResponseJSON{Matches: make([]findMatchJSON, len(found)), Total: len(found)}
-	for i, m := range found {
-		resp.Matches[i] = findMatchJSON(m)
-	}
-	writeSearchJSON(w, resp)
+	Query     string             `json:"query"`
+	Matches   []contentMatchJSON `json:"matches"`
+	Total     int                `json:"total"`
+	Truncated bool               `json:"truncated"`
 }
 
 func (h *filesystemHandlers) fuzzySearch(w http.ResponseWriter, r *http.Request) {
@@ -124,12 +93,12 @@ func (h *filesystemHandlers) fuzzySearch(w http.ResponseWriter, r *http.Request)
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	found, err := h.fs.FuzzySearch(r.Context(), root, opts)
+	found, truncated, err := h.fs.FuzzySearch(r.Context(), root, opts)
 	if err != nil {
 		writeSearchError(w, err)
 		return
 	}
-	resp := fuzzyResponseJSON{Matches: make([]fuzzyMatchJSON, len(found)), Total: len(found)}
+	resp := fuzzyResponseJSON{Matches: make([]fuzzyMatchJSON, len(found)), Total: len(found), Truncated: truncated}
 	for i, m := range found {
 		resp.Matches[i] = fuzzyMatchJSON(m)
 	}
@@ -161,12 +130,12 @@ func (h *filesystemHandlers) contentSearch(w http.ResponseWriter, r *http.Reques
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	found, err := h.fs.SearchContent(r.Context(), root, opts)
+	found, truncated, err := h.fs.SearchContent(r.Context(), root, opts)
 	if err != nil {
 		writeSearchError(w, err)
 		return
 	}
-	resp := contentSearchResponseJSON{Matches: make([]contentMatchJSON, len(found)), Query: opts.Query, Total: len(found)}
+	resp := contentSearchResponseJSON{Query: opts.Query, Matches: make([]contentMatchJSON, len(found)), Total: len(found), Truncated: truncated}
 	for i, m := range found {
 		resp.Matches[i] = contentMatchJSON(m)
 	}
@@ -177,8 +146,10 @@ func (h *filesystemHandlers) contentSearch(w http.ResponseWriter, r *http.Reques
 // write deadline drops a client that stops reading instead of holding
 // the handler forever.
 func writeSearchJSON(w http.ResponseWriter, v any) {
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	writeJSON(w, http.StatusOK, v)
+	_ = rc.SetWriteDeadline(time.Time{}) // the connection may serve more requests
 }
 
 // searchRequest decodes the root after prefix (bare prefix: the working
@@ -228,7 +199,7 @@ func splitList(s string) []string {
 }
 
 // intParam reads a non-negative integer; absent or empty gives def, and
-// values above limit are cut to it.
+// values above limit are cut to it (the answer then says truncated).
 func intParam(q url.Values, name string, def, limit int) (int, error) {
 	raw := q.Get(name)
 	if raw == "" {

@@ -137,7 +137,7 @@ func TestFindAPI(t *testing.T) {
 	if err := json.Unmarshal(body, &all); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"cmd:directory", "cmd/app:directory", "cmd/app/README.md:file", "cmd/app/app.go:file",
+	want := []string{".:directory", "cmd:directory", "cmd/app:directory", "cmd/app/README.md:file", "cmd/app/app.go:file",
 		"main.go:file", "web:directory", "web/empty:directory", "web/index.js:file"}
 	if !slices.Equal(all.list(), want) || all.Total != len(want) {
 		t.Errorf("find all = %q (total %d), want %q", all.list(), all.Total, want)
@@ -153,10 +153,10 @@ func TestFindAPI(t *testing.T) {
 			[]string{"app/README.md:file", "app/app.go:file"}},
 		{"bare prefix is the working directory", "/filesystem-find?type=directory&patterns=app",
 			[]string{"proj/cmd/app:directory"}},
-		{"folders only", "/filesystem-find/" + sdkPath(root) + "?type=directory",
-			[]string{"cmd:directory", "cmd/app:directory", "web:directory", "web/empty:directory"}},
+		{"folders only, the root as . like find(1)", "/filesystem-find/" + sdkPath(root) + "?type=directory",
+			[]string{".:directory", "cmd:directory", "cmd/app:directory", "web:directory", "web/empty:directory"}},
 		{"default maxResults is 20, an explicit one cuts", "/filesystem-find/" + sdkPath(root) + "?maxResults=2",
-			[]string{"cmd:directory", "cmd/app:directory"}},
+			[]string{".:directory", "cmd:directory"}},
 		{"excludeDirs replaces the default list", "/filesystem-find/" + sdkPath(root) + "?patterns=*.js&excludeDirs=web",
 			[]string{"dist/bundle.js:file", "node_modules/x/x.js:file"}},
 		{"an empty excludeDirs skips nothing", "/filesystem-find/" + sdkPath(root) + "?patterns=*.js&excludeDirs=",
