@@ -56,9 +56,10 @@ describe("fs.find", () => {
     assert.equal(res.total, 3);
   });
 
-  test("folders only, with a result limit", T, async () => {
+  test("folders only (the root as \".\", like find(1)), with a result limit", T, async () => {
     const all = await sandbox.fs.find(root, { type: "directory" });
     assert.deepEqual(listed(all), [
+      ".:directory",
       "assets:directory",
       "cmd:directory",
       "cmd/main:directory",
@@ -66,8 +67,10 @@ describe("fs.find", () => {
       "src:directory",
       "src/util:directory",
     ]);
+    assert.equal(all.truncated, false);
     const two = await sandbox.fs.find(root, { type: "directory", maxResults: 2 });
-    assert.deepEqual(listed(two), ["assets:directory", "cmd:directory"]);
+    assert.deepEqual(listed(two), [".:directory", "assets:directory"]);
+    assert.equal(two.truncated, true);
   });
 
   test("excludeDirs replaces the default list; excludeHidden: false shows dotfiles", T, async () => {
