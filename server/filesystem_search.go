@@ -1,8 +1,9 @@
 package server
 
-// Handlers of the three searches: /filesystem-find, /filesystem-search
-// (fuzzy) and /filesystem-content-search. They only translate query
-// parameters to filesystem options and results to the wire shapes.
+// Routes and handlers of the three searches: /filesystem-find (its
+// streamed answer is in filesystem_find.go), /filesystem-search (fuzzy) and
+// /filesystem-content-search. They only translate query parameters to
+// filesystem options and results to the wire shapes.
 
 import (
 	"context"
