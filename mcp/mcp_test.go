@@ -123,9 +123,9 @@ func TestMCPListTools(t *testing.T) {
 	required := map[string][]string{
 		"processExecute": {"command"}, "processGet": {"identifier"}, "processGetLogs": {"identifier"},
 		"processStop": {"identifier"}, "processKill": {"identifier"}, "fsListDirectory": {"path"},
-		"fsReadFile": {"path"}, "fsWriteFile": {"path", "content"}, "fsEditFile": {"path", "oldString", "newString"},
+		"fsReadFile": {"path"}, "fsWriteFile": {"path"}, "fsEditFile": {"path", "oldString", "newString"},
 		"fsDeleteFileOrDirectory": {"path"}, "codegenFileSearch": {"query"}, "codegenGrepSearch": {"query"},
-		"codegenReadFileRange": {"path"},
+		"codegenReadFileRange": {"targetFile"},
 	}
 	for _, name := range allTools {
 		tool := got[name]
@@ -375,22 +375,22 @@ func TestMCPCodegenTools(t *testing.T) {
 	if len(g.Matches) != 1 || g.Matches[0].Path != "server/handlers.go" || g.Matches[0].Line != 2 {
 		t.Errorf("codegenGrepSearch = %+v", g)
 	}
-	e.mustCall(t, "codegenGrepSearch", map[string]any{"query": "package", "filePatterns": []string{"server.go"}}, &g)
+	e.mustCall(t, "codegenGrepSearch", map[string]any{"query": "package", "includePattern": "server.go"}, &g)
 	if len(g.Matches) != 1 {
 		t.Errorf("codegenGrepSearch with pattern = %+v", g)
 	}
 
 	var rg RangeOut
-	e.mustCall(t, "codegenReadFileRange", map[string]any{"path": "docs/readme.md", "startLine": 2, "endLine": 3}, &rg)
-	if rg.Content != "2\tline2\n3\tline3\n" || rg.EndLine != 3 || !strings.Contains(rg.Note, "startLine 4") {
+	e.mustCall(t, "codegenReadFileRange", map[string]any{"targetFile": "docs/readme.md", "startLineOneIndexed": 2, "endLineOneIndexedInclusive": 3}, &rg)
+	if rg.Content != "2\tline2\n3\tline3\n" || rg.EndLine != 3 || !strings.Contains(rg.Note, "startLineOneIndexed 4") {
 		t.Errorf("codegenReadFileRange = %+v", rg)
 	}
-	e.mustCall(t, "codegenReadFileRange", map[string]any{"path": "docs/readme.md", "startLine": 10}, &rg)
+	e.mustCall(t, "codegenReadFileRange", map[string]any{"targetFile": "docs/readme.md", "startLineOneIndexed": 10}, &rg)
 	if rg.Content != "" || !strings.Contains(rg.Note, "4 lines") {
 		t.Errorf("range past the end = %+v", rg)
 	}
-	e.wantError(t, "codegenReadFileRange", map[string]any{"path": "docs/readme.md", "startLine": 3, "endLine": 2}, "before")
-	e.wantError(t, "codegenReadFileRange", map[string]any{"path": "nope"}, "nope")
+	e.wantError(t, "codegenReadFileRange", map[string]any{"targetFile": "docs/readme.md", "startLineOneIndexed": 3, "endLineOneIndexedInclusive": 2}, "before")
+	e.wantError(t, "codegenReadFileRange", map[string]any{"targetFile": "nope"}, "nope")
 
 	var ld ListDirRecOut
 	e.mustCall(t, "codegenListDir", nil, &ld)

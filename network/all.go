@@ -8,19 +8,18 @@ import (
 
 // ManagedRef names the managed process whose tree holds a socket.
 type ManagedRef struct {
-	PID  string `json:"pid"`
-	Name string `json:"name"`
+	PID  string
+	Name string
 }
 
 // OpenPort is a listening socket of the container with its owner.
 type OpenPort struct {
-	PortInfo
-	Name    string      `json:"name"`    // owner's comm
-	Process *ManagedRef `json:"process"` // null when the daemon did not start it
+	Port
+	Process *ManagedRef // nil when the daemon did not start the owner
 }
 
 // AllPorts lists every listening TCP socket of the container. Sockets whose
-// owner cannot be read (another user's process) have ownerPid 0.
+// owner cannot be read (another user's process) have OwnerPID 0.
 func (s *Service) AllPorts() ([]OpenPort, error) {
 	ls, err := listeners.Read(s.cfg.ProcRoot)
 	if err != nil {
@@ -48,19 +47,13 @@ func (s *Service) AllPorts() ([]OpenPort, error) {
 	}
 	for _, l := range ls {
 		owner := inodes[l.Inode]
-		op := OpenPort{PortInfo: portInfo(l, owner)}
+		op := OpenPort{Port: portOf(s.cfg.ProcRoot, l, owner)}
 		if owner > 0 {
-			op.Name = comm(s.cfg.ProcRoot, owner)
 			op.Process = managedAncestor(owner, parents, roots)
 		}
 		out = append(out, op)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Port != out[j].Port {
-			return out[i].Port < out[j].Port
-		}
-		return out[i].Address < out[j].Address
-	})
+	sort.Slice(out, func(i, j int) bool { return portLess(out[i].Port, out[j].Port) })
 	return out, nil
 }
 

@@ -136,7 +136,7 @@ type portKey struct {
 // one; the process tree is walked only when that set changed. It closes
 // events when it ends; when the process ended (rather than a stop), the
 // events already found are still delivered, for at most drainMax.
-func (m *monitor) poll(ctx context.Context, known []PortInfo) {
+func (m *monitor) poll(ctx context.Context, known []Port) {
 	defer close(m.events)
 	defer m.forget()
 	seen := map[portKey]bool{}
@@ -177,8 +177,7 @@ func (m *monitor) poll(ctx context.Context, known []PortInfo) {
 			k := portKey{l.Port, l.Address}
 			current[k] = true
 			if !seen[k] {
-				p := portInfo(l, 0)
-				m.enqueue(PortEvent{PID: m.p.PID(), Port: p.Port, Address: p.Address, Family: p.Family, Event: "open"})
+				m.enqueue(PortEvent{PID: m.p.PID(), Port: l.Port, Address: l.Address, Family: family(l.IPv6), Event: "open"})
 			}
 		}
 		// A port closed and reopened is new again.

@@ -5,8 +5,10 @@ package network
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -16,8 +18,14 @@ import (
 	"github.com/sandbox-api/sandbox-api/process"
 )
 
-// ErrNotFound: no managed process has that pid or name.
-var ErrNotFound = errors.New("process not found")
+// Errors callers can match with errors.Is.
+var (
+	// ErrNotFound: no process has that pid (or no managed one that name).
+	ErrNotFound = errors.New("process not found")
+	// ErrInvalidPID: the value is neither a pid nor the name of a managed
+	// process.
+	ErrInvalidPID = errors.New("invalid PID")
+)
 
 // Config wires a Service.
 type Config struct {
@@ -63,51 +71,88 @@ func New(cfg Config) *Service {
 	return &Service{cfg: cfg, ctx: ctx, cancelAll: cancel, monitors: map[string]*monitor{}}
 }
 
-// PortInfo is one listening socket.
-type PortInfo struct {
-	Port     int    `json:"port"`
-	Address  string `json:"address"`
-	Protocol string `json:"protocol"` // always "tcp"
-	Family   string `json:"family"`   // "ipv4" or "ipv6"
-	OwnerPID int    `json:"ownerPid"` // OS pid holding the socket
+// Port is one listening TCP socket and the process that holds it open.
+type Port struct {
+	Protocol string // always "tcp": only TCP sockets listen
+	Address  string // textual IP the socket is bound to
+	Port     int
+	IPv6     bool
+	// OwnerPID holds the socket (0 when its descriptors cannot be read,
+	// e.g. another user's process); OwnerName is its /proc/<pid>/comm.
+	OwnerPID  int
+	OwnerName string
 }
 
-func portInfo(l listeners.Listener, owner int) PortInfo {
-	fam := "ipv4"
-	if l.IPv6 {
-		fam = "ipv6"
+// Family is "ipv4" or "ipv6", as the API writes it.
+func (p Port) Family() string { return family(p.IPv6) }
+
+func family(ipv6 bool) string {
+	if ipv6 {
+		return "ipv6"
 	}
-	return PortInfo{Port: l.Port, Address: l.Address, Protocol: "tcp", Family: fam, OwnerPID: owner}
+	return "ipv4"
+}
+
+func portOf(procRoot string, l listeners.Listener, owner int) Port {
+	p := Port{Protocol: "tcp", Address: l.Address, Port: l.Port, IPv6: l.IPv6, OwnerPID: owner}
+	if owner > 0 {
+		p.OwnerName = comm(procRoot, owner)
+	}
+	return p
 }
 
 // lookup finds a managed process by the pid string (or name) the process
-// API answers.
+// API answers. An unknown value is ErrNotFound when it has the form of a
+// pid, else ErrInvalidPID.
 func (s *Service) lookup(id string) (*process.Process, error) {
-	if s.cfg.Processes == nil {
-		return nil, ErrNotFound
+	if s.cfg.Processes != nil {
+		if p, err := s.cfg.Processes.Get(id); err == nil {
+			return p, nil
+		}
 	}
-	p, err := s.cfg.Processes.Get(id)
-	if err != nil {
-		return nil, ErrNotFound
+	if _, ok := parsePID(id); !ok {
+		return nil, fmt.Errorf("%w: %q", ErrInvalidPID, id)
 	}
-	return p, nil
+	return nil, ErrNotFound
 }
 
-// ProcessPorts lists the ports on which the process or a descendant listens;
-// an ended process has none.
-func (s *Service) ProcessPorts(id string) (pid string, ports []PortInfo, err error) {
-	p, err := s.lookup(id)
-	if err != nil {
-		return "", nil, err
+// parsePID reads a positive decimal pid, digits only.
+func parsePID(s string) (int, bool) {
+	if s == "" || s[0] < '1' || s[0] > '9' {
+		return 0, false
 	}
-	ports, err = s.treePorts(p.OSPID())
-	return p.PID(), ports, err
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n > 0
+}
+
+// ProcessPorts lists the ports on which a process or a descendant listens.
+// id is the pid string or name of a managed process (an ended one has no
+// ports), or the pid of any live process of the container. pid is the
+// process's pid as a number.
+func (s *Service) ProcessPorts(id string) (pid int, ports []Port, err error) {
+	root := 0
+	p, err := s.lookup(id)
+	switch {
+	case err == nil:
+		pid, _ = parsePID(p.PID())
+		root = p.OSPID()
+	case errors.Is(err, ErrNotFound):
+		pid, _ = parsePID(id)
+		if !alive(s.cfg.ProcRoot, pid) {
+			return 0, nil, err
+		}
+		root = pid
+	default:
+		return 0, nil, err
+	}
+	ports, err = s.treePorts(root)
+	return pid, ports, err
 }
 
 // treePorts lists the listeners held by root's process tree.
-func (s *Service) treePorts(root int) ([]PortInfo, error) {
+func (s *Service) treePorts(root int) ([]Port, error) {
 	if root <= 0 {
-		return []PortInfo{}, nil
+		return []Port{}, nil
 	}
 	inodes, err := treeSockets(s.cfg.ProcRoot, root)
 	if err != nil {
@@ -117,8 +162,8 @@ func (s *Service) treePorts(root int) ([]PortInfo, error) {
 }
 
 // portsOf lists the listeners among the given sockets.
-func (s *Service) portsOf(inodes map[uint64]int) ([]PortInfo, error) {
-	ports := []PortInfo{}
+func (s *Service) portsOf(inodes map[uint64]int) ([]Port, error) {
+	ports := []Port{}
 	if len(inodes) == 0 {
 		return ports, nil // no socket: nothing can listen
 	}
@@ -128,20 +173,19 @@ func (s *Service) portsOf(inodes map[uint64]int) ([]PortInfo, error) {
 	}
 	for _, l := range ls {
 		if owner, ok := inodes[l.Inode]; ok {
-			ports = append(ports, portInfo(l, owner))
+			ports = append(ports, portOf(s.cfg.ProcRoot, l, owner))
 		}
 	}
-	sortPorts(ports)
+	sort.Slice(ports, func(i, j int) bool { return portLess(ports[i], ports[j]) })
 	return ports, nil
 }
 
-func sortPorts(ports []PortInfo) {
-	sort.Slice(ports, func(i, j int) bool {
-		if ports[i].Port != ports[j].Port {
-			return ports[i].Port < ports[j].Port
-		}
-		return ports[i].Address < ports[j].Address
-	})
+// portLess orders ports by number, then address.
+func portLess(a, b Port) bool {
+	if a.Port != b.Port {
+		return a.Port < b.Port
+	}
+	return a.Address < b.Address
 }
 
 // Close stops every monitor, those still delivering included.

@@ -81,3 +81,12 @@ func comm(procRoot string, pid int) string {
 	}
 	return strings.TrimSpace(string(data))
 }
+
+// alive tells whether procfs has the process pid.
+func alive(procRoot string, pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	_, err := os.Stat(procRoot + "/" + strconv.Itoa(pid))
+	return err == nil
+}

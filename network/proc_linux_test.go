@@ -77,7 +77,7 @@ func TestTreePorts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var found *PortInfo
+			var found *Port
 			for i := range ports {
 				if ports[i].Port == port {
 					found = &ports[i]
@@ -86,7 +86,7 @@ func TestTreePorts(t *testing.T) {
 			if found == nil {
 				t.Fatalf("port %d not in %+v", port, ports)
 			}
-			if found.Address != tt.addr || found.Family != tt.family || found.OwnerPID == 0 {
+			if found.Address != tt.addr || found.Family() != tt.family || found.OwnerPID == 0 {
 				t.Errorf("got %+v, want address %s family %s", *found, tt.addr, tt.family)
 			}
 			if tt.depth > 0 && found.OwnerPID == root {

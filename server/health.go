@@ -9,7 +9,8 @@ import (
 const healthPath = "/health"
 
 // healthResponse is HealthResponse of the OpenAPI contract; every field is
-// required there.
+// required there. The fields come in the existing daemon's order, for
+// clients that compare answers as text.
 type healthResponse struct {
 	Status        string        `json:"status"`
 	Version       string        `json:"version"`
@@ -18,10 +19,10 @@ type healthResponse struct {
 	GoVersion     string        `json:"goVersion"`
 	OS            string        `json:"os"`
 	Arch          string        `json:"arch"`
-	StartedAt     string        `json:"startedAt"`
 	Uptime        string        `json:"uptime"`
 	UptimeSeconds float64       `json:"uptimeSeconds"`
 	UpgradeCount  int           `json:"upgradeCount"`
+	StartedAt     string        `json:"startedAt"`
 	LastUpgrade   upgradeStatus `json:"lastUpgrade"`
 }
 

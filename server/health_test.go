@@ -97,22 +97,23 @@ func stringOf(t *testing.T, raw json.RawMessage) string {
 }
 
 // TestPlatformRoutes: the contract's platform-only routes answer 501 JSON
-// with the reason; their other methods stay 405 and unknown paths 404.
+// with the reason, the drive list is empty and codegen is 503 without a
+// provider; their other methods stay 405 and unknown paths 404.
 func TestPlatformRoutes(t *testing.T) {
 	s := newTestServer(t, Options{}, nil)
 	tests := []struct {
 		method, path string
 		want         int
 	}{
-		{http.MethodGet, "/drives/mount", http.StatusNotImplemented},
+		{http.MethodGet, "/drives/mount", http.StatusOK},
 		{http.MethodPost, "/drives/mount", http.StatusNotImplemented},
 		{http.MethodDelete, "/drives/mount/%2Fmnt%2Fdata", http.StatusNotImplemented},
 		{http.MethodPost, "/environment/reload", http.StatusNotImplemented},
 		{http.MethodDelete, "/network/tunnel", http.StatusNotImplemented},
 		{http.MethodPut, "/network/tunnel/config", http.StatusNotImplemented},
 		{http.MethodPost, "/upgrade", http.StatusNotImplemented},
-		{http.MethodPut, "/codegen/fastapply/%2Fsrc%2Fa.go", http.StatusNotImplemented},
-		{http.MethodGet, "/codegen/reranking/%2Fsrc", http.StatusNotImplemented},
+		{http.MethodPut, "/codegen/fastapply/%2Fsrc%2Fa.go", http.StatusServiceUnavailable},
+		{http.MethodGet, "/codegen/reranking/%2Fsrc", http.StatusServiceUnavailable},
 		{http.MethodGet, "/upgrade", http.StatusMethodNotAllowed},
 		{http.MethodGet, "/codegen/other", http.StatusNotFound},
 	}
@@ -122,7 +123,13 @@ func TestPlatformRoutes(t *testing.T) {
 			t.Errorf("%s %s: status %d, want %d (%s)", tt.method, tt.path, rec.Code, tt.want, rec.Body.String())
 			continue
 		}
+		if tt.want == http.StatusOK {
+			continue
+		}
 		msg := decodeError(t, rec)
+		if tt.want == http.StatusServiceUnavailable && msg != codegenNotConfigured {
+			t.Errorf("%s %s: error %q, want %q", tt.method, tt.path, msg, codegenNotConfigured)
+		}
 		if tt.want == http.StatusNotImplemented && !strings.Contains(msg, "not implemented by this daemon") {
 			t.Errorf("%s %s: error %q does not say why", tt.method, tt.path, msg)
 		}

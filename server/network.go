@@ -25,11 +25,14 @@ func registerNetworkRoutes(r chi.Router, h *networkHandlers) {
 	r.Delete("/network/process/{pid}/monitor", h.stopMonitor)
 }
 
+// invalidPID is the existing daemon's answer to a value that is no pid.
+const invalidPID = "invalid PID"
+
 // pathPID is the pid (or name) in the path.
 func pathPID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id, err := url.PathUnescape(chi.URLParam(r, "pid"))
 	if err != nil || id == "" {
-		writeError(w, http.StatusBadRequest, "invalid process ID")
+		writeError(w, http.StatusBadRequest, invalidPID)
 		return "", false
 	}
 	return id, true
@@ -37,6 +40,10 @@ func pathPID(w http.ResponseWriter, r *http.Request) (string, bool) {
 
 // networkFailure maps the network service's errors to HTTP statuses.
 func networkFailure(w http.ResponseWriter, err error) {
+	if errors.Is(err, network.ErrInvalidPID) {
+		writeError(w, http.StatusBadRequest, invalidPID)
+		return
+	}
 	if errors.Is(err, network.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "process not found")
 		return
@@ -58,7 +65,11 @@ func (h *networkHandlers) processPorts(w http.ResponseWriter, r *http.Request) {
 		networkFailure(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"pid": pid, "ports": ports})
+	out := processPortsJSON{PID: pid, Ports: make([]portJSON, len(ports))}
+	for i, p := range ports {
+		out.Ports[i] = wirePort(p)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (h *networkHandlers) allPorts(w http.ResponseWriter, r *http.Request) {
@@ -67,7 +78,14 @@ func (h *networkHandlers) allPorts(w http.ResponseWriter, r *http.Request) {
 		networkFailure(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ports": ports})
+	out := allPortsJSON{Ports: make([]openPortJSON, len(ports))}
+	for i, p := range ports {
+		out.Ports[i] = openPortJSON{portJSON: wirePort(p.Port)}
+		if p.Process != nil {
+			out.Ports[i].Process = &managedRefJSON{PID: p.Process.PID, Name: p.Process.Name}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type monitorRequest struct {

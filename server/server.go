@@ -73,6 +73,7 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	health := healthHandler{opts: opts, now: time.Now}
 	r.Get(healthPath, health.ServeHTTP)
 	r.Head(healthPath, health.ServeHTTP)
+	registerRoot(r, opts)
 	streams := newStreamLimit(opts.MaxStreams)
 	registerProcessRoutes(r, &processHandlers{m: svc.Processes, opts: opts, streams: streams})
 	files := &filesystemHandlers{fs: svc.Files, opts: opts, streams: streams}
@@ -90,5 +91,6 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	if extraRoutes != nil {
 		extraRoutes(r)
 	}
+	addHeadRoutes(r) // last, so that it sees every GET route
 	return r
 }

@@ -36,7 +36,8 @@ func (l *streamLimit) acquire(w http.ResponseWriter) (release func(), ok bool) {
 	}
 }
 
-// wrap runs h in a slot.
+// wrap runs h in a slot. A HEAD runs only until h has chosen its headers
+// (see headersOnly): it gets GET's answer without waiting for a stream.
 func (l *streamLimit) wrap(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		release, ok := l.acquire(w)
@@ -44,6 +45,10 @@ func (l *streamLimit) wrap(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		defer release()
+		if r.Method == http.MethodHead {
+			headersOnly(h)(w, r)
+			return
+		}
 		h(w, r)
 	}
 }

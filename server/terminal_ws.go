@@ -223,7 +223,9 @@ func termSide(s, name string) (uint16, error) {
 // handshake, so that a plain HTTP request is refused in JSON. It returns 0
 // for a handshake.
 func checkWebSocketHandshake(r *http.Request) (int, string) {
-	if !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
+	// A HEAD (a probe) is no handshake either, whatever its headers: it must
+	// never start a shell.
+	if r.Method != http.MethodGet || !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
 		return http.StatusUpgradeRequired, "this route is a WebSocket: send Connection: Upgrade and Upgrade: websocket"
 	}
 	if r.Header.Get("Sec-WebSocket-Version") != "13" {

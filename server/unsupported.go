@@ -8,19 +8,17 @@ import (
 
 // platformRoutes are the routes of the wire contract that drive Blaxel's
 // own infrastructure (its drive filer, guest metadata, network tunnel,
-// release downloads and hosted LLM providers). A standalone daemon has
-// none of it, so they answer 501 with the reason rather than a 404 that
-// would read as a typo in the client.
+// release downloads). A standalone daemon has none of it, so they answer
+// 501 with the reason rather than a 404 that would read as a typo in the
+// client. Listing drives and the codegen routes answer otherwise (see
+// drives.go and codegen.go).
 var platformRoutes = []struct{ method, pattern, what string }{
-	{http.MethodGet, "/drives/mount", "drive mounts (blfs)"},
 	{http.MethodPost, "/drives/mount", "drive mounts (blfs)"},
 	{http.MethodDelete, "/drives/mount/*", "drive mounts (blfs)"},
 	{http.MethodPost, "/environment/reload", "the environment reload from /bl/metadata"},
 	{http.MethodDelete, "/network/tunnel", "the network tunnel"},
 	{http.MethodPut, "/network/tunnel/config", "the network tunnel"},
 	{http.MethodPost, "/upgrade", "self-upgrade from release downloads"},
-	{http.MethodPut, "/codegen/fastapply/*", "fast apply (a hosted LLM provider)"},
-	{http.MethodGet, "/codegen/reranking/*", "reranking (a hosted LLM provider)"},
 }
 
 func registerPlatformRoutes(r chi.Router) {
@@ -30,4 +28,6 @@ func registerPlatformRoutes(r chi.Router) {
 			writeError(w, http.StatusNotImplemented, msg)
 		}))
 	}
+	registerDriveRoutes(r)
+	registerCodegenRoutes(r)
 }

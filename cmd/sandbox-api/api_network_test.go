@@ -14,12 +14,12 @@ import (
 )
 
 type portInfo struct {
-	Port     int    `json:"port"`
-	Address  string `json:"address"`
-	Family   string `json:"family"`
-	OwnerPID int    `json:"ownerPid"`
-	Name     string `json:"name"`
-	Process  *struct {
+	PID         int    `json:"pid"`
+	Port        int    `json:"localPort"`
+	Address     string `json:"localAddr"`
+	Family      string `json:"family"`
+	ProcessName string `json:"processName"`
+	Process     *struct {
 		PID  string `json:"pid"`
 		Name string `json:"name"`
 	} `json:"process"`
@@ -62,15 +62,15 @@ func TestNetworkProcessPorts(t *testing.T) {
 			defer d.do(http.MethodDelete, "/process/"+p.PID+"/kill", nil)
 
 			var body struct {
-				PID   string     `json:"pid"`
+				PID   int        `json:"pid"`
 				Ports []portInfo `json:"ports"`
 			}
 			eventually(t, 15*time.Second, func() (bool, string) {
 				d.doJSON(http.MethodGet, "/network/process/"+p.PID+"/ports", nil, http.StatusOK, &body)
 				return findPort(body.Ports, port) != nil, fmt.Sprintf("port %d not in %+v", port, body.Ports)
 			})
-			if body.PID != p.PID {
-				t.Errorf("pid = %q, want %q", body.PID, p.PID)
+			if strconv.Itoa(body.PID) != p.PID {
+				t.Errorf("pid = %d, want %s", body.PID, p.PID)
 			}
 			got := findPort(body.Ports, port)
 			if got.Address != tt.host || got.Family != tt.family {
@@ -82,7 +82,7 @@ func TestNetworkProcessPorts(t *testing.T) {
 			}
 			d.doJSON(http.MethodGet, "/network/ports", nil, http.StatusOK, &all)
 			a := findPort(all.Ports, port)
-			if a == nil || a.Process == nil || a.Process.PID != p.PID || a.Name != "python3" {
+			if a == nil || a.Process == nil || a.Process.PID != p.PID || a.ProcessName != "python3" {
 				t.Errorf("/network/ports entry for %d = %+v, want owner python3 in process %s", port, a, p.PID)
 			}
 		})
