@@ -101,7 +101,9 @@ func (f *FS) Watch(ctx context.Context, path string, opts WatchOptions) (*Watche
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
-	if err := startWatch(ctx, f.watches, w, info.IsDir(), opts); err != nil {
+	f.writes.watchStarted() // before any inotify watch: see inflightWrites
+	if err := startWatch(ctx, f.watches, f.writes, w, info.IsDir(), opts); err != nil {
+		f.writes.watchEnded()
 		cancel()
 		return nil, fmt.Errorf("watch %s: %w", root, err)
 	}

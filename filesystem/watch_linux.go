@@ -96,7 +96,9 @@ func (in *inotify) close() { in.closed.Do(func() { _ = in.file.Close() }) }
 // (before that goroutine starts, only startWatch does).
 type treeWatch struct {
 	shared *sharedInotify
-	raw    *rawQueue // this watch's events, from the shared reader
+	raw    *rawQueue       // this watch's events, from the shared reader
+	writes *inflightWrites // the daemon's atomic writes (watch_atomic_linux.go)
+	moves  moveMemo        // temporary files moved away, waiting for their landing
 	root   string
 	rootWD int
 	opts   WatchOptions
@@ -107,8 +109,9 @@ type treeWatch struct {
 }
 
 // startWatch arms the watch of w.root (and, recursively, of the folders
-// below it) and starts delivering its events.
-func startWatch(ctx context.Context, hub *inotifyHub, w *Watcher, isDir bool, opts WatchOptions) error {
+// below it) and starts delivering its events. Once it has returned nil, the
+// watch calls writes.watchEnded when it is over.
+func startWatch(ctx context.Context, hub *inotifyHub, writes *inflightWrites, w *Watcher, isDir bool, opts WatchOptions) error {
 	raw := newRawQueue(rawQueueLimit)
 	shared, err := hub.acquire(raw)
 	if err != nil {
@@ -117,6 +120,7 @@ func startWatch(ctx context.Context, hub *inotifyHub, w *Watcher, isDir bool, op
 	tw := &treeWatch{
 		shared: shared,
 		raw:    raw,
+		writes: writes,
 		root:   w.root,
 		opts:   opts,
 		q:      w.queue,
@@ -165,6 +169,7 @@ func startWatch(ctx context.Context, hub *inotifyHub, w *Watcher, isDir bool, op
 	}()
 	go func() {
 		wg.Wait()
+		writes.watchEnded()
 		close(w.done)
 	}()
 	return nil
@@ -261,16 +266,30 @@ func (tw *treeWatch) scan(folder string, announce bool, wk *walk) {
 	}
 	for _, e := range entries {
 		p := filepath.Join(folder, e.Name())
-		if ignored(p, tw.opts.Ignore) {
+		if ignored(p, tw.opts.Ignore) || isDaemonTemp(e.Name()) {
 			continue
 		}
 		if announce {
-			tw.emit(OpCreate, p)
+			tw.announce(p, e)
 		}
 		if e.IsDir() { // a symlink to a folder is not followed
 			tw.watchFolder(p, announce, wk)
 		}
 	}
+}
+
+// announce reports an entry found in a new folder: CREATE, and for a file an
+// atomic write of the daemon landed there, the WRITE its landing would have
+// shown.
+func (tw *treeWatch) announce(p string, e os.DirEntry) {
+	if e.Type().IsRegular() {
+		if l, ok := tw.landedHere(p); ok {
+			l.replaced = false // new to this watch
+			tw.reportLanding(p, l)
+			return
+		}
+	}
+	tw.emit(OpCreate, p)
 }
 
 // inotifyHeader is the fixed part of struct inotify_event.
@@ -305,6 +324,9 @@ func (tw *treeWatch) handle(ev rawEvent) bool {
 		path = filepath.Join(folder, name)
 	case wd != tw.rootWD:
 		return true // a subfolder's own event: its parent reports it too
+	}
+	if name != "" && tw.atomicWrite(ev, path) {
+		return true
 	}
 
 	for _, op := range opsOf(mask) {
