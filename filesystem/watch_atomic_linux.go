@@ -16,9 +16,10 @@ import (
 // A move whose first half this watch did not see (the temporary file was in
 // a folder it does not watch) is matched by the landed file's identity.
 
-// atomicWrite handles ev if it belongs to an atomic write of the daemon;
-// false leaves it to the ordinary translation.
-func (tw *treeWatch) atomicWrite(ev rawEvent, path string) bool {
+// atomicWrite handles ev, an event of the entry at path, if it belongs to an
+// atomic write of the daemon, reporting it as report (path, or the root for
+// the watch of a file); false leaves it to the ordinary translation.
+func (tw *treeWatch) atomicWrite(ev rawEvent, path, report string) bool {
 	if isDaemonTemp(ev.name) {
 		if ev.mask&syscall.IN_MOVED_FROM != 0 {
 			l, _ := tw.writes.landingOf(ev.name) // unknown: reported as a new file
@@ -35,7 +36,7 @@ func (tw *treeWatch) atomicWrite(ev rawEvent, path string) bool {
 			return false // a move of someone else's
 		}
 	}
-	tw.reportLanding(path, l)
+	tw.reportLanding(report, l)
 	return true
 }
 

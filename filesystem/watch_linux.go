@@ -27,15 +27,10 @@ const folderMask = syscall.IN_CREATE | syscall.IN_MODIFY | syscall.IN_DELETE |
 // a symlink or to watch something that became a file in the meantime.
 const subfolderMask = folderMask | syscall.IN_ONLYDIR | syscall.IN_DONT_FOLLOW
 
-// rootMask adds the events of the watched path itself: nothing above it
-// reports them, and the watch ends with them.
-func rootMask(isDir bool) uint32 {
-	self := uint32(syscall.IN_DELETE_SELF | syscall.IN_MOVE_SELF)
-	if isDir {
-		return folderMask | self
-	}
-	return syscall.IN_MODIFY | syscall.IN_ATTRIB | self
-}
+// rootMask adds the events of the watched folder itself: nothing above it
+// reports them, and the watch ends with them. A watched file is watched
+// through its folder (watch_file_linux.go), with the same mask.
+const rootMask = folderMask | syscall.IN_DELETE_SELF | syscall.IN_MOVE_SELF | syscall.IN_ONLYDIR
 
 // inotify is one inotify instance. Watches are added and removed through
 // RawConn.Control, which keeps the descriptor from being closed (and its
@@ -101,6 +96,7 @@ type treeWatch struct {
 	moves  moveMemo        // temporary files moved away, waiting for their landing
 	root   string
 	rootWD int
+	file   string // for the watch of a file, its name in the folder rootWD watches
 	opts   WatchOptions
 	q      *eventQueue
 	ctx    context.Context
@@ -128,13 +124,27 @@ func startWatch(ctx context.Context, hub *inotifyHub, writes *inflightWrites, w 
 		folder: map[int]string{},
 		wdOf:   map[string]int{},
 	}
-	wd, err := shared.add(raw, w.root, rootMask(isDir))
+	folder := w.root
+	if !isDir {
+		if folder, tw.file, err = fileFolder(w.root); err != nil {
+			shared.release(raw, nil)
+			return err
+		}
+	}
+	wd, err := shared.add(raw, folder, rootMask)
 	if err != nil {
 		shared.release(raw, nil)
 		return err
 	}
 	tw.rootWD = wd
-	tw.track(wd, w.root)
+	tw.track(wd, folder)
+	if !isDir {
+		// It may have gone before its folder was watched.
+		if _, err := os.Lstat(filepath.Join(folder, tw.file)); err != nil {
+			tw.release()
+			return err
+		}
+	}
 	if isDir && opts.Recursive {
 		// Problems below the root are events: the root itself is armed.
 		tw.scan(w.root, false, &walk{})
@@ -306,6 +316,9 @@ func (tw *treeWatch) handle(ev rawEvent) bool {
 		tw.fail(tw.root, "the kernel's event queue overflowed (fs.inotify.max_queued_events): events were lost")
 		return true
 	}
+	if tw.file != "" && mask&syscall.IN_IGNORED == 0 {
+		return tw.handleFile(ev)
+	}
 	folder, ok := tw.folder[wd]
 	if !ok {
 		return true // a watch removed a moment ago
@@ -325,7 +338,7 @@ func (tw *treeWatch) handle(ev rawEvent) bool {
 	case wd != tw.rootWD:
 		return true // a subfolder's own event: its parent reports it too
 	}
-	if name != "" && tw.atomicWrite(ev, path) {
+	if name != "" && tw.atomicWrite(ev, path, path) {
 		return true
 	}
 
