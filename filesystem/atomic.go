@@ -30,19 +30,33 @@ const copyBufferSize = 256 << 10
 // destination only changes when Commit renames the finished, synced file
 // over it: a write that fails or is abandoned leaves the old file as it was
 // and no temporary file behind (once Abort ran).
+//
+// The temporary file is hidden from the FS's listings, searches and watches
+// (see tempname.go and inflightWrites), and listed in the FS's journal while
+// it exists, so a crash cannot leave it behind for good (see journal.go).
 type AtomicFile struct {
 	dest    string
 	tmp     *os.File
 	tmpPath string
 	size    int64
 	done    bool
+
+	writes *inflightWrites
+	write  *inflightWrite
+	ended  bool   // writes.end was called
+	id     fileID // of the temporary file, known once it is finished
 }
+
+// fileID identifies a file whatever its name.
+type fileID struct{ ino, dev uint64 }
 
 // CreateAtomic starts writing dest (an absolute path). The temporary file
 // goes in dest's folder, or in its nearest existing ancestor when that
 // folder is still missing: folders are only created by Commit, so a failed
 // write creates none. Call Abort when done, even after Commit.
-func CreateAtomic(dest string) (*AtomicFile, error) {
+func (f *FS) CreateAtomic(dest string) (*AtomicFile, error) { return createAtomic(f.writes, dest) }
+
+func createAtomic(writes *inflightWrites, dest string) (*AtomicFile, error) {
 	if isDir(dest) {
 		return nil, fmt.Errorf("write %s: %w", dest, ErrIsDirectory)
 	}
@@ -50,25 +64,26 @@ func CreateAtomic(dest string) (*AtomicFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return createAtomicIn(dir, dest)
+	return createAtomicIn(writes, dir, dest)
 }
 
-func createAtomicIn(dir, dest string) (*AtomicFile, error) {
-	tmp, err := os.CreateTemp(dir, tempPattern(dest))
-	if err != nil {
-		return nil, fmt.Errorf("write %s: create a temporary file in %s: %w", dest, dir, diskError(err))
-	}
-	return &AtomicFile{dest: dest, tmp: tmp, tmpPath: tmp.Name()}, nil
-}
+// maxTempAttempts bounds the retries on a name that exists already (only a
+// copy of one of our temporary files can take one).
+const maxTempAttempts = 100
 
-// tempPattern names temporary files after their destination, hidden, and
-// recognisable if a crash ever leaves one behind.
-func tempPattern(dest string) string {
-	base := filepath.Base(dest)
-	if len(base) > 64 { // the random suffix must still fit in NAME_MAX
-		base = base[:64]
+func createAtomicIn(writes *inflightWrites, dir, dest string) (*AtomicFile, error) {
+	for range maxTempAttempts {
+		w := writes.begin(dir, dest)
+		tmp, err := os.OpenFile(w.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			return &AtomicFile{dest: dest, tmp: tmp, tmpPath: w.path, writes: writes, write: w}, nil
+		}
+		writes.end(w)
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("write %s: create a temporary file in %s: %w", dest, dir, diskError(err))
+		}
 	}
-	return "." + base + ".*.sandbox-api-tmp"
+	return nil, fmt.Errorf("write %s: create a temporary file in %s: every name tried exists", dest, dir)
 }
 
 // existingAncestor returns dir or its nearest ancestor that exists. A
@@ -193,12 +208,17 @@ func (a *AtomicFile) CommitAs(dest string, mode *fs.FileMode) error {
 		a.Abort()
 		return fmt.Errorf("write %s: create its folder: %w", dest, mkdirError(err))
 	}
+	// Watches learn of the rename before it happens: they may see it at once.
+	_, lerr := os.Lstat(dest)
+	a.writes.land(a.write, landing{dest: dest, replaced: lerr == nil, ino: a.id.ino, dev: a.id.dev})
 	err = os.Rename(a.tmpPath, dest)
 	if errors.Is(err, syscall.EXDEV) {
 		// Only when CommitAs moved the destination across a mount point.
+		a.writes.unland(a.write)
 		err = a.copyAcross(dest, *mode)
 	}
 	if err != nil {
+		a.writes.unland(a.write)
 		a.Abort()
 		if isDir(dest) {
 			return fmt.Errorf("write %s: %w", dest, ErrIsDirectory)
@@ -206,6 +226,7 @@ func (a *AtomicFile) CommitAs(dest string, mode *fs.FileMode) error {
 		return fmt.Errorf("write %s: %w", dest, diskError(err))
 	}
 	a.done = true
+	a.end()
 	syncDir(filepath.Dir(dest))
 	return nil
 }
@@ -220,6 +241,11 @@ func (a *AtomicFile) finish(mode fs.FileMode) error {
 	if err := a.tmp.Sync(); err != nil {
 		a.Abort()
 		return fmt.Errorf("write %s: sync: %w", a.dest, diskError(err))
+	}
+	if fi, err := a.tmp.Stat(); err == nil {
+		if ino, dev, ok := inodeOf(fi); ok {
+			a.id = fileID{ino: ino, dev: dev}
+		}
 	}
 	err := a.tmp.Close()
 	a.tmp = nil
@@ -238,7 +264,7 @@ func (a *AtomicFile) copyAcross(dest string, mode fs.FileMode) error {
 		return err
 	}
 	defer src.Close()
-	b, err := createAtomicIn(filepath.Dir(dest), dest)
+	b, err := createAtomicIn(a.writes, filepath.Dir(dest), dest)
 	if err != nil {
 		return err
 	}
@@ -263,6 +289,15 @@ func (a *AtomicFile) Abort() {
 	if !a.done {
 		_ = os.Remove(a.tmpPath)
 		a.done = true
+	}
+	a.end()
+}
+
+// end tells the registry, once, that the temporary file is gone.
+func (a *AtomicFile) end() {
+	if !a.ended {
+		a.ended = true
+		a.writes.end(a.write)
 	}
 }
 

@@ -34,11 +34,12 @@ func (r *filesCutReader) Read(p []byte) (int, error) {
 }
 
 func TestAtomicCutOffKeepsOldFile(t *testing.T) {
+	f := newAtomicFS(t)
 	dir := t.TempDir()
 	dest := filepath.Join(dir, "f.txt")
 	filesWrite(t, dest, "old content")
 
-	a, err := CreateAtomic(dest)
+	a, err := f.CreateAtomic(dest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,10 +65,11 @@ func TestAtomicCutOffKeepsOldFile(t *testing.T) {
 }
 
 func TestAtomicCreatesFoldersOnlyOnCommit(t *testing.T) {
+	f := newAtomicFS(t)
 	dir := t.TempDir()
 	dest := filepath.Join(dir, "a", "b", "f.txt")
 
-	aborted, err := CreateAtomic(dest)
+	aborted, err := f.CreateAtomic(dest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +80,7 @@ func TestAtomicCreatesFoldersOnlyOnCommit(t *testing.T) {
 	}
 	filesNoTemp(t, dir)
 
-	a, err := CreateAtomic(dest)
+	a, err := f.CreateAtomic(dest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +96,9 @@ func TestAtomicCreatesFoldersOnlyOnCommit(t *testing.T) {
 }
 
 func TestAtomicCommitAsAnotherPath(t *testing.T) {
+	f := newAtomicFS(t)
 	dir := t.TempDir()
-	a, err := CreateAtomic(filepath.Join(dir, "cut"))
+	a, err := f.CreateAtomic(filepath.Join(dir, "cut"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +118,7 @@ func TestAtomicCommitAsAnotherPath(t *testing.T) {
 }
 
 func TestAtomicKeepsOwner(t *testing.T) {
+	f := newAtomicFS(t)
 	if os.Getuid() != 0 {
 		t.Skip("needs root to chown a file to another user")
 	}
@@ -124,7 +128,7 @@ func TestAtomicKeepsOwner(t *testing.T) {
 	if err := os.Chown(dest, 1234, 2345); err != nil {
 		t.Fatal(err)
 	}
-	a, err := CreateAtomic(dest)
+	a, err := f.CreateAtomic(dest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,6 +144,7 @@ func TestAtomicKeepsOwner(t *testing.T) {
 }
 
 func TestAtomicConcurrentWritersNeverMix(t *testing.T) {
+	f := newAtomicFS(t)
 	dir := t.TempDir()
 	dest := filepath.Join(dir, "shared")
 	const writers = 8
@@ -150,7 +155,7 @@ func TestAtomicConcurrentWritersNeverMix(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a, err := CreateAtomic(dest)
+			a, err := f.CreateAtomic(dest)
 			if err != nil {
 				errs <- err
 				return
@@ -204,9 +209,10 @@ func TestAtomicDiskFullIsErrNoSpace(t *testing.T) {
 }
 
 func TestAtomicCommitAcrossFilesystems(t *testing.T) {
+	f := newAtomicFS(t)
 	other := testdisk.Small(t, "8m")
 	dir := t.TempDir()
-	a, err := CreateAtomic(filepath.Join(dir, "start"))
+	a, err := f.CreateAtomic(filepath.Join(dir, "start"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,6 +239,7 @@ func TestAtomicCommitAcrossFilesystems(t *testing.T) {
 // A local file is copied by the kernel; what the caller has already read
 // of it is skipped, and a full disk is still ErrNoSpace.
 func TestAtomicReadFromAFile(t *testing.T) {
+	f := newAtomicFS(t)
 	dir := t.TempDir()
 	payload := bytes.Repeat([]byte("0123456789"), 400_000) // 4 MB
 	srcPath := filepath.Join(dir, "src")
@@ -246,7 +253,7 @@ func TestAtomicReadFromAFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	dest := filepath.Join(dir, "dest")
-	a, err := CreateAtomic(dest)
+	a, err := f.CreateAtomic(dest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +272,7 @@ func TestAtomicReadFromAFile(t *testing.T) {
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		t.Fatal(err)
 	}
-	b, err := CreateAtomic(filepath.Join(full, "f.bin"))
+	b, err := f.CreateAtomic(filepath.Join(full, "f.bin"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,4 +286,15 @@ func TestAtomicReadFromAFile(t *testing.T) {
 	}
 	b.Abort()
 	filesNoTemp(t, full)
+}
+
+// newAtomicFS is an FS for the atomic writes of a test.
+func newAtomicFS(t *testing.T) *FS {
+	t.Helper()
+	f, err := New(Config{WorkingDir: t.TempDir(), UploadDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	return f
 }

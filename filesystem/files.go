@@ -103,6 +103,9 @@ func listDir(abs string, names *idNames) (Directory, error) {
 	}
 	d := Directory{Path: abs, Name: filepath.Base(abs), Files: []FileInfo{}, Subdirectories: []Directory{}}
 	for _, e := range entries {
+		if isDaemonTemp(e.Name()) {
+			continue // a write of the daemon in progress
+		}
 		lst, err := e.Info()
 		if err != nil {
 			continue // removed since ReadDir
@@ -122,7 +125,7 @@ func listDir(abs string, names *idNames) (Directory, error) {
 // it replaces.
 func (f *FS) WriteFile(p string, r io.Reader, mode *fs.FileMode) (string, error) {
 	abs := f.Resolve(p)
-	a, err := CreateAtomic(abs)
+	a, err := f.CreateAtomic(abs)
 	if err != nil {
 		return abs, err
 	}

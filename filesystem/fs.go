@@ -14,8 +14,12 @@ import (
 
 // Config tunes an FS. Zero values take the documented defaults.
 type Config struct {
-	WorkingDir string        // relative paths resolve against it; default: the daemon's working directory
-	UploadDir  string        // parts of multipart uploads; default: $TMPDIR/sandbox-api-uploads
+	WorkingDir string // relative paths resolve against it; default: the daemon's working directory
+	UploadDir  string // parts of multipart uploads; default: $TMPDIR/sandbox-api-uploads
+	// JournalDir holds the journals of the atomic writes in flight
+	// (journal.go); default: $TMPDIR/sandbox-api-journal. Daemons may share
+	// it: each has its own journal, and cleans only those of gone daemons.
+	JournalDir string
 	UploadTTL  time.Duration // an upload untouched this long is removed; default 24 h
 	Logger     *zap.Logger
 }
@@ -24,10 +28,12 @@ type Config struct {
 type FS struct {
 	cfg     Config
 	uploads *uploads
-	watches *inotifyHub // the inotify instance all watches share
+	watches *inotifyHub     // the inotify instance all watches share
+	writes  *inflightWrites // the atomic writes, as the watches need to know them
 }
 
-// New prepares an FS and starts cleaning abandoned uploads.
+// New prepares an FS: it removes the temporary files that daemons gone
+// before left behind (see journal.go), and starts cleaning abandoned uploads.
 func New(cfg Config) (*FS, error) {
 	if cfg.WorkingDir == "" {
 		wd, err := os.Getwd()
@@ -38,6 +44,9 @@ func New(cfg Config) (*FS, error) {
 	}
 	if cfg.UploadDir == "" {
 		cfg.UploadDir = filepath.Join(os.TempDir(), "sandbox-api-uploads")
+	}
+	if cfg.JournalDir == "" {
+		cfg.JournalDir = filepath.Join(os.TempDir(), "sandbox-api-journal")
 	}
 	if cfg.UploadTTL <= 0 {
 		cfg.UploadTTL = 24 * time.Hour
@@ -50,12 +59,22 @@ func New(cfg Config) (*FS, error) {
 	if err != nil {
 		return nil, err
 	}
+	journal, err := openJournal(cfg.JournalDir, cfg.Logger)
+	if err != nil {
+		// Writes work without it; only a crash would leave files behind.
+		cfg.Logger.Warn("no journal of atomic writes: temporary files a crash leaves behind will stay", zap.Error(err))
+	}
+	f.writes = newInflightWrites(journal)
+	u.writes = f.writes
 	f.uploads = u
 	return f, nil
 }
 
 // Close stops background work.
-func (f *FS) Close() { f.uploads.close() }
+func (f *FS) Close() {
+	f.uploads.close()
+	f.writes.journal.close()
+}
 
 // WorkingDir is where relative paths start.
 func (f *FS) WorkingDir() string { return f.cfg.WorkingDir }

@@ -22,7 +22,7 @@ func (u *uploads) complete(id string, listed []CompletedPart) (string, error) {
 		return "", err
 	}
 	dest := meta.Path
-	if err := uploadAssemble(dest, fileMode(meta.Permissions), files); err != nil {
+	if err := uploadAssemble(u.writes, dest, fileMode(meta.Permissions), files); err != nil {
 		return "", err
 	}
 	if err := u.remove(id); err != nil && !errors.Is(err, ErrUploadNotFound) {
@@ -79,8 +79,8 @@ func (u *uploads) checkParts(dir string, listed []CompletedPart) ([]string, erro
 // uploadAssemble writes the files, in order, to dest with mode, the way
 // every write of the package lands (see AtomicFile): dest is either
 // untouched or complete, and a failure creates no folder.
-func uploadAssemble(dest string, mode fs.FileMode, files []string) error {
-	a, err := CreateAtomic(dest)
+func uploadAssemble(writes *inflightWrites, dest string, mode fs.FileMode, files []string) error {
+	a, err := createAtomic(writes, dest)
 	if err != nil {
 		return uploadDestErr(dest, err)
 	}

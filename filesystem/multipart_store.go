@@ -75,6 +75,7 @@ type uploads struct {
 	// commits serializes the commits of one part (striped by upload and
 	// part number); see commitPart.
 	commits [64]sync.Mutex
+	writes  *inflightWrites // assembles land through it (see AtomicFile)
 	log     *zap.Logger
 	// The sweep's lifecycle (see sweepLoop).
 	stop   context.CancelFunc

@@ -90,7 +90,7 @@ func (f *FS) WriteTree(root string, files map[string]string) (Directory, error) 
 			if _, err := f.Mkdir(p, nil); err != nil {
 				return Directory{}, err
 			}
-		} else if err := writeString(p, e.content); err != nil {
+		} else if err := f.writeString(p, e.content); err != nil {
 			return Directory{}, err
 		}
 		lst, err := os.Lstat(p)
@@ -102,8 +102,8 @@ func (f *FS) WriteTree(root string, files map[string]string) (Directory, error) 
 	return out, nil
 }
 
-func writeString(p, content string) error {
-	a, err := CreateAtomic(p)
+func (f *FS) writeString(p, content string) error {
+	a, err := f.CreateAtomic(p)
 	if err != nil {
 		return err
 	}

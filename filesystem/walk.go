@@ -64,7 +64,8 @@ var errStopWalk = errors.New("stop walk")
 // treeWalker visits a tree depth first, names in byte order, so results
 // are deterministic. It never follows a symlinked folder (no loops, no
 // escape from the root), skips folders it cannot read, and checks ctx
-// between folders so an abandoned request stops soon.
+// between folders so an abandoned request stops soon. The daemon's own
+// temporary files are never visited, hidden files included.
 type treeWalker struct {
 	exclude       map[string]bool
 	includeHidden bool
@@ -131,7 +132,7 @@ func (w *treeWalker) dir(ctx context.Context, abs, rel string, isRoot bool) erro
 	}
 	for _, d := range entries {
 		name := d.Name()
-		if !w.includeHidden && strings.HasPrefix(name, ".") {
+		if !w.includeHidden && strings.HasPrefix(name, ".") || isDaemonTemp(name) {
 			continue
 		}
 		if abs == "/" && isKernelDir(name) {

@@ -79,7 +79,10 @@ func (w *Watcher) Close() {
 }
 
 // Watch starts watching path (a folder, or a single file). The watch is
-// armed when Watch returns: every later change is reported. Errors wrap
+// armed when Watch returns: every later change is reported. The daemon's
+// own atomic writes show as in-place writes would: a replaced file is one
+// WRITE (and the watch of that file goes on), a new one CREATE then WRITE;
+// their temporary files are never reported. Errors wrap
 // os.ErrNotExist for a missing path, and ErrWatchLimit when the kernel has
 // no inotify instance, or no watch for the path itself, left; a folder
 // below the root that cannot be watched is an OpError event instead.
@@ -101,7 +104,9 @@ func (f *FS) Watch(ctx context.Context, path string, opts WatchOptions) (*Watche
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
-	if err := startWatch(ctx, f.watches, w, info.IsDir(), opts); err != nil {
+	f.writes.watchStarted() // before any inotify watch: see inflightWrites
+	if err := startWatch(ctx, f.watches, f.writes, w, info.IsDir(), opts); err != nil {
+		f.writes.watchEnded()
 		cancel()
 		return nil, fmt.Errorf("watch %s: %w", root, err)
 	}

@@ -179,8 +179,9 @@ func (s *sharedInotify) read() {
 func (s *sharedInotify) dispatchLocked(buf []byte) {
 	for off := 0; off+inotifyHeader <= len(buf); {
 		ev := rawEvent{
-			wd:   int(int32(binary.NativeEndian.Uint32(buf[off:]))),
-			mask: binary.NativeEndian.Uint32(buf[off+4:]),
+			wd:     int(int32(binary.NativeEndian.Uint32(buf[off:]))),
+			mask:   binary.NativeEndian.Uint32(buf[off+4:]),
+			cookie: binary.NativeEndian.Uint32(buf[off+8:]),
 		}
 		nameLen := int(binary.NativeEndian.Uint32(buf[off+12:]))
 		end := min(off+inotifyHeader+nameLen, len(buf))
@@ -208,10 +209,11 @@ func (s *sharedInotify) dispatchLocked(buf []byte) {
 
 // rawEvent is one inotify event, or (err set) the end of the instance.
 type rawEvent struct {
-	wd   int
-	mask uint32
-	name string
-	err  string
+	wd     int
+	mask   uint32
+	cookie uint32 // pairs the two halves of a rename
+	name   string
+	err    string
 }
 
 // rawQueueLimit matches the kernel's default max_queued_events: a watch

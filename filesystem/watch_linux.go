@@ -27,15 +27,10 @@ const folderMask = syscall.IN_CREATE | syscall.IN_MODIFY | syscall.IN_DELETE |
 // a symlink or to watch something that became a file in the meantime.
 const subfolderMask = folderMask | syscall.IN_ONLYDIR | syscall.IN_DONT_FOLLOW
 
-// rootMask adds the events of the watched path itself: nothing above it
-// reports them, and the watch ends with them.
-func rootMask(isDir bool) uint32 {
-	self := uint32(syscall.IN_DELETE_SELF | syscall.IN_MOVE_SELF)
-	if isDir {
-		return folderMask | self
-	}
-	return syscall.IN_MODIFY | syscall.IN_ATTRIB | self
-}
+// rootMask adds the events of the watched folder itself: nothing above it
+// reports them, and the watch ends with them. A watched file is watched
+// through its folder (watch_file_linux.go), with the same mask.
+const rootMask = folderMask | syscall.IN_DELETE_SELF | syscall.IN_MOVE_SELF | syscall.IN_ONLYDIR
 
 // inotify is one inotify instance. Watches are added and removed through
 // RawConn.Control, which keeps the descriptor from being closed (and its
@@ -96,9 +91,12 @@ func (in *inotify) close() { in.closed.Do(func() { _ = in.file.Close() }) }
 // (before that goroutine starts, only startWatch does).
 type treeWatch struct {
 	shared *sharedInotify
-	raw    *rawQueue // this watch's events, from the shared reader
+	raw    *rawQueue       // this watch's events, from the shared reader
+	writes *inflightWrites // the daemon's atomic writes (watch_atomic_linux.go)
+	moves  moveMemo        // temporary files moved away, waiting for their landing
 	root   string
 	rootWD int
+	file   string // for the watch of a file, its name in the folder rootWD watches
 	opts   WatchOptions
 	q      *eventQueue
 	ctx    context.Context
@@ -107,8 +105,9 @@ type treeWatch struct {
 }
 
 // startWatch arms the watch of w.root (and, recursively, of the folders
-// below it) and starts delivering its events.
-func startWatch(ctx context.Context, hub *inotifyHub, w *Watcher, isDir bool, opts WatchOptions) error {
+// below it) and starts delivering its events. Once it has returned nil, the
+// watch calls writes.watchEnded when it is over.
+func startWatch(ctx context.Context, hub *inotifyHub, writes *inflightWrites, w *Watcher, isDir bool, opts WatchOptions) error {
 	raw := newRawQueue(rawQueueLimit)
 	shared, err := hub.acquire(raw)
 	if err != nil {
@@ -117,6 +116,7 @@ func startWatch(ctx context.Context, hub *inotifyHub, w *Watcher, isDir bool, op
 	tw := &treeWatch{
 		shared: shared,
 		raw:    raw,
+		writes: writes,
 		root:   w.root,
 		opts:   opts,
 		q:      w.queue,
@@ -124,13 +124,27 @@ func startWatch(ctx context.Context, hub *inotifyHub, w *Watcher, isDir bool, op
 		folder: map[int]string{},
 		wdOf:   map[string]int{},
 	}
-	wd, err := shared.add(raw, w.root, rootMask(isDir))
+	folder := w.root
+	if !isDir {
+		if folder, tw.file, err = fileFolder(w.root); err != nil {
+			shared.release(raw, nil)
+			return err
+		}
+	}
+	wd, err := shared.add(raw, folder, rootMask)
 	if err != nil {
 		shared.release(raw, nil)
 		return err
 	}
 	tw.rootWD = wd
-	tw.track(wd, w.root)
+	tw.track(wd, folder)
+	if !isDir {
+		// It may have gone before its folder was watched.
+		if _, err := os.Lstat(filepath.Join(folder, tw.file)); err != nil {
+			tw.release()
+			return err
+		}
+	}
 	if isDir && opts.Recursive {
 		// Problems below the root are events: the root itself is armed.
 		tw.scan(w.root, false, &walk{})
@@ -165,6 +179,7 @@ func startWatch(ctx context.Context, hub *inotifyHub, w *Watcher, isDir bool, op
 	}()
 	go func() {
 		wg.Wait()
+		writes.watchEnded()
 		close(w.done)
 	}()
 	return nil
@@ -261,16 +276,30 @@ func (tw *treeWatch) scan(folder string, announce bool, wk *walk) {
 	}
 	for _, e := range entries {
 		p := filepath.Join(folder, e.Name())
-		if ignored(p, tw.opts.Ignore) {
+		if ignored(p, tw.opts.Ignore) || isDaemonTemp(e.Name()) {
 			continue
 		}
 		if announce {
-			tw.emit(OpCreate, p)
+			tw.announce(p, e)
 		}
 		if e.IsDir() { // a symlink to a folder is not followed
 			tw.watchFolder(p, announce, wk)
 		}
 	}
+}
+
+// announce reports an entry found in a new folder: CREATE, and for a file an
+// atomic write of the daemon landed there, the WRITE its landing would have
+// shown.
+func (tw *treeWatch) announce(p string, e os.DirEntry) {
+	if e.Type().IsRegular() {
+		if l, ok := tw.landedHere(p); ok {
+			l.replaced = false // new to this watch
+			tw.reportLanding(p, l)
+			return
+		}
+	}
+	tw.emit(OpCreate, p)
 }
 
 // inotifyHeader is the fixed part of struct inotify_event.
@@ -286,6 +315,9 @@ func (tw *treeWatch) handle(ev rawEvent) bool {
 	if mask&syscall.IN_Q_OVERFLOW != 0 {
 		tw.fail(tw.root, "the kernel's event queue overflowed (fs.inotify.max_queued_events): events were lost")
 		return true
+	}
+	if tw.file != "" && mask&syscall.IN_IGNORED == 0 {
+		return tw.handleFile(ev)
 	}
 	folder, ok := tw.folder[wd]
 	if !ok {
@@ -305,6 +337,9 @@ func (tw *treeWatch) handle(ev rawEvent) bool {
 		path = filepath.Join(folder, name)
 	case wd != tw.rootWD:
 		return true // a subfolder's own event: its parent reports it too
+	}
+	if name != "" && tw.atomicWrite(ev, path, path) {
+		return true
 	}
 
 	for _, op := range opsOf(mask) {

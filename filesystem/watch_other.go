@@ -5,7 +5,7 @@ package filesystem
 import "context"
 
 // startWatch needs inotify; the daemon runs in Linux containers.
-func startWatch(ctx context.Context, hub *inotifyHub, w *Watcher, isDir bool, opts WatchOptions) error {
+func startWatch(ctx context.Context, hub *inotifyHub, writes *inflightWrites, w *Watcher, isDir bool, opts WatchOptions) error {
 	return ErrWatchUnsupported
 }
 

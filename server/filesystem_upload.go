@@ -156,7 +156,7 @@ func (h *filesystemHandlers) putMultipart(w http.ResponseWriter, r *http.Request
 			if dest != "" {
 				target = dest
 			}
-			if file, err = filesystem.CreateAtomic(h.fs.Resolve(target)); err != nil {
+			if file, err = h.fs.CreateAtomic(h.fs.Resolve(target)); err != nil {
 				writeFSError(w, err)
 				return
 			}
