@@ -460,10 +460,17 @@ func (p *Process) waitFor(ctx context.Context, timeout time.Duration) error {
 	case <-p.done:
 		return nil
 	case <-expired:
-		return fmt.Errorf("%w after %s", ErrWaitTimeout, durationText(timeout))
+		return TimeoutError(timeout)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// TimeoutError is the error of a wait for a process that gave up after d:
+// it matches ErrWaitTimeout. Streams that give up use it too, so that every
+// front door says it the same way.
+func TimeoutError(d time.Duration) error {
+	return fmt.Errorf("%w after %s", ErrWaitTimeout, durationText(d))
 }
 
 // durationText words a timeout in whole seconds as requests give them
