@@ -161,8 +161,12 @@ func (h *processHandlers) streamExecution(w http.ResponseWriter, r *http.Request
 	} else {
 		<-p.Done() // the log ends only once the process has
 	}
+	// The frames carried every byte: the result's output fields are the
+	// tail GET /process/{id} gives (whole for outputs up to 64 KiB), not
+	// the whole output twice more in one line, which would triple the
+	// transfer and which the SDK cannot parse past its string limit.
 	if frames.result(func(w io.Writer) error {
-		return writeProcessJSON(w, p.Info(), "", fullOutput(p, r))
+		return writeProcessJSON(w, p.Info(), "", tailOutput(p, tailBytesOne))
 	}) == nil {
 		_ = s.flush()
 	}
