@@ -23,10 +23,10 @@ const (
 // years), which would wrap around to a short or negative wait.
 func TimeoutSeconds(n int) (time.Duration, error) {
 	if n < 0 {
-		return 0, fmt.Errorf("%w: timeout must not be negative", ErrInvalidSpec)
+		return 0, invalidSpec("timeout must not be negative")
 	}
 	if n > maxTimeoutSeconds {
-		return 0, fmt.Errorf("%w: timeout must be at most %d seconds", ErrInvalidSpec, maxTimeoutSeconds)
+		return 0, invalidSpec("timeout must be at most %d seconds", maxTimeoutSeconds)
 	}
 	return time.Duration(n) * time.Second, nil
 }
@@ -54,9 +54,10 @@ type Info struct {
 	PID              string // the first attempt's OS pid; stable across restarts
 	Name             string
 	Command          string
-	WorkingDir       string
+	WorkingDir       string // absolute: where the command runs
+	RequestedDir     string // the working directory as the request gave it ("" for the default)
 	Status           Status
-	ExitCode         int // -1 when stopped or ended by a signal
+	ExitCode         int // 0 while running; -1 when stopped or ended by a signal
 	StartedAt        time.Time
 	CompletedAt      time.Time // zero while running
 	KeepAlive        bool
@@ -71,7 +72,7 @@ var (
 	ErrNotFound      = errors.New("process not found")
 	ErrNameInUse     = errors.New("a running process already has this name")
 	ErrInvalidSpec   = errors.New("invalid process request")
-	ErrStart         = errors.New("process could not start")
+	ErrStart         = errors.New("failed to start process")
 	ErrWaitTimeout   = errors.New("process timed out")
 	ErrPortsTimeout  = errors.New("ports did not open in time")
 	ErrExited        = errors.New("process exited")
@@ -81,3 +82,18 @@ var (
 	ErrUnknownSignal = errors.New("unknown signal")
 	ErrShuttingDown  = errors.New("daemon is shutting down")
 )
+
+// SpecError says what is wrong with a request the manager refuses before
+// anything runs. It matches ErrInvalidSpec; callers that word the problem
+// their own way (the HTTP API names the request body) use Problem.
+type SpecError struct {
+	Problem string
+}
+
+func (e *SpecError) Error() string { return ErrInvalidSpec.Error() + ": " + e.Problem }
+
+func (e *SpecError) Unwrap() error { return ErrInvalidSpec }
+
+func invalidSpec(format string, args ...any) error {
+	return &SpecError{Problem: fmt.Sprintf(format, args...)}
+}

@@ -29,7 +29,7 @@ func ListeningPorts() (map[int]bool, error) {
 func ValidatePorts(ports []int) error {
 	for _, port := range ports {
 		if port < 1 || port > 65535 {
-			return fmt.Errorf("%w: port %d is out of range 1-65535", ErrInvalidSpec, port)
+			return invalidSpec("port %d is out of range 1-65535", port)
 		}
 	}
 	return nil

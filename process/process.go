@@ -31,9 +31,12 @@ type Process struct {
 	id   uint64
 	pid  string // first attempt's OS pid; immutable once visible
 	name string
-	spec Spec
-	log  *Log
-	done chan struct{} // closed when the process has ended for good
+	spec Spec // WorkingDir resolved
+	// requestedDir is the working directory as the request gave it ("" for
+	// the default), which the record echoes.
+	requestedDir string
+	log          *Log
+	done         chan struct{} // closed when the process has ended for good
 
 	ended atomic.Bool
 
@@ -59,25 +62,26 @@ type Process struct {
 // ErrShuttingDown.
 func (m *Manager) Start(spec Spec) (*Process, error) {
 	if strings.TrimSpace(spec.Command) == "" {
-		return nil, fmt.Errorf("%w: command is required", ErrInvalidSpec)
+		return nil, invalidSpec("command is required")
 	}
 	// The kernel takes C strings: a NUL would fail the start later, as
 	// if the request were fine.
 	if strings.ContainsRune(spec.Command, 0) {
-		return nil, fmt.Errorf("%w: command contains a NUL byte", ErrInvalidSpec)
+		return nil, invalidSpec("command contains a NUL byte")
 	}
 	if strings.ContainsRune(spec.WorkingDir, 0) {
-		return nil, fmt.Errorf("%w: workingDir contains a NUL byte", ErrInvalidSpec)
+		return nil, invalidSpec("workingDir contains a NUL byte")
 	}
 	for k, v := range spec.Env {
 		if k == "" || strings.ContainsAny(k, "=\x00") {
-			return nil, fmt.Errorf("%w: invalid environment variable name %q", ErrInvalidSpec, k)
+			return nil, invalidSpec("invalid environment variable name %q", k)
 		}
 		if strings.ContainsRune(v, 0) {
-			return nil, fmt.Errorf("%w: environment variable %s contains a NUL byte", ErrInvalidSpec, k)
+			return nil, invalidSpec("environment variable %s contains a NUL byte", k)
 		}
 	}
-	wd, err := m.resolveWorkingDir(spec.WorkingDir)
+	requestedDir := spec.WorkingDir
+	wd, err := m.resolveWorkingDir(spec.Command, spec.WorkingDir)
 	if err != nil {
 		return nil, err
 	}
@@ -88,15 +92,15 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 	}
 	id := m.ids.Add(1)
 	p := &Process{
-		m:        m,
-		id:       id,
-		name:     name,
-		spec:     spec,
-		log:      newLog(m.cfg.LogDir, "p"+strconv.FormatUint(id, 10), m.cfg.MaxLogBytesPerProcess, func() uint64 { return m.segSeq.Add(1) }),
-		done:     make(chan struct{}),
-		status:   StatusRunning,
-		exitCode: -1,
-		wake:     make(chan struct{}, 1),
+		m:            m,
+		id:           id,
+		name:         name,
+		spec:         spec,
+		requestedDir: requestedDir,
+		log:          newLog(m.cfg.LogDir, "p"+strconv.FormatUint(id, 10), m.cfg.MaxLogBytesPerProcess, func() uint64 { return m.segSeq.Add(1) }),
+		done:         make(chan struct{}),
+		status:       StatusRunning,
+		wake:         make(chan struct{}, 1),
 	}
 	p.startedAt = time.Now()
 	if err := p.spawn(); err != nil {
@@ -121,7 +125,10 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 	return p, nil
 }
 
-func (m *Manager) resolveWorkingDir(dir string) (string, error) {
+// resolveWorkingDir makes dir absolute and checks that it is a folder. The
+// missing folder is worded as the existing Blaxel daemon words it, since
+// clients match on that text.
+func (m *Manager) resolveWorkingDir(command, dir string) (string, error) {
 	if dir == "" {
 		dir = m.cfg.WorkingDir
 	} else if !filepath.IsAbs(dir) {
@@ -130,7 +137,7 @@ func (m *Manager) resolveWorkingDir(dir string) (string, error) {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return "", fmt.Errorf("%w: working directory %s does not exist", ErrStart, dir)
+		return "", fmt.Errorf("%w: could not execute command '%s' because folder '%s' does not exist", ErrStart, command, dir)
 	case err != nil:
 		return "", fmt.Errorf("%w: working directory %s: %v", ErrStart, dir, err)
 	case !st.IsDir():
@@ -453,10 +460,27 @@ func (p *Process) waitFor(ctx context.Context, timeout time.Duration) error {
 	case <-p.done:
 		return nil
 	case <-expired:
-		return fmt.Errorf("%w after %s", ErrWaitTimeout, timeout)
+		return TimeoutError(timeout)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// TimeoutError is the error of a wait for a process that gave up after d:
+// it matches ErrWaitTimeout. Streams that give up use it too, so that every
+// front door says it the same way.
+func TimeoutError(d time.Duration) error {
+	return fmt.Errorf("%w after %s", ErrWaitTimeout, durationText(d))
+}
+
+// durationText words a timeout in whole seconds as requests give them
+// ("process timed out after 1 seconds", as the existing Blaxel daemon says
+// it), any other duration in Go's notation.
+func durationText(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%d seconds", d/time.Second)
+	}
+	return d.String()
 }
 
 // Done is closed once the process has ended for good.
@@ -491,6 +515,7 @@ func (p *Process) Info() Info {
 		Name:             p.name,
 		Command:          p.spec.Command,
 		WorkingDir:       p.spec.WorkingDir,
+		RequestedDir:     p.requestedDir,
 		Status:           p.status,
 		ExitCode:         p.exitCode,
 		StartedAt:        p.startedAt,

@@ -50,7 +50,8 @@ func TestRunningRecord(t *testing.T) {
 	m := newTestManager(t, nil)
 	p := mustStart(t, m, Spec{Command: "exec sleep 100"})
 	info := p.Info()
-	if info.Status != StatusRunning || info.ExitCode != -1 || !info.CompletedAt.IsZero() {
+	// A running process has no exit code yet: 0, as the existing daemon says.
+	if info.Status != StatusRunning || info.ExitCode != 0 || !info.CompletedAt.IsZero() {
 		t.Fatalf("running record: %+v", info)
 	}
 	if pid := p.currentPID(); strconv.Itoa(pid) != info.PID || !pidAlive(pid) {
@@ -116,11 +117,12 @@ func TestStartWorkingDirErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		dir, wantPath, wantMsg string
+		dir, want string
 	}{
-		{filepath.Join(base, "missing"), filepath.Join(base, "missing"), "does not exist"},
-		{"missing-relative", filepath.Join(base, "missing-relative"), "does not exist"},
-		{file, file, "is not a directory"},
+		// Clients match on the existing daemon's words for a missing folder.
+		{filepath.Join(base, "missing"), "failed to start process: could not execute command 'true' because folder '" + filepath.Join(base, "missing") + "' does not exist"},
+		{"missing-relative", "failed to start process: could not execute command 'true' because folder '" + filepath.Join(base, "missing-relative") + "' does not exist"},
+		{file, "failed to start process: working directory " + file + " is not a directory"},
 	}
 	m := newTestManager(t, func(c *Config) { c.WorkingDir = base })
 	for _, tc := range tests {
@@ -129,8 +131,8 @@ func TestStartWorkingDirErrors(t *testing.T) {
 			if !errors.Is(err, ErrStart) {
 				t.Fatalf("Start = %v, want ErrStart", err)
 			}
-			if !strings.Contains(err.Error(), tc.wantPath) || !strings.Contains(err.Error(), tc.wantMsg) {
-				t.Fatalf("error %q does not name %s and say %q", err, tc.wantPath, tc.wantMsg)
+			if err.Error() != tc.want {
+				t.Fatalf("error %q, want %q", err, tc.want)
 			}
 		})
 	}
@@ -162,6 +164,9 @@ func TestWorkingDirResolution(t *testing.T) {
 			info := waitEnded(t, p)
 			if got := strings.TrimSpace(logText(t, p.Log(), Stdout)); got != tc.want || info.WorkingDir != tc.want {
 				t.Fatalf("pwd = %q, record %q; want %q", got, info.WorkingDir, tc.want)
+			}
+			if info.RequestedDir != tc.dir {
+				t.Fatalf("requested dir %q, want %q as given", info.RequestedDir, tc.dir)
 			}
 		})
 	}

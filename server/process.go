@@ -38,8 +38,20 @@ func registerProcessRoutes(r chi.Router, h *processHandlers) {
 	r.Delete("/process/{identifier}/stdin", h.closeStdin)
 }
 
-// lookup finds the process named in the path, or answers 404.
-func (h *processHandlers) lookup(w http.ResponseWriter, r *http.Request) (*process.Process, bool) {
+// The existing Blaxel daemon words an unknown process three ways,
+// depending on the route; clients match on these texts, so each route keeps
+// its own.
+func notFoundPlain(string) string { return "process not found" }
+
+func notFoundPID(id string) string { return fmt.Sprintf("process with PID %s not found", id) }
+
+func notFoundIdentifier(id string) string {
+	return fmt.Sprintf("process with Identifier %s not found", id)
+}
+
+// lookup finds the process named in the path, or answers 404 with the
+// route's wording.
+func (h *processHandlers) lookup(w http.ResponseWriter, r *http.Request, notFound func(id string) string) (*process.Process, bool) {
 	id, err := url.PathUnescape(chi.URLParam(r, "identifier"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid process identifier")
@@ -47,21 +59,37 @@ func (h *processHandlers) lookup(w http.ResponseWriter, r *http.Request) (*proce
 	}
 	p, err := h.m.Get(id)
 	if err != nil {
-		writeError(w, http.StatusNotFound, "process not found")
+		writeError(w, http.StatusNotFound, notFound(id))
 		return nil, false
 	}
 	return p, true
 }
 
-// startStatus maps the errors of Manager.Start to HTTP statuses.
-func startStatus(err error) int {
+// missingCommand is the existing daemon's validator message for a request
+// without a command, word for word: clients match on it.
+const missingCommand = invalidBody + "Key: 'ProcessRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag"
+
+// specMessage words a request the process manager refused as a problem of
+// the request body.
+func specMessage(err error) string {
+	var se *process.SpecError
+	if errors.As(err, &se) {
+		return invalidBody + se.Problem
+	}
+	return err.Error()
+}
+
+// writeStartError answers a start that Manager.Start refused.
+func writeStartError(w http.ResponseWriter, err error) {
 	switch {
-	case errors.Is(err, process.ErrInvalidSpec), errors.Is(err, process.ErrNameInUse):
-		return http.StatusBadRequest
+	case errors.Is(err, process.ErrInvalidSpec):
+		writeError(w, http.StatusBadRequest, specMessage(err))
+	case errors.Is(err, process.ErrNameInUse):
+		writeError(w, http.StatusBadRequest, err.Error())
 	case errors.Is(err, process.ErrShuttingDown):
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusUnprocessableEntity
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+	default: // "failed to start process: ...", a missing folder included
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
 	}
 }
 
@@ -70,11 +98,15 @@ func (h *processHandlers) execute(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, maxJSONBody, &req, false) {
 		return
 	}
+	if req.Command == "" {
+		writeError(w, http.StatusBadRequest, missingCommand)
+		return
+	}
 	var timeout time.Duration
 	if req.Timeout != nil {
 		var err error
 		if timeout, err = process.TimeoutSeconds(*req.Timeout); err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			writeError(w, http.StatusBadRequest, specMessage(err))
 			return
 		}
 	}
@@ -89,7 +121,7 @@ func (h *processHandlers) execute(w http.ResponseWriter, r *http.Request) {
 		Stdin:            req.Stdin,
 	}
 	if err := process.ValidatePorts(req.WaitForPorts); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error()) // before anything runs
+		writeError(w, http.StatusBadRequest, specMessage(err)) // before anything runs
 		return
 	}
 	if req.Timeout != nil {
@@ -105,7 +137,7 @@ func (h *processHandlers) execute(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := h.m.Start(spec)
 	if err != nil {
-		writeError(w, startStatus(err), err.Error())
+		writeStartError(w, err)
 		return
 	}
 	if streaming {
@@ -123,7 +155,7 @@ func (h *processHandlers) execute(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !req.WaitForCompletion {
-		writeProcess(w, http.StatusOK, p.Info(), "", nil)
+		writeProcess(w, http.StatusOK, p.Info(), "", nil) // not waited for
 		return
 	}
 	if err := p.Wait(r.Context(), timeout); err != nil {
@@ -140,7 +172,11 @@ func (h *processHandlers) waitFailed(w http.ResponseWriter, err error) {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return // the client left
 	case errors.Is(err, process.ErrInvalidSpec):
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeError(w, http.StatusBadRequest, specMessage(err))
+	case errors.Is(err, process.ErrWaitTimeout):
+		// "process timed out after N seconds", the existing daemon's text;
+		// that the process keeps running is documented instead.
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
 	default:
 		writeError(w, http.StatusUnprocessableEntity, err.Error()+"; the process keeps running")
 	}
@@ -176,26 +212,34 @@ func (h *processHandlers) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *processHandlers) get(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.lookup(w, r)
+	p, ok := h.lookup(w, r, notFoundPlain)
 	if !ok {
 		return
 	}
 	writeProcess(w, http.StatusOK, p.Info(), "", tailOutput(p, tailBytesOne))
 }
 
+// Stop and kill answer the record (as GET does) plus a message; these
+// messages are the existing daemon's, which clients match on.
+const (
+	msgStopped      = "Process stopped successfully"
+	msgKilled       = "Process killed successfully"
+	msgAlreadyEnded = "process had already ended"
+)
+
 func (h *processHandlers) stop(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.lookup(w, r)
+	p, ok := h.lookup(w, r, notFoundIdentifier)
 	if !ok {
 		return
 	}
 	if isEnded(p) {
-		writeProcess(w, http.StatusOK, p.Info(), "process had already ended", nil)
+		writeProcess(w, http.StatusOK, p.Info(), msgAlreadyEnded, tailOutput(p, tailBytesOne))
 		return
 	}
 	if err := p.Stop(r.Context()); err != nil {
 		return // the client left; the stop goes on
 	}
-	writeProcess(w, http.StatusOK, p.Info(), "process stopped", nil)
+	writeProcess(w, http.StatusOK, p.Info(), msgStopped, tailOutput(p, tailBytesOne))
 }
 
 type killRequest struct {
@@ -203,7 +247,7 @@ type killRequest struct {
 }
 
 func (h *processHandlers) kill(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.lookup(w, r)
+	p, ok := h.lookup(w, r, notFoundIdentifier)
 	if !ok {
 		return
 	}
@@ -215,21 +259,22 @@ func (h *processHandlers) kill(w http.ResponseWriter, r *http.Request) {
 	if req.Signal != "" {
 		s, err := process.ParseSignal(req.Signal)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			writeError(w, http.StatusBadRequest, invalidBody+err.Error())
 			return
 		}
 		sig = s
 	}
 	if isEnded(p) {
-		writeProcess(w, http.StatusOK, p.Info(), "process had already ended", nil)
+		writeProcess(w, http.StatusOK, p.Info(), msgAlreadyEnded, tailOutput(p, tailBytesOne))
 		return
 	}
 	err := p.Kill(r.Context(), sig)
 	switch {
 	case err == nil:
-		writeProcess(w, http.StatusOK, p.Info(), "process killed", nil)
+		writeProcess(w, http.StatusOK, p.Info(), msgKilled, tailOutput(p, tailBytesOne))
 	case errors.Is(err, process.ErrWaitTimeout):
-		writeProcess(w, http.StatusOK, p.Info(), fmt.Sprintf("signal %s sent; the process is still running", process.SignalName(sig)), nil)
+		msg := fmt.Sprintf("signal %s sent; the process is still running", process.SignalName(sig))
+		writeProcess(w, http.StatusOK, p.Info(), msg, tailOutput(p, tailBytesOne))
 	}
 }
 
@@ -243,7 +288,7 @@ func isEnded(p *process.Process) bool {
 }
 
 func (h *processHandlers) logs(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.lookup(w, r)
+	p, ok := h.lookup(w, r, notFoundPID)
 	if !ok {
 		return
 	}
@@ -265,7 +310,7 @@ func (h *processHandlers) logs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *processHandlers) writeStdin(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.lookup(w, r)
+	p, ok := h.lookup(w, r, notFoundIdentifier)
 	if !ok {
 		return
 	}
@@ -287,7 +332,7 @@ func (h *processHandlers) writeStdin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *processHandlers) closeStdin(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.lookup(w, r)
+	p, ok := h.lookup(w, r, notFoundIdentifier)
 	if !ok {
 		return
 	}

@@ -26,22 +26,28 @@ type processRequest struct {
 	Stdin             bool              `json:"stdin"`
 }
 
-// processHeader is ProcessResponse without its output fields, which
-// writeProcessJSON streams after it.
-type processHeader struct {
-	PID              string `json:"pid"`
-	Name             string `json:"name"`
-	Command          string `json:"command"`
-	Status           string `json:"status"`
-	StartedAt        string `json:"startedAt"`
-	CompletedAt      string `json:"completedAt"`
-	ExitCode         int    `json:"exitCode"`
-	WorkingDir       string `json:"workingDir"`
-	RestartOnFailure bool   `json:"restartOnFailure"`
-	MaxRestarts      int    `json:"maxRestarts"`
-	RestartCount     int    `json:"restartCount"`
-	KeepAlive        bool   `json:"keepAlive"`
-	Stdin            bool   `json:"stdin"`
+// A ProcessResponse is written in the existing daemon's member order, with
+// the output fields streamed between the two parts below: processHead,
+// then logs, stdout and stderr, then processTail.
+type processHead struct {
+	PID         string `json:"pid"`
+	Name        string `json:"name"`
+	Command     string `json:"command"`
+	Status      string `json:"status"`
+	StartedAt   string `json:"startedAt"`
+	CompletedAt string `json:"completedAt"`
+	ExitCode    int    `json:"exitCode"`
+	// WorkingDir echoes the request ("" for the default), as the existing
+	// daemon does; the command ran in it resolved against the daemon's.
+	WorkingDir string `json:"workingDir"`
+}
+
+type processTail struct {
+	RestartOnFailure bool `json:"restartOnFailure"`
+	MaxRestarts      int  `json:"maxRestarts"`
+	RestartCount     int  `json:"restartCount"`
+	KeepAlive        bool `json:"keepAlive"`
+	Stdin            bool `json:"stdin"` // @blaxel/core's addition
 	// Message is set on stop and kill answers, which the contract also
 	// describes as a SuccessResponse.
 	Message string `json:"message,omitempty"`
@@ -55,16 +61,21 @@ func wireTime(t time.Time) string {
 	return t.UTC().Format(http.TimeFormat)
 }
 
-func headerOf(info process.Info, message string) processHeader {
-	return processHeader{
-		PID:              info.PID,
-		Name:             info.Name,
-		Command:          info.Command,
-		Status:           string(info.Status),
-		StartedAt:        wireTime(info.StartedAt),
-		CompletedAt:      wireTime(info.CompletedAt),
-		ExitCode:         info.ExitCode,
-		WorkingDir:       info.WorkingDir,
+func headOf(info process.Info) processHead {
+	return processHead{
+		PID:         info.PID,
+		Name:        info.Name,
+		Command:     info.Command,
+		Status:      string(info.Status),
+		StartedAt:   wireTime(info.StartedAt),
+		CompletedAt: wireTime(info.CompletedAt),
+		ExitCode:    info.ExitCode,
+		WorkingDir:  info.RequestedDir,
+	}
+}
+
+func tailOf(info process.Info, message string) processTail {
+	return processTail{
 		RestartOnFailure: info.RestartOnFailure,
 		MaxRestarts:      info.MaxRestarts,
 		RestartCount:     info.RestartCount,
@@ -114,17 +125,20 @@ var outputFields = []struct {
 	streams process.Stream
 }{{"logs", process.Both}, {"stdout", process.Stdout}, {"stderr", process.Stderr}}
 
-// writeProcessJSON writes a ProcessResponse. The output fields are
-// streamed from out, or null when out is nil (a process not waited for).
+// writeProcessJSON writes a ProcessResponse, its output fields streamed
+// from out. A nil out is a process started without waitForCompletion:
+// "logs": null, "stdout": "", "stderr": "", as the existing daemon answers
+// (its output is read with GET /process/{id} or /logs).
 func writeProcessJSON(w io.Writer, info process.Info, message string, out outputSource) error {
-	var head bytes.Buffer
-	enc := json.NewEncoder(&head)
-	enc.SetEscapeHTML(false) // commands are full of < > &: keep them readable
-	if err := enc.Encode(headerOf(info, message)); err != nil {
-		return fmt.Errorf("encode process: %w", err)
+	head, err := encodeMembers(headOf(info))
+	if err != nil {
+		return err
 	}
-	// Leave the object open (drop "}\n") for the output fields.
-	if _, err := w.Write(head.Bytes()[:head.Len()-2]); err != nil {
+	tail, err := encodeMembers(tailOf(info, message))
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(w, "{%s", head); err != nil {
 		return err
 	}
 	for _, f := range outputFields {
@@ -135,14 +149,30 @@ func writeProcessJSON(w io.Writer, info process.Info, message string, out output
 			return err
 		}
 	}
-	_, err := io.WriteString(w, "}")
+	_, err = fmt.Fprintf(w, ",%s}", tail)
 	return err
 }
 
-// writeOutputValue writes the selected streams as a JSON string, or null.
+// encodeMembers is the JSON object of v without its braces.
+func encodeMembers(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // commands are full of < > &: keep them readable
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode process: %w", err)
+	}
+	return b.Bytes()[1 : b.Len()-2], nil // "{...}\n"
+}
+
+// writeOutputValue writes the selected streams as a JSON string; without a
+// source, logs is null and the streams "".
 func writeOutputValue(w io.Writer, out outputSource, streams process.Stream) error {
 	if out == nil {
-		_, err := io.WriteString(w, "null")
+		empty := `""`
+		if streams == process.Both {
+			empty = "null"
+		}
+		_, err := io.WriteString(w, empty)
 		return err
 	}
 	if _, err := io.WriteString(w, `"`); err != nil {

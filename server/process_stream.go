@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -20,33 +19,29 @@ const streamWriteTimeout = 30 * time.Second
 // writes: a client catching up on a fast process costs few syscalls.
 const streamBufferSize = 256 << 10
 
-// lineStream pulls lines from a process's log and writes them to one
-// client, at the client's pace. Lines that are available at once are
-// batched; the buffer is flushed whenever the stream would wait.
-type lineStream struct {
+// logStream writes what a reader pulls from a process's log to one
+// client, at the client's pace. Whatever is available at once is batched
+// into the buffer, which is flushed whenever the stream would wait.
+type logStream struct {
 	w         http.ResponseWriter
 	rc        *http.ResponseController
 	bw        *bufio.Writer
-	lines     *process.LineReader
 	keepalive time.Duration
 }
 
-func newLineStream(w http.ResponseWriter, p *process.Process, keepalive time.Duration) *lineStream {
+func newLogStream(w http.ResponseWriter, keepalive time.Duration) *logStream {
 	if keepalive <= 0 {
 		keepalive = 10 * time.Second
 	}
-	return &lineStream{
+	return &logStream{
 		w:         w,
 		rc:        http.NewResponseController(w),
 		bw:        bufio.NewWriterSize(w, streamBufferSize),
-		lines:     p.Log().NewLineReader(),
 		keepalive: keepalive,
 	}
 }
 
-func (s *lineStream) close() { s.lines.Close() }
-
-func (s *lineStream) flush() error {
+func (s *logStream) flush() error {
 	_ = s.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	if err := s.bw.Flush(); err != nil {
 		return err
@@ -54,23 +49,18 @@ func (s *lineStream) flush() error {
 	return s.rc.Flush()
 }
 
-// run calls line for each line and idle after each keepalive interval
-// without one, until the log ends (nil), the client leaves or a write fails.
-// Lines are handed over in batches, straight from the log reader's buffer.
-func (s *lineStream) run(ctx context.Context, line func(process.Line) error, idle func() error) error {
-	var werr error
-	each := func(l process.Line) {
-		if werr == nil {
-			werr = line(l)
-		}
-	}
-	for werr == nil {
-		err := s.lines.NextBatch(ctx, -1, each)
+// run calls next, which writes the next piece of the log to s.bw, and idle
+// after each keepalive interval without output, until the log ends (nil),
+// the client leaves or a write fails. next waits like the log readers: an
+// idle of -1 asks for what is ready now, ErrIdle when nothing is.
+func (s *logStream) run(ctx context.Context, next func(ctx context.Context, idle time.Duration) error, idle func() error) error {
+	for {
+		err := next(ctx, -1)
 		if errors.Is(err, process.ErrIdle) {
 			if err := s.flush(); err != nil {
 				return err
 			}
-			err = s.lines.NextBatch(ctx, s.keepalive, each)
+			err = next(ctx, s.keepalive)
 			if errors.Is(err, process.ErrIdle) {
 				if err := idle(); err != nil {
 					return err
@@ -88,7 +78,6 @@ func (s *lineStream) run(ctx context.Context, line func(process.Line) error, idl
 			return err
 		}
 	}
-	return werr
 }
 
 // logStreamPrefix starts each line of a log stream.
@@ -97,21 +86,33 @@ var logStreamPrefix = [...]string{process.Stdout: "stdout:", process.Stderr: "st
 // streamLogs is GET /process/{id}/logs/stream: "stdout:<line>" and
 // "stderr:<line>" lines, everything so far then live, until the process ends.
 func (h *processHandlers) streamLogs(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.lookup(w, r)
+	// A JSON 404, where the existing daemon streams a 200 with the error
+	// as its only line: the SDK reports an error status through onError.
+	p, ok := h.lookup(w, r, notFoundIdentifier)
 	if !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
-	s := newLineStream(w, p, h.opts.KeepaliveInterval)
-	defer s.close()
+	s := newLogStream(w, h.opts.KeepaliveInterval)
+	lines := p.Log().NewLineReader()
+	defer lines.Close()
 	_ = s.flush() // the client knows at once that the stream is open
-	_ = s.run(r.Context(),
-		func(l process.Line) error {
+	var werr error
+	each := func(l process.Line) { // lines come straight from the reader's buffer
+		if werr == nil {
 			_, _ = s.bw.WriteString(logStreamPrefix[l.Stream])
 			_, _ = s.bw.Write(l.Text)
-			return s.bw.WriteByte('\n')
+			werr = s.bw.WriteByte('\n')
+		}
+	}
+	_ = s.run(r.Context(),
+		func(ctx context.Context, idle time.Duration) error {
+			if err := lines.NextBatch(ctx, idle, each); err != nil {
+				return err
+			}
+			return werr
 		},
 		func() error {
 			_, err := s.bw.WriteString("[keepalive]\n")
@@ -119,20 +120,18 @@ func (h *processHandlers) streamLogs(w http.ResponseWriter, r *http.Request) {
 		})
 }
 
-// execFrame is one line of the ndjson stream of POST /process.
-type execFrame struct {
-	Type string `json:"type"`
-	Data string `json:"data,omitempty"`
-}
-
 // streamExecution answers POST /process with Accept: text/event-stream:
 // ndjson frames of output as it comes, then the result. The process has
 // started already, so every error before this point was a plain HTTP error.
+// Output frames carry the bytes as the process wrote them (see
+// process.ChunkReader): the SDK hands each frame's data to onStdout,
+// onStderr and onLog as it is, so joining them must give the output.
 func (h *processHandlers) streamExecution(w http.ResponseWriter, r *http.Request, p *process.Process, timeout time.Duration) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
-	s := newLineStream(w, p, h.opts.KeepaliveInterval)
-	defer s.close()
+	s := newLogStream(w, h.opts.KeepaliveInterval)
+	chunks := p.Log().NewChunkReader()
+	defer chunks.Close()
 	_ = s.flush()
 
 	ctx := r.Context()
@@ -141,13 +140,16 @@ func (h *processHandlers) streamExecution(w http.ResponseWriter, r *http.Request
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	enc := json.NewEncoder(s.bw)
-	enc.SetEscapeHTML(false)
+	frames := newExecFrames(s.bw)
 	err := s.run(ctx,
-		func(l process.Line) error {
-			return enc.Encode(execFrame{Type: l.Stream.String(), Data: string(l.Text)})
+		func(ctx context.Context, idle time.Duration) error {
+			c, err := chunks.Next(ctx, idle)
+			if err != nil {
+				return err
+			}
+			return frames.output(c)
 		},
-		func() error { return enc.Encode(execFrame{Type: "keepalive"}) })
+		frames.keepalive)
 	timedOut := errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil
 	if err != nil && !timedOut {
 		return // the client left or stopped reading
@@ -155,16 +157,17 @@ func (h *processHandlers) streamExecution(w http.ResponseWriter, r *http.Request
 	if timedOut {
 		// The SDK ignores error frames and needs a result: the record as it
 		// stands (still running) follows the error.
-		_ = enc.Encode(execFrame{Type: "error", Data: "process timed out after " + timeout.String() + "; the process keeps running"})
+		_ = frames.error(process.TimeoutError(timeout).Error())
 	} else {
 		<-p.Done() // the log ends only once the process has
 	}
-	_, _ = s.bw.WriteString(`{"type":"result","data":"`)
-	sw := newJSONStringWriter(s.bw)
-	if err := writeProcessJSON(sw, p.Info(), "", fullOutput(p, r)); err != nil {
-		return
+	// The frames carried every byte: the result's output fields are the
+	// tail GET /process/{id} gives (whole for outputs up to 64 KiB), not
+	// the whole output twice more in one line, which would triple the
+	// transfer and which the SDK cannot parse past its string limit.
+	if frames.result(func(w io.Writer) error {
+		return writeProcessJSON(w, p.Info(), "", tailOutput(p, tailBytesOne))
+	}) == nil {
+		_ = s.flush()
 	}
-	_ = sw.Close()
-	_, _ = s.bw.WriteString("\"}\n")
-	_ = s.flush()
 }

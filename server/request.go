@@ -10,6 +10,11 @@ import (
 	"net/http"
 )
 
+// invalidBody starts the message of every body that cannot be decoded or
+// fails validation: the existing Blaxel daemon's wording, on every route,
+// which clients match on.
+const invalidBody = "invalid request body: "
+
 // Request body limits: every body is bounded before it is read.
 const (
 	maxJSONBody  = 1 << 20
@@ -25,7 +30,7 @@ const (
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, optional bool) bool {
 	body := bufio.NewReader(http.MaxBytesReader(w, r.Body, limit))
 	if isJSONNull(body) {
-		writeError(w, http.StatusBadRequest, "invalid JSON body: null; a JSON object is required")
+		writeError(w, http.StatusBadRequest, invalidBody+"null; a JSON object is required")
 		return false
 	}
 	dec := json.NewDecoder(body)
@@ -47,9 +52,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, opti
 	case errors.As(err, &tooBig):
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
 	case errors.Is(err, io.EOF):
-		writeError(w, http.StatusBadRequest, "request body is empty; a JSON object is required")
+		writeError(w, http.StatusBadRequest, invalidBody+"the body is empty; a JSON object is required")
 	default:
-		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		writeError(w, http.StatusBadRequest, invalidBody+err.Error())
 	}
 	return false
 }

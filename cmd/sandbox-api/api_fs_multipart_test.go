@@ -304,7 +304,7 @@ func TestMultipartErrors(t *testing.T) {
 		{"complete with a wrong etag", "POST", "/filesystem-multipart/" + id + "/complete", map[string]any{"parts": []mpPart{wrongETag}}, nil, 400, "part 1"},
 		{"complete with a missing part", "POST", "/filesystem-multipart/" + id + "/complete", map[string]any{"parts": []any{p1, map[string]any{"partNumber": 2, "etag": p1.ETag}}}, nil, 400, "part 2"},
 		{"complete with no parts", "POST", "/filesystem-multipart/" + id + "/complete", map[string]any{"parts": []any{}}, nil, 400, "no parts"},
-		{"complete with bad JSON", "POST", "/filesystem-multipart/" + id + "/complete", `{"parts": [`, nil, 400, "JSON"},
+		{"complete with bad JSON", "POST", "/filesystem-multipart/" + id + "/complete", `{"parts": [`, nil, 400, "invalid request body: "},
 		{"complete with no body", "POST", "/filesystem-multipart/" + id + "/complete", nil, nil, 400, "empty"},
 		{"abort an unknown upload", "DELETE", "/filesystem-multipart/" + unknown + "/abort", nil, nil, 404, "not found"},
 		{"abort a malformed id", "DELETE", "/filesystem-multipart/not-an-id/abort", nil, nil, 400, "upload id"},

@@ -27,8 +27,9 @@ var processFields = []string{
 }
 
 // wantFields checks that a ProcessResponse has every field, with the JSON
-// type of the contract (output fields: string, or null when nullOutput).
-func wantFields(t *testing.T, body []byte, nullOutput bool) {
+// type of the contract. A process not waited for has, as the existing
+// daemon answers, "logs": null and the streams "".
+func wantFields(t *testing.T, body []byte, notWaited bool) {
 	t.Helper()
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
@@ -55,8 +56,8 @@ func wantFields(t *testing.T, body []byte, nullOutput bool) {
 		"restartCount": "number", "keepAlive": "bool", "stdin": "bool",
 		"logs": "string", "stdout": "string", "stderr": "string",
 	}
-	if nullOutput {
-		want["logs"], want["stdout"], want["stderr"] = "null", "null", "null"
+	if notWaited {
+		want["logs"] = "null"
 	}
 	for _, k := range processFields {
 		if got := kind(raw[k]); got != want[k] {
@@ -104,8 +105,8 @@ func TestExecWaitForCompletion(t *testing.T) {
 	if started.Before(before) || completed.Before(started) || completed.After(time.Now().Add(time.Second)) {
 		t.Errorf("startedAt %s, completedAt %s: out of order or out of the test's window", started, completed)
 	}
-	if p.WorkingDir != d.workDir {
-		t.Errorf("workingDir %q, want the daemon's %q", p.WorkingDir, d.workDir)
+	if p.WorkingDir != "" {
+		t.Errorf("workingDir %q, want \"\" as the request gave none", p.WorkingDir)
 	}
 	if p.RestartOnFailure || p.MaxRestarts != 0 || p.RestartCount != 0 || p.KeepAlive || p.Stdin {
 		t.Errorf("flags %+v, want all off", p)
@@ -178,12 +179,12 @@ func TestExecBadRequests(t *testing.T) {
 		status int
 		want   []string
 	}{
-		{"malformed", `{"command":`, 400, []string{"JSON"}},
-		{"not json", `echo hi`, 400, []string{"JSON"}},
-		{"empty body", ``, 400, []string{"empty"}},
+		{"malformed", `{"command":`, 400, []string{"invalid request body: "}},
+		{"not json", `echo hi`, 400, []string{"invalid request body: "}},
+		{"empty body", ``, 400, []string{"invalid request body: ", "empty"}},
 		{"trailing data", `{"command":"true"} {"x":1}`, 400, nil},
 		{"wrong type", `{"command":42}`, 400, nil},
-		{"missing command", `{}`, 400, []string{"command"}},
+		{"missing command", `{}`, 400, []string{"Command", "required"}},
 		{"blank command", `{"command":"   "}`, 400, []string{"command"}},
 		{"missing working dir", map[string]any{"command": "true", "workingDir": "/no/such/dir"}, 422, []string{"/no/such/dir", "does not exist"}},
 		{"working dir is a file", map[string]any{"command": "true", "workingDir": file}, 422, []string{file, "not a directory"}},
@@ -306,13 +307,15 @@ func TestEnvAndWorkingDir(t *testing.T) {
 	if p.WorkingDir != dir {
 		t.Errorf("workingDir %q, want %q", p.WorkingDir, dir)
 	}
+	// The record echoes the request; the command runs in it resolved
+	// against the daemon's working directory.
 	// A relative working dir is under the daemon's.
 	if err := os.Mkdir(filepath.Join(d.workDir, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	p = d.exec(map[string]any{"command": "pwd", "workingDir": "sub", "waitForCompletion": true})
-	if want := filepath.Join(d.workDir, "sub"); p.stdout() != want+"\n" || p.WorkingDir != want {
-		t.Errorf("relative workingDir: pwd %q, record %q; want %q", p.stdout(), p.WorkingDir, want)
+	if want := filepath.Join(d.workDir, "sub"); p.stdout() != want+"\n" || p.WorkingDir != "sub" {
+		t.Errorf("relative workingDir: pwd %q, record %q; want %q run in %q", p.stdout(), p.WorkingDir, "sub", want)
 	}
 }
 
@@ -380,7 +383,13 @@ func TestExecStream(t *testing.T) {
 				keepalivesBetween++
 			}
 		case "stdout", "stderr":
-			data = append(data, f)
+			// Frames carry the output as read: consecutive ones of a
+			// stream are one run of its bytes.
+			if n := len(data); n > 0 && data[n-1].Type == f.Type {
+				data[n-1].Data += f.Data
+			} else {
+				data = append(data, f)
+			}
 		case "result":
 			result = &f
 		default:
@@ -390,7 +399,7 @@ func TestExecStream(t *testing.T) {
 	if lr.err != nil {
 		t.Fatalf("reading the stream: %v", lr.err)
 	}
-	want := []frame{{"stdout", "o1"}, {"stderr", "e1"}, {"stdout", "o2"}, {"stderr", "e2"}}
+	want := []frame{{"stdout", "o1\n"}, {"stderr", "e1\n"}, {"stdout", "o2\n"}, {"stderr", "e2\n"}}
 	if fmt.Sprint(data) != fmt.Sprint(want) {
 		t.Errorf("output frames %v, want %v", data, want)
 	}
@@ -459,7 +468,7 @@ func TestExecStreamTimeout(t *testing.T) {
 	}
 	// stdout, an error frame saying it timed out, then (the SDK ignores
 	// error frames) the result: the record as it stands, still running.
-	if len(frames) != 3 || frames[0] != (frame{"stdout", "hi"}) || frames[1].Type != "error" || !strings.Contains(frames[1].Data, "timed out") || frames[2].Type != "result" {
+	if len(frames) != 3 || frames[0] != (frame{"stdout", "hi\n"}) || frames[1].Type != "error" || !strings.Contains(frames[1].Data, "timed out") || frames[2].Type != "result" {
 		t.Fatalf("frames %v, want stdout hi, an error saying it timed out, then the result", frames)
 	}
 	var r proc
@@ -508,20 +517,16 @@ func TestListAndGet(t *testing.T) {
 		}
 	}
 
-	for _, r := range []struct{ method, path string }{
-		{http.MethodGet, "/process/999999999"},
-		{http.MethodGet, "/process/nope"},
-		{http.MethodGet, "/process/nope/logs"},
-		{http.MethodGet, "/process/nope/logs/stream"},
-		{http.MethodDelete, "/process/nope"},
-		{http.MethodDelete, "/process/nope/kill"},
-		{http.MethodPost, "/process/nope/stdin"},
-		{http.MethodDelete, "/process/nope/stdin"},
-		{http.MethodGet, "/process/..%2F..%2Fetc%2Fpasswd/logs"},
+	// Each route words it as the existing daemon does (see
+	// api_process_wire_test.go for every route).
+	for _, r := range []struct{ method, path, want string }{
+		{http.MethodGet, "/process/999999999", "process not found"},
+		{http.MethodGet, "/process/nope", "process not found"},
+		{http.MethodGet, "/process/..%2F..%2Fetc%2Fpasswd/logs", "process with PID ../../etc/passwd not found"},
 	} {
 		resp, body := d.do(r.method, r.path, nil)
-		if resp.StatusCode != http.StatusNotFound || strings.TrimSpace(string(body)) != `{"error":"process not found"}` {
-			t.Errorf("%s %s: %d %s, want 404 {\"error\":\"process not found\"}", r.method, r.path, resp.StatusCode, body)
+		if want := `{"error":` + strconv.Quote(r.want) + `}`; resp.StatusCode != http.StatusNotFound || strings.TrimSpace(string(body)) != want {
+			t.Errorf("%s %s: %d %s, want 404 %s", r.method, r.path, resp.StatusCode, body, want)
 		}
 	}
 }
@@ -619,7 +624,7 @@ func TestLogStreamUnknownIs404JSON(t *testing.T) {
 	d := startDaemon(t, daemonOptions{})
 	resp, body := d.do(http.MethodGet, "/process/nope/logs/stream", nil)
 	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/json" ||
-		strings.TrimSpace(string(body)) != `{"error":"process not found"}` {
+		strings.TrimSpace(string(body)) != `{"error":"process with Identifier nope not found"}` {
 		t.Errorf("unknown process stream: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }

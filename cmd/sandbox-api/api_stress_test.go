@@ -132,7 +132,22 @@ var loadOps = []loadOp{
 		if err != nil {
 			return err
 		}
-		if !strings.Contains(body, `{"type":"stdout","data":"a"}`) || !strings.Contains(body, `"type":"result"`) {
+		// Frames carry the output as read: joined, they are the output.
+		var stdout strings.Builder
+		result := false
+		for _, line := range strings.Split(strings.TrimSuffix(body, "\n"), "\n") {
+			var f frame
+			if err := json.Unmarshal([]byte(line), &f); err != nil {
+				return fmt.Errorf("frame %q: %v", line, err)
+			}
+			switch f.Type {
+			case "stdout":
+				stdout.WriteString(f.Data)
+			case "result":
+				result = true
+			}
+		}
+		if stdout.String() != "a\nb\n" || !result {
 			return fmt.Errorf("ndjson stream %q", body)
 		}
 		return nil

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// readExecFrames reads a streamed exec's ndjson to its end and returns the
+// bytes of stdout it carried, counted without a full JSON decode (the
+// generator's output is 'x' and newlines only, a newline escaped as \n),
+// and whether a result frame came.
+func readExecFrames(r io.Reader) (payload int64, result bool, err error) {
+	const head, tail = `{"type":"stdout","data":"`, "\"}\n"
+	br := bufio.NewReaderSize(r, 256<<10)
+	inResult := false // the result frame holds the whole output: skip it
+	for {
+		line, err := br.ReadSlice('\n')
+		switch {
+		case inResult || bytes.HasPrefix(line, []byte(`{"type":"result"`)):
+			result = true
+			inResult = errors.Is(err, bufio.ErrBufferFull)
+			if inResult {
+				continue
+			}
+		case errors.Is(err, bufio.ErrBufferFull):
+			return payload, false, fmt.Errorf("an output frame longer than %d bytes", br.Size())
+		case bytes.HasPrefix(line, []byte(head)) && bytes.HasSuffix(line, []byte(tail)):
+			data := line[len(head) : len(line)-len(tail)]
+			payload += int64(len(data) - bytes.Count(data, []byte(`\n`)))
+		}
+		if errors.Is(err, io.EOF) {
+			return payload, result, nil
+		}
+		if err != nil {
+			return payload, result, err
+		}
+	}
+}
+
+// BenchmarkExecStream: 200 MiB of 100-byte lines written by a process and
+// read through a streamed exec (POST /process, Accept: text/event-stream),
+// against the same generator piped into a reader that throws it away.
+// ns/op and MB/s cover the daemon path only; daemon/raw is the ratio of
+// the two rates.
+func BenchmarkExecStream(b *testing.B) {
+	const total, lineLen = 200 << 20, 100
+	d := startDaemon(b, daemonOptions{args: []string{"--log-max-process-bytes", strconv.Itoa(1 << 30), "--log-max-total-bytes", strconv.Itoa(4 << 30)}})
+	genArgs := []string{"gen", strconv.Itoa(total), strconv.Itoa(lineLen)}
+	wantPayload := int64(total / lineLen * lineLen)
+	command := "exec " + shellQuote(helperBin) + " " + strings.Join(genArgs, " ")
+	var rawTime, daemonTime time.Duration
+	b.SetBytes(wantPayload)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		// Baseline: the generator through a pipe, read and thrown away.
+		cmd := exec.Command(helperBin, genArgs...)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.CopyBuffer(io.Discard, stdout, make([]byte, 256<<10))
+		if werr := cmd.Wait(); err == nil {
+			err = werr
+		}
+		rawTime += time.Since(start)
+		if err != nil || n != wantPayload {
+			b.Fatalf("raw pipe: %d bytes, %v", n, err)
+		}
+		b.StartTimer()
+
+		start = time.Now()
+		resp := d.openStream(b.Context(), http.MethodPost, "/process", map[string]any{"command": command, "waitForCompletion": true}, "Accept", "text/event-stream")
+		payload, result, err := readExecFrames(resp.Body)
+		resp.Body.Close()
+		daemonTime += time.Since(start)
+		if err != nil || !result || payload != wantPayload {
+			b.Fatalf("streamed exec: %d bytes of %d, result %v, %v", payload, wantPayload, result, err)
+		}
+	}
+	b.StopTimer()
+	mbps := func(d time.Duration) float64 { return float64(wantPayload) * float64(b.N) / (1 << 20) / d.Seconds() }
+	b.ReportMetric(mbps(daemonTime), "daemon-MiB/s")
+	b.ReportMetric(mbps(rawTime), "raw-MiB/s")
+	b.ReportMetric(mbps(daemonTime)/mbps(rawTime), "daemon/raw")
+}

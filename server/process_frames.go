@@ -1,0 +1,71 @@
+package server
+
+import (
+	"bufio"
+	"io"
+
+	"github.com/sandbox-api/sandbox-api/process"
+)
+
+// execFrames writes the ndjson frames of a streamed exec:
+// {"type":"stdout"|"stderr","data":"..."}, {"type":"keepalive"},
+// {"type":"error","data":"..."} and last {"type":"result","data":"<the
+// ProcessResponse as a JSON string>"}, one per line.
+type execFrames struct {
+	w *bufio.Writer
+	// data escapes output straight into w, one string per frame. Bytes
+	// that are not UTF-8 become U+FFFD, as everywhere else in the API.
+	data *jsonStringWriter
+}
+
+func newExecFrames(w *bufio.Writer) *execFrames {
+	return &execFrames{w: w, data: newJSONStringWriter(w)}
+}
+
+// output writes one chunk of output as a frame.
+func (f *execFrames) output(c process.Chunk) error {
+	_, _ = f.w.WriteString(`{"type":"`)
+	_, _ = f.w.WriteString(c.Stream.String())
+	_, _ = f.w.WriteString(`","data":"`)
+	if _, err := f.data.Write(c.Data); err != nil {
+		return err
+	}
+	if err := f.data.Close(); err != nil { // ends the string; the writer is reused
+		return err
+	}
+	_, err := f.w.WriteString("\"}\n")
+	return err
+}
+
+func (f *execFrames) keepalive() error {
+	_, err := f.w.WriteString(`{"type":"keepalive"}` + "\n")
+	return err
+}
+
+// error writes an error frame. The SDK ignores these: anything that
+// prevents a start is an HTTP error before the stream begins.
+func (f *execFrames) error(msg string) error {
+	b, err := encodeJSON(struct {
+		Type string `json:"type"`
+		Data string `json:"data"`
+	}{"error", msg})
+	if err != nil {
+		return err
+	}
+	_, err = f.w.Write(b)
+	return err
+}
+
+// result writes the result frame: what write produces (the process
+// record), as a JSON string.
+func (f *execFrames) result(write func(io.Writer) error) error {
+	_, _ = f.w.WriteString(`{"type":"result","data":"`)
+	if err := write(f.data); err != nil {
+		return err
+	}
+	if err := f.data.Close(); err != nil {
+		return err
+	}
+	_, err := f.w.WriteString("\"}\n")
+	return err
+}
