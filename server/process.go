@@ -295,7 +295,7 @@ func (h *processHandlers) logs(w http.ResponseWriter, r *http.Request) {
 	out := fullOutput(p, r)
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriterSize(w, 4<<10) // larger output goes through in the string writer's pieces
-	for i, f := range outputFields {
+	for i, f := range logsAnswerFields {
 		sep := ","
 		if i == 0 {
 			sep = "{"

@@ -125,6 +125,13 @@ var outputFields = []struct {
 	streams process.Stream
 }{{"logs", process.Both}, {"stdout", process.Stdout}, {"stderr", process.Stderr}}
 
+// logsAnswerFields are ProcessLogs' members in the existing daemon's order,
+// which differs from ProcessResponse's.
+var logsAnswerFields = []struct {
+	key     string
+	streams process.Stream
+}{{"stdout", process.Stdout}, {"stderr", process.Stderr}, {"logs", process.Both}}
+
 // writeProcessJSON writes a ProcessResponse, its output fields streamed
 // from out. A nil out is a process started without waitForCompletion:
 // "logs": null, "stdout": "", "stderr": "", as the existing daemon answers

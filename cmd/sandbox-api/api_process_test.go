@@ -698,8 +698,9 @@ func TestLogStream20MB(t *testing.T) {
 	// /logs has it all too. Checked by shape: decoding 40 MB of JSON is slow
 	// under the race detector. Each 20-byte line is 21 bytes escaped.
 	resp2, body := d.do(http.MethodGet, "/process/"+p.PID+"/logs", nil)
-	head, tail := `{"logs":"0000000000000000001\n`, fmt.Sprintf(`%019d\n","stderr":""}`+"\n", n)
-	wantLen := len(`{"logs":"`) + 21*n + len(`","stdout":"`) + 21*n + len(`","stderr":""}`) + 1
+	// Members in the existing daemon's order: stdout, stderr, logs.
+	head, tail := `{"stdout":"0000000000000000001\n`, fmt.Sprintf(`%019d\n"}`+"\n", n)
+	wantLen := len(`{"stdout":"`) + 21*n + len(`","stderr":"","logs":"`) + 21*n + len(`"}`) + 1
 	if resp2.StatusCode != http.StatusOK || len(body) != wantLen || !bytes.HasPrefix(body, []byte(head)) || !bytes.HasSuffix(body, []byte(tail)) {
 		t.Errorf("/logs: status %d, %d bytes (want %d), starting %q, ending %q", resp2.StatusCode, len(body), wantLen, body[:min(len(body), 40)], body[max(0, len(body)-40):])
 	}

@@ -324,6 +324,12 @@ func TestProcessRecordFields(t *testing.T) {
 		t.Errorf("stop: members %s, want %s message", got, wireOrder)
 	}
 
+	// /logs answers its members in the existing daemon's order.
+	_, body = d.do(http.MethodGet, "/process/obs-bg/logs", nil)
+	if got := strings.Join(recordKeys(t, body), " "); got != "stdout stderr logs" {
+		t.Errorf("logs: members %s, want stdout stderr logs", got)
+	}
+
 	// workingDir echoes the request, as given.
 	for _, dir := range []string{"", ".", "/tmp", t.TempDir()} {
 		spec := map[string]any{"command": "true", "waitForCompletion": true}
