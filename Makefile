@@ -60,6 +60,7 @@ FUZZTIME ?= 30s
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzJSONStringWriter$$' -fuzztime $(FUZZTIME) ./server/
 	go test -run '^$$' -fuzz '^FuzzLineSplitter$$' -fuzztime $(FUZZTIME) ./process/
+	go test -run '^$$' -fuzz '^FuzzChunkReader$$' -fuzztime $(FUZZTIME) ./process/
 	go test -run '^$$' -fuzz '^FuzzStepValues$$' -fuzztime $(FUZZTIME) ./imagebuilder/
 
 # Each figure beside its raw baseline; content search is compared with ripgrep.
