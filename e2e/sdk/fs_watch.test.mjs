@@ -7,6 +7,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { connectSdk, eventually, startDaemon } from "./harness.mjs";
+import { WATCH_GUARD_MS, watchArmed } from "./watching.mjs";
 
 let daemon;
 let sandbox;
@@ -24,8 +25,7 @@ after(async () => {
   }
 });
 
-const T = { timeout: 30_000 };
-const PROBE = ".probe-";
+const T = { timeout: 4 * WATCH_GUARD_MS };
 
 /** A fresh folder under the daemon's temp folder. */
 function freshDir(name) {
@@ -34,41 +34,10 @@ function freshDir(name) {
   return dir;
 }
 
-/**
- * Starts sandbox.fs.watch(target) and resolves once it is armed. The SDK
- * gives no sign of that, so probe files are written into dir until one is
- * reported. Probe events are left out of `events`.
- */
-async function watching(dir, target, options = {}) {
-  const events = [];
-  const errors = [];
-  let probed = false;
-  const handle = sandbox.fs.watch(
-    target,
-    (ev) => {
-      if (ev.name?.startsWith(PROBE)) probed = true;
-      else events.push(ev);
-    },
-    { ...options, onError: (err) => errors.push(err) },
-  );
-  let n = 0;
-  const armed = await eventually(
-    () => {
-      if (!probed) fs.writeFileSync(path.join(dir, `${PROBE}${n++}`), "");
-      return probed;
-    },
-    { ms: 10_000, every: 100 },
-  );
-  if (!armed) {
-    handle.close();
-    assert.fail(`watch of ${target} never reported a probe file; errors: ${errors.map(String)}`);
-  }
-  return { events, errors, close: () => handle.close() };
-}
 
 /** Waits until an event matches pred; returns it. */
 async function waitEvent(w, pred, what) {
-  const ev = await eventually(() => w.events.find(pred), { ms: 10_000 });
+  const ev = await eventually(() => w.events.find(pred), { ms: WATCH_GUARD_MS });
   assert.ok(ev, `no ${what} among ${JSON.stringify(w.events)}; errors: ${w.errors.map(String)}`);
   return ev;
 }
@@ -79,7 +48,7 @@ describe("sandbox.fs.watch", () => {
   test("reports each change of a folder as {op, name, path}", T, async () => {
     const dir = freshDir("flat");
     fs.mkdirSync(path.join(dir, "sub"));
-    const w = await watching(dir, dir);
+    const w = await watchArmed(sandbox, dir, dir);
     try {
       const file = path.join(dir, "a.txt");
       fs.writeFileSync(file, "");
@@ -101,7 +70,7 @@ describe("sandbox.fs.watch", () => {
   test("a /** suffix watches the whole tree, new folders included", T, async () => {
     const dir = freshDir("tree");
     fs.mkdirSync(path.join(dir, "old", "deep"), { recursive: true });
-    const w = await watching(dir, `${dir}/**`);
+    const w = await watchArmed(sandbox, dir, `${dir}/**`);
     try {
       fs.writeFileSync(path.join(dir, "old", "deep", "x.txt"), "");
       await waitEvent(w, fileEvent("CREATE", path.join(dir, "old", "deep"), "x.txt"), "CREATE in an old folder");
@@ -122,7 +91,7 @@ describe("sandbox.fs.watch", () => {
 
   test("ignore drops events whose path contains a pattern", T, async () => {
     const dir = freshDir("ignore");
-    const w = await watching(dir, `${dir}/**`, { ignore: ["node_modules", ".swp"] });
+    const w = await watchArmed(sandbox, dir, `${dir}/**`, { ignore: ["node_modules", ".swp"] });
     try {
       fs.mkdirSync(path.join(dir, "node_modules", "pkg"), { recursive: true });
       fs.writeFileSync(path.join(dir, "node_modules", "pkg", "index.js"), "");
@@ -140,7 +109,7 @@ describe("sandbox.fs.watch", () => {
 
   test("withContent adds the content of created and written files", T, async () => {
     const dir = freshDir("content");
-    const w = await watching(dir, dir, { withContent: true });
+    const w = await watchArmed(sandbox, dir, dir, { withContent: true });
     try {
       fs.writeFileSync(path.join(dir, "note.txt"), "hello, watcher\n");
       const ev = await waitEvent(
@@ -161,7 +130,7 @@ describe("sandbox.fs.watch", () => {
   test("150 watches at once, past the kernel's default of 128 inotify instances, each see their folder", T, async () => {
     const n = 150;
     const dirs = Array.from({ length: n }, (_, i) => freshDir(`many/${i}`));
-    const watches = await Promise.all(dirs.map((dir) => watching(dir, dir)));
+    const watches = await Promise.all(dirs.map((dir) => watchArmed(sandbox, dir, dir)));
     try {
       dirs.forEach((dir) => fs.writeFileSync(path.join(dir, "own.txt"), ""));
       for (const [i, w] of watches.entries()) {
@@ -180,7 +149,7 @@ describe("sandbox.fs.watch", () => {
       onError: (err) => errors.push(err),
     });
     try {
-      const got = await eventually(() => errors.length > 0, { ms: 10_000 });
+      const got = await eventually(() => errors.length > 0, { ms: WATCH_GUARD_MS });
       assert.ok(got, "no error for a missing folder");
       assert.match(String(errors[0]), /no such file/);
     } finally {

@@ -10,6 +10,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { connectSdk, eventually, startDaemon } from "./harness.mjs";
+import { watchArmed } from "./watching.mjs";
 
 let daemon;
 let sandbox;
@@ -30,7 +31,6 @@ after(async () => {
 // Hang guards, not timings: a slow, shared machine passes, a hang fails.
 const GUARD_MS = 120_000;
 const T = { timeout: 4 * GUARD_MS };
-const PROBE = ".probe-";
 
 function freshDir(name) {
   const dir = path.join(daemon.tmp, name);
@@ -38,37 +38,6 @@ function freshDir(name) {
   return dir;
 }
 
-/**
- * Starts sandbox.fs.watch(target) and resolves once it is armed: the SDK
- * gives no sign of that, so probe files are written into dir until one is
- * reported. Probe events are left out of `events`.
- */
-async function watching(dir, target, options = {}) {
-  const events = [];
-  const errors = [];
-  let probed = false;
-  const handle = sandbox.fs.watch(
-    target,
-    (ev) => {
-      if (ev.name?.startsWith(PROBE)) probed = true;
-      else events.push(ev);
-    },
-    { ...options, onError: (err) => errors.push(err) },
-  );
-  let n = 0;
-  const armed = await eventually(
-    () => {
-      if (!probed) fs.writeFileSync(path.join(dir, `${PROBE}${n++}`), "");
-      return probed;
-    },
-    { ms: GUARD_MS, every: 100 },
-  );
-  if (!armed) {
-    handle.close();
-    assert.fail(`watch of ${target} never reported a probe file; errors: ${errors.map(String)}`);
-  }
-  return { events, errors, close: () => handle.close() };
-}
 
 /**
  * Makes a known change after the act (a new file, written directly), waits
@@ -95,7 +64,7 @@ describe("sandbox.fs.watch of the SDK's own writes", () => {
   test("fs.write replacing a file is exactly one WRITE of that file", T, async () => {
     const dir = freshDir("replace");
     fs.writeFileSync(path.join(dir, "w.txt"), "old");
-    const w = await watching(dir, dir);
+    const w = await watchArmed(sandbox, dir, dir);
     try {
       await sandbox.fs.write(path.join(dir, "w.txt"), "new content");
       const seen = await untilSentinel(w, dir);
@@ -108,7 +77,7 @@ describe("sandbox.fs.watch of the SDK's own writes", () => {
 
   test("fs.write of a new file is CREATE then WRITE; writeBinary over it one WRITE", T, async () => {
     const dir = freshDir("new");
-    const w = await watching(dir, dir);
+    const w = await watchArmed(sandbox, dir, dir);
     try {
       await sandbox.fs.write(path.join(dir, "n.txt"), "first");
       await sandbox.fs.writeBinary(path.join(dir, "n.txt"), Buffer.from("second"));
@@ -125,7 +94,7 @@ describe("sandbox.fs.watch of the SDK's own writes", () => {
   test("withContent gets the new content, and no other name is fetched", T, async () => {
     const dir = freshDir("content");
     fs.writeFileSync(path.join(dir, "c.txt"), "before");
-    const w = await watching(dir, dir, { withContent: true });
+    const w = await watchArmed(sandbox, dir, dir, { withContent: true });
     try {
       await sandbox.fs.write(path.join(dir, "c.txt"), "after the write");
       await sandbox.fs.write(path.join(dir, "fresh.txt"), "brand new");
