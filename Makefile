@@ -31,8 +31,13 @@ build: $(WEBUI_ASSETS)
 run: build
 	./$(BIN) --port $(PORT) $(ARGS)
 
-# Every test suite of the project; add new suites as prerequisites.
-test: test-go test-sdk test-browser test-mcp
+# Every test suite of the project. scripts/test-setup.sh installs what the
+# suites need (Debian packages as root, npm ci); scripts/test-suites.sh runs
+# each suite to its end whatever the others did, keeps each one's output in
+# test-results/, and ends with a summary (counts and the names of failures).
+test: build
+	@sh scripts/test-setup.sh
+	@bash scripts/test-suites.sh go entrypoint sdk browser mcp
 
 # Plain `go test -v` output, so CI can count the tests.
 test-go:
@@ -90,7 +95,8 @@ run-image:
 # Debian's docker.io, mmdebstrap, busybox-static: see docker/e2e/doc.go).
 # About 1 min with the base tarballs cached, 3 min without.
 e2e-image:
-	go test -tags e2eimage -count=1 -v -timeout 40m ./docker/e2e/
+	@sh scripts/test-setup.sh image
+	@bash scripts/test-suites.sh image
 
 clean:
-	rm -rf bin/
+	rm -rf bin/ test-results/

@@ -39,7 +39,7 @@ time.sleep(100)
 
 func TestWaitForPortsListening(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not found")
+		t.Fatal("python3 not found: run make test, which installs it")
 	}
 	script := filepath.Join(t.TempDir(), "listen.py")
 	if err := os.WriteFile(script, []byte(listenScript), 0o600); err != nil {
