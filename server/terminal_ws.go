@@ -65,8 +65,12 @@ func (h *terminalHandlers) websocket(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		status := http.StatusInternalServerError
-		if errors.Is(err, terminal.ErrInvalid) {
+		switch {
+		case errors.Is(err, terminal.ErrInvalid):
 			status = http.StatusBadRequest
+		case errors.Is(err, terminal.ErrTooManySessions):
+			status = http.StatusServiceUnavailable
+			err = fmt.Errorf("%w: close one (DELETE /terminal/sessions/{id}) or raise --terminal-max-sessions", err)
 		}
 		writeError(w, status, err.Error())
 		return
