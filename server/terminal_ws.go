@@ -152,7 +152,7 @@ func (h *terminalHandlers) readInput(ctx context.Context, cancel context.CancelF
 			return
 		}
 		if typ == websocket.MessageBinary {
-			if sess.Write(data) != nil {
+			if sess.Write(ctx, data) != nil {
 				return
 			}
 			continue
@@ -164,7 +164,7 @@ func (h *terminalHandlers) readInput(ctx context.Context, cancel context.CancelF
 		}
 		switch msg.Type {
 		case "input":
-			if sess.Write([]byte(msg.Data)) != nil {
+			if sess.Write(ctx, []byte(msg.Data)) != nil {
 				return
 			}
 		case "resize":

@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"context"
 	"errors"
 	"os"
 	"runtime"
@@ -140,7 +141,7 @@ func TestCapRefusesWhenEverySessionIsAttached(t *testing.T) {
 	if err != nil || again != x {
 		t.Fatalf("reattach at the bound: %v (same session: %v)", err, again == x)
 	}
-	if err := x.Write([]byte("echo still-$((20+1))\n")); err != nil {
+	if err := x.Write(context.Background(), []byte("echo still-$((20+1))\n")); err != nil {
 		t.Fatal(err)
 	}
 	readUntil(t, c, "still-21")

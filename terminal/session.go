@@ -31,7 +31,8 @@ type Session struct {
 	pid            int
 	created        time.Time
 	cmd            *exec.Cmd
-	tty            *os.File // the PTY master
+	tty            *os.File      // the PTY master
+	inputTurn      chan struct{} // a token: whoever holds it writes input (see Write)
 	tuning         sessionTuning
 	idle           time.Duration
 	queue          int
@@ -62,9 +63,10 @@ func startSession(opts Options, cfg Config, onEnd func(*Session), tuning session
 	s := &Session{
 		id: opts.ID, shell: opts.Shell, dir: opts.WorkingDir, pid: cmd.Process.Pid, created: now,
 		cmd: cmd, tty: tty, tuning: tuning, idle: cfg.IdleTimeout, queue: cfg.ClientQueue, onEnd: onEnd,
-		done: make(chan struct{}), cols: opts.Cols, rows: opts.Rows,
+		inputTurn: make(chan struct{}, 1), done: make(chan struct{}), cols: opts.Cols, rows: opts.Rows,
 		scroll: newRing(cfg.ScrollbackBytes), clients: map[*Client]struct{}{}, detachedAt: now,
 	}
+	s.inputTurn <- struct{}{}
 	readDone := make(chan struct{})
 	go s.pump(readDone)
 	go s.wait(readDone)
@@ -83,14 +85,6 @@ func (s *Session) Info() Info {
 	defer s.mu.Unlock()
 	return Info{ID: s.id, Shell: s.shell, WorkingDir: s.dir, PID: s.pid,
 		Cols: s.cols, Rows: s.rows, Clients: len(s.clients), CreatedAt: s.created}
-}
-
-// Write sends keyboard input to the shell.
-func (s *Session) Write(p []byte) error {
-	if _, err := s.tty.Write(p); err != nil {
-		return fmt.Errorf("write to terminal %s: %w", s.id, err)
-	}
-	return nil
 }
 
 // Resize changes the terminal's size; the shell gets SIGWINCH.

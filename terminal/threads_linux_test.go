@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"context"
 	"os"
 	"testing"
 )
@@ -26,7 +27,7 @@ func TestIdleSessionsHoldNoThreads(t *testing.T) {
 		s, c := attach(t, m, Options{})
 		// Once the answer is read, the shell waits for input and the pump
 		// for output: the session is idle.
-		if err := s.Write([]byte("echo up-$((1+1))\n")); err != nil {
+		if err := s.Write(context.Background(), []byte("echo up-$((1+1))\n")); err != nil {
 			t.Fatal(err)
 		}
 		readUntil(t, c, "up-2")
