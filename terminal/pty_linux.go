@@ -35,8 +35,12 @@ func startOnPTY(cmd *exec.Cmd, cols, rows uint16) (*os.File, error) {
 		return nil, err
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	// Setctty makes the child's fd 0 (Ctty) its controlling terminal.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	// Setctty makes the child's fd 0 (Ctty) its controlling terminal. What
+	// the caller set (credentials, say) is kept.
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, true, 0
 	if err := cmd.Start(); err != nil {
 		_ = master.Close()
 		return nil, err
