@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sandbox-api/sandbox-api/internal/exitwait"
 	"github.com/sandbox-api/sandbox-api/internal/fdholders"
 	"go.uber.org/zap"
 )
@@ -274,7 +275,9 @@ func (p *Process) supervise() {
 		p.mu.Lock()
 		cmd, drained, outputs := p.cmd, p.drained, p.outputs
 		p.mu.Unlock()
-		awaitExit(cmd.Process.Pid)
+		// No thread held while it runs. Only cmd.Wait reaps a managed child
+		// (the reaper leaves managed pids alone), so the pid is still ours.
+		exitwait.Await(cmd.Process.Pid)
 		_ = cmd.Wait()
 		p.m.reaper.waited(cmd.Process.Pid)
 		// An orphan holding the pipes must not keep the process running;

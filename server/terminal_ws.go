@@ -65,8 +65,12 @@ func (h *terminalHandlers) websocket(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		status := http.StatusInternalServerError
-		if errors.Is(err, terminal.ErrInvalid) {
+		switch {
+		case errors.Is(err, terminal.ErrInvalid):
 			status = http.StatusBadRequest
+		case errors.Is(err, terminal.ErrTooManySessions):
+			status = http.StatusServiceUnavailable
+			err = fmt.Errorf("%w: close one (DELETE /terminal/sessions/{id}) or raise --terminal-max-sessions", err)
 		}
 		writeError(w, status, err.Error())
 		return
@@ -148,7 +152,7 @@ func (h *terminalHandlers) readInput(ctx context.Context, cancel context.CancelF
 			return
 		}
 		if typ == websocket.MessageBinary {
-			if sess.Write(data) != nil {
+			if sess.Write(ctx, data) != nil {
 				return
 			}
 			continue
@@ -160,7 +164,7 @@ func (h *terminalHandlers) readInput(ctx context.Context, cancel context.CancelF
 		}
 		switch msg.Type {
 		case "input":
-			if sess.Write([]byte(msg.Data)) != nil {
+			if sess.Write(ctx, []byte(msg.Data)) != nil {
 				return
 			}
 		case "resize":

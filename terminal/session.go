@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/creack/pty"
+	"github.com/sandbox-api/sandbox-api/internal/exitwait"
 	"github.com/sandbox-api/sandbox-api/internal/fdholders"
 )
 
@@ -31,7 +31,8 @@ type Session struct {
 	pid            int
 	created        time.Time
 	cmd            *exec.Cmd
-	tty            *os.File // the PTY master
+	tty            *os.File      // the PTY master
+	inputTurn      chan struct{} // a token: whoever holds it writes input (see Write)
 	tuning         sessionTuning
 	idle           time.Duration
 	queue          int
@@ -42,49 +43,30 @@ type Session struct {
 	cols, rows uint16
 	scroll     *ring
 	clients    map[*Client]struct{}
+	detachedAt time.Time // when the last client left: eviction picks the longest detached
 	idleTimer  *time.Timer
 	ended      bool
 }
 
+// startSession starts a shell on a new PTY; opts are resolved.
 func startSession(opts Options, cfg Config, onEnd func(*Session), tuning sessionTuning) (*Session, error) {
-	shell := opts.Shell
-	if shell == "" {
-		shell = defaultShell()
-	} else if p, err := exec.LookPath(shell); err == nil {
-		shell = p
-	} else {
-		return nil, fmt.Errorf("%w: shell %q: %v", ErrInvalid, opts.Shell, err)
-	}
-	dir := opts.WorkingDir
-	if dir != "" {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("%w: working directory %q is not a directory", ErrInvalid, dir)
-		}
-	} else if wd, err := os.Getwd(); err == nil {
-		dir = wd
-	}
-	cols, rows := opts.Cols, opts.Rows
-	if cols == 0 {
-		cols = 80
-	}
-	if rows == 0 {
-		rows = 24
-	}
 	// -l: a login shell reads the profile users expect in a terminal; with a
 	// TTY on stdin it is interactive too.
-	cmd := exec.Command(shell, "-l")
-	cmd.Dir = dir
+	cmd := exec.Command(opts.Shell, "-l")
+	cmd.Dir = opts.WorkingDir
 	cmd.Env = shellEnv()
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: cols, Rows: rows})
+	tty, err := startOnPTY(cmd, opts.Cols, opts.Rows)
 	if err != nil {
-		return nil, fmt.Errorf("start %s on a pty: %w", filepath.Base(shell), err)
+		return nil, fmt.Errorf("start %s on a pty: %w", filepath.Base(opts.Shell), err)
 	}
+	now := time.Now()
 	s := &Session{
-		id: opts.ID, shell: shell, dir: dir, pid: cmd.Process.Pid, created: time.Now(),
+		id: opts.ID, shell: opts.Shell, dir: opts.WorkingDir, pid: cmd.Process.Pid, created: now,
 		cmd: cmd, tty: tty, tuning: tuning, idle: cfg.IdleTimeout, queue: cfg.ClientQueue, onEnd: onEnd,
-		done: make(chan struct{}), cols: cols, rows: rows,
-		scroll: newRing(cfg.ScrollbackBytes), clients: map[*Client]struct{}{},
+		inputTurn: make(chan struct{}, 1), done: make(chan struct{}), cols: opts.Cols, rows: opts.Rows,
+		scroll: newRing(cfg.ScrollbackBytes), clients: map[*Client]struct{}{}, detachedAt: now,
 	}
+	s.inputTurn <- struct{}{}
 	readDone := make(chan struct{})
 	go s.pump(readDone)
 	go s.wait(readDone)
@@ -105,20 +87,12 @@ func (s *Session) Info() Info {
 		Cols: s.cols, Rows: s.rows, Clients: len(s.clients), CreatedAt: s.created}
 }
 
-// Write sends keyboard input to the shell.
-func (s *Session) Write(p []byte) error {
-	if _, err := s.tty.Write(p); err != nil {
-		return fmt.Errorf("write to terminal %s: %w", s.id, err)
-	}
-	return nil
-}
-
 // Resize changes the terminal's size; the shell gets SIGWINCH.
 func (s *Session) Resize(cols, rows uint16) error {
 	if cols == 0 || rows == 0 {
 		return fmt.Errorf("%w: size %dx%d", ErrInvalid, cols, rows)
 	}
-	if err := pty.Setsize(s.tty, &pty.Winsize{Cols: cols, Rows: rows}); err != nil {
+	if err := setSize(s.tty, cols, rows); err != nil {
 		return fmt.Errorf("resize terminal %s: %w", s.id, err)
 	}
 	s.mu.Lock()
@@ -162,6 +136,14 @@ func (s *Session) attach() (*Client, error) {
 	return c, nil
 }
 
+// detachedSince tells since when no client has been attached; ok is false
+// while one is, or once the session has ended.
+func (s *Session) detachedSince() (at time.Time, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.detachedAt, len(s.clients) == 0 && !s.ended
+}
+
 func (s *Session) detach(c *Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -175,6 +157,9 @@ func (s *Session) removeLocked(c *Client) {
 	}
 	delete(s.clients, c)
 	c.close()
+	if len(s.clients) == 0 {
+		s.detachedAt = time.Now()
+	}
 	if len(s.clients) == 0 && !s.ended && s.idle > 0 {
 		s.idleTimer = time.AfterFunc(s.idle, func() {
 			s.mu.Lock()
@@ -232,6 +217,11 @@ type sessionTuning struct {
 
 // wait ends the session when the shell exits.
 func (s *Session) wait(readDone <-chan struct{}) {
+	// No thread held while the shell runs. The daemon's reaper of orphans
+	// does not know terminal shells and may reap one first: both calls then
+	// return at once, and nothing is lost, since a session reports no exit
+	// status.
+	exitwait.Await(s.pid)
 	_ = s.cmd.Wait()
 	// Output still in the PTY is read first, unless a background child
 	// keeps the terminal open (see fdholders.AwaitDrained).

@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 )
@@ -11,6 +12,32 @@ type Options struct {
 	Shell      string // empty: $SHELL, else /bin/bash, else /bin/sh
 	WorkingDir string // empty: the daemon's
 	Cols, Rows uint16 // zero: 80x24
+}
+
+// resolve checks the options of a new session and fills in the defaults,
+// before anything is started (or another session evicted) for them.
+func resolve(opts Options) (Options, error) {
+	if opts.Shell == "" {
+		opts.Shell = defaultShell()
+	} else if p, err := exec.LookPath(opts.Shell); err == nil {
+		opts.Shell = p
+	} else {
+		return opts, fmt.Errorf("%w: shell %q: %v", ErrInvalid, opts.Shell, err)
+	}
+	if opts.WorkingDir != "" {
+		if st, err := os.Stat(opts.WorkingDir); err != nil || !st.IsDir() {
+			return opts, fmt.Errorf("%w: working directory %q is not a directory", ErrInvalid, opts.WorkingDir)
+		}
+	} else if wd, err := os.Getwd(); err == nil {
+		opts.WorkingDir = wd
+	}
+	if opts.Cols == 0 {
+		opts.Cols = 80
+	}
+	if opts.Rows == 0 {
+		opts.Rows = 24
+	}
+	return opts, nil
 }
 
 // defaultShell picks the shell for sessions that name none.

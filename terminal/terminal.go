@@ -1,5 +1,21 @@
 // Package terminal runs interactive shells on pseudo-terminals, as sessions
 // that outlive the connections attached to them.
+//
+// A session costs a shell process, a PTY, its scrollback and two
+// goroutines, but no OS thread: the shell is waited for through its pidfd
+// and the PTY is read through the runtime's poller (see startOnPTY), so a
+// container's pids limit is spent on shells, not on the daemon's threads.
+//
+// Sessions are bounded by Config.MaxSessions, and sessions kept detached for
+// a reattach count. At the bound, a new session ends the one that has been
+// detached the longest rather than being refused: detached sessions pile up
+// on their own (every closed browser tab and every client that drops its
+// socket leaves one for the idle timeout), and refusing would lock out every
+// new terminal until they time out. Evicting takes nothing a client could
+// not already take (any client may end any session). Only when every
+// session has a client attached is a new one refused with
+// ErrTooManySessions, before anything is started for it. Reattaching to a
+// live session is never refused.
 package terminal
 
 import (
@@ -35,6 +51,9 @@ type Config struct {
 	// ClientQueue bounds the output chunks waiting for one client; a client
 	// that falls further behind is dropped. Zero means DefaultClientQueue.
 	ClientQueue int
+	// MaxSessions bounds the sessions alive at once, detached ones included
+	// (see the package doc). Zero or less means DefaultMaxSessions.
+	MaxSessions int
 }
 
 // Manager owns the terminal sessions.
@@ -42,6 +61,9 @@ type Manager struct {
 	cfg      Config
 	mu       sync.Mutex
 	sessions map[string]*Session
+	// evicting counts the sessions taken out of the table to make room whose
+	// shell has not ended yet: they still count against MaxSessions.
+	evicting int
 	closed   bool
 
 	tuning sessionTuning // what tests change of every session's behaviour
@@ -61,27 +83,53 @@ func NewManager(cfg Config) *Manager {
 	if cfg.ClientQueue <= 0 {
 		cfg.ClientQueue = DefaultClientQueue
 	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
 	return &Manager{cfg: cfg, sessions: map[string]*Session{}, tuning: sessionTuning{lateOutput: defaultLateOutputLimit}}
 }
 
 // Attach attaches a new client to the session opts.ID, starting that session
 // first if it does not exist (an empty ID gets a fresh random one). The
-// client's first output is the session's scrollback.
+// client's first output is the session's scrollback. A new session past
+// MaxSessions ends the one detached the longest, or fails with
+// ErrTooManySessions when every session has a client.
 func (m *Manager) Attach(opts Options) (*Session, *Client, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return nil, nil, errors.New("terminal manager closed")
-	}
 	if opts.ID == "" {
 		opts.ID = newID()
 	}
-	if s, ok := m.sessions[opts.ID]; ok {
-		if c, err := s.attach(); err == nil {
-			return s, c, nil
+	resolved := false
+	for {
+		if m.closed {
+			return nil, nil, errors.New("terminal manager closed")
 		}
-		// It ended a moment ago: the id gets a fresh shell, as it would
-		// once the ended session is forgotten.
+		if s, ok := m.sessions[opts.ID]; ok {
+			if c, err := s.attach(); err == nil {
+				return s, c, nil
+			}
+			// It ended a moment ago: the id gets a fresh shell, as it would
+			// once the ended session is forgotten.
+			delete(m.sessions, opts.ID)
+		}
+		if !resolved {
+			// Bad options are refused before a session is evicted for them.
+			var err error
+			if opts, err = resolve(opts); err != nil {
+				return nil, nil, err
+			}
+			resolved = true
+		}
+		if len(m.sessions)+m.evicting < m.cfg.MaxSessions {
+			break
+		}
+		victim := m.longestDetachedLocked()
+		if victim == nil {
+			return nil, nil, fmt.Errorf("%w: all %d have a client attached", ErrTooManySessions, m.cfg.MaxSessions)
+		}
+		// m.mu is released meanwhile: everything is looked at again.
+		m.evictLocked(victim)
 	}
 	s, err := startSession(opts, m.cfg, m.forget, m.tuning)
 	if err != nil {

@@ -2,6 +2,7 @@ package terminal
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -56,7 +57,7 @@ func TestReattachReplaysScrollback(t *testing.T) {
 	s, c := attach(t, m, Options{ID: "a"})
 	// The marker is built by the shell so that the echoed input alone
 	// cannot match.
-	if err := s.Write([]byte("echo mark-$((40+2))\n")); err != nil {
+	if err := s.Write(context.Background(), []byte("echo mark-$((40+2))\n")); err != nil {
 		t.Fatal(err)
 	}
 	readUntil(t, c, "mark-42")
@@ -81,14 +82,14 @@ func TestReattachReplaysScrollback(t *testing.T) {
 func TestResizeSeenByStty(t *testing.T) {
 	m := newTestManager(t, Config{})
 	s, c := attach(t, m, Options{Cols: 100, Rows: 30})
-	if err := s.Write([]byte("stty size\n")); err != nil {
+	if err := s.Write(context.Background(), []byte("stty size\n")); err != nil {
 		t.Fatal(err)
 	}
 	readUntil(t, c, "30 100")
 	if err := s.Resize(132, 43); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Write([]byte("stty size\n")); err != nil {
+	if err := s.Write(context.Background(), []byte("stty size\n")); err != nil {
 		t.Fatal(err)
 	}
 	readUntil(t, c, "43 132")
@@ -101,7 +102,7 @@ func TestExitClosesEveryClient(t *testing.T) {
 	m := newTestManager(t, Config{})
 	s, c1 := attach(t, m, Options{ID: "x"})
 	_, c2 := attach(t, m, Options{ID: "x"})
-	if err := s.Write([]byte("exit\n")); err != nil {
+	if err := s.Write(context.Background(), []byte("exit\n")); err != nil {
 		t.Fatal(err)
 	}
 	for i, c := range []*Client{c1, c2} {
@@ -137,7 +138,7 @@ func TestSeveralClientsSeeOutput(t *testing.T) {
 	if got := s.Info().Clients; got != 2 {
 		t.Fatalf("%d clients, want 2", got)
 	}
-	if err := s.Write([]byte("echo both-$((1+1))\n")); err != nil {
+	if err := s.Write(context.Background(), []byte("echo both-$((1+1))\n")); err != nil {
 		t.Fatal(err)
 	}
 	readUntil(t, c1, "both-2")
@@ -149,7 +150,7 @@ func TestLaggingClientIsDropped(t *testing.T) {
 	s, slow := attach(t, m, Options{ID: "lag"})
 	_, fast := attach(t, m, Options{ID: "lag"})
 	// The slow client never reads; the fast one must still get everything.
-	if err := s.Write([]byte("for i in 1 2 3 4 5 6 7 8 9 10; do echo line$i; sleep 0.01; done; echo end-$((2*5))\n")); err != nil {
+	if err := s.Write(context.Background(), []byte("for i in 1 2 3 4 5 6 7 8 9 10; do echo line$i; sleep 0.01; done; echo end-$((2*5))\n")); err != nil {
 		t.Fatal(err)
 	}
 	readUntil(t, fast, "end-10")
@@ -232,7 +233,7 @@ func TestLateOutputReachesClientsAfterExit(t *testing.T) {
 	m := newTestManager(t, Config{})
 	m.tuning = sessionTuning{beforeOutput: func() { time.Sleep(time.Second) }, lateOutput: time.Hour} // far past exitGrace
 	s, c := attach(t, m, Options{ID: "late"})
-	if err := s.Write([]byte("echo last-$((6*7)); exit\n")); err != nil {
+	if err := s.Write(context.Background(), []byte("echo last-$((6*7)); exit\n")); err != nil {
 		t.Fatal(err)
 	}
 	readUntil(t, c, "last-42")
@@ -254,7 +255,7 @@ func TestBackgroundChildDoesNotHoldTheSession(t *testing.T) {
 			}
 		}
 	})
-	if err := s.Write([]byte("sleep 100 & echo $! > " + pidFile + "; exit\n")); err != nil {
+	if err := s.Write(context.Background(), []byte("sleep 100 & echo $! > "+pidFile+"; exit\n")); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -35,6 +35,7 @@ type config struct {
 	uploadDir          string
 	uploadTTL          time.Duration
 	terminalIdle       time.Duration
+	terminal           terminalFlags
 	showVersion        bool
 	mcpDisabled        bool
 }
@@ -69,6 +70,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.StringVar(&c.uploadDir, "upload-dir", "", "folder for the parts of multipart uploads (default $TMPDIR/sandbox-api-uploads)")
 	fs.DurationVar(&c.uploadTTL, "upload-ttl", 24*time.Hour, "multipart uploads untouched this long are removed")
 	fs.DurationVar(&c.terminalIdle, "terminal-idle", 30*time.Minute, "terminal sessions with no client attached this long are ended (negative: never)")
+	c.terminal.register(fs)
 	fs.BoolVar(&c.mcpDisabled, "mcp-disabled", false, "do not serve the MCP endpoint at /mcp (default $"+envMCPDisabled+")")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/terminal"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -20,6 +22,7 @@ func TestParseFlags(t *testing.T) {
 		uploadTTL:          24 * time.Hour,
 		terminalIdle:       30 * time.Minute,
 		maxStreams:         1024,
+		terminal:           terminalFlags{maxSessions: terminal.DefaultMaxSessions},
 	}
 	with := func(change func(*config)) config {
 		c := defaults

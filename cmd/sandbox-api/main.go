@@ -137,7 +137,7 @@ func run(args []string) int {
 	defer ports.Close()
 	var terms *terminal.Manager
 	if os.Getenv("DISABLE_TERMINAL") != "true" {
-		terms = terminal.NewManager(terminal.Config{Logger: logger.Named("terminal"), IdleTimeout: cfg.terminalIdle})
+		terms = terminal.NewManager(terminal.Config{Logger: logger.Named("terminal"), IdleTimeout: cfg.terminalIdle, MaxSessions: cfg.terminal.maxSessions})
 		defer terms.Close()
 	}
 
