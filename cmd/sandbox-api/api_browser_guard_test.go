@@ -256,20 +256,12 @@ func TestBrowserCORSOnlyForAllowedOrigins(t *testing.T) {
 // daemon can believe the request came over TLS.
 func TestTerminalPageHeaders(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, daemonOptions{args: []string{"--token", "tok", "--allowed-hosts", "sbx.example.org"}})
+	d := startDaemon(t, daemonOptions{args: []string{"--token", "tok"}})
 	status, h, _ := d.sendAs(http.MethodGet, "/terminal", "", nil, "Authorization", "Bearer tok")
 	if status != http.StatusOK || h.Get("Content-Security-Policy") != "frame-ancestors 'self'" {
 		t.Errorf("GET /terminal: status %d, Content-Security-Policy %q; want frame-ancestors 'self'", status, h.Get("Content-Security-Policy"))
 	}
-	cookieOf := func(host string, header ...string) string {
-		t.Helper()
-		status, h, body := d.sendAs(http.MethodGet, "/terminal?token=tok", host, nil, header...)
-		if status != http.StatusSeeOther {
-			t.Fatalf("login: status %d: %s", status, body)
-		}
-		return h.Get("Set-Cookie")
-	}
-	plain := cookieOf("")
+	plain := terminalLogin(t, d, "")
 	for _, attr := range []string{"Path=/terminal", "Max-Age=43200", "HttpOnly", "SameSite=Lax"} {
 		if !strings.Contains(plain, attr) {
 			t.Errorf("Set-Cookie %q lacks %s", plain, attr)
@@ -280,10 +272,21 @@ func TestTerminalPageHeaders(t *testing.T) {
 	}
 	// Any client (or page) can send X-Forwarded-Proto; only a listed host's
 	// proxy is believed.
-	if c := cookieOf("", "X-Forwarded-Proto", "https"); strings.Contains(c, "Secure") {
+	if c := terminalLogin(t, d, "", "X-Forwarded-Proto", "https"); strings.Contains(c, "Secure") {
 		t.Errorf("Set-Cookie %q: X-Forwarded-Proto believed for an unlisted host", c)
 	}
-	if c := cookieOf("", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "sbx.example.org"); !strings.Contains(c, "Secure") {
+	listed := startDaemon(t, daemonOptions{args: []string{"--token", "tok", "--allowed-hosts", "sbx.example.org"}})
+	if c := terminalLogin(t, listed, "", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "sbx.example.org"); !strings.Contains(c, "Secure") {
 		t.Errorf("Set-Cookie %q: not Secure behind the https proxy of a listed host", c)
 	}
+}
+
+// terminalLogin opens /terminal?token=tok and returns the Set-Cookie header.
+func terminalLogin(t *testing.T, d *daemon, host string, header ...string) string {
+	t.Helper()
+	status, h, body := d.sendAs(http.MethodGet, "/terminal?token=tok", host, nil, header...)
+	if status != http.StatusSeeOther {
+		t.Fatalf("login: status %d: %s", status, body)
+	}
+	return h.Get("Set-Cookie")
 }
