@@ -46,21 +46,17 @@ func hasBrowserMarkers(h http.Header) bool {
 	return false
 }
 
-// simpleBodyTypes are the Content-Types a page may POST to any origin
-// without a preflight (the Fetch standard's CORS-safelisted types).
-var simpleBodyTypes = map[string]bool{
-	"text/plain":                        true,
-	"application/x-www-form-urlencoded": true,
-	"multipart/form-data":               true,
-}
-
-// preflightFreeBody reports a body a page could have sent with no
-// preflight: one of the simple types, or none at all (a Blob or
-// ArrayBuffer without a type). Parameters and case do not matter.
+// preflightFreeBody reports a body a page could have sent to any origin
+// with no preflight: one of the Fetch standard's CORS-safelisted types, or
+// no type at all (a Blob or ArrayBuffer without one). Parameters and case
+// do not matter.
 func preflightFreeBody(contentType string) bool {
 	essence, _, _ := strings.Cut(contentType, ";")
-	essence = strings.ToLower(strings.TrimSpace(essence))
-	return essence == "" || simpleBodyTypes[essence]
+	switch strings.ToLower(strings.TrimSpace(essence)) {
+	case "", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data":
+		return true
+	}
+	return false
 }
 
 // browserRefusal decides whether a request of a browser may go on: 0, or
@@ -80,8 +76,8 @@ func (g *browserGuard) browserRefusal(r *http.Request) (int, string) {
 	if !marked {
 		return 0, ""
 	}
-	if origin := r.Header.Get("Origin"); len(r.Header.Values("Origin")) > 0 {
-		if !g.originAllowed(origin, r) {
+	if len(r.Header.Values("Origin")) > 0 {
+		if origin := r.Header.Get("Origin"); !g.originAllowed(origin, r) {
 			return http.StatusForbidden, fmt.Sprintf("browser request from origin %q refused: only this daemon's own pages may call it; "+
 				"list the origin with --allowed-origins, or set a token", origin)
 		}
