@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -12,7 +13,9 @@ import (
 // terminalAuthServer has a token and stand-ins for the terminal routes (the
 // real ones need a terminal manager), behind the whole middleware stack.
 func terminalAuthServer(t *testing.T) testServer {
-	return newTestServer(t, Options{Token: "secret"}, func(r chi.Router) {
+	// sbx.example.org is the name a proxy in front forwards.
+	opts := Options{Token: "secret", Browsers: BrowserPolicy{AllowedHosts: []string{"sbx.example.org"}}}
+	return newTestServer(t, opts, func(r chi.Router) {
 		ok := func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]string{"at": r.URL.Path})
 		}
@@ -61,15 +64,16 @@ func TestTerminalTokenLogin(t *testing.T) {
 			if c.Name != terminalCookieName || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure {
 				t.Errorf("cookie %+v, want %s, HttpOnly, SameSite=Lax, not Secure over plain HTTP", c, terminalCookieName)
 			}
-			if strings.Contains(c.Value, "secret") || c.Value != terminalCookieValue("secret") {
-				t.Errorf("cookie value %q: want the HMAC of the token, not the token", c.Value)
+			if strings.Contains(c.Value, "secret") || !validTerminalCookie("secret", c.Value, time.Now()) {
+				t.Errorf("cookie value %q: want the signed expiry and HMAC, not the token", c.Value)
 			}
 		})
 	}
 
-	t.Run("secure behind an https proxy", func(t *testing.T) {
+	t.Run("secure behind an https proxy of a listed host", func(t *testing.T) {
 		req := httptest.NewRequest(http.MethodGet, "/terminal?token=secret", nil)
 		req.Header.Set("X-Forwarded-Proto", "https")
+		req.Header.Set("X-Forwarded-Host", "sbx.example.org")
 		rec := s.do(req)
 		if cs := rec.Result().Cookies(); len(cs) != 1 || !cs[0].Secure {
 			t.Errorf("cookies %v, want one Secure cookie", cs)
@@ -81,7 +85,7 @@ func TestTerminalTokenLogin(t *testing.T) {
 // origin, and nothing else.
 func TestTerminalCookie(t *testing.T) {
 	s := terminalAuthServer(t)
-	good := terminalCookieValue("secret")
+	good := terminalCookieValue("secret", time.Now().Add(time.Hour))
 	tests := []struct {
 		name, path, cookie, origin, host string
 		wantStatus                       int
@@ -94,9 +98,10 @@ func TestTerminalCookie(t *testing.T) {
 		{"another port of the same host", "/terminal/ws", good, "http://example.com:3000", "", http.StatusForbidden},
 		{"malformed origin", "/terminal/ws", good, "::", "", http.StatusForbidden},
 		{"forwarded host of a proxy", "/terminal/ws", good, "https://sbx.example.org", "sbx.example.org", http.StatusOK},
+		{"forwarded host not listed", "/terminal/ws", good, "https://evil.example", "evil.example", http.StatusForbidden},
 		{"not an API key", "/process", good, "", "", http.StatusUnauthorized},
 		{"terminal prefix is not a terminal path", "/terminalx", good, "", "", http.StatusUnauthorized},
-		{"wrong cookie", "/terminal/ws", terminalCookieValue("other"), "", "", http.StatusUnauthorized},
+		{"wrong cookie", "/terminal/ws", terminalCookieValue("other", time.Now().Add(time.Hour)), "", "", http.StatusUnauthorized},
 		{"the raw token as cookie", "/terminal/ws", "secret", "", "", http.StatusUnauthorized},
 		{"no cookie", "/terminal/ws", "", "", "", http.StatusUnauthorized},
 		{"token in the query of another route", "/process?token=secret", "", "", "", http.StatusUnauthorized},
@@ -135,7 +140,7 @@ func TestTerminalBearerStillWorks(t *testing.T) {
 	}{{"Bearer secret", http.StatusOK}, {"Bearer nope", http.StatusUnauthorized}} {
 		req := httptest.NewRequest(http.MethodGet, "/terminal/ws", nil)
 		req.Header.Set("Authorization", tt.auth)
-		req.AddCookie(&http.Cookie{Name: terminalCookieName, Value: terminalCookieValue("secret")})
+		req.AddCookie(&http.Cookie{Name: terminalCookieName, Value: terminalCookieValue("secret", time.Now().Add(time.Hour))})
 		if rec := s.do(req); rec.Code != tt.want {
 			t.Errorf("%s: status %d, want %d", tt.auth, rec.Code, tt.want)
 		}

@@ -120,26 +120,41 @@ func noStore(next http.Handler) http.Handler {
 	})
 }
 
-// cors opens the API to browser clients like the existing sandbox API does,
-// and answers every OPTIONS request itself (204) before auth and routing,
-// since browsers send preflights without credentials.
-func cors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Allow-Methods", corsAllowedMethods)
-		// The "*" wildcard does not cover Authorization, so echo what the
-		// browser asks for when it says.
-		allowHeaders := r.Header.Get("Access-Control-Request-Headers")
-		if allowHeaders == "" {
-			allowHeaders = "*"
-		}
-		h.Set("Access-Control-Allow-Headers", allowHeaders)
-		h.Set("Access-Control-Expose-Headers", requestIDHeader)
-		if r.Method == http.MethodOptions {
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// cors opens the API to the browser pages allowed to use it, and answers
+// every OPTIONS request itself (204) before auth and routing, since
+// browsers send preflights without credentials. With a token any origin
+// gets "*", like the existing sandbox API: a page still needs the token.
+// Without one only the daemon's own pages and --allowed-origins get CORS
+// headers (guardBrowsers has refused the others already).
+func cors(token string, g *browserGuard) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			allowOrigin := "*"
+			if token == "" {
+				h.Add("Vary", "Origin")
+				allowOrigin = r.Header.Get("Origin")
+				if allowOrigin != "" && !g.originAllowed(allowOrigin, r) {
+					allowOrigin = ""
+				}
+			}
+			if allowOrigin != "" {
+				h.Set("Access-Control-Allow-Origin", allowOrigin)
+				h.Set("Access-Control-Allow-Methods", corsAllowedMethods)
+				// The "*" wildcard does not cover Authorization, so echo what
+				// the browser asks for when it says.
+				allowHeaders := r.Header.Get("Access-Control-Request-Headers")
+				if allowHeaders == "" {
+					allowHeaders = "*"
+				}
+				h.Set("Access-Control-Allow-Headers", allowHeaders)
+				h.Set("Access-Control-Expose-Headers", requestIDHeader)
+			}
+			if r.Method == http.MethodOptions {
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }

@@ -29,6 +29,9 @@ type Options struct {
 	// MaxStreams bounds the streaming requests served at once (0:
 	// DefaultMaxStreams); past it they are answered 503.
 	MaxStreams int
+	// Browsers says which browser pages may drive the daemon without a
+	// token, and which host names it answers them on.
+	Browsers BrowserPolicy
 }
 
 // Services are the domain objects the API exposes.
@@ -55,16 +58,19 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 		opts.StartedAt = time.Now()
 	}
 
+	browsers := newBrowserGuard(opts.Browsers, opts.Logger)
 	r := chi.NewRouter()
-	// Outermost first: the access log and recovery see everything, and CORS
+	// Outermost first: the access log and recovery see everything, pages
+	// of other sites are refused before anything else runs, and CORS
 	// answers preflights before auth rejects them.
 	r.Use(
 		requestID,
 		accessLog(opts.Logger),
 		recoverPanic(opts.Logger),
 		noStore,
-		cors,
-		requireToken(opts.Token),
+		guardBrowsers(opts.Token, browsers),
+		cors(opts.Token, browsers),
+		requireToken(opts.Token, browsers),
 		encodedRootSlash,
 	)
 	r.NotFound(notFound)
@@ -85,7 +91,7 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	registerMCPRoutes(r, opts, svc)
 	registerPlatformRoutes(r)
 	if svc.Terminals != nil {
-		registerTerminalRoutes(r, &terminalHandlers{terms: svc.Terminals, opts: opts, streams: streams})
+		registerTerminalRoutes(r, &terminalHandlers{terms: svc.Terminals, opts: opts, streams: streams, browsers: browsers})
 	}
 
 	if extraRoutes != nil {

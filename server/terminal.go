@@ -10,9 +10,10 @@ import (
 )
 
 type terminalHandlers struct {
-	terms   *terminal.Manager
-	opts    Options
-	streams *streamLimit // websockets
+	terms    *terminal.Manager
+	opts     Options
+	streams  *streamLimit  // websockets
+	browsers *browserGuard // who may frame the page
 }
 
 func registerTerminalRoutes(r chi.Router, h *terminalHandlers) {

@@ -12,8 +12,11 @@ import (
 )
 
 // page serves the browser terminal (or, in a build without the xterm.js
-// files, how to bundle them).
+// files, how to bundle them). Only its own origin and --allowed-origins
+// may frame it: a page of another site could otherwise overlay it and
+// trick the user into typing into a root shell.
 func (h *terminalHandlers) page(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Security-Policy", h.browsers.frameAncestors())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write(webui.Page())
 }

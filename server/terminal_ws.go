@@ -76,8 +76,11 @@ func (h *terminalHandlers) websocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer client.Detach()
-	// The rest of the API is open to any origin (CORS *, token auth), so the
-	// terminal is too.
+	// The Origin was checked before any handler ran, against the daemon's
+	// own origin as a proxy may forward it and --allowed-origins, which
+	// Accept's own check does not know: guardBrowsers without a token,
+	// requireToken for the terminal cookie. With a bearer header, no page
+	// sent it.
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return // Accept has answered the client

@@ -97,9 +97,12 @@ func TestCORSPreflight(t *testing.T) {
 	t.Parallel()
 	for _, token := range []string{"", "secret"} {
 		t.Run("token="+token, func(t *testing.T) {
-			var args []string
+			// Without a token only listed origins get CORS headers.
+			args := []string{"--allowed-origins", "https://app.example"}
+			wantOrigin := "https://app.example"
 			if token != "" {
 				args = []string{"--token", token}
+				wantOrigin = "*"
 			}
 			d := startDaemon(t, daemonOptions{args: args})
 			for _, path := range []string{"/process", "/process/123/logs", "/health", "/no-such-route"} {
@@ -110,8 +113,8 @@ func TestCORSPreflight(t *testing.T) {
 				if resp.StatusCode != http.StatusNoContent {
 					t.Errorf("OPTIONS %s: status %d, want 204: %s", path, resp.StatusCode, body)
 				}
-				if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
-					t.Errorf("OPTIONS %s: Access-Control-Allow-Origin %q, want *", path, got)
+				if got := resp.Header.Get("Access-Control-Allow-Origin"); got != wantOrigin {
+					t.Errorf("OPTIONS %s: Access-Control-Allow-Origin %q, want %s", path, got, wantOrigin)
 				}
 				if got := resp.Header.Get("Access-Control-Allow-Methods"); !strings.Contains(got, "POST") || !strings.Contains(got, "DELETE") {
 					t.Errorf("OPTIONS %s: Access-Control-Allow-Methods %q lacks POST or DELETE", path, got)
@@ -122,8 +125,8 @@ func TestCORSPreflight(t *testing.T) {
 			}
 			// Errors carry the CORS header too, or a browser cannot read them.
 			resp, _ := d.do(http.MethodGet, "/no-such-route", nil, "Origin", "https://app.example")
-			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
-				t.Errorf("error answer: Access-Control-Allow-Origin %q, want *", got)
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != wantOrigin {
+				t.Errorf("error answer: Access-Control-Allow-Origin %q, want %s", got, wantOrigin)
 			}
 		})
 	}

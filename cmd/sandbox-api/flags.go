@@ -38,6 +38,7 @@ type config struct {
 	terminal           terminalFlags
 	showVersion        bool
 	mcpDisabled        bool
+	browser            browserFlags
 }
 
 // parseFlags reads args (without the program name). Long and short names
@@ -73,6 +74,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	c.terminal.register(fs)
 	fs.BoolVar(&c.mcpDisabled, "mcp-disabled", false, "do not serve the MCP endpoint at /mcp (default $"+envMCPDisabled+")")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
+	registerBrowserFlags(fs, &c.browser)
 
 	// The flag package reports its own parse errors on output.
 	if err := fs.Parse(args); err != nil {

@@ -158,6 +158,7 @@ func run(args []string) int {
 			StartedAt:         startedAt,
 			KeepaliveInterval: cfg.keepalive,
 			MaxStreams:        cfg.maxStreams,
+			Browsers:          cfg.browser.policy(),
 		}, server.Services{Processes: mgr, Files: files, Network: ports, Terminals: terms, MCPDisabled: cfg.mcpDisabled}),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,

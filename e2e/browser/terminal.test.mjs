@@ -209,10 +209,14 @@ test("with --token, /terminal?token= opens the terminal and the cookie opens not
     res = await page.goto(`${guarded.url}/terminal?token=${encodeURIComponent(token)}`);
     assert.equal(res.status(), 200, "the page after the redirect");
     assert.equal(page.url(), `${guarded.url}/terminal`, "the token is gone from the URL");
-    const cookies = await context.cookies(guarded.url);
+    // Scoped to /terminal, with an expiry (12 hours).
+    assert.equal((await context.cookies(`${guarded.url}/process`)).length, 0, "the cookie is not sent to /process");
+    const cookies = await context.cookies(`${guarded.url}/terminal`);
     const cookie = cookies.find((c) => c.name === "sandbox_api_terminal");
     assert.ok(cookie, `terminal cookie in ${JSON.stringify(cookies)}`);
-    assert.ok(cookie.httpOnly && cookie.sameSite === "Lax", `cookie flags ${JSON.stringify(cookie)}`);
+    assert.ok(cookie.httpOnly && cookie.sameSite === "Lax" && cookie.path === "/terminal", `cookie flags ${JSON.stringify(cookie)}`);
+    const hoursLeft = (cookie.expires - Date.now() / 1000) / 3600;
+    assert.ok(hoursLeft > 11 && hoursLeft <= 12, `cookie expiry in ${hoursLeft} hours, want 12`);
     assert.ok(!cookie.value.includes(token), "the cookie does not carry the token");
 
     const sock = await sockP;
