@@ -278,6 +278,12 @@ func (d *daemon) stop() (error, time.Duration) {
 // stopWith is stop with another signal.
 func (d *daemon) stopWith(sig syscall.Signal) (error, time.Duration) {
 	d.t.Helper()
+	if d.pid <= 0 {
+		// Never started: kill(0, sig) would signal the whole process
+		// group, go test and make included.
+		d.stopped = true
+		return errors.New("the daemon never started"), 0
+	}
 	d.stopped = true
 	start := time.Now()
 	if err := syscall.Kill(d.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
