@@ -21,6 +21,7 @@ type Config struct {
 	// it: each has its own journal, and cleans only those of gone daemons.
 	JournalDir string
 	UploadTTL  time.Duration // an upload untouched this long is removed; default 24 h
+	MaxUploads int           // multipart uploads open at once; default DefaultMaxUploads
 	Logger     *zap.Logger
 }
 
@@ -50,6 +51,9 @@ func New(cfg Config) (*FS, error) {
 	}
 	if cfg.UploadTTL <= 0 {
 		cfg.UploadTTL = 24 * time.Hour
+	}
+	if cfg.MaxUploads <= 0 {
+		cfg.MaxUploads = DefaultMaxUploads
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
