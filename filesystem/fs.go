@@ -22,6 +22,9 @@ type Config struct {
 	JournalDir string
 	UploadTTL  time.Duration // an upload untouched this long is removed; default 24 h
 	MaxUploads int           // multipart uploads open at once; default DefaultMaxUploads
+	// MaxWatchFolders bounds the folders one watch holds; default
+	// DefaultMaxWatchFolders.
+	MaxWatchFolders int
 	Logger     *zap.Logger
 }
 
@@ -54,6 +57,9 @@ func New(cfg Config) (*FS, error) {
 	}
 	if cfg.MaxUploads <= 0 {
 		cfg.MaxUploads = DefaultMaxUploads
+	}
+	if cfg.MaxWatchFolders <= 0 {
+		cfg.MaxWatchFolders = DefaultMaxWatchFolders
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
