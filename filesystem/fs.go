@@ -25,7 +25,7 @@ type Config struct {
 	// MaxWatchFolders bounds the folders one watch holds; default
 	// DefaultMaxWatchFolders.
 	MaxWatchFolders int
-	Logger     *zap.Logger
+	Logger          *zap.Logger
 }
 
 // FS is the daemon's view of the container's files.
