@@ -25,7 +25,10 @@ type Config struct {
 	// MaxWatchFolders bounds the folders one watch holds; default
 	// DefaultMaxWatchFolders.
 	MaxWatchFolders int
-	Logger          *zap.Logger
+	// MaxHeavyReads bounds the heavy reads served at once (see
+	// WaitHeavyRead); default DefaultMaxHeavyReads.
+	MaxHeavyReads int
+	Logger        *zap.Logger
 }
 
 // FS is the daemon's view of the container's files.
@@ -34,6 +37,7 @@ type FS struct {
 	uploads *uploads
 	watches *inotifyHub     // the inotify instance all watches share
 	writes  *inflightWrites // the atomic writes, as the watches need to know them
+	heavy   *heavyReads     // the queue of reads that hold their answer in memory
 }
 
 // New prepares an FS: it removes the temporary files that daemons gone
@@ -64,7 +68,7 @@ func New(cfg Config) (*FS, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	f := &FS{cfg: cfg, watches: &inotifyHub{}}
+	f := &FS{cfg: cfg, watches: &inotifyHub{}, heavy: newHeavyReads(cfg.MaxHeavyReads)}
 	u, err := newUploads(cfg)
 	if err != nil {
 		return nil, err

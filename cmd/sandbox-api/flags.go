@@ -37,6 +37,7 @@ type config struct {
 	terminalIdle       time.Duration
 	showVersion        bool
 	mcpDisabled        bool
+	bounds             boundsConfig
 }
 
 // parseFlags reads args (without the program name). Long and short names
@@ -71,6 +72,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.DurationVar(&c.terminalIdle, "terminal-idle", 30*time.Minute, "terminal sessions with no client attached this long are ended (negative: never)")
 	fs.BoolVar(&c.mcpDisabled, "mcp-disabled", false, "do not serve the MCP endpoint at /mcp (default $"+envMCPDisabled+")")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
+	registerBoundsFlags(fs, &c.bounds)
 
 	// The flag package reports its own parse errors on output.
 	if err := fs.Parse(args); err != nil {
@@ -139,5 +141,6 @@ func (c config) validate() error {
 	if c.maxEndedProcesses <= 0 {
 		errs = append(errs, fmt.Errorf("--max-ended-processes %d: must be positive", c.maxEndedProcesses))
 	}
+	errs = append(errs, c.bounds.validate())
 	return errors.Join(errs...)
 }

@@ -20,6 +20,7 @@ func TestParseFlags(t *testing.T) {
 		uploadTTL:          24 * time.Hour,
 		terminalIdle:       30 * time.Minute,
 		maxStreams:         1024,
+		bounds:             defaultBounds,
 	}
 	with := func(change func(*config)) config {
 		c := defaults
