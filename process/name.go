@@ -12,18 +12,20 @@ import (
 const MaxNameBytes = 255
 
 // validateName accepts an empty name (one is generated) or at most
-// MaxNameBytes of valid UTF-8 without "/" or control characters: names are
-// shown in terminals and logs, and used in URL paths (/process/{name}),
-// where a "/" could never be reached.
+// MaxNameBytes of valid UTF-8 without "/", control characters or U+FFFD
+// (the mark of invalid bytes once decoded): names are shown in terminals
+// and logs, and used in URL paths (/process/{name}), where a "/" could
+// never be reached.
 func validateName(name string) error {
-	switch {
-	case len(name) > MaxNameBytes:
+	if len(name) > MaxNameBytes {
 		return invalidSpec("name is %d bytes long, over the limit of %d", len(name), MaxNameBytes)
-	case !utf8.ValidString(name):
-		return invalidSpec("name is not valid UTF-8")
 	}
 	for _, r := range name {
 		switch {
+		case r == utf8.RuneError:
+			// An invalid byte, or U+FFFD, which JSON decoders put in place
+			// of the invalid bytes a client sent.
+			return invalidSpec("name is not valid UTF-8")
 		case r == '/':
 			return invalidSpec("name %q contains a /", name)
 		case unicode.IsControl(r):

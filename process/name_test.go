@@ -32,6 +32,7 @@ func TestValidateName(t *testing.T) {
 		{"a\u0085b", false}, // C1 control (NEL)
 		{"a\xffb", false},   // not UTF-8
 		{"\xc3", false},     // a cut UTF-8 sequence
+		{"a\ufffdb", false}, // what a JSON decoder makes of invalid bytes
 	}
 	for _, c := range cases {
 		err := validateName(c.name)
