@@ -143,3 +143,18 @@ func TestRefuseSpecialPassesFilesFoldersAndMissingPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenFileRefusesSpecialFiles: reads refuse every kind of node with
+// ErrNotRegular, a socket (which cannot even be opened) included.
+func TestOpenFileRefusesSpecialFiles(t *testing.T) {
+	f, _ := newUploadFS(t, 0)
+	for node := range specialNodes(t, f.WorkingDir()) {
+		file, _, err := f.OpenFile(node)
+		if err == nil {
+			file.Close()
+		}
+		if !errors.Is(err, ErrNotRegular) {
+			t.Errorf("OpenFile(%s): %v, want ErrNotRegular", node, err)
+		}
+	}
+}
