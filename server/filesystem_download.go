@@ -154,8 +154,9 @@ func (h *filesystemHandlers) download(w http.ResponseWriter, r *http.Request, p 
 	hdr.Set("Content-Disposition", attachment(info.Name))
 	dw := newDownloadWriter(w)
 	defer dw.finish()
-	if info.Size == 0 {
-		// Empty, or a /proc-style file whose size is unknown: no ranges.
+	if !filesystem.SizeKnown(file, info) {
+		// Empty, or a kernel file whose size is unknown (0 in /proc, a
+		// page in /sys): streamed to its end, no length, no ranges.
 		// A file that cannot be read at all (/proc/self/mem) gets an error
 		// answer, not a 200 cut short.
 		br := bufio.NewReaderSize(file, 32<<10)
