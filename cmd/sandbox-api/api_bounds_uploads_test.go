@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sandbox-api/sandbox-api/filesystem"
 )
 
 // TestOpenUploadsBound: past --max-uploads an initiate is a JSON 429 that
@@ -45,4 +47,21 @@ func TestOpenUploadsBound(t *testing.T) {
 	d.complete(ids[1], part)
 	d.initiate(filepath.Join(d.workDir, "after-complete"), map[string]any{})
 	refused("once more")
+}
+
+// TestOpenUploadsDefaultBound: without the flag, the daemon refuses the
+// initiate after filesystem.DefaultMaxUploads, not never.
+func TestOpenUploadsDefaultBound(t *testing.T) {
+	t.Parallel()
+	d := mpStartDaemon(t)
+	for i := range filesystem.DefaultMaxUploads + 1 {
+		resp, body := d.do(http.MethodPost, "/filesystem-multipart/initiate/"+filepath.Join(d.workDir, "f"), map[string]any{})
+		want := http.StatusOK
+		if i == filesystem.DefaultMaxUploads {
+			want = http.StatusTooManyRequests
+		}
+		if resp.StatusCode != want {
+			t.Fatalf("initiate %d: %d %s, want %d", i+1, resp.StatusCode, truncate(body), want)
+		}
+	}
 }
