@@ -60,6 +60,9 @@ func createAtomic(writes *inflightWrites, dest string) (*AtomicFile, error) {
 	if isDir(dest) {
 		return nil, fmt.Errorf("write %s: %w", dest, ErrIsDirectory)
 	}
+	if err := refuseSpecial(dest); err != nil {
+		return nil, err // before the body is read: nothing to undo
+	}
 	dir, err := existingAncestor(filepath.Dir(dest))
 	if err != nil {
 		return nil, err
@@ -184,6 +187,11 @@ func (a *AtomicFile) CommitAs(dest string, mode *fs.FileMode) error {
 	case err == nil && old.IsDir():
 		a.Abort()
 		return fmt.Errorf("write %s: %w", dest, ErrIsDirectory)
+	case err == nil && !old.Mode().IsRegular():
+		// Checked again: dest may differ from the path the file was
+		// created for, or a node may have been made there meanwhile.
+		a.Abort()
+		return specialError(dest, old.Mode())
 	case err == nil:
 		if uid, gid, ok := ownerIDs(old); ok {
 			_ = a.tmp.Chown(int(uid), int(gid)) // best effort: only root may give files away

@@ -68,6 +68,11 @@ func (f *FS) OpenFile(p string) (*os.File, FileInfo, error) {
 	abs := f.Resolve(p)
 	file, err := openNoBlock(abs)
 	if err != nil {
+		// A socket cannot be opened at all (ENXIO): it is no file to read
+		// either, not a failure of the daemon.
+		if fi, serr := os.Stat(abs); serr == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+			return nil, FileInfo{}, fmt.Errorf("%s: %w (%s): %w", abs, ErrNotRegular, nodeKind(fi.Mode()), err)
+		}
 		return nil, FileInfo{}, notFound(err)
 	}
 	fi, err := file.Stat()

@@ -21,7 +21,14 @@ type Config struct {
 	// it: each has its own journal, and cleans only those of gone daemons.
 	JournalDir string
 	UploadTTL  time.Duration // an upload untouched this long is removed; default 24 h
-	Logger     *zap.Logger
+	MaxUploads int           // multipart uploads open at once; default DefaultMaxUploads
+	// MaxWatchFolders bounds the folders one watch holds; default
+	// DefaultMaxWatchFolders.
+	MaxWatchFolders int
+	// MaxHeavyReads bounds the heavy reads served at once (see
+	// WaitHeavyRead); default DefaultMaxHeavyReads.
+	MaxHeavyReads int
+	Logger        *zap.Logger
 }
 
 // FS is the daemon's view of the container's files.
@@ -30,6 +37,7 @@ type FS struct {
 	uploads *uploads
 	watches *inotifyHub     // the inotify instance all watches share
 	writes  *inflightWrites // the atomic writes, as the watches need to know them
+	heavy   *heavyReads     // the queue of reads that hold their answer in memory
 }
 
 // New prepares an FS: it removes the temporary files that daemons gone
@@ -51,10 +59,16 @@ func New(cfg Config) (*FS, error) {
 	if cfg.UploadTTL <= 0 {
 		cfg.UploadTTL = 24 * time.Hour
 	}
+	if cfg.MaxUploads <= 0 {
+		cfg.MaxUploads = DefaultMaxUploads
+	}
+	if cfg.MaxWatchFolders <= 0 {
+		cfg.MaxWatchFolders = DefaultMaxWatchFolders
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	f := &FS{cfg: cfg, watches: &inotifyHub{}}
+	f := &FS{cfg: cfg, watches: &inotifyHub{}, heavy: newHeavyReads(cfg.MaxHeavyReads)}
 	u, err := newUploads(cfg)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,12 @@ const (
 	// DefaultUploadPermissions applies when an upload names none: it is
 	// DefaultFilePermissions as Unix mode bits.
 	DefaultUploadPermissions = 0o644
+	// DefaultMaxUploads bounds the uploads open at once (Config.MaxUploads).
+	// Each keeps a folder on disk until it is completed, aborted or expires
+	// (a day by default), so a client initiating in a loop would otherwise
+	// fill the disk's inodes; a thousand is far more than any client
+	// uploads in parallel.
+	DefaultMaxUploads = 1000
 )
 
 // Errors of the multipart API; test them with errors.Is. Their messages
@@ -38,6 +44,8 @@ var (
 	// ErrUploadPartBody: the part's body could not be read (client gone,
 	// malformed form): the client's side, not the disk's.
 	ErrUploadPartBody = errors.New("reading the upload part")
+	// ErrTooManyUploads: Config.MaxUploads uploads are open already.
+	ErrTooManyUploads = errors.New("too many uploads open")
 )
 
 // MultipartUpload is an upload in progress.

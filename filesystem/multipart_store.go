@@ -72,6 +72,10 @@ type uploads struct {
 	root    string
 	ttl     time.Duration
 	maxPart int64 // MaxUploadPartSize; smaller in tests
+	max     int   // uploads open at once (Config.MaxUploads)
+	// initiating serializes initiates, so that two cannot both take the
+	// last place under max.
+	initiating sync.Mutex
 	// commits serializes the commits of one part (striped by upload and
 	// part number); see commitPart.
 	commits [64]sync.Mutex
@@ -92,6 +96,7 @@ func newUploads(cfg Config) (*uploads, error) {
 		root:    cfg.UploadDir,
 		ttl:     cfg.UploadTTL,
 		maxPart: MaxUploadPartSize,
+		max:     cfg.MaxUploads,
 		log:     cfg.Logger,
 		stop:    cancel,
 		done:    make(chan struct{}),
@@ -180,6 +185,14 @@ func (u *uploads) initiate(dest, permissions string) (MultipartUpload, error) {
 	if isDir(dest) {
 		return MultipartUpload{}, uploadErr(ErrInvalidUpload, "%s is a directory", dest)
 	}
+	if err := refuseSpecial(dest); err != nil {
+		return MultipartUpload{}, err
+	}
+	u.initiating.Lock()
+	defer u.initiating.Unlock()
+	if err := u.checkRoom(); err != nil {
+		return MultipartUpload{}, err
+	}
 	id := newUploadID()
 	meta := uploadMeta{Path: dest, Permissions: perm, InitiatedAt: time.Now().UTC()}
 	// Built aside and renamed into place: an upload folder always has its
@@ -200,6 +213,26 @@ func (u *uploads) initiate(dest, permissions string) (MultipartUpload, error) {
 		return MultipartUpload{}, fmt.Errorf("create upload %s: %w", id, err)
 	}
 	return MultipartUpload{ID: id, Path: dest, Permissions: perm, InitiatedAt: meta.InitiatedAt}, nil
+}
+
+// checkRoom answers ErrTooManyUploads when u.max uploads are open. They
+// are counted on disk, where they live: uploads left by an earlier daemon
+// count, and completed, aborted or expired ones stop counting at once.
+func (u *uploads) checkRoom() error {
+	entries, err := os.ReadDir(u.root)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("count the uploads in %s: %w", u.root, err)
+	}
+	open := 0
+	for _, e := range entries {
+		if uploadCheckID(e.Name()) == nil {
+			open++
+		}
+	}
+	if open >= u.max {
+		return uploadErr(ErrTooManyUploads, "%d multipart uploads are open, the most allowed: complete or abort one first (uploads untouched for %s are removed)", open, u.ttl)
+	}
+	return nil
 }
 
 // uploadWriteJSON replaces dir/name with v's JSON in one rename. Not an

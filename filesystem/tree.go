@@ -70,7 +70,8 @@ type treeEntry struct {
 // relative to root to the file's content; a key ending in "/" creates a
 // folder. Every key is checked before anything is written: absolute paths,
 // ".." escapes, two keys for one path, and a file that another key needs
-// as a folder are ErrInvalidPath. Each file lands atomically; the set does
+// as a folder are ErrInvalidPath; a file key whose path holds a FIFO,
+// socket or device is ErrNotRegular. Each file lands atomically; the set does
 // not (a disk that fills midway leaves the files written so far). It
 // returns the tree of what it wrote.
 func (f *FS) WriteTree(root string, files map[string]string) (Directory, error) {
@@ -78,6 +79,16 @@ func (f *FS) WriteTree(root string, files map[string]string) (Directory, error) 
 	entries, err := validateTree(files)
 	if err != nil {
 		return Directory{}, err
+	}
+	// A FIFO, socket or device in the way refuses the whole set up front,
+	// not after the files before it were written.
+	for _, e := range entries {
+		if e.folder {
+			continue
+		}
+		if err := refuseSpecial(filepath.Join(abs, e.rel)); err != nil {
+			return Directory{}, err
+		}
 	}
 	if _, err := f.Mkdir(abs, nil); err != nil {
 		return Directory{}, err

@@ -239,8 +239,9 @@ func (tw *treeWatch) fail(path, msg string) {
 }
 
 // walk carries what one recursive descent learned: once the kernel has no
-// watch left, trying the thousands of folders that follow is pointless, and
-// one event says so.
+// watch left, or the watch holds its most folders (WatchOptions.MaxFolders),
+// trying the thousands of folders that follow is pointless, and one event
+// says so.
 type walk struct{ full bool }
 
 // watchFolder watches a folder found in the tree, then what it holds.
@@ -251,6 +252,14 @@ func (tw *treeWatch) watchFolder(folder string, announce bool, wk *walk) {
 		return
 	}
 	if _, ok := tw.wdOf[folder]; ok {
+		return
+	}
+	if filepath.Dir(folder) == "/" && isKernelDir(filepath.Base(folder)) {
+		return // /proc, /sys, /dev: see isKernelDir; a watch of one of them still works
+	}
+	if len(tw.folder) >= tw.opts.MaxFolders {
+		wk.full = true
+		tw.fail(folder, fmt.Sprintf("changes under %s are not reported: this watch holds %d folders, the most one watch may hold; watch a narrower folder, or ignore some", folder, len(tw.folder)))
 		return
 	}
 	wd, err := tw.shared.add(tw.raw, folder, subfolderMask)

@@ -103,6 +103,11 @@ func (t *tools) fileSearch(ctx context.Context, in FileSearchIn) (FileSearchOut,
 	if strings.TrimSpace(in.Query) == "" {
 		return FileSearchOut{}, errors.New("query is required")
 	}
+	release, err := t.svc.Files.WaitHeavyRead(ctx) // shared with the HTTP API's searches
+	if err != nil {
+		return FileSearchOut{}, err
+	}
+	defer release()
 	root := t.dir(in.Directory)
 	ms, _, err := t.svc.Files.FuzzySearch(ctx, root, filesystem.FuzzyOptions{Query: in.Query, MaxResults: maxSearchResults + 1})
 	if err != nil {
@@ -138,6 +143,11 @@ func (t *tools) grep(ctx context.Context, in GrepIn) (GrepOut, error) {
 	if len(exclude) > 0 {
 		limit = filesystem.MaxContentResults
 	}
+	release, err := t.svc.Files.WaitHeavyRead(ctx)
+	if err != nil {
+		return GrepOut{}, err
+	}
+	defer release()
 	root := t.dir(in.Directory)
 	ms, _, err := t.svc.Files.SearchContent(ctx, root, filesystem.ContentSearchOptions{Query: in.Query, CaseSensitive: in.CaseSensitive,
 		FilePatterns: splitPatterns(in.IncludePattern), MaxResults: limit})

@@ -107,6 +107,11 @@ func (t *tools) registerFiles(s *sdk.Server) {
 		})
 	addTool(s, &sdk.Tool{Name: "fsListDirectory", Description: "List the files and subfolders of a folder."},
 		func(ctx context.Context, _ *sdk.CallToolRequest, in PathIn) (*sdk.CallToolResult, ListDirOut, error) {
+			release, err := f.WaitHeavyRead(ctx) // a folder may hold millions of entries
+			if err != nil {
+				return nil, ListDirOut{}, err
+			}
+			defer release()
 			d, err := f.List(in.Path)
 			if err != nil {
 				return nil, ListDirOut{}, fmt.Errorf("%s: %w", in.Path, err)
@@ -132,6 +137,11 @@ func (t *tools) registerFiles(s *sdk.Server) {
 		})
 	addTool(s, &sdk.Tool{Name: "fsEditFile", Description: "Replace exact text in a file. oldString must occur exactly once unless replaceAll is set; read the file first to copy the text exactly, including white space."},
 		func(ctx context.Context, _ *sdk.CallToolRequest, in EditFileIn) (*sdk.CallToolResult, EditFileOut, error) {
+			release, err := f.WaitHeavyRead(ctx) // the file is edited in memory, up to maxEditBytes
+			if err != nil {
+				return nil, EditFileOut{}, err
+			}
+			defer release()
 			out, err := t.editFile(in)
 			return nil, out, err
 		})

@@ -73,6 +73,9 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 	if strings.ContainsRune(spec.WorkingDir, 0) {
 		return nil, invalidSpec("workingDir contains a NUL byte")
 	}
+	if err := validateName(spec.Name); err != nil {
+		return nil, err
+	}
 	for k, v := range spec.Env {
 		if k == "" || strings.ContainsAny(k, "=\x00") {
 			return nil, invalidSpec("invalid environment variable name %q", k)

@@ -81,12 +81,7 @@ func (h *filesystemHandlers) get(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !ok:
 	case info.IsDir:
-		dir, err := h.fs.List(p)
-		if err != nil {
-			writeFSError(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, listingJSON(dir))
+		h.list(w, r, p)
 	case download:
 		h.download(w, r, p)
 	default:
@@ -94,20 +89,50 @@ func (h *filesystemHandlers) get(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// head is HEAD /filesystem/{path}: the headers GET would send, without
-// reading the file or listing the folder. A download answers with its
-// length, ETag and Last-Modified (http.ServeContent handles HEAD); a JSON
-// answer has no length, as with GET.
+// list answers the listing of the folder p, a heavy read: a folder may
+// hold millions of entries.
+func (h *filesystemHandlers) list(w http.ResponseWriter, r *http.Request, p string) {
+	release, ok := h.waitHeavyRead(w, r)
+	if !ok {
+		return
+	}
+	defer release()
+	dir, err := h.fs.List(p)
+	if err != nil {
+		writeFSError(w, err)
+		return
+	}
+	writeHeavyJSON(w, listingJSON(dir))
+}
+
+// head is HEAD /filesystem/{path}: the status and headers GET would send.
+// A download answers with its length, ETag and Last-Modified
+// (http.ServeContent handles HEAD). A JSON answer has no length, as with
+// GET; the file is opened as GET opens it (so a FIFO is 422 and an
+// unreadable file 403), and read only when its size is unknown, since
+// only its length tells 200 from 413. A folder is opened, not listed.
 func (h *filesystemHandlers) head(w http.ResponseWriter, r *http.Request) {
-	p, _, download, ok := h.target(w, r)
+	p, info, download, ok := h.target(w, r)
 	switch {
 	case !ok:
+		return
 	case download:
 		h.download(w, r, p)
+		return
+	case info.IsDir:
+		if err := h.fs.CheckList(p); err != nil {
+			writeFSError(w, err)
+			return
+		}
 	default:
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
+		c, ok := h.openJSONRead(w, r, p)
+		if !ok {
+			return
+		}
+		c.close()
 	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
 }
 
 // delete is DELETE /filesystem/{path}[?recursive=true].

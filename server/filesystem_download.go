@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -26,36 +27,79 @@ const maxJSONFileBytes = 64 << 20
 // streamWriteTimeout, and a fast one still gets sendfile.
 const downloadChunk = 4 << 20
 
-// readJSON answers a file as FileWithContent. The content is streamed from
-// the file into the JSON string, so even a 64 MiB file costs no memory.
-func (h *filesystemHandlers) readJSON(w http.ResponseWriter, r *http.Request, p string) {
+// jsonRead is a file ready to be answered as JSON: its content, and in
+// info.Size that content's exact length, which the answer states first.
+type jsonRead struct {
+	file    *os.File
+	info    filesystem.FileInfo
+	content io.Reader
+	release func() // gives back the heavy-read slot of a file read into memory
+}
+
+func (c *jsonRead) close() {
+	c.file.Close()
+	if c.release != nil {
+		c.release()
+	}
+}
+
+// openJSONRead opens the file p for a JSON read, as GET and HEAD both need
+// before they answer. A file whose size is reported is streamed from the
+// disk, at most maxJSONFileBytes. One whose size is unknown (the kernel's,
+// see filesystem.SizeKnown) is read into memory, at most
+// filesystem.MaxUnsizedRead, in a heavy-read slot held until close. Past
+// either bound the answer is 413 pointing to the download, never content
+// cut short. On any error it has answered and returns false.
+func (h *filesystemHandlers) openJSONRead(w http.ResponseWriter, r *http.Request, p string) (*jsonRead, bool) {
 	file, info, err := h.fs.OpenFile(p)
 	if err != nil {
 		writeFSError(w, err)
-		return
+		return nil, false
 	}
-	defer file.Close()
-	if info.Size > maxJSONFileBytes {
+	c := &jsonRead{file: file, info: info}
+	if filesystem.SizeKnown(file, info) {
+		if info.Size > maxJSONFileBytes {
+			c.close()
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(
+				"%s is %d bytes, over the %d MiB limit of a JSON read: download it with Accept: application/octet-stream",
+				info.Path, info.Size, maxJSONFileBytes>>20))
+			return nil, false
+		}
+		c.content = io.LimitReader(file, info.Size)
+		return c, true
+	}
+	if c.release, err = h.fs.WaitHeavyRead(r.Context()); err != nil {
+		c.close()
+		writeError(w, statusClientGone, err.Error())
+		return nil, false
+	}
+	data, err := filesystem.ReadUnsized(file, filesystem.MaxUnsizedRead)
+	switch {
+	case errors.Is(err, filesystem.ErrTooLarge):
+		c.close()
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(
-			"%s is %d bytes, over the %d MiB limit of a JSON read: download it with Accept: application/octet-stream",
-			info.Path, info.Size, maxJSONFileBytes>>20))
+			"%s does not report its size (a file of the kernel) and reads past the %d MiB limit of a JSON read of such files: download it with Accept: application/octet-stream",
+			info.Path, filesystem.MaxUnsizedRead>>20))
+		return nil, false
+	case err != nil:
+		c.close()
+		writeFSError(w, err)
+		return nil, false
+	}
+	c.info.Size = int64(len(data))
+	c.content = bytes.NewReader(data)
+	return c, true
+}
+
+// readJSON answers a file as FileWithContent. The content is streamed into
+// the JSON string, so even a 64 MiB file costs no memory.
+func (h *filesystemHandlers) readJSON(w http.ResponseWriter, r *http.Request, p string) {
+	c, ok := h.openJSONRead(w, r, p)
+	if !ok {
 		return
 	}
-	var content io.Reader = io.LimitReader(file, info.Size)
-	if info.Size == 0 {
-		// Files of /proc and /sys report size 0 and still have content.
-		data, err := io.ReadAll(io.LimitReader(file, maxJSONFileBytes+1))
-		if err != nil {
-			writeFSError(w, fmt.Errorf("read %s: %w", info.Path, err))
-			return
-		}
-		if len(data) > maxJSONFileBytes {
-			writeError(w, http.StatusRequestEntityTooLarge, info.Path+" is over the limit of a JSON read: download it with Accept: application/octet-stream")
-			return
-		}
-		info.Size = int64(len(data))
-		content = bytes.NewReader(data)
-	}
+	defer c.close()
+	info, content := c.info, c.content
 	head, err := encodeJSON(fileInfoJSON(info))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "encode response: "+err.Error())
@@ -110,8 +154,9 @@ func (h *filesystemHandlers) download(w http.ResponseWriter, r *http.Request, p 
 	hdr.Set("Content-Disposition", attachment(info.Name))
 	dw := newDownloadWriter(w)
 	defer dw.finish()
-	if info.Size == 0 {
-		// Empty, or a /proc-style file whose size is unknown: no ranges.
+	if !filesystem.SizeKnown(file, info) {
+		// Empty, or a kernel file whose size is unknown (0 in /proc, a
+		// page in /sys): streamed to its end, no length, no ranges.
 		// A file that cannot be read at all (/proc/self/mem) gets an error
 		// answer, not a 200 cut short.
 		br := bufio.NewReaderSize(file, 32<<10)

@@ -91,7 +91,9 @@ func multipartPartWire(p filesystem.UploadedPart) multipartPartJSON {
 	}
 }
 
-// multipartStatus maps the store's errors to statuses.
+// multipartStatus maps the store's errors to statuses; the errors it
+// shares with every write (a FIFO or device in the way) go through the
+// filesystem table.
 func multipartStatus(err error) int {
 	var tooBig *http.MaxBytesError
 	switch {
@@ -101,8 +103,13 @@ func multipartStatus(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, filesystem.ErrInvalidUpload), errors.Is(err, filesystem.ErrUploadPartBody):
 		return http.StatusBadRequest
+	case errors.Is(err, filesystem.ErrTooManyUploads):
+		// The client can make room (complete or abort one): not the disk.
+		return http.StatusTooManyRequests
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
 		return http.StatusInsufficientStorage
+	case errors.Is(err, filesystem.ErrNotRegular):
+		return fsErrorStatus(err)
 	default:
 		return http.StatusInternalServerError
 	}
@@ -115,7 +122,11 @@ func (e multipartBadRequest) Error() string { return string(e) }
 func (e multipartBadRequest) Unwrap() error { return filesystem.ErrInvalidUpload }
 
 func multipartFail(w http.ResponseWriter, err error) {
-	writeError(w, multipartStatus(err), err.Error())
+	msg := err.Error()
+	if errors.Is(err, filesystem.ErrTooManyUploads) {
+		msg += " (the bound is --max-uploads)"
+	}
+	writeError(w, multipartStatus(err), msg)
 }
 
 func (h *filesystemHandlers) multipartInitiate(w http.ResponseWriter, r *http.Request) {

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -94,6 +93,11 @@ func (h *filesystemHandlers) fuzzySearch(w http.ResponseWriter, r *http.Request)
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	release, ok := h.waitHeavyRead(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	found, truncated, err := h.fs.FuzzySearch(r.Context(), root, opts)
 	if err != nil {
 		writeSearchError(w, err)
@@ -103,7 +107,7 @@ func (h *filesystemHandlers) fuzzySearch(w http.ResponseWriter, r *http.Request)
 	for i, m := range found {
 		resp.Matches[i] = fuzzyMatchJSON(m)
 	}
-	writeSearchJSON(w, resp)
+	writeHeavyJSON(w, resp)
 }
 
 func (h *filesystemHandlers) contentSearch(w http.ResponseWriter, r *http.Request) {
@@ -131,6 +135,11 @@ func (h *filesystemHandlers) contentSearch(w http.ResponseWriter, r *http.Reques
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	release, ok := h.waitHeavyRead(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	found, truncated, err := h.fs.SearchContent(r.Context(), root, opts)
 	if err != nil {
 		writeSearchError(w, err)
@@ -140,17 +149,7 @@ func (h *filesystemHandlers) contentSearch(w http.ResponseWriter, r *http.Reques
 	for i, m := range found {
 		resp.Matches[i] = contentMatchJSON(m)
 	}
-	writeSearchJSON(w, resp)
-}
-
-// writeSearchJSON answers 200 with v. An answer may run to megabytes: the
-// write deadline drops a client that stops reading instead of holding
-// the handler forever.
-func writeSearchJSON(w http.ResponseWriter, v any) {
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-	writeJSON(w, http.StatusOK, v)
-	_ = rc.SetWriteDeadline(time.Time{}) // the connection may serve more requests
+	writeHeavyJSON(w, resp)
 }
 
 // searchRequest decodes the root after prefix (bare prefix: the working

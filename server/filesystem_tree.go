@@ -40,12 +40,17 @@ func (h *filesystemHandlers) getTree(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	release, ok := h.waitHeavyRead(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	tree, err := h.fs.Tree(p, filesystem.MaxTreeEntries)
 	if err != nil {
 		writeFSError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, nestedJSON(tree))
+	writeHeavyJSON(w, nestedJSON(tree))
 }
 
 // treeRequest is TreeRequest.

@@ -39,6 +39,7 @@ type config struct {
 	showVersion        bool
 	mcpDisabled        bool
 	browser            browserFlags
+	bounds             boundsConfig
 }
 
 // parseFlags reads args (without the program name). Long and short names
@@ -75,6 +76,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.BoolVar(&c.mcpDisabled, "mcp-disabled", false, "do not serve the MCP endpoint at /mcp (default $"+envMCPDisabled+")")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 	registerBrowserFlags(fs, &c.browser)
+	registerBoundsFlags(fs, &c.bounds)
 
 	// The flag package reports its own parse errors on output.
 	if err := fs.Parse(args); err != nil {
@@ -143,5 +145,6 @@ func (c config) validate() error {
 	if c.maxEndedProcesses <= 0 {
 		errs = append(errs, fmt.Errorf("--max-ended-processes %d: must be positive", c.maxEndedProcesses))
 	}
+	errs = append(errs, c.bounds.validate())
 	return errors.Join(errs...)
 }

@@ -23,6 +23,7 @@ func TestParseFlags(t *testing.T) {
 		terminalIdle:       30 * time.Minute,
 		maxStreams:         1024,
 		terminal:           terminalFlags{maxSessions: terminal.DefaultMaxSessions},
+		bounds:             defaultBounds,
 	}
 	with := func(change func(*config)) config {
 		c := defaults

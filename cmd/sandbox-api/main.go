@@ -122,9 +122,12 @@ func run(args []string) int {
 	}
 
 	files, err := filesystem.New(filesystem.Config{
-		UploadDir: cfg.uploadDir,
-		UploadTTL: cfg.uploadTTL,
-		Logger:    logger.Named("filesystem"),
+		UploadDir:       cfg.uploadDir,
+		UploadTTL:       cfg.uploadTTL,
+		MaxUploads:      cfg.bounds.maxUploads,
+		MaxWatchFolders: cfg.bounds.maxWatchFolders,
+		MaxHeavyReads:   cfg.bounds.maxHeavyReads,
+		Logger:          logger.Named("filesystem"),
 	})
 	if err != nil {
 		_ = ln.Close()
