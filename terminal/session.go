@@ -57,7 +57,10 @@ func startSession(opts Options, cfg Config, onEnd func(*Session), tuning session
 	}
 	dir := opts.WorkingDir
 	if dir != "" {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		leave := cfg.User.Enter() // looked up as the user: what it cannot see is not there
+		st, err := os.Stat(dir)
+		leave()
+		if err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("%w: working directory %q is not a directory", ErrInvalid, dir)
 		}
 	} else if wd, err := os.Getwd(); err == nil {
@@ -75,10 +78,12 @@ func startSession(opts Options, cfg Config, onEnd func(*Session), tuning session
 	cmd := exec.Command(shell, "-l")
 	cmd.Dir = dir
 	cmd.Env = shellEnv()
+	asUser(cmd, cfg.User)
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: cols, Rows: rows})
 	if err != nil {
 		return nil, fmt.Errorf("start %s on a pty: %w", filepath.Base(shell), err)
 	}
+	giveTerminal(tty, cfg.User)
 	s := &Session{
 		id: opts.ID, shell: shell, dir: dir, pid: cmd.Process.Pid, created: time.Now(),
 		cmd: cmd, tty: tty, tuning: tuning, idle: cfg.IdleTimeout, queue: cfg.ClientQueue, onEnd: onEnd,

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
 // DefaultIdleTimeout ends sessions nobody has been attached to for this long.
@@ -35,6 +37,9 @@ type Config struct {
 	// ClientQueue bounds the output chunks waiting for one client; a client
 	// that falls further behind is dropped. Zero means DefaultClientQueue.
 	ClientQueue int
+	// User runs the shells as that user, on terminals it owns (nil: as the
+	// daemon).
+	User *runas.User
 }
 
 // Manager owns the terminal sessions.
