@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
 const (
@@ -76,6 +78,7 @@ type uploads struct {
 	// part number); see commitPart.
 	commits [64]sync.Mutex
 	writes  *inflightWrites // assembles land through it (see AtomicFile)
+	user    *runas.User     // destinations are checked and written as this user
 	log     *zap.Logger
 	// The sweep's lifecycle (see sweepLoop).
 	stop   context.CancelFunc
@@ -93,6 +96,7 @@ func newUploads(cfg Config) (*uploads, error) {
 		ttl:     cfg.UploadTTL,
 		maxPart: MaxUploadPartSize,
 		log:     cfg.Logger,
+		user:    cfg.User,
 		stop:    cancel,
 		done:    make(chan struct{}),
 	}
@@ -177,7 +181,10 @@ func (u *uploads) initiate(dest, permissions string) (MultipartUpload, error) {
 	if err != nil {
 		return MultipartUpload{}, err
 	}
-	if isDir(dest) {
+	leave := u.user.Enter() // what the user cannot see is not a directory to it
+	destIsDir := isDir(dest)
+	leave()
+	if destIsDir {
 		return MultipartUpload{}, uploadErr(ErrInvalidUpload, "%s is a directory", dest)
 	}
 	id := newUploadID()
