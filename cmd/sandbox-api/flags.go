@@ -37,6 +37,7 @@ type config struct {
 	terminalIdle       time.Duration
 	showVersion        bool
 	mcpDisabled        bool
+	access             accessConfig // --user, --token-file (flags_user.go)
 }
 
 // parseFlags reads args (without the program name). Long and short names
@@ -71,6 +72,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.DurationVar(&c.terminalIdle, "terminal-idle", 30*time.Minute, "terminal sessions with no client attached this long are ended (negative: never)")
 	fs.BoolVar(&c.mcpDisabled, "mcp-disabled", false, "do not serve the MCP endpoint at /mcp (default $"+envMCPDisabled+")")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
+	c.access.register(fs)
 
 	// The flag package reports its own parse errors on output.
 	if err := fs.Parse(args); err != nil {
@@ -98,6 +100,9 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	// A token read from a file often ends with a newline it was never meant
 	// to contain; clients could never send it back.
 	c.token = strings.TrimSpace(c.token)
+	if err := c.access.finish(fs, args, getenv, &c.token); err != nil {
+		return c, reportf(output, "%w", err)
+	}
 
 	if err := c.validate(); err != nil {
 		return c, reportf(output, "%w", err)
