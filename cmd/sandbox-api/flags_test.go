@@ -69,6 +69,7 @@ func TestParseFlags(t *testing.T) {
 				c.token = "flag-token"
 				c.logDir = "/flag/logs"
 				c.access.tokenInArgs = true
+				c.access.argsChanged = true
 				c.access.argsShown = "--log-dir\x00/flag/logs" // the command line without the token
 			}),
 		},

@@ -28,10 +28,13 @@ type accessConfig struct {
 	userSpec  string      // --user, or $BL_SANDBOX_USER when enabled
 	user      *runas.User // userSpec resolved; nil: the daemon's own user
 	tokenFile string      // --token-file
-	// tokenInArgs says that the command line holds the token, and
-	// argsShown is the command line without it (the arguments separated by
-	// NUL bytes, as /proc/<pid>/cmdline has them); see token_linux.go.
+	// tokenInArgs says that the command line holds the token. When it
+	// holds the token or names its file, argsChanged is set and argsShown is the
+	// command line without them (the arguments separated by NUL bytes, as
+	// /proc/<pid>/cmdline has them), what a re-execution gets (see
+	// token_linux.go): its token comes another way.
 	tokenInArgs bool
+	argsChanged bool
 	argsShown   string
 }
 
@@ -79,9 +82,11 @@ func (a *accessConfig) finish(fs *flag.FlagSet, args []string, getenv func(strin
 		}
 		a.user = u
 	}
-	if set["token"] && *token != "" {
+	a.tokenInArgs = set["token"] && *token != ""
+	if a.tokenInArgs || set["token-file"] {
 		shown, _ := withoutFlag(fs, args, "token")
-		a.tokenInArgs, a.argsShown = true, strings.Join(shown, "\x00")
+		shown, _ = withoutFlag(fs, shown, "token-file")
+		a.argsChanged, a.argsShown = true, strings.Join(shown, "\x00")
 	}
 	return nil
 }

@@ -18,9 +18,12 @@ package main
 // (end, or nothing for a PID 1, as at the container's first exec).
 //
 // The daemon is also made non-dumpable: only a process with CAP_SYS_PTRACE
-// may then read its memory or /proc/<pid>/environ. A root workload in a
-// container that has it (or that can reach the daemon some other way)
-// still can; a workload run as another user (--user) never can.
+// may then read its memory (ptrace, /proc/<pid>/mem, process_vm_readv),
+// where the token lives. Docker drops that capability by default; a root
+// workload that has it, or that reaches the daemon some other way (its
+// binary, its token file), still can. A workload run as another user
+// (--user) never can: the kernel refuses it the memory, the environment
+// and signals of a root process.
 
 import (
 	"errors"
@@ -84,7 +87,7 @@ func reexecWithout(cfg *config) error {
 		return fmt.Errorf("write the token to a memory file: %w", err)
 	}
 	args := os.Args[1:]
-	if cfg.access.tokenInArgs {
+	if cfg.access.argsChanged {
 		args = nil
 		if cfg.access.argsShown != "" {
 			args = strings.Split(cfg.access.argsShown, "\x00")
