@@ -6,6 +6,7 @@ package main
 // CAP_SYS_PTRACE.
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"os/exec"
@@ -143,9 +144,12 @@ func TestTokenHandOverRefusesGarbage(t *testing.T) {
 		{envTokenFD + "=99"}, // not open
 		{envTokenFD + "=99", envToken + "=" + testToken},
 	} {
-		cmd := exec.Command(daemonBin, "-p", "0", "--log-dir", t.TempDir())
+		// A daemon that took it for a token would serve: the guard ends it.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, daemonBin, "-p", "0", "--log-dir", t.TempDir())
 		cmd.Env = append(os.Environ(), env...)
 		out, err := cmd.CombinedOutput()
+		cancel()
 		if code := cmd.ProcessState.ExitCode(); err == nil || code != 2 || !strings.Contains(string(out), envTokenFD) {
 			t.Errorf("%q: exit %d (%v), output %q; want exit 2 naming %s", env, code, err, out, envTokenFD)
 		}

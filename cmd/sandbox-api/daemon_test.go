@@ -181,6 +181,9 @@ func startDaemon(t testing.TB, opts daemonOptions) *daemon {
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("start %v: %v", argv, err)
 	}
+	// Known before any wait can fail: a stop with pid 0 would signal the
+	// test's own process group.
+	d.pid = d.cmd.Process.Pid
 	addrCh := make(chan string, 1)
 	go d.scanLog(logR, addrCh)
 	go func() {
