@@ -58,9 +58,10 @@ func (u *User) Enter() (leave func()) {
 	}
 }
 
-// become sets the thread's groups, then its file system gid and uid: in
-// that order, because setfsuid away from root drops the capabilities that
-// setgroups needs.
+// become sets the thread's groups, file system gid and file system uid.
+// Leaving uid 0 for files drops the file capabilities (CAP_DAC_OVERRIDE
+// and the like) from the thread, so the kernel checks permissions as for
+// the user; CAP_SETUID and CAP_SETGID stay, to come back.
 func (u *User) become() error {
 	groups := make([]int, len(u.Groups))
 	for i, g := range u.Groups {
@@ -78,8 +79,8 @@ func (u *User) become() error {
 	return nil
 }
 
-// restore gives the thread the daemon's identity back, uid first so that
-// root's capabilities return for setgroups.
+// restore gives the thread the daemon's identity back; returning to uid 0
+// gives it its file capabilities back.
 func restore(euid, egid int, groups []int) error {
 	_ = unix.Setfsuid(euid)
 	_ = unix.Setfsgid(egid)
