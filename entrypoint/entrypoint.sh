@@ -19,8 +19,10 @@
 #                          http://127.0.0.1:PORT, so do not put --port or
 #                          --host in SANDBOX_API_ARGS
 #   SANDBOX_API_ARGS       extra daemon flags, split on blanks (no quoting)
-#   SANDBOX_API_TOKEN      read by the daemon; also sent by the entrypoint
-#                          (use it rather than --token in SANDBOX_API_ARGS)
+#   SANDBOX_API_TOKEN      given to the daemon; also sent by the entrypoint
+#                          (use it rather than --token in SANDBOX_API_ARGS).
+#                          Neither the entrypoint's environment nor the
+#                          commands' hold it once the script has started.
 #   SANDBOX_READY_TIMEOUT  seconds to wait for /health (default 30, 0 = no
 #                          limit); on expiry: an error, the daemon is
 #                          stopped, exit 1
@@ -42,6 +44,31 @@
 # curl, else GNU wget, else nc (with wc), else busybox's wget (which cannot
 # show the API's error when a start fails). Without any, use
 # ENTRYPOINT ["/usr/local/bin/sandbox-api", "-c", "command"] instead.
+
+# The token must not stay in this shell's environment: a process that may
+# read /proc/<pid>/environ sees the block the shell was started with, which
+# unset does not change. So the script executes its shell again, once and
+# as the same process, with the token moved to a pipe on descriptor 9 (a
+# here-document), and reads it back. Without /proc or readlink it cannot,
+# and only unsets it: the daemon and the commands do not inherit it.
+token=${SANDBOX_API_TOKEN:-}
+unset SANDBOX_API_TOKEN
+if [ -n "${SANDBOX_ENTRYPOINT_TOKEN_FD:-}" ]; then
+	unset SANDBOX_ENTRYPOINT_TOKEN_FD
+	IFS= read -r token <&9 || token=
+	exec 9<&-
+elif [ -n "$token" ] && [ -f "$0" ] && self=$(readlink "/proc/$$/exe" 2>/dev/null) && [ -x "$self" ]; then
+	# busybox and toybox pick the applet from their first argument.
+	case ${self##*/} in
+	*busybox* | *toybox*) set -- sh "$0" "$@" ;;
+	*) set -- "$0" "$@" ;;
+	esac
+	SANDBOX_ENTRYPOINT_TOKEN_FD=9
+	export SANDBOX_ENTRYPOINT_TOKEN_FD
+	exec "$self" "$@" 9<<EOF
+$token
+EOF
+fi
 
 nl='
 '
@@ -143,7 +170,7 @@ http() {
 		else
 			set -- "$@" -Y off
 		fi
-		[ -n "${SANDBOX_API_TOKEN:-}" ] && set -- "$@" --header "Authorization: Bearer $SANDBOX_API_TOKEN"
+		[ -n "$token" ] && set -- "$@" --header "Authorization: Bearer $token"
 		[ "$_post" -gt 1 ] && set -- "$@" --header 'Content-Type: application/json' --post-data "$_data"
 		_out=$(wget "$@" "$_url" 2>&1)
 		_rc=$?
@@ -154,7 +181,7 @@ http() {
 		if [ $# -gt 1 ]; then
 			_len=$(printf '%s' "$2" | wc -c)
 			_req="POST $1 HTTP/1.0${cr}${nl}Content-Type: application/json${cr}${nl}Content-Length: ${_len#"${_len%%[!" "]*}"}${cr}${nl}"
-			[ -n "${SANDBOX_API_TOKEN:-}" ] && _req="${_req}Authorization: Bearer $SANDBOX_API_TOKEN${cr}${nl}"
+			[ -n "$token" ] && _req="${_req}Authorization: Bearer $token${cr}${nl}"
 			_req="$_req${cr}${nl}$2"
 		else
 			_req="GET $1 HTTP/1.0${cr}${nl}${cr}${nl}"
@@ -184,7 +211,7 @@ http() {
 }
 
 auth_header() {
-	[ -n "${SANDBOX_API_TOKEN:-}" ] && printf 'Authorization: Bearer %s\n' "$SANDBOX_API_TOKEN"
+	[ -n "$token" ] && printf 'Authorization: Bearer %s\n' "$token"
 	return 0
 }
 
@@ -234,8 +261,10 @@ trap 'forward INT' INT
 
 # Word splitting of SANDBOX_API_ARGS is the interface; globbing is not.
 set -f
+# The token goes in the daemon's environment only (the daemon hides it in
+# turn).
 # shellcheck disable=SC2086
-"$bin" --port "$port" ${SANDBOX_API_ARGS:-} &
+SANDBOX_API_TOKEN=$token "$bin" --port "$port" ${SANDBOX_API_ARGS:-} &
 daemon=$!
 set +f
 

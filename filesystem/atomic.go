@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
 var (
@@ -43,8 +45,9 @@ type AtomicFile struct {
 
 	writes *inflightWrites
 	write  *inflightWrite
-	ended  bool   // writes.end was called
-	id     fileID // of the temporary file, known once it is finished
+	ended  bool        // writes.end was called
+	id     fileID      // of the temporary file, known once it is finished
+	user   *runas.User // the identity its path operations take (see Config.User)
 }
 
 // fileID identifies a file whatever its name.
@@ -54,9 +57,12 @@ type fileID struct{ ino, dev uint64 }
 // goes in dest's folder, or in its nearest existing ancestor when that
 // folder is still missing: folders are only created by Commit, so a failed
 // write creates none. Call Abort when done, even after Commit.
-func (f *FS) CreateAtomic(dest string) (*AtomicFile, error) { return createAtomic(f.writes, dest) }
+func (f *FS) CreateAtomic(dest string) (*AtomicFile, error) {
+	return createAtomic(f.writes, f.cfg.User, dest)
+}
 
-func createAtomic(writes *inflightWrites, dest string) (*AtomicFile, error) {
+func createAtomic(writes *inflightWrites, user *runas.User, dest string) (*AtomicFile, error) {
+	defer user.Enter()()
 	if isDir(dest) {
 		return nil, fmt.Errorf("write %s: %w", dest, ErrIsDirectory)
 	}
@@ -67,19 +73,19 @@ func createAtomic(writes *inflightWrites, dest string) (*AtomicFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return createAtomicIn(writes, dir, dest)
+	return createAtomicIn(writes, user, dir, dest)
 }
 
 // maxTempAttempts bounds the retries on a name that exists already (only a
 // copy of one of our temporary files can take one).
 const maxTempAttempts = 100
 
-func createAtomicIn(writes *inflightWrites, dir, dest string) (*AtomicFile, error) {
+func createAtomicIn(writes *inflightWrites, user *runas.User, dir, dest string) (*AtomicFile, error) {
 	for range maxTempAttempts {
 		w := writes.begin(dir, dest)
 		tmp, err := os.OpenFile(w.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err == nil {
-			return &AtomicFile{dest: dest, tmp: tmp, tmpPath: w.path, writes: writes, write: w}, nil
+			return &AtomicFile{dest: dest, tmp: tmp, tmpPath: w.path, writes: writes, write: w, user: user}, nil
 		}
 		writes.end(w)
 		if !errors.Is(err, fs.ErrExist) {
@@ -174,13 +180,16 @@ func (a *AtomicFile) Commit(mode *fs.FileMode) error { return a.CommitAs(a.dest,
 
 // CommitAs lands the file at dest, which may differ from the destination it
 // was created for. A symbolic link at dest is followed, so the file it
-// points to is replaced; the owner of a replaced file is kept. The data is
-// synced before the rename and the folder after it. Missing parent folders
-// are created.
+// points to is replaced; the owner of a replaced file is kept (acting as a
+// user, who must be allowed to write the file, a file of someone else's
+// becomes the user's: only root may give files away). The data is synced
+// before the rename and the folder after it. Missing parent folders are
+// created.
 func (a *AtomicFile) CommitAs(dest string, mode *fs.FileMode) error {
 	if a.done {
 		return fmt.Errorf("write %s: already committed or aborted", dest)
 	}
+	defer a.user.Enter()()
 	dest = followLink(dest)
 	old, err := os.Stat(dest)
 	switch {
@@ -192,6 +201,11 @@ func (a *AtomicFile) CommitAs(dest string, mode *fs.FileMode) error {
 		// created for, or a node may have been made there meanwhile.
 		a.Abort()
 		return specialError(dest, old.Mode())
+	case err == nil && a.user != nil && !mayWrite(dest):
+		// The rename needs only the folder: the file's own permissions
+		// must refuse the user as an in-place write would.
+		a.Abort()
+		return fmt.Errorf("write %s: %w", dest, fs.ErrPermission)
 	case err == nil:
 		if uid, gid, ok := ownerIDs(old); ok {
 			_ = a.tmp.Chown(int(uid), int(gid)) // best effort: only root may give files away
@@ -272,7 +286,7 @@ func (a *AtomicFile) copyAcross(dest string, mode fs.FileMode) error {
 		return err
 	}
 	defer src.Close()
-	b, err := createAtomicIn(a.writes, filepath.Dir(dest), dest)
+	b, err := createAtomicIn(a.writes, a.user, filepath.Dir(dest), dest)
 	if err != nil {
 		return err
 	}
@@ -295,7 +309,9 @@ func (a *AtomicFile) Abort() {
 		a.tmp = nil
 	}
 	if !a.done {
+		leave := a.user.Enter()
 		_ = os.Remove(a.tmpPath)
+		leave()
 		a.done = true
 	}
 	a.end()

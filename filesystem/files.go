@@ -41,6 +41,7 @@ func notFound(err error) error {
 
 // Stat describes p.
 func (f *FS) Stat(p string) (FileInfo, error) {
+	defer f.cfg.User.Enter()()
 	abs := f.Resolve(p)
 	lst, err := os.Lstat(abs)
 	if err != nil {
@@ -65,6 +66,7 @@ func asStatError(err error) error {
 // ErrIsDirectory; devices, FIFOs and sockets ErrNotRegular, since reading
 // them could last forever.
 func (f *FS) OpenFile(p string) (*os.File, FileInfo, error) {
+	defer f.cfg.User.Enter()()
 	abs := f.Resolve(p)
 	file, err := openNoBlock(abs)
 	if err != nil {
@@ -94,6 +96,7 @@ func (f *FS) OpenFile(p string) (*os.File, FileInfo, error) {
 // List describes the folder p: its files and subfolders, by name. Entries
 // that vanish while it reads are left out.
 func (f *FS) List(p string) (Directory, error) {
+	defer f.cfg.User.Enter()()
 	abs := f.Resolve(p)
 	return listDir(abs, newIDNames())
 }
@@ -145,6 +148,7 @@ func (f *FS) WriteFile(p string, r io.Reader, mode *fs.FileMode) (string, error)
 // its mode is set when mode is given. The mode is applied exactly (no
 // umask); parents get 0755 less the umask.
 func (f *FS) Mkdir(p string, mode *fs.FileMode) (string, error) {
+	defer f.cfg.User.Enter()()
 	abs := f.Resolve(p)
 	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
 		return abs, fmt.Errorf("create folder %s: a file exists there: %w", abs, ErrNotDirectory)
@@ -164,6 +168,7 @@ func (f *FS) Mkdir(p string, mode *fs.FileMode) (string, error) {
 // target) and returns its absolute path and whether it was a folder. A
 // folder with entries needs recursive. "/" is never removed.
 func (f *FS) Remove(p string, recursive bool) (abs string, wasDir bool, err error) {
+	defer f.cfg.User.Enter()()
 	abs = f.Resolve(p)
 	if abs == "/" {
 		return abs, true, fmt.Errorf("%w: refusing to delete /", ErrInvalidPath)

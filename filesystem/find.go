@@ -42,6 +42,7 @@ type FindMatch struct {
 // stops after MaxResults matches (0: never) and reports truncated when
 // more existed. An error from emit ends the search and is returned.
 func (f *FS) FindEach(ctx context.Context, root string, opts FindOptions, emit func(FindMatch) error) (truncated bool, err error) {
+	defer f.cfg.User.Enter()()
 	switch opts.Type {
 	case "", TypeFile, TypeDirectory:
 	default:

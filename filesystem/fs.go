@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
 // Config tunes an FS. Zero values take the documented defaults.
@@ -29,6 +31,11 @@ type Config struct {
 	// WaitHeavyRead); default DefaultMaxHeavyReads.
 	MaxHeavyReads int
 	Logger        *zap.Logger
+	// User is the identity every operation on the caller's paths takes
+	// (nil: the daemon's): what is written belongs to it, and what it may
+	// not read or write is refused (see runas). The daemon's own files
+	// (uploads' parts, the journal) stay the daemon's.
+	User *runas.User
 }
 
 // FS is the daemon's view of the container's files.

@@ -41,6 +41,7 @@ type FuzzyMatch struct {
 // are kept (ranking needs them all in hand, so the bound holds even for
 // 0); truncated says that more entries matched.
 func (f *FS) FuzzySearch(ctx context.Context, root string, opts FuzzyOptions) (matches []FuzzyMatch, truncated bool, err error) {
+	defer f.cfg.User.Enter()()
 	root, query, err := fuzzyRootAndQuery(f.Resolve(root), opts.Query)
 	if err != nil {
 		return nil, false, err

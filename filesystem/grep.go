@@ -5,6 +5,8 @@ import (
 	"errors"
 	"runtime"
 	"sync/atomic"
+
+	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
 // Bounds of a content search, whatever the caller asks.
@@ -67,6 +69,7 @@ type ContentMatch struct {
 // order of their files (folder by folder, names in byte order), then by
 // line: the same request gives the same answer.
 func (f *FS) SearchContent(ctx context.Context, root string, opts ContentSearchOptions) (matches []ContentMatch, truncated bool, err error) {
+	defer f.cfg.User.Enter()()
 	find, err := newLineFinder(opts.Query, opts.CaseSensitive)
 	if err != nil {
 		return nil, false, err
@@ -86,6 +89,7 @@ func (f *FS) SearchContent(ctx context.Context, root string, opts ContentSearchO
 		finder:   find,
 		context:  min(max(opts.ContextLines, 0), MaxContextLines),
 		limit:    clampResults(opts.MaxResults, MaxContentResults),
+		user:     f.cfg.User,
 	}
 	return s.run(ctx)
 }
@@ -102,6 +106,7 @@ type contentSearch struct {
 	finder   lineFinder
 	context  int
 	limit    int
+	user     *runas.User // the walker and the workers act as this user
 }
 
 // grepBatch is a run of consecutive files for one worker; its matches, in
@@ -123,6 +128,7 @@ func (s *contentSearch) run(parent context.Context) (matches []ContentMatch, tru
 	ordered := make(chan *grepBatch, grepWindowBatches)
 	walkErr := make(chan error, 1)
 	go func() {
+		defer s.user.Enter()()
 		defer close(ordered)
 		defer close(jobs)
 		walkErr <- s.feed(ctx, ordered, jobs)
@@ -138,6 +144,7 @@ func (s *contentSearch) run(parent context.Context) (matches []ContentMatch, tru
 	for range workers {
 		go func() {
 			defer func() { done <- struct{}{} }()
+			defer s.user.Enter()()
 			g := newFileGrep(s.finder, s.context)
 			for batch := range jobs {
 				batch.result <- g.batch(ctx, batch.files, int(needed.Load()))

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
+
+	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
 func (u *uploads) complete(id string, listed []CompletedPart) (string, error) {
@@ -22,7 +24,7 @@ func (u *uploads) complete(id string, listed []CompletedPart) (string, error) {
 		return "", err
 	}
 	dest := meta.Path
-	if err := uploadAssemble(u.writes, dest, fileMode(meta.Permissions), files); err != nil {
+	if err := uploadAssemble(u.writes, u.user, dest, fileMode(meta.Permissions), files); err != nil {
 		return "", err
 	}
 	if err := u.remove(id); err != nil && !errors.Is(err, ErrUploadNotFound) {
@@ -78,9 +80,10 @@ func (u *uploads) checkParts(dir string, listed []CompletedPart) ([]string, erro
 
 // uploadAssemble writes the files, in order, to dest with mode, the way
 // every write of the package lands (see AtomicFile): dest is either
-// untouched or complete, and a failure creates no folder.
-func uploadAssemble(writes *inflightWrites, dest string, mode fs.FileMode, files []string) error {
-	a, err := createAtomic(writes, dest)
+// untouched or complete, and a failure creates no folder. The destination
+// is written as user; the parts are the daemon's and read as the daemon.
+func uploadAssemble(writes *inflightWrites, user *runas.User, dest string, mode fs.FileMode, files []string) error {
+	a, err := createAtomic(writes, user, dest)
 	if err != nil {
 		return uploadDestErr(dest, err)
 	}

@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
 const (
@@ -80,6 +82,7 @@ type uploads struct {
 	// part number); see commitPart.
 	commits [64]sync.Mutex
 	writes  *inflightWrites // assembles land through it (see AtomicFile)
+	user    *runas.User     // destinations are checked and written as this user
 	log     *zap.Logger
 	// The sweep's lifecycle (see sweepLoop).
 	stop   context.CancelFunc
@@ -98,6 +101,7 @@ func newUploads(cfg Config) (*uploads, error) {
 		maxPart: MaxUploadPartSize,
 		max:     cfg.MaxUploads,
 		log:     cfg.Logger,
+		user:    cfg.User,
 		stop:    cancel,
 		done:    make(chan struct{}),
 	}
@@ -182,7 +186,10 @@ func (u *uploads) initiate(dest, permissions string) (MultipartUpload, error) {
 	if err != nil {
 		return MultipartUpload{}, err
 	}
-	if isDir(dest) {
+	leave := u.user.Enter() // what the user cannot see is not a directory to it
+	destIsDir := isDir(dest)
+	leave()
+	if destIsDir {
 		return MultipartUpload{}, uploadErr(ErrInvalidUpload, "%s is a directory", dest)
 	}
 	if err := refuseSpecial(dest); err != nil {

@@ -18,6 +18,7 @@ const MaxTreeEntries = 100_000
 // listed as a subfolder but not followed, so links cannot loop; a
 // subfolder that cannot be read is listed empty.
 func (f *FS) Tree(p string, maxEntries int) (Directory, error) {
+	defer f.cfg.User.Enter()()
 	abs := f.Resolve(p)
 	t := treeReader{names: newIDNames(), max: maxEntries}
 	d, err := t.read(abs)
@@ -75,6 +76,7 @@ type treeEntry struct {
 // not (a disk that fills midway leaves the files written so far). It
 // returns the tree of what it wrote.
 func (f *FS) WriteTree(root string, files map[string]string) (Directory, error) {
+	defer f.cfg.User.Enter()()
 	abs := f.Resolve(root)
 	entries, err := validateTree(files)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
 // WatchOp names what happened to a path.
@@ -73,6 +75,7 @@ type Watcher struct {
 	events chan WatchEvent
 	cancel context.CancelFunc
 	done   chan struct{} // closed once its goroutines are gone and its inotify watches released
+	user   *runas.User   // folders are watched and listed as this user (see Config.User)
 }
 
 // Root is the absolute path being watched.
@@ -98,6 +101,7 @@ func (w *Watcher) Close() {
 // no inotify instance, or no watch for the path itself, left; a folder
 // below the root that cannot be watched is an OpError event instead.
 func (f *FS) Watch(ctx context.Context, path string, opts WatchOptions) (*Watcher, error) {
+	defer f.cfg.User.Enter()()
 	root := f.Resolve(path)
 	info, err := os.Stat(root)
 	if err != nil {
@@ -117,6 +121,7 @@ func (f *FS) Watch(ctx context.Context, path string, opts WatchOptions) (*Watche
 		events: make(chan WatchEvent),
 		cancel: cancel,
 		done:   make(chan struct{}),
+		user:   f.cfg.User,
 	}
 	f.writes.watchStarted() // before any inotify watch: see inflightWrites
 	if err := startWatch(ctx, f.watches, f.writes, w, info.IsDir(), opts); err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
 // Watches are plain inotify, one instance shared by the watches of an FS
@@ -102,6 +104,7 @@ type treeWatch struct {
 	ctx    context.Context
 	folder map[int]string // watch descriptor → folder
 	wdOf   map[string]int // folder → watch descriptor
+	user   *runas.User    // folders are watched and listed as this user
 }
 
 // startWatch arms the watch of w.root (and, recursively, of the folders
@@ -123,6 +126,7 @@ func startWatch(ctx context.Context, hub *inotifyHub, writes *inflightWrites, w 
 		ctx:    ctx,
 		folder: map[int]string{},
 		wdOf:   map[string]int{},
+		user:   w.user,
 	}
 	folder := w.root
 	if !isDir {
@@ -262,6 +266,8 @@ func (tw *treeWatch) watchFolder(folder string, announce bool, wk *walk) {
 		tw.fail(folder, fmt.Sprintf("changes under %s are not reported: this watch holds %d folders, the most one watch may hold; watch a narrower folder, or ignore some", folder, len(tw.folder)))
 		return
 	}
+	// The kernel checks the right to watch when the watch is added.
+	defer tw.user.Enter()()
 	wd, err := tw.shared.add(tw.raw, folder, subfolderMask)
 	switch {
 	case err == nil:

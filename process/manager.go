@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
 // Config tunes a Manager. Zero values take the documented defaults.
@@ -36,6 +38,10 @@ type Config struct {
 	// ResetChildOOMScore sets each child's oom_score_adj back to 0, for a
 	// daemon that protected itself from the OOM killer.
 	ResetChildOOMScore bool
+	// User runs every process as that user, with its HOME, USER and
+	// LOGNAME (nil: as the daemon). A request's env may still set those
+	// variables: a variable grants no privilege.
+	User *runas.User
 }
 
 func (c *Config) setDefaults() error {
@@ -64,6 +70,7 @@ func (c *Config) setDefaults() error {
 	if c.Env == nil {
 		c.Env = os.Environ()
 	}
+	c.Env = c.User.Environ(c.Env)
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}

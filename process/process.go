@@ -138,7 +138,9 @@ func (m *Manager) resolveWorkingDir(command, dir string) (string, error) {
 	} else if !filepath.IsAbs(dir) {
 		dir = filepath.Join(m.cfg.WorkingDir, dir)
 	}
+	leave := m.cfg.User.Enter() // what the user may not see does not exist
 	st, err := os.Stat(dir)
+	leave()
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return "", fmt.Errorf("%w: could not execute command '%s' because folder '%s' does not exist", ErrStart, command, dir)
@@ -161,7 +163,7 @@ func (p *Process) spawn() error {
 	for k, v := range p.spec.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: m.cfg.User.Credential()}
 
 	outR, outW, err := os.Pipe()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"net/http"
 	"strconv"
@@ -110,6 +111,8 @@ func multipartStatus(err error) int {
 		return http.StatusInsufficientStorage
 	case errors.Is(err, filesystem.ErrNotRegular):
 		return fsErrorStatus(err)
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		return http.StatusForbidden // a destination its user may not write (--user)
 	default:
 		return http.StatusInternalServerError
 	}

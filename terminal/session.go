@@ -55,10 +55,12 @@ func startSession(opts Options, cfg Config, onEnd func(*Session), tuning session
 	cmd := exec.Command(opts.Shell, "-l")
 	cmd.Dir = opts.WorkingDir
 	cmd.Env = shellEnv()
+	asUser(cmd, cfg.User)
 	tty, err := startOnPTY(cmd, opts.Cols, opts.Rows)
 	if err != nil {
 		return nil, fmt.Errorf("start %s on a pty: %w", filepath.Base(opts.Shell), err)
 	}
+	giveTerminal(tty, cfg.User)
 	now := time.Now()
 	s := &Session{
 		id: opts.ID, shell: opts.Shell, dir: opts.WorkingDir, pid: cmd.Process.Pid, created: now,

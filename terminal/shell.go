@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+
+	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
 // Options describe the session to attach to or start.
@@ -15,8 +17,10 @@ type Options struct {
 }
 
 // resolve checks the options of a new session and fills in the defaults,
-// before anything is started (or another session evicted) for them.
-func resolve(opts Options) (Options, error) {
+// before anything is started (or another session evicted) for them. The
+// working directory is looked up as user (nil: the daemon): what the user
+// cannot see is not there.
+func resolve(opts Options, user *runas.User) (Options, error) {
 	if opts.Shell == "" {
 		opts.Shell = defaultShell()
 	} else if p, err := exec.LookPath(opts.Shell); err == nil {
@@ -25,7 +29,10 @@ func resolve(opts Options) (Options, error) {
 		return opts, fmt.Errorf("%w: shell %q: %v", ErrInvalid, opts.Shell, err)
 	}
 	if opts.WorkingDir != "" {
-		if st, err := os.Stat(opts.WorkingDir); err != nil || !st.IsDir() {
+		leave := user.Enter()
+		st, err := os.Stat(opts.WorkingDir)
+		leave()
+		if err != nil || !st.IsDir() {
 			return opts, fmt.Errorf("%w: working directory %q is not a directory", ErrInvalid, opts.WorkingDir)
 		}
 	} else if wd, err := os.Getwd(); err == nil {

@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
 // DefaultIdleTimeout ends sessions nobody has been attached to for this long.
@@ -54,6 +56,9 @@ type Config struct {
 	// MaxSessions bounds the sessions alive at once, detached ones included
 	// (see the package doc). Zero or less means DefaultMaxSessions.
 	MaxSessions int
+	// User runs the shells as that user, on terminals it owns (nil: as the
+	// daemon).
+	User *runas.User
 }
 
 // Manager owns the terminal sessions.
@@ -116,7 +121,7 @@ func (m *Manager) Attach(opts Options) (*Session, *Client, error) {
 		if !resolved {
 			// Bad options are refused before a session is evicted for them.
 			var err error
-			if opts, err = resolve(opts); err != nil {
+			if opts, err = resolve(opts, m.cfg.User); err != nil {
 				return nil, nil, err
 			}
 			resolved = true

@@ -83,6 +83,7 @@ type daemonOptions struct {
 	args  []string // extra flags
 	env   []string // extra environment (KEY=value, later entries win)
 	pidns bool     // run as PID 1 of a new PID namespace, through unshare
+	wrap  []string // a command that executes the daemon in its place (setpriv ...)
 	// grace is the --shutdown-grace given in args, used to bound the stop;
 	// 0 means the daemon's default.
 	grace time.Duration
@@ -153,6 +154,7 @@ func startDaemon(t testing.TB, opts daemonOptions) *daemon {
 		d.grace = 10 * time.Second
 	}
 	argv := append([]string{daemonBin, "-p", "0", "--log-dir", d.logDir}, opts.args...)
+	argv = append(append([]string{}, opts.wrap...), argv...)
 	if opts.pidns {
 		argv = append([]string{"unshare", "--pid", "--fork", "--mount-proc"}, argv...)
 	}
@@ -179,6 +181,9 @@ func startDaemon(t testing.TB, opts daemonOptions) *daemon {
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("start %v: %v", argv, err)
 	}
+	// Known before any wait can fail: a stop with pid 0 would signal the
+	// test's own process group.
+	d.pid = d.cmd.Process.Pid
 	addrCh := make(chan string, 1)
 	go d.scanLog(logR, addrCh)
 	go func() {

@@ -40,6 +40,7 @@ type config struct {
 	mcpDisabled        bool
 	browser            browserFlags
 	bounds             boundsConfig
+	access             accessConfig // --user, --token-file (flags_user.go)
 }
 
 // parseFlags reads args (without the program name). Long and short names
@@ -77,6 +78,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 	registerBrowserFlags(fs, &c.browser)
 	registerBoundsFlags(fs, &c.bounds)
+	c.access.register(fs)
 
 	// The flag package reports its own parse errors on output.
 	if err := fs.Parse(args); err != nil {
@@ -104,6 +106,9 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	// A token read from a file often ends with a newline it was never meant
 	// to contain; clients could never send it back.
 	c.token = strings.TrimSpace(c.token)
+	if err := c.access.finish(fs, args, getenv, &c.token); err != nil {
+		return c, reportf(output, "%w", err)
+	}
 
 	if err := c.validate(); err != nil {
 		return c, reportf(output, "%w", err)

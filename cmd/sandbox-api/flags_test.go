@@ -69,7 +69,13 @@ func TestParseFlags(t *testing.T) {
 			name: "flags beat env",
 			args: []string{"--token", "flag-token", "--log-dir", "/flag/logs"},
 			env:  map[string]string{envToken: "env-token", envLogDir: "/env/logs"},
-			want: with(func(c *config) { c.token = "flag-token"; c.logDir = "/flag/logs" }),
+			want: with(func(c *config) {
+				c.token = "flag-token"
+				c.logDir = "/flag/logs"
+				c.access.tokenInArgs = true
+				c.access.argsChanged = true
+				c.access.argsShown = "--log-dir\x00/flag/logs" // the command line without the token
+			}),
 		},
 		{
 			name: "explicit empty token disables env token",

@@ -62,9 +62,13 @@ func run(args []string) int {
 		fmt.Printf("sandbox-api %s (commit %s, built %s)\n", version, gitCommit, buildTime)
 		return 0
 	}
-	// Managed processes inherit the environment: do not hand them the API
-	// credential.
-	_ = os.Unsetenv(envToken)
+	// The token out of the environment and command line (token_linux.go):
+	// this may execute the daemon again, so it comes before anything else.
+	tokenWarning, err := secureToken(&cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox-api:", err)
+		return 2
+	}
 
 	logger, err := newLogger()
 	if err != nil {
@@ -72,6 +76,10 @@ func run(args []string) int {
 		return 1
 	}
 	defer func() { _ = logger.Sync() }() // stderr cannot always sync; nothing to do about it
+	if err := checkAccess(cfg, tokenWarning, logger); err != nil {
+		logger.Error("cannot run the workload as its user", zap.Error(err))
+		return 1
+	}
 
 	// Handle signals from the start: as PID 1 the kernel would ignore them.
 	// SIGHUP (a closed terminal of `make run`) ends the daemon as cleanly as
@@ -114,6 +122,7 @@ func run(args []string) int {
 		Logger:                logger.Named("process"),
 		Reap:                  true,
 		ResetChildOOMScore:    oomProtected,
+		User:                  cfg.access.user,
 	})
 	if err != nil {
 		_ = ln.Close()
@@ -128,6 +137,7 @@ func run(args []string) int {
 		MaxWatchFolders: cfg.bounds.maxWatchFolders,
 		MaxHeavyReads:   cfg.bounds.maxHeavyReads,
 		Logger:          logger.Named("filesystem"),
+		User:            cfg.access.user,
 	})
 	if err != nil {
 		_ = ln.Close()
@@ -140,7 +150,7 @@ func run(args []string) int {
 	defer ports.Close()
 	var terms *terminal.Manager
 	if os.Getenv("DISABLE_TERMINAL") != "true" {
-		terms = terminal.NewManager(terminal.Config{Logger: logger.Named("terminal"), IdleTimeout: cfg.terminalIdle, MaxSessions: cfg.terminal.maxSessions})
+		terms = terminal.NewManager(terminal.Config{Logger: logger.Named("terminal"), IdleTimeout: cfg.terminalIdle, MaxSessions: cfg.terminal.maxSessions, User: cfg.access.user})
 		defer terms.Close()
 	}
 
