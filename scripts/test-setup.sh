@@ -27,6 +27,7 @@ need npm npm
 need chromium chromium      # the web terminal in a real headless browser
 need ip iproute2            # network namespaces of the network tests
 need python3 python3        # listening servers in the port tests
+need setpriv util-linux     # a daemon test drops a capability with it
 need rg ripgrep             # the content-search benchmark's baseline (make bench)
 # entrypoint.sh is tested on busybox sh, wget and nc; the image test copies
 # the static busybox into an image, so it must be that package.

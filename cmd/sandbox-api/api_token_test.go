@@ -166,7 +166,7 @@ func TestDaemonMemoryClosedWithoutPtraceCapability(t *testing.T) {
 	}
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil {
-		t.Skip("setpriv (util-linux) is not installed")
+		t.Fatal("setpriv is not installed: run make test, which installs util-linux")
 	}
 	// The daemon and all it starts lose CAP_SYS_PTRACE, as in Docker.
 	d := startDaemon(t, daemonOptions{
