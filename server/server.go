@@ -29,6 +29,9 @@ type Options struct {
 	// MaxStreams bounds the streaming requests served at once (0:
 	// DefaultMaxStreams); past it they are answered 503.
 	MaxStreams int
+	// BodyIdleTimeout is how long a request body may send nothing before
+	// its connection is cut (0: DefaultBodyIdleTimeout).
+	BodyIdleTimeout time.Duration
 }
 
 // Services are the domain objects the API exposes.
@@ -62,6 +65,7 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 		requestID,
 		accessLog(opts.Logger),
 		recoverPanic(opts.Logger),
+		guardBody(opts.BodyIdleTimeout),
 		noStore,
 		cors,
 		requireToken(opts.Token),

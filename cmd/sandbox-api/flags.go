@@ -37,6 +37,7 @@ type config struct {
 	terminalIdle       time.Duration
 	showVersion        bool
 	mcpDisabled        bool
+	conns              connsConfig
 }
 
 // parseFlags reads args (without the program name). Long and short names
@@ -71,6 +72,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.DurationVar(&c.terminalIdle, "terminal-idle", 30*time.Minute, "terminal sessions with no client attached this long are ended (negative: never)")
 	fs.BoolVar(&c.mcpDisabled, "mcp-disabled", false, "do not serve the MCP endpoint at /mcp (default $"+envMCPDisabled+")")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
+	registerConnsFlags(fs, &c.conns)
 
 	// The flag package reports its own parse errors on output.
 	if err := fs.Parse(args); err != nil {

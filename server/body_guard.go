@@ -1,0 +1,147 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/connlimit"
+)
+
+// DefaultBodyIdleTimeout is how long a request body may send nothing
+// before its connection is cut (408 when the handler can still answer).
+// A slow upload that keeps moving is never cut; one that stalls would
+// otherwise hold its connection, a goroutine and maybe a temporary file
+// for as long as the client likes.
+const DefaultBodyIdleTimeout = 60 * time.Second
+
+// DefaultHeaderTimeout bounds the time to receive a request's headers,
+// from the connection's start or from the first bytes of a request on a
+// kept-alive one (the http.Server's ReadHeaderTimeout): a client that
+// sends headers a byte at a time cannot hold a connection longer.
+const DefaultHeaderTimeout = 10 * time.Second
+
+// guardBody is the one place where request bodies are bounded in time,
+// whatever route reads them (JSON, stdin, uploads, multipart parts, MCP):
+//
+//   - each read must bring data within idle, or the read fails (the
+//     connection's read deadline moves forward as data arrives);
+//   - an answer sent while the body is still unread (a refusal: 401, 403,
+//     404, 405, 413, 415...) does not wait for it: the connection stops
+//     reading, so net/http sends the answer at once with
+//     "Connection: close" and closes the connection, instead of draining
+//     up to 256 KiB of a body that may never come;
+//   - once the body is read to its end (at once for a request without
+//     one) the request is complete, and the connection limiter keeps its
+//     connection (see connlimit).
+//
+// Requests without a body (websockets, log streams) get no deadline at
+// all.
+func guardBody(idle time.Duration) func(http.Handler) http.Handler {
+	if idle <= 0 {
+		idle = DefaultBodyIdleTimeout
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Body == nil || r.Body == http.NoBody {
+				connlimit.RequestComplete(r.Context())
+				next.ServeHTTP(w, r)
+				return
+			}
+			body := &guardedBody{body: r.Body, rc: http.NewResponseController(w), idle: idle, r: r}
+			r.Body = body
+			defer body.stopUnread()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// guardedBody is a request body whose reads must make progress.
+type guardedBody struct {
+	body io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+	r    *http.Request // for its context, to report completion
+	eof  atomic.Bool   // the body was read to its end
+
+	mu       sync.Mutex
+	deadline bool      // a read deadline is set
+	pushed   time.Time // when it was last moved
+}
+
+func (b *guardedBody) Read(p []byte) (int, error) {
+	b.pushDeadline()
+	n, err := b.body.Read(p)
+	switch {
+	case errors.Is(err, io.EOF):
+		b.complete()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = fmt.Errorf("request body: nothing received for %s: %w", b.idle, err)
+	}
+	return n, err
+}
+
+// pushDeadline moves the read deadline to idle from now. Moving it costs
+// a timer update, so it is moved at most every idle/8: a read then always
+// has at least 7/8 of idle.
+func (b *guardedBody) pushDeadline() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.eof.Load() {
+		return
+	}
+	if now := time.Now(); now.Sub(b.pushed) > b.idle/8 {
+		// Writers that cannot set deadlines (handler tests) are left as is.
+		if b.rc.SetReadDeadline(now.Add(b.idle)) == nil {
+			b.deadline = true
+		}
+		b.pushed = now
+	}
+}
+
+// complete lifts the deadline once the body is all in: net/http then reads
+// the connection in the background to notice a client that goes away, and
+// that read must not time out while a long answer (a process wait, a
+// stream) is under way.
+func (b *guardedBody) complete() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.eof.Swap(true) {
+		return
+	}
+	if b.deadline {
+		_ = b.rc.SetReadDeadline(time.Time{})
+		b.deadline = false
+	}
+	connlimit.RequestComplete(b.r.Context())
+}
+
+// stopUnread runs when the handler is done: if the body was not read to
+// its end, nothing more of it is read (see guardBody).
+func (b *guardedBody) stopUnread() {
+	if !b.eof.Load() {
+		_ = b.rc.SetReadDeadline(time.Now())
+	}
+}
+
+// Close lets net/http read what is left of the body (up to 256 KiB, to
+// keep the connection), under the same deadline as any other read.
+func (b *guardedBody) Close() error {
+	b.pushDeadline()
+	err := b.body.Close()
+	if err == nil {
+		b.complete() // read to its end, or given up: either way, not ours to wait for
+	}
+	return err
+}
+
+// bodyStalled reports a body read that failed because the client sent
+// nothing for the idle timeout (408).
+func bodyStalled(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded)
+}
