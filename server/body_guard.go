@@ -69,9 +69,8 @@ type guardedBody struct {
 	r    *http.Request // for its context, to report completion
 	eof  atomic.Bool   // the body was read to its end
 
-	mu       sync.Mutex
-	deadline bool      // a read deadline is set
-	pushed   time.Time // when it was last moved
+	mu     sync.Mutex
+	pushed time.Time // when the read deadline was last moved
 }
 
 func (b *guardedBody) Read(p []byte) (int, error) {
@@ -93,32 +92,26 @@ func (b *guardedBody) pushDeadline() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.eof.Load() {
+		// Past the end, net/http reads the connection in the background
+		// to notice a client that goes away, for as long as the answer
+		// takes (a process wait, a stream): no deadline may come back.
 		return
 	}
 	if now := time.Now(); now.Sub(b.pushed) > b.idle/8 {
 		// Writers that cannot set deadlines (handler tests) are left as is.
-		if b.rc.SetReadDeadline(now.Add(b.idle)) == nil {
-			b.deadline = true
-		}
+		_ = b.rc.SetReadDeadline(now.Add(b.idle))
 		b.pushed = now
 	}
 }
 
-// complete lifts the deadline once the body is all in: net/http then reads
-// the connection in the background to notice a client that goes away, and
-// that read must not time out while a long answer (a process wait, a
-// stream) is under way.
+// complete records that the body is all in. net/http lifts the read
+// deadline itself as it starts its background read at the end of the body.
 func (b *guardedBody) complete() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.eof.Swap(true) {
-		return
+	if !b.eof.Swap(true) {
+		connlimit.RequestComplete(b.r.Context())
 	}
-	if b.deadline {
-		_ = b.rc.SetReadDeadline(time.Time{})
-		b.deadline = false
-	}
-	connlimit.RequestComplete(b.r.Context())
 }
 
 // stopUnread runs when the handler is done: if the body was not read to

@@ -67,8 +67,18 @@ func (rc *rawConn) answer() (*http.Response, []byte) {
 }
 
 // waitClosed waits, under connGuard, for the daemon to close the
-// connection: end of file, or a reset when it left bytes unread.
+// connection (end of file, or a reset when it left bytes unread) without
+// sending anything more.
 func (rc *rawConn) waitClosed() {
+	rc.t.Helper()
+	if extra := rc.waitClosedAfterAny(); len(extra) > 0 {
+		rc.t.Fatalf("unexpected bytes before the close: %q", extra)
+	}
+}
+
+// waitClosedAfterAny is waitClosed that accepts bytes before the close,
+// and returns them.
+func (rc *rawConn) waitClosedAfterAny() []byte {
 	rc.t.Helper()
 	_ = rc.conn.SetReadDeadline(time.Now().Add(connGuard))
 	extra, err := io.ReadAll(rc.br)
@@ -78,9 +88,8 @@ func (rc *rawConn) waitClosed() {
 		rc.t.Fatalf("connection still open after %s", connGuard)
 	case err != nil && !errors.Is(err, syscall.ECONNRESET):
 		rc.t.Fatalf("waiting for the close: %v", err)
-	case len(extra) > 0:
-		rc.t.Fatalf("unexpected bytes before the close: %q", extra)
 	}
+	return extra
 }
 
 const testToken = "conn-test-token"
@@ -88,7 +97,7 @@ const testToken = "conn-test-token"
 func TestRefusedRequestAnsweredWithoutItsBody(t *testing.T) {
 	d := startDaemon(t, daemonOptions{args: []string{"--token", testToken}})
 	auth := "Authorization: Bearer " + testToken + "\r\n"
-	file := d.workDir + "/refused"
+	file := filesEnc("/filesystem/", d.workDir+"/refused")
 	tests := []struct {
 		name string
 		head string // request line and headers, without the blank line
@@ -96,12 +105,12 @@ func TestRefusedRequestAnsweredWithoutItsBody(t *testing.T) {
 	}{
 		{"no credentials", "POST /process HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n", http.StatusUnauthorized},
 		{"no credentials, chunked", "POST /process HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n", http.StatusUnauthorized},
-		{"no credentials, 100 kB announced", "PUT /filesystem" + file + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n", http.StatusUnauthorized},
+		{"no credentials, 100 kB announced", "PUT " + file + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n", http.StatusUnauthorized},
 		{"wrong token", "POST /process HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\nContent-Length: 1\r\n", http.StatusUnauthorized},
 		{"unknown route", "POST /no-such-route HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: 1\r\n", http.StatusNotFound},
 		{"wrong method", "PATCH /process HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: 1\r\n", http.StatusMethodNotAllowed},
-		{"unknown body type", "PUT /filesystem" + file + " HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Type: text/x-nope\r\nContent-Length: 1\r\n", http.StatusUnsupportedMediaType},
-		{"too large", "PUT /filesystem" + file + " HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Type: application/octet-stream\r\nContent-Length: 99999999999999\r\n", http.StatusRequestEntityTooLarge},
+		{"unknown body type", "PUT " + file + " HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Type: text/x-nope\r\nContent-Length: 1\r\n", http.StatusUnsupportedMediaType},
+		{"too large", "PUT " + file + " HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Type: application/octet-stream\r\nContent-Length: 99999999999999\r\n", http.StatusRequestEntityTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
