@@ -35,7 +35,8 @@ const DefaultHeaderTimeout = 10 * time.Second
 //     404, 405, 413, 415...) does not wait for it: the connection stops
 //     reading, so net/http sends the answer at once with
 //     "Connection: close" and closes the connection, instead of draining
-//     up to 256 KiB of a body that may never come;
+//     up to 256 KiB of a body that may never come (a body that had already
+//     come whole with its headers is discarded, and the connection kept);
 //   - once the body is read to its end (at once for a request without
 //     one) the request is complete, and the connection limiter keeps its
 //     connection (see connlimit).
@@ -80,7 +81,7 @@ func (b *guardedBody) Read(p []byte) (int, error) {
 	case errors.Is(err, io.EOF):
 		b.complete()
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		err = fmt.Errorf("request body: nothing received for %s: %w", b.idle, err)
+		err = stalledBodyError{idle: b.idle, err: err}
 	}
 	return n, err
 }
@@ -132,6 +133,19 @@ func (b *guardedBody) Close() error {
 	}
 	return err
 }
+
+// stalledBodyError is a body read cut because nothing came for idle. Its
+// message leaves out the socket error (addresses, "i/o timeout").
+type stalledBodyError struct {
+	idle time.Duration
+	err  error
+}
+
+func (e stalledBodyError) Error() string {
+	return fmt.Sprintf("request body: nothing received for %s", e.idle)
+}
+
+func (e stalledBodyError) Unwrap() error { return e.err }
 
 // bodyStalled reports a body read that failed because the client sent
 // nothing for the idle timeout (408).
