@@ -23,11 +23,11 @@ type connsConfig struct {
 // checked as they are parsed, so parseFlags has nothing more to validate.
 func registerConnsFlags(fs *flag.FlagSet, c *connsConfig) {
 	fs.Var(nonNegativeInt{&c.maxConns}, "max-connections", fmt.Sprintf(
-		"open connections at once; past it the one that has waited longest without a complete request is closed (0: %d, or half the open file limit when lower)", connlimit.DefaultMax))
+		"at most this `number` of open connections; at the bound, a new one closes the one that has waited longest without a complete request (0: %d, or half the open file limit when lower)", connlimit.DefaultMax))
 	fs.Var(nonNegativeDuration{&c.headerTimeout}, "header-timeout", fmt.Sprintf(
-		"time to receive a request's headers, after which its connection is closed (0: %s)", server.DefaultHeaderTimeout))
+		"a connection whose request headers take longer than this `duration` is closed (0: %s)", server.DefaultHeaderTimeout))
 	fs.Var(nonNegativeDuration{&c.bodyIdle}, "body-idle-timeout", fmt.Sprintf(
-		"a request body that sends nothing this long ends its connection (0: %s)", server.DefaultBodyIdleTimeout))
+		"a request body that sends nothing for this `duration` ends its connection (0: %s)", server.DefaultBodyIdleTimeout))
 }
 
 // maxConnections is the connection bound for a process allowed fdLimit
