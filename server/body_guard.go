@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -26,17 +28,24 @@ const DefaultBodyIdleTimeout = 60 * time.Second
 // sends headers a byte at a time cannot hold a connection longer.
 const DefaultHeaderTimeout = 10 * time.Second
 
+// unreadBodyGrace is how long the rest of a body is read after an answer
+// sent before it (at most 256 KiB, net/http's limit): a client still
+// sending reads the answer instead of a reset, and a body that does not
+// come holds its connection no longer.
+const unreadBodyGrace = time.Second
+
 // guardBody is the one place where request bodies are bounded in time,
 // whatever route reads them (JSON, stdin, uploads, multipart parts, MCP):
 //
 //   - each read must bring data within idle, or the read fails (the
 //     connection's read deadline moves forward as data arrives);
-//   - an answer sent while the body is still unread (a refusal: 401, 403,
-//     404, 405, 413, 415...) does not wait for it: the connection stops
-//     reading, so net/http sends the answer at once with
-//     "Connection: close" and closes the connection, instead of draining
-//     up to 256 KiB of a body that may never come (a body that had already
-//     come whole with its headers is discarded, and the connection kept);
+//   - an answer that starts while the body is still unread (a refusal:
+//     401, 403, 404, 405, 413, 415...) does not wait for it: it carries
+//     "Connection: close", so net/http sends it at once instead of first
+//     draining up to 256 KiB of a body that may never come; afterwards
+//     what is left of the body is read for at most unreadBodyGrace (so
+//     that a client still sending it reads the answer, not a reset), and
+//     the connection is closed;
 //   - once the body is read to its end (at once for a request without
 //     one) the request is complete, and the connection limiter keeps its
 //     connection (see connlimit).
@@ -56,8 +65,9 @@ func guardBody(idle time.Duration) func(http.Handler) http.Handler {
 			}
 			body := &guardedBody{body: r.Body, rc: http.NewResponseController(w), idle: idle, r: r}
 			r.Body = body
-			defer body.stopUnread()
-			next.ServeHTTP(w, r)
+			gw := &guardedWriter{ResponseWriter: w, body: body}
+			defer gw.finish()
+			next.ServeHTTP(gw, r)
 		})
 	}
 }
@@ -115,14 +125,6 @@ func (b *guardedBody) complete() {
 	}
 }
 
-// stopUnread runs when the handler is done: if the body was not read to
-// its end, nothing more of it is read (see guardBody).
-func (b *guardedBody) stopUnread() {
-	if !b.eof.Load() {
-		_ = b.rc.SetReadDeadline(time.Now())
-	}
-}
-
 // Close lets net/http read what is left of the body (up to 256 KiB, to
 // keep the connection), under the same deadline as any other read.
 func (b *guardedBody) Close() error {
@@ -151,4 +153,65 @@ func (e stalledBodyError) Unwrap() error { return e.err }
 // nothing for the idle timeout (408).
 func bodyStalled(err error) bool {
 	return errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// guardedWriter marks an answer that starts before the request body was
+// read to its end (see guardBody).
+type guardedWriter struct {
+	http.ResponseWriter
+	body     *guardedBody
+	answered bool
+}
+
+// answer runs as the answer starts.
+func (gw *guardedWriter) answer() {
+	if gw.answered {
+		return
+	}
+	gw.answered = true
+	if !gw.body.eof.Load() {
+		gw.Header().Set("Connection", "close")
+	}
+}
+
+func (gw *guardedWriter) WriteHeader(code int) {
+	if code >= 200 || code == http.StatusSwitchingProtocols { // 1xx are not the answer yet
+		gw.answer()
+	}
+	gw.ResponseWriter.WriteHeader(code)
+}
+
+func (gw *guardedWriter) Write(p []byte) (int, error) {
+	gw.answer()
+	return gw.ResponseWriter.Write(p)
+}
+
+func (gw *guardedWriter) Flush() {
+	gw.answer()
+	_ = http.NewResponseController(gw.ResponseWriter).Flush()
+}
+
+// ReadFrom keeps the fast path (sendfile) of the writer below.
+func (gw *guardedWriter) ReadFrom(src io.Reader) (int64, error) {
+	gw.answer()
+	return io.Copy(gw.ResponseWriter, src)
+}
+
+// Hijack serves code that still type-asserts http.Hijacker.
+func (gw *guardedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(gw.ResponseWriter).Hijack()
+}
+
+func (gw *guardedWriter) Unwrap() http.ResponseWriter { return gw.ResponseWriter }
+
+// finish runs when the handler is done. A body still unread is given
+// unreadBodyGrace to drain: net/http reads it after the answer (or, when
+// the handler wrote nothing, before its empty 200, which then says
+// "Connection: close" too).
+func (gw *guardedWriter) finish() {
+	if gw.body.eof.Load() {
+		return
+	}
+	gw.answer()
+	_ = gw.body.rc.SetReadDeadline(time.Now().Add(unreadBodyGrace))
 }

@@ -62,8 +62,19 @@ func TestGuardBody(t *testing.T) {
 			then: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
 		},
 		{
-			name: "a refused body that came whole keeps the connection", handler: refuse,
+			name: "refused with its body: read, then closed", handler: refuse,
 			send: "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab",
+			want: http.StatusUnauthorized, closed: true,
+		},
+		{
+			name:    "a handler that writes nothing before a body that never comes",
+			handler: func(w http.ResponseWriter, r *http.Request) {},
+			send:    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n",
+			want:    http.StatusOK, closed: true,
+		},
+		{
+			name: "a request without a body keeps the connection", handler: refuse,
+			send: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
 			want: http.StatusUnauthorized,
 			then: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
 		},
