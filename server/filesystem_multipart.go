@@ -25,9 +25,6 @@ const (
 	// multipartFormOverhead is what a part's body may carry besides the part
 	// itself: boundaries, headers, small form fields.
 	multipartFormOverhead = 1 << 20
-	// multipartReadIdle drops a part upload whose client sends nothing for
-	// this long: a stalled client does not hold a file and a goroutine forever.
-	multipartReadIdle = 2 * time.Minute
 )
 
 func registerMultipartRoutes(r chi.Router, h *filesystemHandlers) {
@@ -98,6 +95,8 @@ func multipartPartWire(p filesystem.UploadedPart) multipartPartJSON {
 func multipartStatus(err error) int {
 	var tooBig *http.MaxBytesError
 	switch {
+	case bodyStalled(err):
+		return http.StatusRequestTimeout
 	case errors.Is(err, filesystem.ErrUploadNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, filesystem.ErrUploadPartTooLarge), errors.As(err, &tooBig):
@@ -163,8 +162,7 @@ func (h *filesystemHandlers) multipartPart(w http.ResponseWriter, r *http.Reques
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("a part is at most %d bytes", int64(filesystem.MaxUploadPartSize)))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	r.Body = newMultipartIdleBody(w, r.Body, multipartReadIdle)
+	r.Body = http.MaxBytesReader(w, r.Body, limit) // a stalled part is cut by guardBody
 	part, err := multipartBody(r)
 	if err != nil {
 		multipartFail(w, err)
@@ -279,38 +277,4 @@ func multipartQuote(s string) string {
 		return s[:32] + "..."
 	}
 	return s
-}
-
-// multipartIdleBody is a request body whose reads fail once the client has
-// sent nothing for idle. The connection's read deadline is pushed back as
-// data arrives (at most every idle/8, to keep the cost off the fast path).
-type multipartIdleBody struct {
-	body    io.ReadCloser
-	rc      *http.ResponseController
-	idle    time.Duration
-	pushed  time.Time
-	ignored bool // the writer cannot set deadlines (tests)
-}
-
-func newMultipartIdleBody(w http.ResponseWriter, body io.ReadCloser, idle time.Duration) *multipartIdleBody {
-	return &multipartIdleBody{body: body, rc: http.NewResponseController(w), idle: idle}
-}
-
-func (b *multipartIdleBody) Read(p []byte) (int, error) {
-	if now := time.Now(); !b.ignored && now.Sub(b.pushed) > b.idle/8 {
-		if err := b.rc.SetReadDeadline(now.Add(b.idle)); err != nil {
-			b.ignored = true
-		}
-		b.pushed = now
-	}
-	return b.body.Read(p)
-}
-
-// Close also lifts the deadline, so it cannot outlive the request on a
-// kept-alive connection.
-func (b *multipartIdleBody) Close() error {
-	if !b.ignored && !b.pushed.IsZero() {
-		_ = b.rc.SetReadDeadline(time.Time{})
-	}
-	return b.body.Close()
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
 )
@@ -20,11 +19,9 @@ const (
 	// and its decoded content are held in memory.
 	maxFileJSONBody = 32 << 20
 	// maxUploadBody bounds a streamed upload (raw or multipart). It only
-	// stops runaway bodies: the disk is the real limit.
+	// stops runaway bodies: the disk is the real limit. A stalled upload
+	// is cut by guardBody.
 	maxUploadBody = 64 << 30
-	// uploadIdleTimeout drops an upload that sends nothing for this long,
-	// so a stalled client does not hold a temporary file forever.
-	uploadIdleTimeout = 60 * time.Second
 	// maxFormField bounds the small form fields of a multipart upload.
 	maxFormField = 4 << 10
 )
@@ -101,7 +98,6 @@ func (h *filesystemHandlers) putRaw(w http.ResponseWriter, r *http.Request, p st
 	if !ok {
 		return
 	}
-	defer body.close()
 	abs, err := h.fs.WriteFile(p, body, mode)
 	if err != nil {
 		writeFSError(w, err)
@@ -121,7 +117,6 @@ func (h *filesystemHandlers) putMultipart(w http.ResponseWriter, r *http.Request
 	if !ok {
 		return
 	}
-	defer body.close()
 	r.Body = body
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -226,34 +221,12 @@ func permissionsParam(w http.ResponseWriter, s string) (*fs.FileMode, bool) {
 	return &m, true
 }
 
-// uploadReader is a streamed request body: capped at maxUploadBody, and
-// each read must make progress within uploadIdleTimeout.
-type uploadReader struct {
-	r         io.ReadCloser
-	rc        *http.ResponseController
-	refreshed time.Time
-}
-
-// uploadBody prepares the body of a streamed upload; a declared length
-// over the cap is refused before anything is read.
-func uploadBody(w http.ResponseWriter, r *http.Request) (*uploadReader, bool) {
+// uploadBody is the body of a streamed upload, capped at maxUploadBody; a
+// declared length over the cap is refused before anything is read.
+func uploadBody(w http.ResponseWriter, r *http.Request) (io.ReadCloser, bool) {
 	if r.ContentLength > maxUploadBody {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", int64(maxUploadBody)))
 		return nil, false
 	}
-	return &uploadReader{r: http.MaxBytesReader(w, r.Body, maxUploadBody), rc: http.NewResponseController(w)}, true
+	return http.MaxBytesReader(w, r.Body, maxUploadBody), true
 }
-
-func (u *uploadReader) Read(p []byte) (int, error) {
-	// Moving the deadline costs a timer update: once a second is enough.
-	if now := time.Now(); now.Sub(u.refreshed) > time.Second {
-		_ = u.rc.SetReadDeadline(now.Add(uploadIdleTimeout))
-		u.refreshed = now
-	}
-	return u.r.Read(p)
-}
-
-func (u *uploadReader) Close() error { return u.r.Close() }
-
-// close clears the read deadline: the connection may serve more requests.
-func (u *uploadReader) close() { _ = u.rc.SetReadDeadline(time.Time{}) }

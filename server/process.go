@@ -320,6 +320,9 @@ func (h *processHandlers) writeStdin(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &tooBig):
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("stdin body is larger than %d bytes", maxStdinBody))
 		return
+	case bodyStalled(err):
+		writeError(w, http.StatusRequestTimeout, err.Error())
+		return
 	case err != nil:
 		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
 		return

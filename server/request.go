@@ -51,6 +51,8 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, opti
 		return true
 	case errors.As(err, &tooBig):
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
+	case bodyStalled(err):
+		writeError(w, http.StatusRequestTimeout, err.Error())
 	case errors.Is(err, io.EOF):
 		writeError(w, http.StatusBadRequest, invalidBody+"the body is empty; a JSON object is required")
 	default:

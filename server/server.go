@@ -32,6 +32,9 @@ type Options struct {
 	// Browsers says which browser pages may drive the daemon without a
 	// token, and which host names it answers them on.
 	Browsers BrowserPolicy
+	// BodyIdleTimeout is how long a request body may send nothing before
+	// its connection is cut (0: DefaultBodyIdleTimeout).
+	BodyIdleTimeout time.Duration
 }
 
 // Services are the domain objects the API exposes.
@@ -67,6 +70,7 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 		requestID,
 		accessLog(opts.Logger),
 		recoverPanic(opts.Logger),
+		guardBody(opts.BodyIdleTimeout),
 		noStore,
 		guardBrowsers(opts.Token, browsers),
 		cors(opts.Token, browsers),

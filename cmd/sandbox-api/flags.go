@@ -41,6 +41,7 @@ type config struct {
 	browser            browserFlags
 	bounds             boundsConfig
 	access             accessConfig // --user, --token-file (flags_user.go)
+	conns              connsConfig
 }
 
 // parseFlags reads args (without the program name). Long and short names
@@ -79,6 +80,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	registerBrowserFlags(fs, &c.browser)
 	registerBoundsFlags(fs, &c.bounds)
 	c.access.register(fs)
+	registerConnsFlags(fs, &c.conns)
 
 	// The flag package reports its own parse errors on output.
 	if err := fs.Parse(args); err != nil {

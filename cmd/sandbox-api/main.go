@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/internal/connlimit"
 	"github.com/sandbox-api/sandbox-api/network"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/server"
@@ -94,7 +95,7 @@ func run(args []string) int {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 
 	oomProtected := protectFromOOMKiller(logger)
-	raiseOpenFileLimit(logger)
+	conns := connlimit.New(cfg.conns.maxConnections(raiseOpenFileLimit(logger)))
 
 	logDir, fellBack, err := resolveLogDir(cfg.logDir, defaultLogDir, filepath.Join(os.TempDir(), "sandbox-api-logs"))
 	if err != nil {
@@ -172,8 +173,11 @@ func run(args []string) int {
 			KeepaliveInterval: cfg.keepalive,
 			MaxStreams:        cfg.maxStreams,
 			Browsers:          cfg.browser.policy(),
+			BodyIdleTimeout:   cfg.conns.bodyIdle,
 		}, server.Services{Processes: mgr, Files: files, Network: ports, Terminals: terms, MCPDisabled: cfg.mcpDisabled}),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.conns.headerTimeoutOrDefault(),
+		ConnState:         conns.ConnState,
+		ConnContext:       conns.ConnContext,
 		MaxHeaderBytes:    64 << 10,
 		IdleTimeout:       120 * time.Second,
 		// No WriteTimeout: log and exec streams last as long as their process.
@@ -192,7 +196,7 @@ func run(args []string) int {
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(conns.Listen(ln)) }()
 
 	logger.Info("sandbox-api listening",
 		zap.String("addr", ln.Addr().String()),
@@ -201,6 +205,7 @@ func run(args []string) int {
 		zap.String("build_time", buildTime),
 		zap.String("log_dir", logDir),
 		zap.String("auth", authDescription(cfg.token)),
+		zap.Int("max_connections", conns.Max()),
 	)
 
 	exitCode := 0

@@ -4,5 +4,6 @@ package main
 
 import "go.uber.org/zap"
 
-// raiseOpenFileLimit is Linux-only; elsewhere the Go runtime's own raise is enough.
-func raiseOpenFileLimit(log *zap.Logger) {}
+// raiseOpenFileLimit is Linux-only; elsewhere the Go runtime's own raise is
+// enough. The limit is reported unknown (0).
+func raiseOpenFileLimit(log *zap.Logger) uint64 { return 0 }
