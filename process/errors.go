@@ -1,0 +1,54 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors callers can match with errors.Is. Each front door turns them into
+// its own answers (an HTTP status, an MCP tool error); none of them names a
+// transport.
+var (
+	// ErrNotFound: no process has this pid or name (or it was pruned).
+	ErrNotFound = errors.New("process not found")
+	// ErrNameInUse: a running process already holds the requested name.
+	ErrNameInUse = errors.New("a running process already has this name")
+	// ErrInvalidSpec: the request is refused before anything runs; the
+	// error is a *SpecError that says why.
+	ErrInvalidSpec = errors.New("invalid process request")
+	// ErrStart: the request was valid but the command could not start
+	// (a missing working directory included).
+	ErrStart = errors.New("failed to start process")
+	// ErrWaitTimeout: a wait gave up; the process keeps running.
+	ErrWaitTimeout = errors.New("process timed out")
+	// ErrPortsTimeout: the ports did not listen in time; the process keeps
+	// running.
+	ErrPortsTimeout = errors.New("ports did not open in time")
+	// ErrExited: the process ended before what was waited for happened.
+	ErrExited = errors.New("process exited")
+	// ErrNoStdin: the process was started without a stdin pipe.
+	ErrNoStdin = errors.New("process was not started with stdin")
+	// ErrStdinClosed: a client closed the stdin pipe, or the process ended.
+	ErrStdinClosed = errors.New("stdin is closed")
+	// ErrStdinBlocked: a write did not go through within StdinWriteTimeout.
+	ErrStdinBlocked = errors.New("process is not reading its stdin")
+	// ErrUnknownSignal: ParseSignal does not know the name or number.
+	ErrUnknownSignal = errors.New("unknown signal")
+	// ErrShuttingDown: the manager refuses new starts once Shutdown began.
+	ErrShuttingDown = errors.New("daemon is shutting down")
+)
+
+// SpecError says what is wrong with a request the manager refuses before
+// anything runs. It matches ErrInvalidSpec; callers that word the problem
+// their own way (the HTTP API names the request body) use Problem.
+type SpecError struct {
+	Problem string
+}
+
+func (e *SpecError) Error() string { return ErrInvalidSpec.Error() + ": " + e.Problem }
+
+func (e *SpecError) Unwrap() error { return ErrInvalidSpec }
+
+func invalidSpec(format string, args ...any) error {
+	return &SpecError{Problem: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,54 @@
+package process
+
+import (
+	"os"
+	"sync"
+
+	"go.uber.org/zap"
+)
+
+// A pump's read buffer starts small (most commands print little, and a
+// start should not pay for a large allocation) and grows, while reads fill
+// it, up to several records, so that a fast writer costs few wakeups.
+const (
+	pumpBufferStart = 4 << 10
+	pumpBufferSize  = 4 * maxChunk
+	defaultPipeSize = 64 << 10 // Linux's default pipe capacity
+)
+
+// pump copies one pipe into the log until EOF. It is the only reader of the
+// pipe, and writes only to disk, so no client can slow the process down.
+func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
+	defer pumps.Done()
+	defer r.Close()
+	buf := make([]byte, pumpBufferStart)
+	grown := false
+	failing := false // logged once per run of failed writes, not per read
+	for {
+		n, err := r.Read(buf)
+		if !grown && n >= defaultPipeSize {
+			// The process filled the whole pipe: it writes fast.
+			growPipe(r)
+			grown = true
+		}
+		if n > 0 {
+			if p.m.beforeAppend != nil {
+				p.m.beforeAppend()
+			}
+			rolled, werr := p.log.Append(s, buf[:n])
+			if werr != nil && !failing {
+				p.m.cfg.Logger.Error("process output not kept (readers get a marker with the count)", zap.String("name", p.name), zap.Error(werr))
+			}
+			failing = werr != nil
+			if rolled {
+				p.m.enforceDiskBudget()
+			}
+		}
+		if err != nil {
+			return
+		}
+		if n == len(buf) && len(buf) < pumpBufferSize {
+			buf = make([]byte, min(4*len(buf), pumpBufferSize))
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package process
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+)
+
+// spawn starts one attempt (the first, or a restart): the spec's command
+// (see Spec.command) with its output pumped into the log, its stdin a pipe
+// when asked for, else /dev/null.
+func (p *Process) spawn() error {
+	m := p.m
+	cmd := p.spec.command(&m.cfg)
+
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("stdout pipe: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		closeAll(outR, outW)
+		return fmt.Errorf("stderr pipe: %w", err)
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	var inR, inW *os.File
+	p.mu.Lock()
+	wantStdin := p.spec.Stdin && !p.stdinClosed
+	p.mu.Unlock()
+	if wantStdin {
+		if inR, inW, err = os.Pipe(); err != nil {
+			closeAll(outR, outW, errR, errW)
+			return fmt.Errorf("stdin pipe: %w", err)
+		}
+		cmd.Stdin = inR
+	}
+	err = m.reaper.start(cmd)
+	closeAll(outW, errW, inR) // the child holds its own copies
+	if err != nil {
+		closeAll(outR, errR, inW)
+		return err
+	}
+	if m.cfg.ResetChildOOMScore {
+		_ = os.WriteFile("/proc/"+strconv.Itoa(cmd.Process.Pid)+"/oom_score_adj", []byte("0"), 0)
+	}
+	p.mu.Lock()
+	p.cmd, p.alive = cmd, true
+	if p.intent != "" {
+		// A stop came after restart checked for one and before this attempt
+		// could be signalled: end the attempt now.
+		p.signalLocked(sigKILL)
+	}
+	if inW != nil {
+		p.stdin = newStdinPipe(inW)
+	}
+	// Each attempt has its own drain signal: an orphan of an earlier attempt
+	// may hold that attempt's pipes long after a restart.
+	var pumps sync.WaitGroup
+	pumps.Add(2)
+	drained := make(chan struct{})
+	p.drained = drained
+	p.outputs = []*os.File{outR, errR}
+	p.mu.Unlock()
+	go p.pump(outR, Stdout, &pumps)
+	go p.pump(errR, Stderr, &pumps)
+	go func() { pumps.Wait(); close(drained) }()
+	return nil
+}
+
+// closeAll closes the files that are set, ignoring errors: it runs on
+// paths that already fail or no longer need them.
+func closeAll(fs ...*os.File) {
+	for _, f := range fs {
+		if f != nil {
+			_ = f.Close()
+		}
+	}
+}

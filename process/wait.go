@@ -1,0 +1,48 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Wait blocks until the process ends. With timeout > 0 it gives up with
+// ErrWaitTimeout after that long; the process keeps running.
+func (p *Process) Wait(ctx context.Context, timeout time.Duration) error {
+	return p.waitFor(ctx, timeout)
+}
+
+// waitFor is Wait for the lifecycle's own waits (stop and kill graces).
+func (p *Process) waitFor(ctx context.Context, timeout time.Duration) error {
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-expired:
+		return TimeoutError(timeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TimeoutError is the error of a wait for a process that gave up after d:
+// it matches ErrWaitTimeout. Streams that give up use it too, so that every
+// front door says it the same way.
+func TimeoutError(d time.Duration) error {
+	return fmt.Errorf("%w after %s", ErrWaitTimeout, durationText(d))
+}
+
+// durationText words a timeout in whole seconds as requests give them
+// ("process timed out after 1 seconds", as the existing Blaxel daemon says
+// it), any other duration in Go's notation.
+func durationText(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%d seconds", d/time.Second)
+	}
+	return d.String()
+}
