@@ -5,34 +5,36 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
-var errEPIPE = syscall.EPIPE
+// maxSignal is SIGRTMAX on Linux: signals above it do not exist, and a
+// number is the only way to name the real-time ones (34 to 64).
+const maxSignal = 64
 
-var signalsByName = map[string]syscall.Signal{
-	"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT,
-	"KILL": syscall.SIGKILL, "TERM": syscall.SIGTERM, "USR1": syscall.SIGUSR1,
-	"USR2": syscall.SIGUSR2, "STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT,
-	"ABRT": syscall.SIGABRT, "ALRM": syscall.SIGALRM, "WINCH": syscall.SIGWINCH,
-}
-
-// SignalName is the conventional name of sig, such as "SIGINT".
+// SignalName is the conventional name of sig, such as "SIGINT", or
+// "signal 40" for a signal without one (the real-time signals).
 func SignalName(sig syscall.Signal) string {
-	for name, s := range signalsByName {
-		if s == sig {
-			return "SIG" + name
-		}
+	if name := unix.SignalName(sig); name != "" {
+		return name
 	}
 	return "signal " + strconv.Itoa(int(sig))
 }
 
-// ParseSignal accepts "SIGINT", "INT", "int" or a number such as "2".
+// ParseSignal accepts a signal's name with or without its SIG prefix, in
+// any case, or its number: "SIGINT", "INT", "int" and "2" are all SIGINT.
+// The names come from golang.org/x/sys/unix (generated from the kernel's
+// headers), not from a table of ours.
 func ParseSignal(name string) (syscall.Signal, error) {
 	n := strings.ToUpper(strings.TrimSpace(name))
-	if num, err := strconv.Atoi(n); err == nil && num > 0 && num < 65 {
+	if num, err := strconv.Atoi(n); err == nil && num > 0 && num <= maxSignal {
 		return syscall.Signal(num), nil
 	}
-	if sig, ok := signalsByName[strings.TrimPrefix(n, "SIG")]; ok {
+	if !strings.HasPrefix(n, "SIG") {
+		n = "SIG" + n
+	}
+	if sig := unix.SignalNum(n); sig != 0 {
 		return sig, nil
 	}
 	return 0, fmt.Errorf("%w: %q", ErrUnknownSignal, name)

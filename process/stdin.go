@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -78,7 +79,7 @@ func (p *Process) WriteStdin(ctx context.Context, data []byte) error {
 		return nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Errorf("%w: wrote %d of %d bytes in %s", ErrStdinBlocked, n, len(data), StdinWriteTimeout)
-	case errors.Is(err, os.ErrClosed), errors.Is(err, errEPIPE):
+	case errors.Is(err, os.ErrClosed), errors.Is(err, syscall.EPIPE):
 		return ErrStdinClosed
 	default:
 		return fmt.Errorf("write stdin: %w", err)
