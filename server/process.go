@@ -8,17 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"syscall"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/sandbox-api/sandbox-api/process"
 )
-
-// defaultPortsWait bounds waitForPorts when the request gives no timeout.
-const defaultPortsWait = 60 * time.Second
 
 type processHandlers struct {
 	m       *process.Manager
@@ -65,10 +60,6 @@ func (h *processHandlers) lookup(w http.ResponseWriter, r *http.Request, notFoun
 	return p, true
 }
 
-// missingCommand is the existing daemon's validator message for a request
-// without a command, word for word: clients match on it.
-const missingCommand = invalidBody + "Key: 'ProcessRequest.Command' Error:Field validation for 'Command' failed on the 'required' tag"
-
 // specMessage words a request the process manager refused as a problem of
 // the request body.
 func specMessage(err error) string {
@@ -91,78 +82,6 @@ func writeStartError(w http.ResponseWriter, err error) {
 	default: // "failed to start process: ...", a missing folder included
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 	}
-}
-
-func (h *processHandlers) execute(w http.ResponseWriter, r *http.Request) {
-	var req processRequest
-	if !decodeJSON(w, r, maxJSONBody, &req, false) {
-		return
-	}
-	if req.Command == "" {
-		writeError(w, http.StatusBadRequest, missingCommand)
-		return
-	}
-	var timeout time.Duration
-	if req.Timeout != nil {
-		var err error
-		if timeout, err = process.TimeoutSeconds(*req.Timeout); err != nil {
-			writeError(w, http.StatusBadRequest, specMessage(err))
-			return
-		}
-	}
-	spec := process.Spec{
-		Command:          req.Command,
-		Name:             req.Name,
-		WorkingDir:       req.WorkingDir,
-		Env:              req.Env,
-		KeepAlive:        req.KeepAlive,
-		RestartOnFailure: req.RestartOnFailure,
-		MaxRestarts:      req.MaxRestarts,
-		Stdin:            req.Stdin,
-	}
-	if err := process.ValidatePorts(req.WaitForPorts); err != nil {
-		writeError(w, http.StatusBadRequest, specMessage(err)) // before anything runs
-		return
-	}
-	if req.Timeout != nil {
-		spec.Timeout = &timeout
-	}
-	streaming := strings.Contains(r.Header.Get("Accept"), "text/event-stream")
-	if streaming { // a slot first: a refused stream must not start anything
-		release, ok := h.streams.acquire(w)
-		if !ok {
-			return
-		}
-		defer release()
-	}
-	p, err := h.m.Start(spec)
-	if err != nil {
-		writeStartError(w, err)
-		return
-	}
-	if streaming {
-		h.streamExecution(w, r, p, timeout)
-		return
-	}
-	if len(req.WaitForPorts) > 0 {
-		wait := timeout
-		if wait == 0 {
-			wait = defaultPortsWait
-		}
-		if err := p.WaitForPorts(r.Context(), req.WaitForPorts, wait); err != nil {
-			h.waitFailed(w, err)
-			return
-		}
-	}
-	if !req.WaitForCompletion {
-		writeProcess(w, http.StatusOK, p.Info(), "", nil) // not waited for
-		return
-	}
-	if err := p.Wait(r.Context(), timeout); err != nil {
-		h.waitFailed(w, err)
-		return
-	}
-	writeProcess(w, http.StatusOK, p.Info(), "", fullOutput(p, r))
 }
 
 // waitFailed answers a wait that ended without what was waited for. The

@@ -11,21 +11,6 @@ import (
 	"github.com/sandbox-api/sandbox-api/process"
 )
 
-// processRequest is the body of POST /process (ProcessRequest).
-type processRequest struct {
-	Command           string            `json:"command"`
-	Name              string            `json:"name"`
-	WorkingDir        string            `json:"workingDir"`
-	Env               map[string]string `json:"env"`
-	WaitForCompletion bool              `json:"waitForCompletion"`
-	Timeout           *int              `json:"timeout"`
-	WaitForPorts      []int             `json:"waitForPorts"`
-	RestartOnFailure  bool              `json:"restartOnFailure"`
-	MaxRestarts       int               `json:"maxRestarts"`
-	KeepAlive         bool              `json:"keepAlive"`
-	Stdin             bool              `json:"stdin"`
-}
-
 // A ProcessResponse is written in the existing daemon's member order, with
 // the output fields streamed between the two parts below: processHead,
 // then logs, stdout and stderr, then processTail.
