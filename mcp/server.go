@@ -1,7 +1,9 @@
 // Package mcp serves the sandbox as Model Context Protocol tools, so an AI
 // agent can drive it without an SDK. The tools call the process and
 // filesystem packages directly, the same domain the HTTP API calls: a
-// process started here shows up in GET /process and the other way round.
+// process started here is listed there too, and the other way round. The
+// texts the tools send never name the HTTP routes: an agent has only the
+// tools.
 //
 // The tool names and argument names are those of the existing Blaxel
 // daemon, which agents have been tuned on. Every answer is bounded (logs,
