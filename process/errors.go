@@ -45,10 +45,16 @@ type SpecError struct {
 	Problem string
 }
 
+// Error is ErrInvalidSpec's text and the problem, for a door that passes
+// the error on as it is (MCP).
 func (e *SpecError) Error() string { return ErrInvalidSpec.Error() + ": " + e.Problem }
 
+// Unwrap makes a SpecError match ErrInvalidSpec.
 func (e *SpecError) Unwrap() error { return ErrInvalidSpec }
 
+// invalidSpec is the SpecError of a refused request. The problem is a
+// phrase that reads on its own, so that a door may put its own words
+// before it.
 func invalidSpec(format string, args ...any) error {
 	return &SpecError{Problem: fmt.Sprintf(format, args...)}
 }

@@ -15,12 +15,13 @@ import (
 type Stream uint8
 
 const (
-	Stdout Stream = 1
-	Stderr Stream = 2
+	Stdout Stream = 1 // the process's standard output
+	Stderr Stream = 2 // the process's standard error
 	// Both selects stdout and stderr interleaved in the order they arrived.
 	Both = Stdout | Stderr
 )
 
+// String is the stream's name as the wires say it ("stdout", "stderr").
 func (s Stream) String() string {
 	switch s {
 	case Stdout:

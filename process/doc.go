@@ -1,0 +1,47 @@
+// Package process runs the sandbox's commands and keeps their records and
+// output. It is the domain both front doors call, the HTTP API (server)
+// and the MCP tools (mcp): a flow they both need is written once, here,
+// and neither knows the other. It imports no transport; its errors are
+// named (errors.go) for each door to word its own way.
+//
+// It is Linux-only, as the daemon is: process groups, a child subreaper,
+// pipe sizes and the listening-socket table are Linux's.
+//
+// The request and the one execute flow:
+//   - spec.go: Spec, what a request may ask of the process; its checks
+//     (validate) and the OS command it becomes. A new request field goes
+//     here (or in ExecuteRequest when it is about waiting), and then only
+//     in each door's wire mapping: server/process_execute.go and
+//     mcp/process_execute.go.
+//   - execute.go: Manager.Execute, start then wait for ports and for the
+//     end as asked, bounded by the request's timeout or the door's Waits.
+//   - errors.go: the named errors and SpecError.
+//   - info.go: Status and Info, the snapshot of a record the doors answer.
+//
+// The manager and the lifecycle of one process, an operation per file:
+//   - manager.go: Config and its defaults, Manager (the list of records,
+//     name reservations, the disk budget of all logs, Shutdown).
+//   - process.go: Process, the record, and its small accessors.
+//   - start.go: Manager.Start, checks and the working directory.
+//   - spawn.go: one attempt: pipes, fork through the reaper, pumps.
+//   - pump.go: a pipe copied into the log.
+//   - supervise.go: waits for each attempt, decides on a restart, records
+//     the end (finish).
+//   - restart.go: the next attempt after a failure.
+//   - keepalive.go: the lifetime of a keepAlive process.
+//   - stop.go: Stop, Kill and the signalling of the process group.
+//   - wait.go: Wait, and TimeoutError, the one wording of a wait given up.
+//   - stdin.go: writes to a process's stdin and its closing.
+//   - ports_linux.go: WaitForPorts, ValidatePorts and ListeningPorts.
+//   - signals_linux.go: ParseSignal and SignalName (golang.org/x/sys/unix).
+//   - name.go: what a process name may be.
+//   - reaper_linux.go: reaping orphans without racing os/exec.
+//   - pipe_linux.go: larger pipes for fast writers.
+//
+// Output, kept on disk so that no reader slows a process down:
+//   - log.go: Log, the segmented, capped file of one process's output.
+//   - log_reader.go: Reader, each client's own position in a log.
+//   - log_tail.go: the last bytes of a log, read backwards.
+//   - chunks.go: ChunkReader, output byte for byte (streamed exec).
+//   - lines.go: LineReader, output line by line (log streams).
+package process
