@@ -1,6 +1,10 @@
 // Package filesystem reads, writes, uploads, searches and watches the
 // container's files for the daemon. It knows nothing of HTTP: paths are
 // plain strings, relative ones taken from the configured working directory.
+//
+// Linux only, like the whole daemon: file operations act as the --user
+// through per-thread identities (runas), and what the kernel's pseudo file
+// systems hold is told by their magic numbers.
 package filesystem
 
 import (

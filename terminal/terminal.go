@@ -16,6 +16,9 @@
 // session has a client attached is a new one refused with
 // ErrTooManySessions, before anything is started for it. Reattaching to a
 // live session is never refused.
+//
+// Linux only, like the whole daemon: PTYs are opened through /dev/ptmx and
+// named through /proc, and shells are waited for through pidfds.
 package terminal
 
 import (

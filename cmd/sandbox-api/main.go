@@ -1,5 +1,9 @@
 // Command sandbox-api is the daemon that runs inside a sandbox container and
 // serves its HTTP API: processes, their output, and health.
+//
+// The daemon builds for Linux only: it runs in Linux containers and relies
+// on inotify, pidfds, /proc, sock_diag and per-thread identities. Only the
+// imagebuilder client library builds elsewhere.
 package main
 
 import (
