@@ -13,6 +13,7 @@ import (
 	"github.com/sandbox-api/sandbox-api/network"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/terminal"
+	"github.com/sandbox-api/sandbox-api/watch"
 )
 
 // Options configures the HTTP layer.
@@ -41,6 +42,7 @@ type Options struct {
 type Services struct {
 	Processes   *process.Manager
 	Files       *filesystem.FS
+	Watches     *watch.Service // the watches of Files
 	Network     *network.Service
 	Terminals   *terminal.Manager // nil: the terminal routes are off
 	MCPDisabled bool              // true: /mcp is not served
@@ -86,7 +88,7 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	registerRoot(r, opts)
 	streams := newStreamLimit(opts.MaxStreams)
 	registerProcessRoutes(r, &processHandlers{m: svc.Processes, opts: opts, streams: streams})
-	files := &filesystemHandlers{fs: svc.Files, opts: opts, streams: streams}
+	files := &filesystemHandlers{fs: svc.Files, watches: svc.Watches, opts: opts, streams: streams}
 	registerFilesystemRoutes(r, files)
 	registerMultipartRoutes(r, files)
 	registerSearchRoutes(r, files)

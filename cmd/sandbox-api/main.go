@@ -28,6 +28,7 @@ import (
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/server"
 	"github.com/sandbox-api/sandbox-api/terminal"
+	"github.com/sandbox-api/sandbox-api/watch"
 )
 
 // Build information, stamped with -ldflags "-X main.version=...".
@@ -136,13 +137,12 @@ func run(args []string) int {
 	}
 
 	files, err := filesystem.New(filesystem.Config{
-		UploadDir:       cfg.uploadDir,
-		UploadTTL:       cfg.uploadTTL,
-		MaxUploads:      cfg.bounds.maxUploads,
-		MaxWatchFolders: cfg.bounds.maxWatchFolders,
-		MaxHeavyReads:   cfg.bounds.maxHeavyReads,
-		Logger:          logger.Named("filesystem"),
-		User:            cfg.access.user,
+		UploadDir:     cfg.uploadDir,
+		UploadTTL:     cfg.uploadTTL,
+		MaxUploads:    cfg.bounds.maxUploads,
+		MaxHeavyReads: cfg.bounds.maxHeavyReads,
+		Logger:        logger.Named("filesystem"),
+		User:          cfg.access.user,
 	})
 	if err != nil {
 		_ = ln.Close()
@@ -150,6 +150,7 @@ func run(args []string) int {
 		return 1
 	}
 	defer files.Close()
+	watches := watch.New(files, watch.Config{MaxFolders: cfg.bounds.maxWatchFolders})
 
 	ports := network.New(network.Config{Processes: mgr, Logger: logger.Named("network")})
 	defer ports.Close()
@@ -178,7 +179,7 @@ func run(args []string) int {
 			MaxStreams:        cfg.maxStreams,
 			Browsers:          cfg.browser.policy(),
 			BodyIdleTimeout:   cfg.conns.bodyIdle,
-		}, server.Services{Processes: mgr, Files: files, Network: ports, Terminals: terms, MCPDisabled: cfg.mcpDisabled}),
+		}, server.Services{Processes: mgr, Files: files, Watches: watches, Network: ports, Terminals: terms, MCPDisabled: cfg.mcpDisabled}),
 		ReadHeaderTimeout: cfg.conns.headerTimeoutOrDefault(),
 		ConnState:         conns.ConnState,
 		ConnContext:       conns.ConnContext,
