@@ -19,7 +19,7 @@ type Config struct {
 	// (journal.go); default: $TMPDIR/sandbox-api-journal. Daemons may share
 	// it: each has its own journal, and cleans only those of gone daemons.
 	JournalDir string
-	UploadTTL  time.Duration // an upload untouched this long is removed; default 24 h
+	UploadTTL  time.Duration // an upload untouched this long is removed; default DefaultUploadTTL
 	MaxUploads int           // multipart uploads open at once; default DefaultMaxUploads
 	// MaxHeavyReads bounds the heavy reads served at once (see
 	// WaitHeavyRead); default DefaultMaxHeavyReads.
@@ -57,7 +57,7 @@ func New(cfg Config) (*FS, error) {
 		cfg.JournalDir = filepath.Join(os.TempDir(), "sandbox-api-journal")
 	}
 	if cfg.UploadTTL <= 0 {
-		cfg.UploadTTL = 24 * time.Hour
+		cfg.UploadTTL = DefaultUploadTTL
 	}
 	if cfg.MaxUploads <= 0 {
 		cfg.MaxUploads = DefaultMaxUploads

@@ -25,7 +25,9 @@ type Options struct {
 	// Build information reported by /health.
 	Version, GitCommit, BuildTime string
 	StartedAt                     time.Time
-	// KeepaliveInterval is the period of keepalive frames in streams.
+	// KeepaliveInterval is the period of keepalive frames in streams (0:
+	// DefaultKeepaliveInterval in log streams and watches, no pings on
+	// terminal sockets).
 	KeepaliveInterval time.Duration
 	// MaxStreams bounds the streaming requests served at once (0:
 	// DefaultMaxStreams); past it they are answered 503.

@@ -107,7 +107,7 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 
 	keepalive := h.opts.KeepaliveInterval
 	if keepalive <= 0 {
-		keepalive = 10 * time.Second
+		keepalive = DefaultKeepaliveInterval
 	}
 	idle := time.NewTimer(keepalive)
 	defer idle.Stop()
