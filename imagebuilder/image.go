@@ -16,6 +16,12 @@
 // (entrypoint.sh runs it as the process named main), or as a startup
 // command in SANDBOX_STARTUP with Env.
 //
+// The files, by job: image.go, the Image; steps.go, its steps, checked by
+// validate.go and quoted by quote.go; dockerfile.go and write.go, the
+// Dockerfile and the build context with its blaxel.toml; build.go and
+// run.go, docker build and docker run; entrypoint.go, telling an image
+// whose entrypoint starts no sandbox API.
+//
 // The package is a client library: unlike the daemon, it builds on Linux,
 // macOS and Windows, and drives a docker CLI.
 package imagebuilder
