@@ -232,7 +232,7 @@ func (a *AtomicFile) CommitAs(dest string, mode *fs.FileMode) error {
 	}
 	// Watches learn of the rename before it happens: they may see it at once.
 	_, lerr := os.Lstat(dest)
-	a.writes.land(a.write, landing{dest: dest, replaced: lerr == nil, ino: a.id.ino, dev: a.id.dev})
+	a.writes.land(a.write, Landing{dest: dest, Replaced: lerr == nil, ino: a.id.ino, dev: a.id.dev})
 	err = os.Rename(a.tmpPath, dest)
 	if errors.Is(err, syscall.EXDEV) {
 		// Only when CommitAs moved the destination across a mount point.

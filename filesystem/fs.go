@@ -1,6 +1,3 @@
-// Package filesystem reads, writes, uploads, searches and watches the
-// container's files for the daemon. It knows nothing of HTTP: paths are
-// plain strings, relative ones taken from the configured working directory.
 package filesystem
 
 import (
@@ -22,11 +19,8 @@ type Config struct {
 	// (journal.go); default: $TMPDIR/sandbox-api-journal. Daemons may share
 	// it: each has its own journal, and cleans only those of gone daemons.
 	JournalDir string
-	UploadTTL  time.Duration // an upload untouched this long is removed; default 24 h
+	UploadTTL  time.Duration // an upload untouched this long is removed; default DefaultUploadTTL
 	MaxUploads int           // multipart uploads open at once; default DefaultMaxUploads
-	// MaxWatchFolders bounds the folders one watch holds; default
-	// DefaultMaxWatchFolders.
-	MaxWatchFolders int
 	// MaxHeavyReads bounds the heavy reads served at once (see
 	// WaitHeavyRead); default DefaultMaxHeavyReads.
 	MaxHeavyReads int
@@ -42,7 +36,6 @@ type Config struct {
 type FS struct {
 	cfg     Config
 	uploads *uploads
-	watches *inotifyHub     // the inotify instance all watches share
 	writes  *inflightWrites // the atomic writes, as the watches need to know them
 	heavy   *heavyReads     // the queue of reads that hold their answer in memory
 }
@@ -64,18 +57,15 @@ func New(cfg Config) (*FS, error) {
 		cfg.JournalDir = filepath.Join(os.TempDir(), "sandbox-api-journal")
 	}
 	if cfg.UploadTTL <= 0 {
-		cfg.UploadTTL = 24 * time.Hour
+		cfg.UploadTTL = DefaultUploadTTL
 	}
 	if cfg.MaxUploads <= 0 {
 		cfg.MaxUploads = DefaultMaxUploads
 	}
-	if cfg.MaxWatchFolders <= 0 {
-		cfg.MaxWatchFolders = DefaultMaxWatchFolders
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	f := &FS{cfg: cfg, watches: &inotifyHub{}, heavy: newHeavyReads(cfg.MaxHeavyReads)}
+	f := &FS{cfg: cfg, heavy: newHeavyReads(cfg.MaxHeavyReads)}
 	u, err := newUploads(cfg)
 	if err != nil {
 		return nil, err
@@ -99,6 +89,10 @@ func (f *FS) Close() {
 
 // WorkingDir is where relative paths start.
 func (f *FS) WorkingDir() string { return f.cfg.WorkingDir }
+
+// User is the identity operations on the caller's paths take (nil: the
+// daemon's); the watches of these files take it too.
+func (f *FS) User() *runas.User { return f.cfg.User }
 
 // Resolve turns a path from a client into a clean absolute path: relative
 // paths are taken from the working directory, "" is the working directory.

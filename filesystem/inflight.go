@@ -1,6 +1,7 @@
 package filesystem
 
 import (
+	"os"
 	"sync"
 	"sync/atomic"
 )
@@ -44,15 +45,17 @@ type inflightWrite struct {
 	slot int    // its journal slot, -1 if none
 
 	// Set by land, before the rename.
-	landing landing
+	landing Landing
 }
 
-// landing is what a watch needs to report a rename of a temporary file.
-type landing struct {
+// Landing is what a watch needs to report the rename of an atomic write's
+// temporary file as the in-place write it stands for.
+type Landing struct {
+	Landed   bool // the rename is about to happen (or happened)
+	Replaced bool // a file was there: the rename is a WRITE of it
+
 	dest     string // where the file lands
-	replaced bool   // a file was there: the rename is a WRITE of it
 	ino, dev uint64 // identity of the landed file
-	landed   bool   // the rename is about to happen (or happened)
 }
 
 func newInflightWrites(journal *writeJournal) *inflightWrites {
@@ -78,8 +81,8 @@ func (r *inflightWrites) begin(dir, dest string) *inflightWrite {
 }
 
 // land records where w is about to be renamed to, before the rename.
-func (r *inflightWrites) land(w *inflightWrite, l landing) {
-	l.landed = true
+func (r *inflightWrites) land(w *inflightWrite, l Landing) {
+	l.Landed = true
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	w.landing = l
@@ -93,7 +96,7 @@ func (r *inflightWrites) unland(w *inflightWrite) {
 	if r.byDest[w.landing.dest] == w {
 		delete(r.byDest, w.landing.dest)
 	}
-	w.landing = landing{}
+	w.landing = Landing{}
 }
 
 // end is called once w's temporary file is gone, renamed or removed.
@@ -117,7 +120,7 @@ func (r *inflightWrites) forgetLocked(w *inflightWrite) {
 	if r.byTemp[w.name] == w {
 		delete(r.byTemp, w.name)
 	}
-	if w.landing.landed && r.byDest[w.landing.dest] == w {
+	if w.landing.Landed && r.byDest[w.landing.dest] == w {
 		delete(r.byDest, w.landing.dest)
 	}
 }
@@ -125,24 +128,24 @@ func (r *inflightWrites) forgetLocked(w *inflightWrite) {
 // landingOf is what the writer of the temporary file name recorded; ok is
 // false when the write is unknown (another process's, or long forgotten),
 // landed false while it has not been renamed.
-func (r *inflightWrites) landingOf(name string) (landing, bool) {
+func (r *inflightWrites) landingOf(name string) (Landing, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	w, ok := r.byTemp[name]
 	if !ok {
-		return landing{}, false
+		return Landing{}, false
 	}
 	return w.landing, true
 }
 
 // landedAt is the latest known landing at dest. Only the caller can tell,
 // from the file's identity, whether the file there is still that one.
-func (r *inflightWrites) landedAt(dest string) (landing, bool) {
+func (r *inflightWrites) landedAt(dest string) (Landing, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	w, ok := r.byDest[dest]
 	if !ok {
-		return landing{}, false
+		return Landing{}, false
 	}
 	return w.landing, true
 }
@@ -168,3 +171,42 @@ func (r *inflightWrites) watchEnded() {
 	}
 	r.retained = nil
 }
+
+// What the watch package consults (its Files interface): an FS's watches
+// report its atomic writes as in-place writes.
+
+// IsOwnTemp reports whether name (a base name) is the temporary file of one
+// of this process's atomic writes: a watch never reports those.
+func (f *FS) IsOwnTemp(name string) bool { return isDaemonTemp(name) }
+
+// LandingOf is what the write whose temporary file is named name recorded;
+// ok is false when the write is unknown (another process's, or forgotten),
+// Landed false while it has not been renamed.
+func (f *FS) LandingOf(name string) (Landing, bool) { return f.writes.landingOf(name) }
+
+// LandedHere tells whether the file now at path is the one an atomic write
+// landed there, by its identity: a file moved there from elsewhere since is
+// not.
+func (f *FS) LandedHere(path string) (Landing, bool) {
+	l, ok := f.writes.landedAt(path)
+	if !ok || !l.Landed {
+		return Landing{}, false
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return Landing{}, false
+	}
+	ino, dev, ok := inodeOf(fi)
+	if !ok || ino != l.ino || dev != l.dev {
+		return Landing{}, false
+	}
+	return l, true
+}
+
+// WatchStarted and WatchEnded count the watches of the FS: ended writes are
+// kept only while one runs. A watch calls WatchStarted before it adds its
+// first inotify watch, so that every rename it can see is retained.
+func (f *FS) WatchStarted() { f.writes.watchStarted() }
+
+// WatchEnded is called once per WatchStarted, when the watch is over.
+func (f *FS) WatchEnded() { f.writes.watchEnded() }

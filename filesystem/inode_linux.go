@@ -5,8 +5,9 @@ import (
 	"syscall"
 )
 
-// inodeOf is the identity of a file whatever its name: a watch uses it to
-// tell whether the file at a path is the one an atomic write landed there.
+// inodeOf is the identity of a file whatever its name: LandedHere uses it
+// to tell a watch whether the file at a path is the one an atomic write
+// landed there.
 func inodeOf(fi fs.FileInfo) (ino, dev uint64, ok bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {

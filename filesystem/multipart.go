@@ -24,10 +24,14 @@ const (
 	DefaultUploadPermissions = 0o644
 	// DefaultMaxUploads bounds the uploads open at once (Config.MaxUploads).
 	// Each keeps a folder on disk until it is completed, aborted or expires
-	// (a day by default), so a client initiating in a loop would otherwise
+	// (DefaultUploadTTL), so a client initiating in a loop would otherwise
 	// fill the disk's inodes; a thousand is far more than any client
 	// uploads in parallel.
 	DefaultMaxUploads = 1000
+	// DefaultUploadTTL is how long an upload may go untouched before it is
+	// removed (Config.UploadTTL): a day outlasts any pause of a client that
+	// means to complete it, and bounds what an abandoned one costs.
+	DefaultUploadTTL = 24 * time.Hour
 )
 
 // Errors of the multipart API; test them with errors.Is. Their messages

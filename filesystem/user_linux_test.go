@@ -122,10 +122,6 @@ func TestUserCannotReadWhatItMayNot(t *testing.T) {
 	wantDenied(t, "stat inside a 0700 root folder", err)
 	_, err = fx.fs.Tree("private", MaxTreeEntries)
 	wantDenied(t, "tree of a 0700 root folder", err)
-	_, err = fx.fs.Watch(context.Background(), "private", WatchOptions{})
-	wantDenied(t, "watch a 0700 root folder", err)
-	_, err = fx.fs.Watch(context.Background(), "private/inner.txt", WatchOptions{})
-	wantDenied(t, "watch a file inside a 0700 root folder", err)
 
 	// Searches from the working folder skip what the user cannot read:
 	// the walker and the content search's workers act as the user too.
@@ -196,36 +192,6 @@ func TestUserMultipartUpload(t *testing.T) {
 	mustDo(t, os.Mkdir(filepath.Join(fx.wd, "private", "dir"), 0o755))
 	if _, err := fx.fs.InitiateUpload("private/dir", ""); err != nil {
 		t.Errorf("initiate to a folder nobody cannot see: %v, want the same answer as for a file", err)
-	}
-}
-
-// A folder that appears later in a recursive watch is watched as the user:
-// one the user cannot read is an ERROR event, its content never reported.
-func TestUserWatchAddsFoldersAsTheUser(t *testing.T) {
-	fx := newUserFixture(t)
-	w, err := fx.fs.Watch(context.Background(), "", WatchOptions{Recursive: true})
-	mustDo(t, err)
-	defer w.Close()
-	hidden := filepath.Join(fx.wd, "later")
-	mustDo(t, os.Mkdir(hidden, 0o700), os.WriteFile(filepath.Join(hidden, "inside.txt"), nil, 0o644))
-	// Made by root after the first one: its events come later.
-	mustDo(t, os.Mkdir(filepath.Join(fx.wd, "open"), 0o755))
-	var events []string
-	guard := time.After(atomicGuard)
-	for !strings.Contains(strings.Join(events, "\n"), "CREATE "+filepath.Join(fx.wd, "open")) {
-		select {
-		case ev := <-w.Events():
-			events = append(events, fmt.Sprintf("%s %s %s", ev.Op, ev.Path, ev.Err))
-		case <-guard:
-			t.Fatalf("no CREATE of open/ within %s; saw %q", atomicGuard, events)
-		}
-	}
-	all := strings.Join(events, "\n")
-	if strings.Contains(all, "inside.txt") {
-		t.Errorf("the watch reported the content of a 0700 root folder: %q", events)
-	}
-	if !strings.Contains(all, "ERROR "+hidden) {
-		t.Errorf("no ERROR event for the folder nobody cannot watch: %q", events)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -56,6 +57,13 @@ func isKernelDir(name string) bool {
 		return true
 	}
 	return false
+}
+
+// IsKernelFolder reports whether path is one of the kernel's top-level
+// folders (see isKernelDir), which a recursive watch of "/" skips as the
+// walks do. A method so that the watches ask it of the FS they watch.
+func (f *FS) IsKernelFolder(path string) bool {
+	return filepath.Dir(path) == "/" && isKernelDir(filepath.Base(path))
 }
 
 // errStopWalk, returned by a visit function, ends the walk without error.

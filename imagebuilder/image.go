@@ -3,6 +3,27 @@
 //
 // Every step returns a new Image: values are never modified in place, so a
 // base can be branched into several images.
+//
+// The generated image starts through entrypoint.sh, which starts the
+// sandbox API and then the image's programs. A custom Entrypoint replaces
+// it, and with it the API: an image like
+//
+//	base.PipInstall("fastapi", "uvicorn").Expose(8000).
+//		Entrypoint("python", "-m", "uvicorn", "main:app", "--host", "0.0.0.0")
+//
+// runs uvicorn and nothing else, so Run never sees it healthy (its error
+// then wraps ErrForeignEntrypoint). Give such a program with Cmd instead
+// (entrypoint.sh runs it as the process named main), or as a startup
+// command in SANDBOX_STARTUP with Env.
+//
+// The files, by job: image.go, the Image; steps.go, its steps, checked by
+// validate.go and quoted by quote.go; dockerfile.go and write.go, the
+// Dockerfile and the build context with its blaxel.toml; build.go and
+// run.go, docker build and docker run; entrypoint.go, telling an image
+// whose entrypoint starts no sandbox API.
+//
+// The package is a client library: unlike the daemon, it builds on Linux,
+// macOS and Windows, and drives a docker CLI.
 package imagebuilder
 
 import "errors"

@@ -56,7 +56,9 @@ func engineHost(dockerHost string) (host string, remote bool) {
 
 // Run runs a container from an image built by Build, waits until the
 // sandbox API answers GET /health, and returns its URL. On failure the
-// container is removed. (It is a function of the package; the method
+// container is removed. When the API never answered and the image's
+// entrypoint is not one that starts it (see Image.Entrypoint), the error
+// wraps ErrForeignEntrypoint and says what to use instead. (It is a function of the package; the method
 // Image.Run is the RUN step.)
 func Run(ctx context.Context, o RunOptions) (*Container, error) {
 	if o.Image == "" {
@@ -102,6 +104,9 @@ func Run(ctx context.Context, o RunOptions) (*Container, error) {
 		timeout = 60 * time.Second
 	}
 	if err := waitHealth(ctx, c.URL+"/health", timeout); err != nil {
+		if why := foreignEntrypoint(ctx, dockerCmd, o.Image); why != nil {
+			err = fmt.Errorf("%w; %w", err, why)
+		}
 		return fail(fmt.Errorf("imagebuilder: container %s: %w", id, err))
 	}
 	return c, nil

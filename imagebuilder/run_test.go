@@ -2,6 +2,7 @@ package imagebuilder
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,16 +14,29 @@ import (
 )
 
 // fakeRunDocker writes a docker stand-in for Run: `run` prints a container
-// id, `port` prints the address of api, `rm` is logged to a file.
+// id, `port` prints the address of api, `rm` is logged to a file; `image
+// inspect` fails.
 func fakeRunDocker(t *testing.T, apiAddr string) (docker, rmLog string) {
+	t.Helper()
+	return fakeDockerWithEntrypoint(t, apiAddr, "")
+}
+
+// fakeDockerWithEntrypoint is fakeRunDocker whose `image inspect` prints
+// entrypoint, the JSON of the image's entrypoint ("": inspect fails).
+func fakeDockerWithEntrypoint(t *testing.T, apiAddr, entrypoint string) (docker, rmLog string) {
 	t.Helper()
 	dir := t.TempDir()
 	docker, rmLog = filepath.Join(dir, "docker"), filepath.Join(dir, "rm.log")
+	inspect := "exit 2"
+	if entrypoint != "" {
+		inspect = "echo '" + entrypoint + "'"
+	}
 	script := `#!/bin/sh
 case "$1" in
 run) echo c0ffee ;;
 port) echo "` + apiAddr + `" ;;
 rm) echo "$@" >> "` + rmLog + `" ;;
+image) ` + inspect + ` ;;
 *) exit 2 ;;
 esac
 `
@@ -81,5 +95,46 @@ func TestRunWithFakeDocker(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), RunOptions{}); err == nil || !strings.Contains(err.Error(), "no image") {
 		t.Errorf("Run without an image = %v", err)
+	}
+}
+
+// A sandbox that never answers because its image's entrypoint replaced the
+// one that starts the API is told so, with what to use instead; one whose
+// entrypoint is ours only times out.
+func TestRunNotHealthyNamesAForeignEntrypoint(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer api.Close()
+	_, port, _ := net.SplitHostPort(api.Listener.Addr().String())
+	for _, tc := range []struct {
+		name, entrypoint string
+		foreign          string // what the error says of it ("": nothing)
+	}{
+		{"the documentation's webImage", `["python","-m","uvicorn","main:app","--host","0.0.0.0"]`, `entrypoint ["python" "-m" "uvicorn" "main:app" "--host" "0.0.0.0"] replaces the one that starts it`},
+		{"no entrypoint at all", `null`, "no entrypoint, so nothing starts it"},
+		{"entrypoint.sh as Build writes it", `["/bin/sh","/entrypoint.sh"]`, ""},
+		{"entrypoint.sh as the examples run it", `["/entrypoint.sh"]`, ""},
+		{"the daemon itself", `["/sandbox-api"]`, ""},
+		{"a shell form that starts the daemon", `["/bin/sh","-c","/usr/local/bin/sandbox-api --port 8080"]`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			docker, _ := fakeDockerWithEntrypoint(t, "127.0.0.1:"+port, tc.entrypoint)
+			_, err := Run(context.Background(), RunOptions{Image: "img", Docker: docker, Timeout: 300 * time.Millisecond,
+				Env: []string{"PATH=" + os.Getenv("PATH")}})
+			if err == nil || !strings.Contains(err.Error(), "not healthy") {
+				t.Fatalf("Run = %v, want an error saying not healthy", err)
+			}
+			if got, want := errors.Is(err, ErrForeignEntrypoint), tc.foreign != ""; got != want {
+				t.Fatalf("Run = %v; wraps ErrForeignEntrypoint: %v, want %v", err, got, want)
+			}
+			if tc.foreign != "" {
+				for _, want := range []string{tc.foreign, "with Cmd", "SANDBOX_STARTUP"} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("Run = %v, want it to say %q", err, want)
+					}
+				}
+			}
+		})
 	}
 }

@@ -126,7 +126,11 @@ func validateUser(u string) error {
 	return nil
 }
 
-// Entrypoint sets the entrypoint (exec form), replacing entrypoint.sh.
+// Entrypoint sets the entrypoint (exec form). It replaces entrypoint.sh,
+// which starts the sandbox API: the image then serves no API unless this
+// entrypoint starts /usr/local/bin/sandbox-api itself. To run a program
+// beside the API, give it with Cmd (the entrypoint runs it as the process
+// named main) or as a startup command in SANDBOX_STARTUP (Env).
 func (i Image) Entrypoint(args ...string) Image {
 	var err error
 	if len(args) == 0 {

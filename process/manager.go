@@ -18,9 +18,9 @@ import (
 // Config tunes a Manager. Zero values take the documented defaults.
 type Config struct {
 	LogDir                string // where process output is kept; required
-	MaxLogBytesPerProcess int64  // default 128 MiB
-	MaxLogBytesTotal      int64  // default 1 GiB
-	MaxEndedProcesses     int    // ended records kept; default 256
+	MaxLogBytesPerProcess int64  // default DefaultMaxLogBytesPerProcess
+	MaxLogBytesTotal      int64  // default DefaultMaxLogBytesTotal
+	MaxEndedProcesses     int    // ended records kept; default DefaultMaxEndedProcesses
 	WorkingDir            string // default: the daemon's working directory
 	Shell                 string // default: $SHELL when it exists, else /bin/sh
 	Env                   []string
@@ -49,13 +49,13 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("process manager: LogDir is required")
 	}
 	if c.MaxLogBytesPerProcess <= 0 {
-		c.MaxLogBytesPerProcess = 128 << 20
+		c.MaxLogBytesPerProcess = DefaultMaxLogBytesPerProcess
 	}
 	if c.MaxLogBytesTotal <= 0 {
-		c.MaxLogBytesTotal = 1 << 30
+		c.MaxLogBytesTotal = DefaultMaxLogBytesTotal
 	}
 	if c.MaxEndedProcesses <= 0 {
-		c.MaxEndedProcesses = 256
+		c.MaxEndedProcesses = DefaultMaxEndedProcesses
 	}
 	if c.WorkingDir == "" {
 		wd, err := os.Getwd()
@@ -292,7 +292,8 @@ func (m *Manager) logs() []*Log {
 }
 
 // Shutdown stops every running process: SIGTERM to each process group,
-// SIGKILL to what is left after grace. It returns once all have ended or a
+// SIGKILL to what is left after grace (the daemon's default:
+// DefaultShutdownGrace). It returns once all have ended or a
 // short while after the SIGKILL, and refuses new starts from then on.
 func (m *Manager) Shutdown(grace time.Duration) {
 	m.mu.Lock()

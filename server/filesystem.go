@@ -13,11 +13,13 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/watch"
 )
 
 // filesystemHandlers serve every /filesystem* and /watch/filesystem route.
 type filesystemHandlers struct {
 	fs      *filesystem.FS
+	watches *watch.Service
 	opts    Options
 	streams *streamLimit // watches
 }

@@ -31,7 +31,7 @@ type logStream struct {
 
 func newLogStream(w http.ResponseWriter, keepalive time.Duration) *logStream {
 	if keepalive <= 0 {
-		keepalive = 10 * time.Second
+		keepalive = DefaultKeepaliveInterval
 	}
 	return &logStream{
 		w:         w,

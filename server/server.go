@@ -13,6 +13,7 @@ import (
 	"github.com/sandbox-api/sandbox-api/network"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/terminal"
+	"github.com/sandbox-api/sandbox-api/watch"
 )
 
 // Options configures the HTTP layer.
@@ -24,7 +25,9 @@ type Options struct {
 	// Build information reported by /health.
 	Version, GitCommit, BuildTime string
 	StartedAt                     time.Time
-	// KeepaliveInterval is the period of keepalive frames in streams.
+	// KeepaliveInterval is the period of keepalive frames in streams (0:
+	// DefaultKeepaliveInterval in log streams and watches, no pings on
+	// terminal sockets).
 	KeepaliveInterval time.Duration
 	// MaxStreams bounds the streaming requests served at once (0:
 	// DefaultMaxStreams); past it they are answered 503.
@@ -41,6 +44,7 @@ type Options struct {
 type Services struct {
 	Processes   *process.Manager
 	Files       *filesystem.FS
+	Watches     *watch.Service // the watches of Files
 	Network     *network.Service
 	Terminals   *terminal.Manager // nil: the terminal routes are off
 	MCPDisabled bool              // true: /mcp is not served
@@ -86,7 +90,7 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	registerRoot(r, opts)
 	streams := newStreamLimit(opts.MaxStreams)
 	registerProcessRoutes(r, &processHandlers{m: svc.Processes, opts: opts, streams: streams})
-	files := &filesystemHandlers{fs: svc.Files, opts: opts, streams: streams}
+	files := &filesystemHandlers{fs: svc.Files, watches: svc.Watches, opts: opts, streams: streams}
 	registerFilesystemRoutes(r, files)
 	registerMultipartRoutes(r, files)
 	registerSearchRoutes(r, files)

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // DefaultMaxStreams is how many streaming requests (log streams, watches,
@@ -11,6 +12,12 @@ import (
 // its client stays, so without a bound a client opening them in a loop
 // would grow the daemon without end.
 const DefaultMaxStreams = 1024
+
+// DefaultKeepaliveInterval is the period of the keepalive frames of streams
+// that have nothing to send (Options.KeepaliveInterval): short enough that
+// proxies, which commonly cut a connection silent for 30 to 60 seconds, keep
+// it open, and a client gone is noticed soon.
+const DefaultKeepaliveInterval = 10 * time.Second
 
 // streamLimit hands out the slots of concurrent streaming requests.
 type streamLimit struct {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/watch"
 )
 
 const watchPrefix = "/watch/filesystem/"
@@ -25,14 +25,14 @@ func registerWatchRoutes(r chi.Router, h *filesystemHandlers) {
 // watchEvent is one line of the stream. path is the folder of the entry
 // and name its base name: the SDK reads path + "/" + name.
 type watchEvent struct {
-	Op    filesystem.WatchOp `json:"op"`
-	Name  string             `json:"name"`
-	Path  string             `json:"path"`
-	Error string             `json:"error,omitempty"`
+	Op    watch.Op `json:"op"`
+	Name  string   `json:"name"`
+	Path  string   `json:"path"`
+	Error string   `json:"error,omitempty"`
 }
 
-func wireWatchEvent(ev filesystem.WatchEvent) watchEvent {
-	if ev.Op == filesystem.OpError {
+func wireWatchEvent(ev watch.Event) watchEvent {
+	if ev.Op == watch.OpError {
 		return watchEvent{Op: ev.Op, Path: ev.Path, Error: ev.Err}
 	}
 	return watchEvent{Op: ev.Op, Name: filepath.Base(ev.Path), Path: filepath.Dir(ev.Path)}
@@ -77,7 +77,7 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path, recursive := watchTarget(p)
-	watcher, err := h.fs.Watch(r.Context(), path, filesystem.WatchOptions{
+	watcher, err := h.watches.Watch(r.Context(), path, watch.Options{
 		Recursive: recursive,
 		Ignore:    ignorePatterns(r),
 	})
@@ -107,7 +107,7 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 
 	keepalive := h.opts.KeepaliveInterval
 	if keepalive <= 0 {
-		keepalive = 10 * time.Second
+		keepalive = DefaultKeepaliveInterval
 	}
 	idle := time.NewTimer(keepalive)
 	defer idle.Stop()
@@ -145,10 +145,8 @@ func watchErrorStatus(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, os.ErrPermission):
 		return http.StatusForbidden
-	case errors.Is(err, filesystem.ErrWatchLimit):
+	case errors.Is(err, watch.ErrLimit):
 		return http.StatusServiceUnavailable
-	case errors.Is(err, filesystem.ErrWatchUnsupported):
-		return http.StatusNotImplemented
 	default:
 		return http.StatusInternalServerError
 	}

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/watch"
 )
 
 func TestWatchTarget(t *testing.T) {
@@ -60,7 +60,7 @@ func TestWatchErrorStatus(t *testing.T) {
 		{&os.PathError{Op: "stat", Path: "/x/y", Err: syscall.ENOTDIR}, http.StatusNotFound},
 		{&os.PathError{Op: "stat", Path: "/x", Err: syscall.ENAMETOOLONG}, http.StatusBadRequest},
 		{&os.PathError{Op: "stat", Path: "/x", Err: syscall.EACCES}, http.StatusForbidden},
-		{fmt.Errorf("watch /x: %w", filesystem.ErrWatchLimit), http.StatusServiceUnavailable},
+		{fmt.Errorf("watch /x: %w", watch.ErrLimit), http.StatusServiceUnavailable},
 		{errors.New("something else"), http.StatusInternalServerError},
 	}
 	for _, tc := range tests {

@@ -16,6 +16,17 @@
 // session has a client attached is a new one refused with
 // ErrTooManySessions, before anything is started for it. Reattaching to a
 // live session is never refused.
+//
+// The files, by job: terminal.go, the Manager that attaches and ends
+// sessions; capacity.go, the bound on sessions and its evictions;
+// session.go, client.go, ring.go and input.go, a session, its attached
+// clients, its scrollback and its input; options.go, the options of a new
+// session and the shell it runs; pty_linux.go, pts_linux.go and
+// signal_linux.go, the PTY and the shell's process group; user.go and
+// user_linux.go, the --user a shell runs as.
+//
+// Linux only, like the whole daemon: PTYs are opened through /dev/ptmx and
+// named through /proc, and shells are waited for through pidfds.
 package terminal
 
 import (

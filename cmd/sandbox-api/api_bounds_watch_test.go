@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/watch"
 )
 
 // armGuard bounds the arming of a watch of a whole machine: a hang guard,
@@ -109,8 +109,8 @@ func TestWatchOfRootSkipsKernelFolders(t *testing.T) {
 	openArmedWatch(t, d, "/watch/filesystem/"+url.PathEscape("/**"))
 	devs := daemonWatchDevs(t, d.pid)
 	t.Logf("a watch of / holds %d kernel watches", len(devs))
-	if len(devs) > filesystem.DefaultMaxWatchFolders {
-		t.Errorf("%d kernel watches, over the bound of %d", len(devs), filesystem.DefaultMaxWatchFolders)
+	if len(devs) > watch.DefaultMaxFolders {
+		t.Errorf("%d kernel watches, over the bound of %d", len(devs), watch.DefaultMaxFolders)
 	}
 	root := fdinfoDev(t, "/")
 	for _, kernel := range []string{"/proc", "/sys", "/dev"} {

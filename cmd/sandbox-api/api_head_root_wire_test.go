@@ -23,6 +23,7 @@ import (
 	"github.com/sandbox-api/sandbox-api/server"
 	"github.com/sandbox-api/sandbox-api/terminal"
 	"github.com/sandbox-api/sandbox-api/terminal/webui"
+	"github.com/sandbox-api/sandbox-api/watch"
 )
 
 // getRoutes lists the GET route patterns of the daemon's router, built
@@ -44,7 +45,7 @@ func getRoutes(t *testing.T) []string {
 	defer ports.Close()
 	terms := terminal.NewManager(terminal.Config{})
 	defer terms.Close()
-	h := server.New(server.Options{}, server.Services{Processes: m, Files: files, Network: ports, Terminals: terms})
+	h := server.New(server.Options{}, server.Services{Processes: m, Files: files, Watches: watch.New(files, watch.Config{}), Network: ports, Terminals: terms})
 	routes, ok := h.(chi.Routes)
 	if !ok {
 		t.Fatalf("the handler is a %T, not a chi router", h)

@@ -9,15 +9,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/server"
+	"github.com/sandbox-api/sandbox-api/terminal"
 )
 
-// Environment variables that provide flag defaults.
+// Environment variables that provide flag defaults, or settings of their
+// own (DISABLE_TERMINAL has no flag: the existing daemon's variable).
 const (
-	envLogDir      = "SANDBOX_LOG_DIR"
-	envToken       = "SANDBOX_API_TOKEN"
-	envMCPDisabled = "MCP_DISABLED"
+	envLogDir          = "SANDBOX_LOG_DIR"
+	envToken           = "SANDBOX_API_TOKEN"
+	envMCPDisabled     = "MCP_DISABLED"
+	envDisableTerminal = "DISABLE_TERMINAL"
 )
+
+// defaultPort is the port the Blaxel platform routes to the sandbox API.
+const defaultPort = 8080
 
 // config is the parsed command line.
 type config struct {
@@ -57,23 +65,23 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 		fs.PrintDefaults()
 	}
 
-	fs.IntVar(&c.port, "port", 8080, "TCP port to listen on (0 picks a free one)")
-	fs.IntVar(&c.port, "p", 8080, "shorthand for --port")
+	fs.IntVar(&c.port, "port", defaultPort, "TCP port to listen on (0 picks a free one)")
+	fs.IntVar(&c.port, "p", defaultPort, "shorthand for --port")
 	fs.StringVar(&c.host, "host", "", "address to listen on (empty: all interfaces)")
 	fs.StringVar(&c.command, "command", "", "shell command started at boot as a managed process named boot-command")
 	fs.StringVar(&c.command, "c", "", "shorthand for --command")
 	fs.StringVar(&c.logDir, "log-dir", "", "folder for process output (default $"+envLogDir+", else "+defaultLogDir+", else a folder in the temp dir)")
-	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on shutdown, time between SIGTERM and SIGKILL to managed processes")
+	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", process.DefaultShutdownGrace, "on shutdown, time between SIGTERM and SIGKILL to managed processes")
 	// No default shown: --help must not print the secret.
 	fs.StringVar(&c.token, "token", "", "bearer token required on every route but /health (default $"+envToken+"; empty: no auth)")
-	fs.DurationVar(&c.keepalive, "keepalive", 10*time.Second, "interval of keepalive frames in streams")
-	fs.Int64Var(&c.maxLogProcessBytes, "log-max-process-bytes", 128<<20, "output kept on disk per process, in bytes")
-	fs.Int64Var(&c.maxLogTotalBytes, "log-max-total-bytes", 1<<30, "output kept on disk for all processes, in bytes")
-	fs.IntVar(&c.maxEndedProcesses, "max-ended-processes", 256, "ended process records kept")
+	fs.DurationVar(&c.keepalive, "keepalive", server.DefaultKeepaliveInterval, "interval of keepalive frames in streams")
+	fs.Int64Var(&c.maxLogProcessBytes, "log-max-process-bytes", process.DefaultMaxLogBytesPerProcess, "output kept on disk per process, in bytes")
+	fs.Int64Var(&c.maxLogTotalBytes, "log-max-total-bytes", process.DefaultMaxLogBytesTotal, "output kept on disk for all processes, in bytes")
+	fs.IntVar(&c.maxEndedProcesses, "max-ended-processes", process.DefaultMaxEndedProcesses, "ended process records kept")
 	fs.IntVar(&c.maxStreams, "max-streams", server.DefaultMaxStreams, "streaming requests served at once (log streams, watches, streamed execs, terminal sockets); more get 503")
 	fs.StringVar(&c.uploadDir, "upload-dir", "", "folder for the parts of multipart uploads (default $TMPDIR/sandbox-api-uploads)")
-	fs.DurationVar(&c.uploadTTL, "upload-ttl", 24*time.Hour, "multipart uploads untouched this long are removed")
-	fs.DurationVar(&c.terminalIdle, "terminal-idle", 30*time.Minute, "terminal sessions with no client attached this long are ended (negative: never)")
+	fs.DurationVar(&c.uploadTTL, "upload-ttl", filesystem.DefaultUploadTTL, "multipart uploads untouched this long are removed")
+	fs.DurationVar(&c.terminalIdle, "terminal-idle", terminal.DefaultIdleTimeout, "terminal sessions with no client attached this long are ended (negative: never)")
 	c.terminal.register(fs)
 	fs.BoolVar(&c.mcpDisabled, "mcp-disabled", false, "do not serve the MCP endpoint at /mcp (default $"+envMCPDisabled+")")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
@@ -105,6 +113,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	if !set["token"] {
 		c.token = getenv(envToken)
 	}
+	c.terminal.disabled = getenv(envDisableTerminal) == "true"
 	// A token read from a file often ends with a newline it was never meant
 	// to contain; clients could never send it back.
 	c.token = strings.TrimSpace(c.token)

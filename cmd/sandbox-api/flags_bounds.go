@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/watch"
 )
 
 // boundsConfig holds the flags of the bounds that keep one client from
@@ -20,7 +21,7 @@ type boundsConfig struct {
 func registerBoundsFlags(fs *flag.FlagSet, b *boundsConfig) {
 	fs.IntVar(&b.maxHeavyReads, "max-heavy-reads", filesystem.DefaultMaxHeavyReads,
 		"trees, listings, searches and reads of kernel files served at once; more wait their turn")
-	fs.IntVar(&b.maxWatchFolders, "max-watch-folders", filesystem.DefaultMaxWatchFolders,
+	fs.IntVar(&b.maxWatchFolders, "max-watch-folders", watch.DefaultMaxFolders,
 		"folders one recursive watch holds; past it an ERROR event says which are not watched")
 	fs.IntVar(&b.maxUploads, "max-uploads", filesystem.DefaultMaxUploads,
 		"multipart uploads open at once; past it an initiate is answered 429")

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/watch"
 )
 
 // defaultBounds is what the bounds' flags give when none is set: the
-// defaults of the filesystem package, never copies of them.
+// defaults of the filesystem and watch packages, never copies of them.
 var defaultBounds = boundsConfig{
 	maxHeavyReads:   filesystem.DefaultMaxHeavyReads,
-	maxWatchFolders: filesystem.DefaultMaxWatchFolders,
+	maxWatchFolders: watch.DefaultMaxFolders,
 	maxUploads:      filesystem.DefaultMaxUploads,
 }
 

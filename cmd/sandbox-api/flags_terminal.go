@@ -11,6 +11,7 @@ import (
 // terminalFlags are the flags of the web terminal.
 type terminalFlags struct {
 	maxSessions int
+	disabled    bool // $DISABLE_TERMINAL is "true": the /terminal routes are off
 }
 
 // register adds the terminal flags to fs, with their defaults. Each value

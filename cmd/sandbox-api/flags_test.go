@@ -60,6 +60,8 @@ func TestParseFlags(t *testing.T) {
 		{name: "mcp disabled by flag", args: []string{"--mcp-disabled"}, want: with(func(c *config) { c.mcpDisabled = true })},
 		{name: "mcp disabled by env", env: map[string]string{envMCPDisabled: "true"}, want: with(func(c *config) { c.mcpDisabled = true })},
 		{name: "mcp flag beats env", args: []string{"--mcp-disabled=false"}, env: map[string]string{envMCPDisabled: "true"}, want: defaults},
+		{name: "terminal disabled by env", env: map[string]string{envDisableTerminal: "true"}, want: with(func(c *config) { c.terminal.disabled = true })},
+		{name: "terminal on unless env is true", env: map[string]string{envDisableTerminal: "1"}, want: defaults},
 		{
 			name: "env defaults",
 			env:  map[string]string{envToken: "s3cret\n", envLogDir: "/data/logs"},

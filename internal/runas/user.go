@@ -16,6 +16,9 @@
 //
 // Users and groups are looked up in /etc/passwd and /etc/group directly:
 // the daemon is a static binary, so os/user reads the files, without NSS.
+//
+// Linux only, like the whole daemon: no other kernel has per-thread file
+// system identities.
 package runas
 
 import (

@@ -1,4 +1,4 @@
-package filesystem
+package watch
 
 import (
 	"bufio"
@@ -63,7 +63,7 @@ func TestWatchHoldsAtMostMaxFolders(t *testing.T) {
 	for i := range 10 {
 		must(t, os.MkdirAll(filepath.Join(dir, fmt.Sprintf("d%d", i), "sub"), 0o755))
 	}
-	w, err := f.Watch(context.Background(), dir, WatchOptions{Recursive: true, MaxFolders: 4})
+	w, err := f.Watch(context.Background(), dir, Options{Recursive: true, MaxFolders: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestWatchOfRootSkipsKernelDirs(t *testing.T) {
 		}
 		ignore = append(ignore, "/"+name)
 	}
-	w, err := f.Watch(context.Background(), "/", WatchOptions{Recursive: true, Ignore: ignore})
+	w, err := f.Watch(context.Background(), "/", Options{Recursive: true, Ignore: ignore})
 	if err != nil {
 		t.Fatal(err)
 	}

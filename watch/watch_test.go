@@ -1,6 +1,6 @@
 //go:build linux
 
-package filesystem
+package watch
 
 import (
 	"context"
@@ -14,23 +14,32 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/filesystem"
 )
 
 // watchGuard bounds every wait for an event: a hang fails the test.
 const watchGuard = 10 * time.Second
 
+// FS is a file system and its watches, wired as the daemon wires them: a
+// test writes through the one and watches through the other.
+type FS struct {
+	*filesystem.FS
+	*Service
+}
+
 func newWatchFS(t *testing.T) (*FS, string) {
 	t.Helper()
 	dir := t.TempDir()
-	f, err := New(Config{WorkingDir: dir, UploadDir: t.TempDir()})
+	f, err := filesystem.New(filesystem.Config{WorkingDir: dir, UploadDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.Close)
-	return f, dir
+	return &FS{FS: f, Service: New(f, Config{})}, dir
 }
 
-func startWatching(t *testing.T, f *FS, path string, opts WatchOptions) *Watcher {
+func startWatching(t *testing.T, f *FS, path string, opts Options) *Watcher {
 	t.Helper()
 	w, err := f.Watch(context.Background(), path, opts)
 	if err != nil {
@@ -41,7 +50,7 @@ func startWatching(t *testing.T, f *FS, path string, opts WatchOptions) *Watcher
 }
 
 // nextEvent returns the next event, failing on a hang or the end.
-func nextEvent(t *testing.T, w *Watcher) WatchEvent {
+func nextEvent(t *testing.T, w *Watcher) Event {
 	t.Helper()
 	select {
 	case ev, ok := <-w.Events():
@@ -52,14 +61,14 @@ func nextEvent(t *testing.T, w *Watcher) WatchEvent {
 	case <-time.After(watchGuard):
 		t.Fatalf("no event within %s", watchGuard)
 	}
-	return WatchEvent{}
+	return Event{}
 }
 
 // waitFor reads events until one has op and path, returning those seen
 // before it.
-func waitFor(t *testing.T, w *Watcher, op WatchOp, path string) []WatchEvent {
+func waitFor(t *testing.T, w *Watcher, op Op, path string) []Event {
 	t.Helper()
-	var seen []WatchEvent
+	var seen []Event
 	deadline := time.After(watchGuard)
 	for {
 		select {
@@ -78,9 +87,9 @@ func waitFor(t *testing.T, w *Watcher, op WatchOp, path string) []WatchEvent {
 }
 
 // waitEnd reads events until the channel closes, returning them.
-func waitEnd(t *testing.T, w *Watcher) []WatchEvent {
+func waitEnd(t *testing.T, w *Watcher) []Event {
 	t.Helper()
-	var seen []WatchEvent
+	var seen []Event
 	deadline := time.After(watchGuard)
 	for {
 		select {
@@ -118,7 +127,7 @@ func must(t *testing.T, err error) {
 
 // marker is written last in a test: once its event arrives, every event of
 // what was done before it has been read.
-func marker(t *testing.T, w *Watcher, dir string) []WatchEvent {
+func marker(t *testing.T, w *Watcher, dir string) []Event {
 	t.Helper()
 	p := filepath.Join(dir, "zz-marker")
 	must(t, os.WriteFile(p, nil, 0o644))
@@ -151,46 +160,46 @@ func TestWatchReportsEachOperation(t *testing.T) {
 		name  string
 		setup func(dir string) error
 		act   func(dir string) error
-		want  []WatchEvent // in order; paths relative to the folder
+		want  []Event // in order; paths relative to the folder
 	}{
 		{
 			name: "create",
 			act:  func(d string) error { return os.WriteFile(filepath.Join(d, "a.txt"), nil, 0o644) },
-			want: []WatchEvent{{Op: OpCreate, Path: "a.txt"}},
+			want: []Event{{Op: OpCreate, Path: "a.txt"}},
 		},
 		{
 			name:  "write",
 			setup: func(d string) error { return os.WriteFile(filepath.Join(d, "a.txt"), nil, 0o644) },
 			act:   func(d string) error { return appendTo(filepath.Join(d, "a.txt"), "hello") },
-			want:  []WatchEvent{{Op: OpWrite, Path: "a.txt"}},
+			want:  []Event{{Op: OpWrite, Path: "a.txt"}},
 		},
 		{
 			name:  "remove",
 			setup: func(d string) error { return os.WriteFile(filepath.Join(d, "a.txt"), nil, 0o644) },
 			act:   func(d string) error { return os.Remove(filepath.Join(d, "a.txt")) },
-			want:  []WatchEvent{{Op: OpRemove, Path: "a.txt"}},
+			want:  []Event{{Op: OpRemove, Path: "a.txt"}},
 		},
 		{
 			name:  "rename",
 			setup: func(d string) error { return os.WriteFile(filepath.Join(d, "a.txt"), nil, 0o644) },
 			act:   func(d string) error { return os.Rename(filepath.Join(d, "a.txt"), filepath.Join(d, "b.txt")) },
-			want:  []WatchEvent{{Op: OpRename, Path: "a.txt"}, {Op: OpCreate, Path: "b.txt"}},
+			want:  []Event{{Op: OpRename, Path: "a.txt"}, {Op: OpCreate, Path: "b.txt"}},
 		},
 		{
 			name:  "chmod",
 			setup: func(d string) error { return os.WriteFile(filepath.Join(d, "a.txt"), nil, 0o644) },
 			act:   func(d string) error { return os.Chmod(filepath.Join(d, "a.txt"), 0o600) },
-			want:  []WatchEvent{{Op: OpChmod, Path: "a.txt"}},
+			want:  []Event{{Op: OpChmod, Path: "a.txt"}},
 		},
 		{
 			name: "folder",
 			act:  func(d string) error { return os.Mkdir(filepath.Join(d, "sub"), 0o755) },
-			want: []WatchEvent{{Op: OpCreate, Path: "sub"}},
+			want: []Event{{Op: OpCreate, Path: "sub"}},
 		},
 		{
 			name: "unicode and spaces",
 			act:  func(d string) error { return os.WriteFile(filepath.Join(d, "é #?.txt"), nil, 0o644) },
-			want: []WatchEvent{{Op: OpCreate, Path: "é #?.txt"}},
+			want: []Event{{Op: OpCreate, Path: "é #?.txt"}},
 		},
 	}
 	for _, tc := range tests {
@@ -199,12 +208,12 @@ func TestWatchReportsEachOperation(t *testing.T) {
 			if tc.setup != nil {
 				must(t, tc.setup(dir))
 			}
-			w := startWatching(t, f, "", WatchOptions{}) // "" is the working directory
+			w := startWatching(t, f, "", Options{}) // "" is the working directory
 			must(t, tc.act(dir))
 			got := marker(t, w, dir)
-			var want []WatchEvent
+			var want []Event
 			for _, ev := range tc.want {
-				want = append(want, WatchEvent{Op: ev.Op, Path: filepath.Join(dir, ev.Path)})
+				want = append(want, Event{Op: ev.Op, Path: filepath.Join(dir, ev.Path)})
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("events %v, want %v", got, want)
@@ -214,7 +223,7 @@ func TestWatchReportsEachOperation(t *testing.T) {
 }
 
 func TestEventQueueDropsInOrderWithNotices(t *testing.T) {
-	ev := func(i int) WatchEvent { return WatchEvent{Op: OpCreate, Path: "/r/" + strconv.Itoa(i)} }
+	ev := func(i int) Event { return Event{Op: OpCreate, Path: "/r/" + strconv.Itoa(i)} }
 	notice := func(n int) string { return "notice:" + strconv.Itoa(n) }
 	tests := []struct {
 		name  string
@@ -263,9 +272,9 @@ func TestEventQueueDropsInOrderWithNotices(t *testing.T) {
 
 func TestEventQueueDeliversQueuedEventsAfterClose(t *testing.T) {
 	q := newEventQueue("/r", 4)
-	q.push(WatchEvent{Op: OpWrite, Path: "/r/a"})
+	q.push(Event{Op: OpWrite, Path: "/r/a"})
 	q.close()
-	q.push(WatchEvent{Op: OpWrite, Path: "/r/late"}) // after close: dropped silently
+	q.push(Event{Op: OpWrite, Path: "/r/late"}) // after close: dropped silently
 	if e, ok := q.pop(context.Background()); !ok || e.Path != "/r/a" {
 		t.Fatalf("pop = %v, %v; want the event queued before close", e, ok)
 	}
@@ -277,7 +286,7 @@ func TestEventQueueDeliversQueuedEventsAfterClose(t *testing.T) {
 func TestWatchNonRecursiveIgnoresSubfolders(t *testing.T) {
 	f, dir := newWatchFS(t)
 	must(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
-	w := startWatching(t, f, dir, WatchOptions{})
+	w := startWatching(t, f, dir, Options{})
 	must(t, os.WriteFile(filepath.Join(dir, "sub", "deep.txt"), nil, 0o644))
 	// The folder's own mtime changes are not reported; its content is not watched.
 	if got := marker(t, w, dir); len(got) != 0 {
@@ -290,7 +299,7 @@ func TestWatchRecursiveExistingTree(t *testing.T) {
 	deep := filepath.Join(dir, "a", "b", "c")
 	must(t, os.MkdirAll(deep, 0o755))
 	must(t, os.WriteFile(filepath.Join(deep, "f.txt"), nil, 0o644))
-	w := startWatching(t, f, dir, WatchOptions{Recursive: true})
+	w := startWatching(t, f, dir, Options{Recursive: true})
 	must(t, os.WriteFile(filepath.Join(deep, "f.txt"), []byte("x"), 0o644))
 	if seen := waitFor(t, w, OpWrite, filepath.Join(deep, "f.txt")); len(seen) != 0 {
 		t.Errorf("events before the write: %v", seen)
@@ -302,7 +311,7 @@ func TestWatchRecursiveExistingTree(t *testing.T) {
 // them, so nothing is missed, and later changes deep inside are seen too.
 func TestWatchRecursiveNewFolderWithFilesCreatedImmediately(t *testing.T) {
 	f, dir := newWatchFS(t)
-	w := startWatching(t, f, dir, WatchOptions{Recursive: true})
+	w := startWatching(t, f, dir, Options{Recursive: true})
 	var files []string
 	for _, sub := range []string{"a", "a/b", "a/b/c", "a/b/c/d"} {
 		p := filepath.Join(dir, sub)
@@ -344,7 +353,7 @@ func TestWatchRecursiveFollowsMovedAndRemovedFolders(t *testing.T) {
 		must(t, os.MkdirAll(filepath.Join(dir, sub), 0o755))
 	}
 	_, before := inotifyWatches(t)
-	w := startWatching(t, f, dir, WatchOptions{Recursive: true})
+	w := startWatching(t, f, dir, Options{Recursive: true})
 	if _, n := inotifyWatches(t); n-before != 7 { // the root and six folders
 		t.Fatalf("%d watches for a tree of 7 folders", n-before)
 	}
@@ -371,7 +380,7 @@ func TestWatchIgnore(t *testing.T) {
 	must(t, os.MkdirAll(filepath.Join(dir, "node_modules", "pkg"), 0o755))
 	must(t, os.MkdirAll(filepath.Join(dir, "src"), 0o755))
 	_, before := inotifyWatches(t)
-	w := startWatching(t, f, dir, WatchOptions{Recursive: true, Ignore: []string{"node_modules", " ", "", ".swp"}})
+	w := startWatching(t, f, dir, Options{Recursive: true, Ignore: []string{"node_modules", " ", "", ".swp"}})
 	if _, n := inotifyWatches(t); n-before != 2 { // the root and src: ignored folders cost no watch
 		t.Errorf("%d watches, want 2", n-before)
 	}
@@ -392,7 +401,7 @@ func TestWatchCancelReleasesInotify(t *testing.T) {
 	must(t, os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755))
 	inst0, watches0 := inotifyWatches(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	w, err := f.Watch(ctx, dir, WatchOptions{Recursive: true})
+	w, err := f.Watch(ctx, dir, Options{Recursive: true})
 	must(t, err)
 	if inst, n := inotifyWatches(t); inst != inst0+1 || n != watches0+3 {
 		t.Fatalf("armed watch: %d instances, %d watches; want %d, %d", inst, n, inst0+1, watches0+3)
@@ -407,7 +416,7 @@ func TestWatchCancelReleasesInotify(t *testing.T) {
 
 func TestWatchCloseWhileBusy(t *testing.T) {
 	f, dir := newWatchFS(t)
-	w := startWatching(t, f, dir, WatchOptions{Recursive: true, Buffer: 16})
+	w := startWatching(t, f, dir, Options{Recursive: true, Buffer: 16})
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() { // keeps the watcher busy while it is closed
@@ -440,7 +449,7 @@ func TestWatchCloseWhileBusy(t *testing.T) {
 func TestWatchOverflowDropsWithOneNotice(t *testing.T) {
 	f, dir := newWatchFS(t)
 	const buffer, files = 8, 100
-	w := startWatching(t, f, dir, WatchOptions{Buffer: buffer})
+	w := startWatching(t, f, dir, Options{Buffer: buffer})
 	for i := range files {
 		must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%03d", i)), nil, 0o644))
 	}
@@ -468,7 +477,7 @@ func TestWatchOverflowDropsWithOneNotice(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	var creates, lost int
-	var notices []WatchEvent
+	var notices []Event
 	for creates+lost < files {
 		ev := nextEvent(t, w)
 		switch ev.Op {
@@ -502,7 +511,7 @@ func TestWatchFile(t *testing.T) {
 	file := filepath.Join(dir, "single.txt")
 	must(t, os.WriteFile(file, nil, 0o644))
 	inst0, _ := inotifyWatches(t)
-	w := startWatching(t, f, "single.txt", WatchOptions{}) // relative to the working directory
+	w := startWatching(t, f, "single.txt", Options{}) // relative to the working directory
 	must(t, os.WriteFile(file, []byte("x"), 0o644))
 	waitFor(t, w, OpWrite, file)
 	must(t, os.Remove(file))
@@ -521,7 +530,7 @@ func TestWatchRootMovedEndsTheWatch(t *testing.T) {
 	f, dir := newWatchFS(t)
 	root := filepath.Join(dir, "root")
 	must(t, os.Mkdir(root, 0o755))
-	w := startWatching(t, f, root, WatchOptions{Recursive: true})
+	w := startWatching(t, f, root, Options{Recursive: true})
 	must(t, os.Rename(root, filepath.Join(dir, "elsewhere")))
 	rest := waitEnd(t, w)
 	if len(rest) != 2 || rest[0].Op != OpRename || rest[0].Path != root || rest[1].Op != OpError {
@@ -541,7 +550,7 @@ func TestWatchErrors(t *testing.T) {
 		{"file/below", syscall.ENOTDIR},
 	}
 	for _, tc := range tests {
-		_, err := f.Watch(context.Background(), tc.path, WatchOptions{})
+		_, err := f.Watch(context.Background(), tc.path, Options{})
 		if !errors.Is(err, tc.want) {
 			t.Errorf("Watch(%q) = %v, want %v", tc.path, err, tc.want)
 		}
@@ -553,7 +562,7 @@ func TestWatchErrors(t *testing.T) {
 const envWatchLimitChild = "SANDBOX_API_WATCH_LIMIT_CHILD"
 
 // Running out of inotify watches must show as an error event (and as
-// ErrWatchLimit when not even the root can be watched), never as a silent
+// ErrLimit when not even the root can be watched), never as a silent
 // gap or a hang. The limit is lowered for real in a user namespace of its own
 // (a per-namespace limit since Linux 5.11), so no machine-wide setting moves.
 func TestWatchOutOfWatches(t *testing.T) {
@@ -583,7 +592,7 @@ func TestWatchOutOfWatchesChild(t *testing.T) {
 	for i := range 10 {
 		must(t, os.MkdirAll(filepath.Join(dir, "d"+strconv.Itoa(i)), 0o755))
 	}
-	w := startWatching(t, f, dir, WatchOptions{Recursive: true})
+	w := startWatching(t, f, dir, Options{Recursive: true})
 	ev := nextEvent(t, w) // queued while arming, before any change
 	if ev.Op != OpError || !strings.Contains(ev.Err, "max_user_watches") {
 		t.Fatalf("first event %v, want an ERROR about max_user_watches", ev)
@@ -601,13 +610,13 @@ func TestWatchOutOfWatchesChild(t *testing.T) {
 	}
 	// A second watch of the same folder shares its descriptor: no new
 	// watch is needed, and it sees changes.
-	same := startWatching(t, f, dir, WatchOptions{})
+	same := startWatching(t, f, dir, Options{})
 	again := filepath.Join(dir, "again.txt")
 	must(t, os.WriteFile(again, nil, 0o644))
 	waitFor(t, same, OpCreate, again)
 	// Not even the root of a watch of another folder: an error, not a stream.
-	_, err := f.Watch(context.Background(), t.TempDir(), WatchOptions{})
-	if !errors.Is(err, ErrWatchLimit) {
-		t.Fatalf("watch of another folder: %v, want ErrWatchLimit", err)
+	_, err := f.Watch(context.Background(), t.TempDir(), Options{})
+	if !errors.Is(err, ErrLimit) {
+		t.Fatalf("watch of another folder: %v, want ErrLimit", err)
 	}
 }

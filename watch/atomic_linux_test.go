@@ -1,4 +1,4 @@
-package filesystem
+package watch
 
 import (
 	"context"
@@ -8,9 +8,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/filesystem"
 )
 
 // atomicGuard bounds each wait of these tests for an event: a hang fails,
@@ -19,7 +23,7 @@ const atomicGuard = 5 * time.Minute
 
 // eventsUntil reads w's events until op of path arrives, and returns those
 // before it, as "OP name" with names relative to dir.
-func eventsUntil(t *testing.T, w *Watcher, dir string, op WatchOp, path string) []string {
+func eventsUntil(t *testing.T, w *Watcher, dir string, op Op, path string) []string {
 	t.Helper()
 	var seen []string
 	guard := time.After(atomicGuard)
@@ -44,9 +48,9 @@ func eventsUntil(t *testing.T, w *Watcher, dir string, op WatchOp, path string) 
 }
 
 // eventsUntilEnd reads w's events until the watch ends.
-func eventsUntilEnd(t *testing.T, w *Watcher) []WatchEvent {
+func eventsUntilEnd(t *testing.T, w *Watcher) []Event {
 	t.Helper()
-	var seen []WatchEvent
+	var seen []Event
 	guard := time.After(atomicGuard)
 	for {
 		select {
@@ -119,8 +123,8 @@ func TestWatchSeesAtomicWritesAsInPlaceWrites(t *testing.T) {
 				must(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("old"), 0o644))
 			},
 			act: func(t *testing.T, f *FS, dir string) {
-				_, err := f.WriteFile(filepath.Join(dir, "a.txt"), &filesCutReader{n: 1 << 20, err: io.ErrUnexpectedEOF}, nil)
-				if !errors.Is(err, ErrSourceRead) {
+				_, err := f.WriteFile(filepath.Join(dir, "a.txt"), io.MultiReader(strings.NewReader(strings.Repeat("x", 1<<20)), iotest.ErrReader(io.ErrUnexpectedEOF)), nil)
+				if !errors.Is(err, filesystem.ErrSourceRead) {
 					t.Fatalf("a cut-off write = %v", err)
 				}
 			},
@@ -136,7 +140,7 @@ func TestWatchSeesAtomicWritesAsInPlaceWrites(t *testing.T) {
 				must(t, err)
 				part, err := f.UploadPart(up.ID, 1, strings.NewReader("part one"))
 				must(t, err)
-				_, err = f.CompleteUpload(up.ID, []CompletedPart{{Number: 1, ETag: part.ETag}})
+				_, err = f.CompleteUpload(up.ID, []filesystem.CompletedPart{{Number: 1, ETag: part.ETag}})
 				must(t, err)
 			},
 			want: []string{"WRITE big.bin"},
@@ -186,7 +190,7 @@ func TestWatchSeesAtomicWritesAsInPlaceWrites(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(t, f, dir)
 			}
-			w := startWatching(t, f, dir, WatchOptions{})
+			w := startWatching(t, f, dir, Options{})
 			tc.act(t, f, dir)
 			if got := sentinel(t, w, dir); !slices.Equal(got, tc.want) {
 				t.Errorf("events %q, want %q", got, tc.want)
@@ -195,12 +199,16 @@ func TestWatchSeesAtomicWritesAsInPlaceWrites(t *testing.T) {
 	}
 }
 
+// tempSuffix ends the temporary names of atomic writes (filesystem's
+// tempname.go).
+const tempSuffix = ".sandbox-api-tmp"
+
 // A tree write lands files in folders that did not exist: their temporary
 // files sit in an existing ancestor, and a recursive watch still sees each
 // file as new, and no temporary name.
 func TestWatchSeesATreeWriteAsNewFiles(t *testing.T) {
 	f, dir := newWatchFS(t)
-	w := startWatching(t, f, dir, WatchOptions{Recursive: true})
+	w := startWatching(t, f, dir, Options{Recursive: true})
 	_, err := f.WriteTree(dir, map[string]string{"x.txt": "1", "sub/deep/y.txt": "2"})
 	must(t, err)
 	got := sentinel(t, w, dir)
@@ -224,7 +232,7 @@ func TestWatchOfAFileSurvivesAtomicReplace(t *testing.T) {
 	f, dir := newWatchFS(t)
 	file := filepath.Join(dir, "watched.txt")
 	must(t, os.WriteFile(file, []byte("v0"), 0o644))
-	w := startWatching(t, f, file, WatchOptions{})
+	w := startWatching(t, f, file, Options{})
 
 	writeVia(t, f, file, "v1")
 	writeVia(t, f, filepath.Join(dir, "other.txt"), "not this file")
@@ -261,7 +269,7 @@ func TestWatchOfALinkedFile(t *testing.T) {
 	must(t, os.WriteFile(real, nil, 0o644))
 	link := filepath.Join(t.TempDir(), "link")
 	must(t, os.Symlink(real, link))
-	w := startWatching(t, f, link, WatchOptions{})
+	w := startWatching(t, f, link, Options{})
 	writeVia(t, f, link, "through the link") // replaces the file it points to
 	must(t, appendTo(real, "in place"))
 	if got := eventsUntil(t, w, dir, OpWrite, link); len(got) != 0 {
@@ -385,27 +393,19 @@ func TestAtomicEventTranslation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			dest := filepath.Join(dir, "a.txt")
-			must(t, os.WriteFile(dest, nil, 0o644))
-			fi, err := os.Lstat(dest)
-			must(t, err)
-			ino, dev, _ := inodeOf(fi)
-			if tc.since {
-				ino++ // what landed there was another file
+			reg := &madeUpWrites{
+				ours:      ".a.txt.ours.sandbox-api-tmp",
+				forgotten: ".a.txt.forgotten.sandbox-api-tmp",
+				dest:      filepath.Join(dir, "a.txt"),
+				landing:   filesystem.Landing{Landed: true, Replaced: tc.replaced},
+				since:     tc.since,
 			}
-			reg := newInflightWrites(nil)
-			// A write that ended while no watch ran is forgotten at once.
-			forgotten := reg.begin(dir, dest)
-			reg.end(forgotten)
-			reg.watchStarted()
-			known := reg.begin(dir, dest)
-			reg.land(known, landing{dest: dest, replaced: tc.replaced, ino: ino, dev: dev})
 
 			q := newEventQueue(dir, 100)
-			tw := &treeWatch{writes: reg, root: dir, rootWD: dirWD, q: q, ctx: context.Background(),
+			tw := &treeWatch{files: reg, root: dir, rootWD: dirWD, q: q, ctx: context.Background(),
 				folder: map[int]string{}, wdOf: map[string]int{}}
 			tw.track(dirWD, dir)
-			for _, ev := range tc.events(setup{ours: known.name, unknown: forgotten.name}) {
+			for _, ev := range tc.events(setup{ours: reg.ours, unknown: reg.forgotten}) {
 				ev.wd = dirWD
 				if !tw.handle(ev) {
 					t.Fatalf("the watch ended on %+v", ev)
@@ -427,24 +427,65 @@ func TestAtomicEventTranslation(t *testing.T) {
 	}
 }
 
-// The context of a watch ending lets the registry forget: it keeps nothing
-// while no watch runs.
-func TestRegistryKeepsNothingWithoutWatches(t *testing.T) {
+// madeUpWrites is a registry of atomic writes as a watch sees it: it knows
+// one write, ours, landing at dest, and has forgotten another (ended while
+// no watch ran). The rest of Files is not used by a treeWatch made by hand.
+type madeUpWrites struct {
+	Files
+	ours, forgotten string // temporary names of the daemon's writes
+	dest            string
+	landing         filesystem.Landing // what ours recorded
+	since           bool               // the file now at dest is not the one ours landed
+}
+
+func (r *madeUpWrites) IsOwnTemp(name string) bool { return name == r.ours || name == r.forgotten }
+
+func (r *madeUpWrites) LandingOf(name string) (filesystem.Landing, bool) {
+	if name == r.ours {
+		return r.landing, true
+	}
+	return filesystem.Landing{}, false
+}
+
+func (r *madeUpWrites) LandedHere(path string) (filesystem.Landing, bool) {
+	if path == r.dest && !r.since {
+		return r.landing, true
+	}
+	return filesystem.Landing{}, false
+}
+
+// countedWatches counts the watches a Service reports to its Files.
+type countedWatches struct {
+	Files
+	running atomic.Int32
+}
+
+func (c *countedWatches) WatchStarted() { c.running.Add(1); c.Files.WatchStarted() }
+func (c *countedWatches) WatchEnded()   { c.running.Add(-1); c.Files.WatchEnded() }
+
+// The context of a watch ending lets the registry forget (it keeps nothing
+// while no watch runs, filesystem's TestRegistryKeepsNothingWithoutWatches):
+// a watch is counted as running from before it is armed until it is over.
+func TestWatchEndLetsTheRegistryForget(t *testing.T) {
 	f, dir := newWatchFS(t)
+	files := &countedWatches{Files: f.FS}
+	s := New(files, Config{})
 	ctx, cancel := context.WithCancel(context.Background())
-	w, err := f.Watch(ctx, dir, WatchOptions{})
+	w, err := s.Watch(ctx, dir, Options{})
 	must(t, err)
 	writeVia(t, f, filepath.Join(dir, "a.txt"), "kept while watched")
-	if n := retainedCount(f.writes); n != 1 {
-		t.Errorf("%d writes kept while a watch runs, want 1", n)
+	if n := files.running.Load(); n != 1 {
+		t.Errorf("%d watches running while a watch runs, want 1", n)
 	}
 	cancel()
 	w.Close()
-	if n := retainedCount(f.writes); n != 0 {
-		t.Errorf("%d writes kept after the last watch ended", n)
+	if n := files.running.Load(); n != 0 {
+		t.Errorf("%d watches running after the last watch ended", n)
 	}
-	writeVia(t, f, filepath.Join(dir, "b.txt"), "no watch")
-	if n := retainedCount(f.writes); n != 0 {
-		t.Errorf("%d writes kept with no watch", n)
+	if _, err := s.Watch(ctx, filepath.Join(dir, "missing"), Options{}); err == nil {
+		t.Fatal("a watch of a missing path started")
+	}
+	if n := files.running.Load(); n != 0 {
+		t.Errorf("%d watches running after a watch that failed to start", n)
 	}
 }

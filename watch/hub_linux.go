@@ -1,4 +1,4 @@
-package filesystem
+package watch
 
 import (
 	"encoding/binary"
@@ -10,7 +10,7 @@ import (
 	"syscall"
 )
 
-// All the watches of an FS share one inotify instance. The kernel allows
+// All the watches of a Service share one inotify instance. The kernel allows
 // few instances per user (fs.inotify.max_user_instances, 128 by default, and
 // containers without a user namespace all count as the host's root), so an
 // instance per watch would cap the concurrent watches of every container on
@@ -23,7 +23,7 @@ import (
 // go, its mask is the union of theirs (IN_MASK_ADD), and each subscriber
 // gets only the events its own mask asked for.
 
-// inotifyHub hands out the FS's shared instance.
+// inotifyHub hands out the Service's shared instance.
 type inotifyHub struct {
 	mu  sync.Mutex // guards cur and everything in every sharedInotify
 	cur *sharedInotify

@@ -1,11 +1,12 @@
-package filesystem
+package watch
 
 import (
-	"os"
 	"syscall"
+
+	"github.com/sandbox-api/sandbox-api/filesystem"
 )
 
-// How a watch reports the daemon's own atomic writes (see inflightWrites):
+// How a watch reports the daemon's own atomic writes (see AtomicWrites):
 // every event of a temporary name is dropped, and its rename over the
 // destination becomes what an in-place write would have shown: WRITE of a
 // file that was there, CREATE then WRITE of a new one.
@@ -20,9 +21,9 @@ import (
 // atomic write of the daemon, reporting it as report (path, or the root for
 // the watch of a file); false leaves it to the ordinary translation.
 func (tw *treeWatch) atomicWrite(ev rawEvent, path, report string) bool {
-	if isDaemonTemp(ev.name) {
+	if tw.files.IsOwnTemp(ev.name) {
 		if ev.mask&syscall.IN_MOVED_FROM != 0 {
-			l, _ := tw.writes.landingOf(ev.name) // unknown: reported as a new file
+			l, _ := tw.files.LandingOf(ev.name) // unknown: reported as a new file
 			tw.moves.put(ev.cookie, l)
 		}
 		return true
@@ -32,7 +33,7 @@ func (tw *treeWatch) atomicWrite(ev rawEvent, path, report string) bool {
 	}
 	l, ok := tw.moves.take(ev.cookie)
 	if !ok {
-		if l, ok = tw.landedHere(path); !ok {
+		if l, ok = tw.files.LandedHere(path); !ok {
 			return false // a move of someone else's
 		}
 	}
@@ -41,29 +42,11 @@ func (tw *treeWatch) atomicWrite(ev rawEvent, path, report string) bool {
 }
 
 // reportLanding reports a file an atomic write landed at path.
-func (tw *treeWatch) reportLanding(path string, l landing) {
-	if !l.landed || !l.replaced {
+func (tw *treeWatch) reportLanding(path string, l filesystem.Landing) {
+	if !l.Landed || !l.Replaced {
 		tw.emit(OpCreate, path)
 	}
 	tw.emit(OpWrite, path)
-}
-
-// landedHere tells whether the file now at path is one an atomic write
-// landed there, by its identity: a file moved in from elsewhere is not.
-func (tw *treeWatch) landedHere(path string) (landing, bool) {
-	l, ok := tw.writes.landedAt(path)
-	if !ok || !l.landed {
-		return landing{}, false
-	}
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return landing{}, false
-	}
-	ino, dev, ok := inodeOf(fi)
-	if !ok || ino != l.ino || dev != l.dev {
-		return landing{}, false
-	}
-	return l, true
 }
 
 // moveMemoSize is how many moves of temporary files a watch waits for the
@@ -80,17 +63,17 @@ type moveMemo struct {
 
 type movedTemp struct {
 	cookie uint32
-	l      landing
+	l      filesystem.Landing
 	set    bool
 }
 
-func (m *moveMemo) put(cookie uint32, l landing) {
+func (m *moveMemo) put(cookie uint32, l filesystem.Landing) {
 	m.items[m.next] = movedTemp{cookie: cookie, l: l, set: true}
 	m.next = (m.next + 1) % moveMemoSize
 }
 
 // take returns and forgets the landing moved away with cookie.
-func (m *moveMemo) take(cookie uint32) (landing, bool) {
+func (m *moveMemo) take(cookie uint32) (filesystem.Landing, bool) {
 	for i := range m.items {
 		if it := &m.items[i]; it.set && it.cookie == cookie {
 			l := it.l
@@ -98,5 +81,5 @@ func (m *moveMemo) take(cookie uint32) (landing, bool) {
 			return l, true
 		}
 	}
-	return landing{}, false
+	return filesystem.Landing{}, false
 }

@@ -1,4 +1,4 @@
-package filesystem
+package watch
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
-// Watches are plain inotify, one instance shared by the watches of an FS
-// (watch_hub_linux.go). inotify is used directly (not through a library)
+// Watches are plain inotify, one instance shared by the watches of a
+// Service (hub_linux.go). inotify is used directly (not through a library)
 // because a recursive watch needs exact control of the masks: a
 // subfolder's own IN_MOVE_SELF/IN_DELETE_SELF must not be reported a second
 // time after its parent's IN_MOVED_FROM/IN_DELETE.
@@ -47,7 +47,7 @@ func newInotify() (*inotify, error) {
 	fd, err := syscall.InotifyInit1(syscall.IN_CLOEXEC | syscall.IN_NONBLOCK)
 	if err != nil {
 		if errors.Is(err, syscall.EMFILE) {
-			return nil, fmt.Errorf("%w: no inotify instance left (fs.inotify.max_user_instances): %w", ErrWatchLimit, err)
+			return nil, fmt.Errorf("%w: no inotify instance left (fs.inotify.max_user_instances): %w", ErrLimit, err)
 		}
 		return nil, fmt.Errorf("inotify_init: %w", err)
 	}
@@ -70,7 +70,7 @@ func (in *inotify) add(path string, mask uint32) (int, error) {
 	}
 	if addErr != nil {
 		if errors.Is(addErr, syscall.ENOSPC) {
-			return -1, fmt.Errorf("%w (raise fs.inotify.max_user_watches): %w", ErrWatchLimit, addErr)
+			return -1, fmt.Errorf("%w (raise fs.inotify.max_user_watches): %w", ErrLimit, addErr)
 		}
 		return -1, addErr
 	}
@@ -93,13 +93,13 @@ func (in *inotify) close() { in.closed.Do(func() { _ = in.file.Close() }) }
 // (before that goroutine starts, only startWatch does).
 type treeWatch struct {
 	shared *sharedInotify
-	raw    *rawQueue       // this watch's events, from the shared reader
-	writes *inflightWrites // the daemon's atomic writes (watch_atomic_linux.go)
-	moves  moveMemo        // temporary files moved away, waiting for their landing
+	raw    *rawQueue // this watch's events, from the shared reader
+	files  Files     // what is watched, the daemon's atomic writes among it (atomic_linux.go)
+	moves  moveMemo  // temporary files moved away, waiting for their landing
 	root   string
 	rootWD int
 	file   string // for the watch of a file, its name in the folder rootWD watches
-	opts   WatchOptions
+	opts   Options
 	q      *eventQueue
 	ctx    context.Context
 	folder map[int]string // watch descriptor → folder
@@ -109,8 +109,8 @@ type treeWatch struct {
 
 // startWatch arms the watch of w.root (and, recursively, of the folders
 // below it) and starts delivering its events. Once it has returned nil, the
-// watch calls writes.watchEnded when it is over.
-func startWatch(ctx context.Context, hub *inotifyHub, writes *inflightWrites, w *Watcher, isDir bool, opts WatchOptions) error {
+// watch calls files.WatchEnded when it is over.
+func startWatch(ctx context.Context, hub *inotifyHub, files Files, w *Watcher, isDir bool, opts Options) error {
 	raw := newRawQueue(rawQueueLimit)
 	shared, err := hub.acquire(raw)
 	if err != nil {
@@ -119,7 +119,7 @@ func startWatch(ctx context.Context, hub *inotifyHub, writes *inflightWrites, w 
 	tw := &treeWatch{
 		shared: shared,
 		raw:    raw,
-		writes: writes,
+		files:  files,
 		root:   w.root,
 		opts:   opts,
 		q:      w.queue,
@@ -183,7 +183,7 @@ func startWatch(ctx context.Context, hub *inotifyHub, writes *inflightWrites, w 
 	}()
 	go func() {
 		wg.Wait()
-		writes.watchEnded()
+		files.WatchEnded()
 		close(w.done)
 	}()
 	return nil
@@ -232,18 +232,18 @@ func (tw *treeWatch) forget(folder string) {
 	}
 }
 
-func (tw *treeWatch) emit(op WatchOp, path string) {
+func (tw *treeWatch) emit(op Op, path string) {
 	if !ignored(path, tw.opts.Ignore) {
-		tw.q.push(WatchEvent{Op: op, Path: path})
+		tw.q.push(Event{Op: op, Path: path})
 	}
 }
 
 func (tw *treeWatch) fail(path, msg string) {
-	tw.q.push(WatchEvent{Op: OpError, Path: path, Err: msg})
+	tw.q.push(Event{Op: OpError, Path: path, Err: msg})
 }
 
 // walk carries what one recursive descent learned: once the kernel has no
-// watch left, or the watch holds its most folders (WatchOptions.MaxFolders),
+// watch left, or the watch holds its most folders (Options.MaxFolders),
 // trying the thousands of folders that follow is pointless, and one event
 // says so.
 type walk struct{ full bool }
@@ -258,8 +258,8 @@ func (tw *treeWatch) watchFolder(folder string, announce bool, wk *walk) {
 	if _, ok := tw.wdOf[folder]; ok {
 		return
 	}
-	if filepath.Dir(folder) == "/" && isKernelDir(filepath.Base(folder)) {
-		return // /proc, /sys, /dev: see isKernelDir; a watch of one of them still works
+	if tw.files.IsKernelFolder(folder) {
+		return // /proc, /sys, /dev: a watch of one of them still works
 	}
 	if len(tw.folder) >= tw.opts.MaxFolders {
 		wk.full = true
@@ -273,7 +273,7 @@ func (tw *treeWatch) watchFolder(folder string, announce bool, wk *walk) {
 	case err == nil:
 		tw.track(wd, folder)
 		tw.scan(folder, announce, wk)
-	case errors.Is(err, ErrWatchLimit):
+	case errors.Is(err, ErrLimit):
 		wk.full = true
 		tw.fail(folder, fmt.Sprintf("changes under %s are not reported: %v", folder, err))
 	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ENOTDIR):
@@ -291,7 +291,7 @@ func (tw *treeWatch) scan(folder string, announce bool, wk *walk) {
 	}
 	for _, e := range entries {
 		p := filepath.Join(folder, e.Name())
-		if ignored(p, tw.opts.Ignore) || isDaemonTemp(e.Name()) {
+		if ignored(p, tw.opts.Ignore) || tw.files.IsOwnTemp(e.Name()) {
 			continue
 		}
 		if announce {
@@ -308,8 +308,8 @@ func (tw *treeWatch) scan(folder string, announce bool, wk *walk) {
 // shown.
 func (tw *treeWatch) announce(p string, e os.DirEntry) {
 	if e.Type().IsRegular() {
-		if l, ok := tw.landedHere(p); ok {
-			l.replaced = false // new to this watch
+		if l, ok := tw.files.LandedHere(p); ok {
+			l.Replaced = false // new to this watch
 			tw.reportLanding(p, l)
 			return
 		}
@@ -378,8 +378,8 @@ func (tw *treeWatch) handle(ev rawEvent) bool {
 }
 
 // opsOf lists the operations of an inotify mask, in a fixed order.
-func opsOf(mask uint32) []WatchOp {
-	var ops []WatchOp
+func opsOf(mask uint32) []Op {
+	var ops []Op
 	if mask&(syscall.IN_CREATE|syscall.IN_MOVED_TO) != 0 {
 		ops = append(ops, OpCreate)
 	}

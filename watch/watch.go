@@ -1,4 +1,4 @@
-package filesystem
+package watch
 
 import (
 	"context"
@@ -10,31 +10,31 @@ import (
 	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
-// WatchOp names what happened to a path.
-type WatchOp string
+// Op names what happened to a path.
+type Op string
 
 // The operations a watch reports. OpError marks an event that reports a
 // problem of the watch itself (events lost, a folder that could not be
 // watched); its Err says what.
 const (
-	OpCreate WatchOp = "CREATE"
-	OpWrite  WatchOp = "WRITE"
-	OpRemove WatchOp = "REMOVE"
-	OpRename WatchOp = "RENAME"
-	OpChmod  WatchOp = "CHMOD"
-	OpError  WatchOp = "ERROR"
+	OpCreate Op = "CREATE"
+	OpWrite  Op = "WRITE"
+	OpRemove Op = "REMOVE"
+	OpRename Op = "RENAME"
+	OpChmod  Op = "CHMOD"
+	OpError  Op = "ERROR"
 )
 
-// WatchEvent is one change under a watched path. Path is the absolute path
-// of the entry that changed (for OpError, the folder concerned).
-type WatchEvent struct {
-	Op   WatchOp
+// Event is one change under a watched path. Path is the absolute path of
+// the entry that changed (for OpError, the folder concerned).
+type Event struct {
+	Op   Op
 	Path string
 	Err  string
 }
 
-// WatchOptions tunes a watch.
-type WatchOptions struct {
+// Options tunes a watch.
+type Options struct {
 	// Recursive watches the whole tree: folders created later are added
 	// (what they already hold is reported as CREATE), removed ones dropped.
 	Recursive bool
@@ -46,36 +46,33 @@ type WatchOptions struct {
 	Buffer int
 	// MaxFolders bounds the folders (kernel watches) this watch holds;
 	// past it a folder is not watched and an OpError event says so.
-	// Default: the FS's Config.MaxWatchFolders.
+	// Default: the Service's Config.MaxFolders.
 	MaxFolders int
 }
 
-// DefaultMaxWatchFolders bounds the folders one recursive watch holds
-// (Config.MaxWatchFolders). Each costs the kernel a watch and keeps its
+// DefaultMaxFolders bounds the folders one recursive watch holds
+// (Config.MaxFolders). Each costs the kernel a watch and keeps its
 // inode cached, and costs the daemon its path: a watch of "/" entering
 // /proc took 31,000 of them and 11 MB. A project with its node_modules
 // fits; a larger tree should be watched in parts, or with ignore.
-const DefaultMaxWatchFolders = 16384
+const DefaultMaxFolders = 16384
 
-// defaultWatchBuffer bounds the memory one slow watcher can hold: a few
-// hundred KB of events.
-const defaultWatchBuffer = 4096
+// defaultBuffer bounds the memory one slow watcher can hold: a few hundred
+// KB of events.
+const defaultBuffer = 4096
 
-// ErrWatchLimit is wrapped by Watch when the kernel refuses another inotify
+// ErrLimit is wrapped by Watch when the kernel refuses another inotify
 // instance or watch (fs.inotify.max_user_instances / max_user_watches).
-var ErrWatchLimit = errors.New("out of inotify watches")
-
-// ErrWatchUnsupported is wrapped by Watch where there is no inotify.
-var ErrWatchUnsupported = errors.New("watching files is not supported on this system")
+var ErrLimit = errors.New("out of inotify watches")
 
 // Watcher delivers the events of one watch until it is closed.
 type Watcher struct {
 	root   string
 	queue  *eventQueue // filled by the inotify reader, drained into events
-	events chan WatchEvent
+	events chan Event
 	cancel context.CancelFunc
 	done   chan struct{} // closed once its goroutines are gone and its inotify watches released
-	user   *runas.User   // folders are watched and listed as this user (see Config.User)
+	user   *runas.User   // folders are watched and listed as this user (see Files.User)
 }
 
 // Root is the absolute path being watched.
@@ -84,7 +81,7 @@ func (w *Watcher) Root() string { return w.root }
 // Events delivers the events in order. It is closed when the watch ends:
 // its context was cancelled, Close was called, or the watched path itself
 // was removed or moved (reported first as an event).
-func (w *Watcher) Events() <-chan WatchEvent { return w.events }
+func (w *Watcher) Events() <-chan Event { return w.events }
 
 // Close ends the watch and waits until its inotify watches are released.
 func (w *Watcher) Close() {
@@ -97,35 +94,36 @@ func (w *Watcher) Close() {
 // own atomic writes show as in-place writes would: a replaced file is one
 // WRITE (and the watch of that file goes on), a new one CREATE then WRITE;
 // their temporary files are never reported. Errors wrap
-// os.ErrNotExist for a missing path, and ErrWatchLimit when the kernel has
+// os.ErrNotExist for a missing path, and ErrLimit when the kernel has
 // no inotify instance, or no watch for the path itself, left; a folder
 // below the root that cannot be watched is an OpError event instead.
-func (f *FS) Watch(ctx context.Context, path string, opts WatchOptions) (*Watcher, error) {
-	defer f.cfg.User.Enter()()
-	root := f.Resolve(path)
+func (s *Service) Watch(ctx context.Context, path string, opts Options) (*Watcher, error) {
+	user := s.files.User()
+	defer user.Enter()()
+	root := s.files.Resolve(path)
 	info, err := os.Stat(root)
 	if err != nil {
 		return nil, err // names the path already
 	}
 	if opts.Buffer <= 0 {
-		opts.Buffer = defaultWatchBuffer
+		opts.Buffer = defaultBuffer
 	}
 	if opts.MaxFolders <= 0 {
-		opts.MaxFolders = f.cfg.MaxWatchFolders
+		opts.MaxFolders = s.cfg.MaxFolders
 	}
 	opts.Ignore = cleanPatterns(opts.Ignore)
 	ctx, cancel := context.WithCancel(ctx)
 	w := &Watcher{
 		root:   root,
 		queue:  newEventQueue(root, opts.Buffer),
-		events: make(chan WatchEvent),
+		events: make(chan Event),
 		cancel: cancel,
 		done:   make(chan struct{}),
-		user:   f.cfg.User,
+		user:   user,
 	}
-	f.writes.watchStarted() // before any inotify watch: see inflightWrites
-	if err := startWatch(ctx, f.watches, f.writes, w, info.IsDir(), opts); err != nil {
-		f.writes.watchEnded()
+	s.files.WatchStarted() // before any inotify watch: see AtomicWrites
+	if err := startWatch(ctx, s.watches, s.files, w, info.IsDir(), opts); err != nil {
+		s.files.WatchEnded()
 		cancel()
 		return nil, fmt.Errorf("watch %s: %w", root, err)
 	}

@@ -1,4 +1,4 @@
-package filesystem
+package watch
 
 import (
 	"context"
@@ -22,7 +22,7 @@ func TestWatchesShareOneInstance(t *testing.T) {
 	for i := range ws {
 		sub := filepath.Join(dir, fmt.Sprint(i))
 		must(t, os.Mkdir(sub, 0o755))
-		w, err := f.Watch(context.Background(), sub, WatchOptions{})
+		w, err := f.Watch(context.Background(), sub, Options{})
 		if err != nil {
 			t.Fatalf("watch %d: %v", i, err)
 		}
@@ -43,7 +43,7 @@ func TestWatchesShareOneInstance(t *testing.T) {
 		t.Fatalf("after closing: %d instances, %d descriptors; want %d, %d", inst, nw, inst0, watches0)
 	}
 	// The next watch opens a new instance.
-	w := startWatching(t, f, dir, WatchOptions{})
+	w := startWatching(t, f, dir, Options{})
 	p := filepath.Join(dir, "after")
 	must(t, os.WriteFile(p, nil, 0o644))
 	waitFor(t, w, OpCreate, p)
@@ -57,9 +57,9 @@ func TestWatchesOfOneFolderAreIndependent(t *testing.T) {
 	must(t, os.WriteFile(file, nil, 0o644))
 	_, watches0 := inotifyWatches(t)
 
-	folder := startWatching(t, f, dir, WatchOptions{})
-	fileWatch := startWatching(t, f, file, WatchOptions{})
-	second, err := f.Watch(context.Background(), dir, WatchOptions{})
+	folder := startWatching(t, f, dir, Options{})
+	fileWatch := startWatching(t, f, file, Options{})
+	second, err := f.Watch(context.Background(), dir, Options{})
 	must(t, err)
 	if _, nw := inotifyWatches(t); nw != watches0+1 { // a file is watched through its folder
 		t.Fatalf("%d descriptors, want %d", nw, watches0+1)
@@ -93,14 +93,14 @@ func TestSharedDescriptorSurvivesRenameAndEnd(t *testing.T) {
 	f, dir := newWatchFS(t)
 	sub := filepath.Join(dir, "sub")
 	must(t, os.Mkdir(sub, 0o755))
-	tree := startWatching(t, f, dir, WatchOptions{Recursive: true})
-	root := startWatching(t, f, sub, WatchOptions{})
+	tree := startWatching(t, f, dir, Options{Recursive: true})
+	root := startWatching(t, f, sub, Options{})
 
 	renamed := filepath.Join(dir, "renamed")
 	must(t, os.Rename(sub, renamed))
 	waitFor(t, tree, OpCreate, renamed)
 	end := waitEnd(t, root)
-	if !slices.ContainsFunc(end, func(ev WatchEvent) bool { return ev.Op == OpError && ev.Path == sub }) {
+	if !slices.ContainsFunc(end, func(ev Event) bool { return ev.Op == OpError && ev.Path == sub }) {
 		t.Fatalf("the moved root's watch ended with %v, want an ERROR saying so", end)
 	}
 	root.Close()
@@ -116,8 +116,8 @@ func TestStalledWatchDelaysNoOther(t *testing.T) {
 	busy, quiet := filepath.Join(dir, "busy"), filepath.Join(dir, "quiet")
 	must(t, os.Mkdir(busy, 0o755))
 	must(t, os.Mkdir(quiet, 0o755))
-	stalled := startWatching(t, f, busy, WatchOptions{Buffer: 4})
-	w := startWatching(t, f, quiet, WatchOptions{})
+	stalled := startWatching(t, f, busy, Options{Buffer: 4})
+	w := startWatching(t, f, quiet, Options{})
 	for i := range 500 {
 		must(t, os.WriteFile(filepath.Join(busy, fmt.Sprint(i)), nil, 0o644))
 	}
@@ -198,7 +198,7 @@ func TestWatchHubChurn(t *testing.T) {
 			defer func() { done <- struct{}{} }()
 			for r := range rounds {
 				target := targets[(w+r)%len(targets)]
-				watch, err := f.Watch(context.Background(), filepath.Join(dir, target), WatchOptions{Recursive: r%2 == 0})
+				watch, err := f.Watch(context.Background(), filepath.Join(dir, target), Options{Recursive: r%2 == 0})
 				if err != nil {
 					errs <- err
 					continue
@@ -259,8 +259,8 @@ func TestReleaseOfALargeTree(t *testing.T) {
 	}
 	must(t, os.Mkdir(other, 0o755))
 	_, watches0 := inotifyWatches(t)
-	keep := startWatching(t, f, other, WatchOptions{})
-	big, err := f.Watch(context.Background(), tree, WatchOptions{Recursive: true})
+	keep := startWatching(t, f, other, Options{})
+	big, err := f.Watch(context.Background(), tree, Options{Recursive: true})
 	must(t, err)
 	if _, nw := inotifyWatches(t); nw != watches0+1+1+10+folders {
 		t.Fatalf("%d descriptors armed, want %d", nw-watches0, 1+1+10+folders)

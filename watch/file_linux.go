@@ -1,4 +1,4 @@
-package filesystem
+package watch
 
 import (
 	"path/filepath"
@@ -39,7 +39,7 @@ func (tw *treeWatch) handleFile(ev rawEvent) bool {
 		}
 		return true // removed: the file's own removal ended the watch already
 	case ev.name != tw.file:
-		if isDaemonTemp(ev.name) {
+		if tw.files.IsOwnTemp(ev.name) {
 			tw.atomicWrite(ev, filepath.Join(folder, ev.name), tw.root) // it may be about to replace the file
 		}
 		return true

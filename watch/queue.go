@@ -1,4 +1,4 @@
-package filesystem
+package watch
 
 import (
 	"context"
@@ -33,11 +33,11 @@ func newDropQueue[T any](limit int, notice func(dropped int) T) *dropQueue[T] {
 }
 
 // eventQueue holds one watch's events for the reader of Events.
-type eventQueue = dropQueue[WatchEvent]
+type eventQueue = dropQueue[Event]
 
 func newEventQueue(root string, limit int) *eventQueue {
-	return newDropQueue(limit, func(n int) WatchEvent {
-		return WatchEvent{
+	return newDropQueue(limit, func(n int) Event {
+		return Event{
 			Op:   OpError,
 			Path: root,
 			Err:  fmt.Sprintf("%d events were dropped: the client read too slowly (at most %d events wait)", n, limit),
