@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/sandbox-api/sandbox-api/network"
+	"github.com/sandbox-api/sandbox-api/process"
 )
 
 type networkHandlers struct {
@@ -44,7 +45,7 @@ func networkFailure(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusBadRequest, invalidPID)
 		return
 	}
-	if errors.Is(err, network.ErrNotFound) {
+	if errors.Is(err, process.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "process not found")
 		return
 	}
