@@ -1,13 +1,9 @@
 package server
 
 import (
-	"errors"
-	"io/fs"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -63,7 +59,7 @@ func (h *filesystemHandlers) target(w http.ResponseWriter, r *http.Request) (p s
 	download = download || acceptsOctetStream(r)
 	info, err := h.fs.Stat(p)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return p, info, download, false
 	}
 	if info.IsDir && download {
@@ -99,7 +95,7 @@ func (h *filesystemHandlers) list(w http.ResponseWriter, r *http.Request, p stri
 	defer release()
 	dir, err := h.fs.List(p)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return
 	}
 	writeHeavyJSON(w, listingJSON(dir))
@@ -121,7 +117,7 @@ func (h *filesystemHandlers) head(w http.ResponseWriter, r *http.Request) {
 		return
 	case info.IsDir:
 		if err := h.fs.CheckList(p); err != nil {
-			writeFSError(w, err)
+			fileRoutes.writeFailure(w, err)
 			return
 		}
 	default:
@@ -152,7 +148,7 @@ func (h *filesystemHandlers) remove(w http.ResponseWriter, r *http.Request, p st
 	}
 	abs, wasDir, err := h.fs.Remove(p, recursive)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return
 	}
 	msg := msgFileDeleted
@@ -189,42 +185,6 @@ func acceptsOctetStream(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-// fsErrorStatus maps an error of the filesystem package to its status.
-// The other filesystem handlers use it too.
-func fsErrorStatus(err error) int {
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return http.StatusNotFound
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return http.StatusRequestTimeout // an upload that stalled
-	case errors.As(err, &tooBig):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, filesystem.ErrSourceRead):
-		return http.StatusBadRequest // a cut-off or malformed body
-	case errors.Is(err, filesystem.ErrInvalidPath),
-		errors.Is(err, filesystem.ErrInvalidPermissions),
-		errors.Is(err, syscall.ENAMETOOLONG):
-		return http.StatusBadRequest
-	case errors.Is(err, filesystem.ErrNotEmpty),
-		errors.Is(err, filesystem.ErrIsDirectory),
-		errors.Is(err, filesystem.ErrNotDirectory),
-		errors.Is(err, filesystem.ErrNotRegular):
-		return http.StatusUnprocessableEntity
-	case errors.Is(err, filesystem.ErrTooLarge):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, filesystem.ErrNoSpace):
-		return http.StatusInsufficientStorage
-	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
-		return http.StatusForbidden
-	}
-	return http.StatusInternalServerError
-}
-
-func writeFSError(w http.ResponseWriter, err error) {
-	writeError(w, fsErrorStatus(err), err.Error())
 }
 
 // successJSON is SuccessResponse, its fields in the existing daemon's

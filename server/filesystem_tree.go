@@ -47,7 +47,7 @@ func (h *filesystemHandlers) getTree(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	tree, err := h.fs.Tree(p, filesystem.MaxTreeEntries)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return
 	}
 	writeHeavyJSON(w, nestedJSON(tree))
@@ -75,7 +75,7 @@ func (h *filesystemHandlers) putTree(w http.ResponseWriter, r *http.Request) {
 	}
 	tree, err := h.fs.WriteTree(p, req.Files)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, nestedJSON(tree))

@@ -39,21 +39,18 @@ func pathPID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	return id, true
 }
 
-// networkFailure maps the network service's errors to HTTP statuses.
+// networkFailure answers a failed call of the network service. Two
+// errors keep the existing daemon's words, which clients match on, rather
+// than the service's (which name the value).
 func networkFailure(w http.ResponseWriter, err error) {
-	if errors.Is(err, network.ErrInvalidPID) {
-		writeError(w, http.StatusBadRequest, invalidPID)
-		return
+	msg := err.Error()
+	switch {
+	case errors.Is(err, network.ErrInvalidPID):
+		msg = invalidPID
+	case errors.Is(err, process.ErrNotFound):
+		msg = "process not found"
 	}
-	if errors.Is(err, process.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "process not found")
-		return
-	}
-	if errors.Is(err, network.ErrClosed) {
-		writeError(w, http.StatusServiceUnavailable, err.Error())
-		return
-	}
-	writeError(w, http.StatusInternalServerError, err.Error())
+	writeError(w, networkRoutes.statusOf(err), msg)
 }
 
 func (h *networkHandlers) processPorts(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -31,11 +30,7 @@ func (h *terminalHandlers) list(w http.ResponseWriter, r *http.Request) {
 func (h *terminalHandlers) closeSession(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	if err := h.terms.CloseSession(id); err != nil {
-		if errors.Is(err, terminal.ErrNotFound) {
-			writeError(w, http.StatusNotFound, err.Error())
-			return
-		}
-		writeError(w, http.StatusInternalServerError, err.Error())
+		writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"message": "terminal session closed", "id": id})
