@@ -100,7 +100,7 @@ func (f *FS) CompleteUpload(id string, parts []CompletedPart) (string, error) {
 }
 
 // AbortUpload removes an upload and its parts.
-func (f *FS) AbortUpload(id string) error { return f.uploads.abort(id) }
+func (f *FS) AbortUpload(id string) error { return noSpace(f.uploads.abort(id)) }
 
 // UploadParts lists the parts of an upload by number.
 func (f *FS) UploadParts(id string) ([]UploadedPart, error) {
