@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/sandbox-api/sandbox-api/filesystem"
 )
 
@@ -16,19 +14,6 @@ type filesystemHandlers struct {
 	fs      *filesystem.FS
 	opts    Options
 	streams *streamLimit // watches
-}
-
-const filesystemPrefix = "/filesystem/"
-
-func registerFilesystemRoutes(r chi.Router, h *filesystemHandlers) {
-	// The bare prefix is the working directory, like "/filesystem/".
-	for _, route := range []string{"/filesystem", filesystemPrefix + "*"} {
-		r.Get(route, h.get)
-		r.Head(route, h.head)
-		r.Put(route, h.put)
-		r.Delete(route, h.delete)
-	}
-	registerTreeRoutes(r, h)
 }
 
 // clientPath is the filesystem path of the request, after prefix. On a bad

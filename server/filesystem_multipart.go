@@ -17,22 +17,9 @@ import (
 	"github.com/sandbox-api/sandbox-api/filesystem"
 )
 
-const (
-	multipartPrefix         = "/filesystem-multipart"
-	multipartInitiatePrefix = multipartPrefix + "/initiate/"
-	// multipartFormOverhead is what a part's body may carry besides the part
-	// itself: boundaries, headers, small form fields.
-	multipartFormOverhead = 1 << 20
-)
-
-func registerMultipartRoutes(r chi.Router, h *filesystemHandlers) {
-	r.Get(multipartPrefix, h.multipartList)
-	r.Post(multipartInitiatePrefix+"*", h.multipartInitiate)
-	r.Put(multipartPrefix+"/{uploadId}/part", h.multipartPart)
-	r.Post(multipartPrefix+"/{uploadId}/complete", h.multipartComplete)
-	r.Delete(multipartPrefix+"/{uploadId}/abort", h.multipartAbort)
-	r.Get(multipartPrefix+"/{uploadId}/parts", h.multipartParts)
-}
+// multipartFormOverhead is what a part's body may carry besides the part
+// itself: boundaries, headers, small form fields.
+const multipartFormOverhead = 1 << 20
 
 // Wire shapes of openapi.yml.
 type (

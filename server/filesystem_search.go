@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/sandbox-api/sandbox-api/filesystem"
 )
 
@@ -23,23 +21,6 @@ const (
 	defaultFuzzyResults   = 20
 	defaultContentResults = 100
 )
-
-const (
-	findPrefix          = "/filesystem-find"
-	fuzzyPrefix         = "/filesystem-search"
-	contentSearchPrefix = "/filesystem-content-search"
-)
-
-func registerSearchRoutes(r chi.Router, h *filesystemHandlers) {
-	for prefix, handle := range map[string]http.HandlerFunc{
-		findPrefix:          h.find,
-		fuzzyPrefix:         h.fuzzySearch,
-		contentSearchPrefix: h.contentSearch,
-	} {
-		r.Get(prefix, handle)
-		r.Get(prefix+"/*", handle)
-	}
-}
 
 type fuzzyMatchJSON struct {
 	Path  string `json:"path"`

@@ -3,20 +3,8 @@ package server
 import (
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/sandbox-api/sandbox-api/filesystem"
 )
-
-// treePrefix wins over the plain file routes: "/filesystem/tree/x" is the
-// tree API, never a relative path "tree/x" (send that one encoded).
-const treePrefix = "/filesystem/tree/"
-
-func registerTreeRoutes(r chi.Router, h *filesystemHandlers) {
-	r.Get(treePrefix+"*", h.getTree)
-	r.Put(treePrefix+"*", h.putTree)
-	r.Delete(treePrefix+"*", h.deleteTree)
-}
 
 // treeJSON is Directory with its subfolders filled in, recursively.
 type treeJSON struct {

@@ -16,16 +16,6 @@ type networkHandlers struct {
 	opts Options
 }
 
-func registerNetworkRoutes(r chi.Router, h *networkHandlers) {
-	if h.net == nil {
-		return
-	}
-	r.Get("/network/ports", h.allPorts)
-	r.Get("/network/process/{pid}/ports", h.processPorts)
-	r.Post("/network/process/{pid}/monitor", h.startMonitor)
-	r.Delete("/network/process/{pid}/monitor", h.stopMonitor)
-}
-
 // invalidPID is the existing daemon's answer to a value that is no pid.
 const invalidPID = "invalid PID"
 

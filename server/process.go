@@ -26,18 +26,6 @@ type processHandlers struct {
 	streams *streamLimit
 }
 
-func registerProcessRoutes(r chi.Router, h *processHandlers) {
-	r.Get("/process", h.list)
-	r.Post("/process", h.execute)
-	r.Get("/process/{identifier}", h.get)
-	r.Delete("/process/{identifier}", h.stop)
-	r.Delete("/process/{identifier}/kill", h.kill)
-	r.Get("/process/{identifier}/logs", h.logs)
-	r.Get("/process/{identifier}/logs/stream", h.streams.wrap(h.streamLogs))
-	r.Post("/process/{identifier}/stdin", h.writeStdin)
-	r.Delete("/process/{identifier}/stdin", h.closeStdin)
-}
-
 // The existing Blaxel daemon words an unknown process three ways,
 // depending on the route; clients match on these texts, so each route keeps
 // its own.

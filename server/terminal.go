@@ -15,14 +15,6 @@ type terminalHandlers struct {
 	browsers *browserGuard // who may frame the page
 }
 
-func registerTerminalRoutes(r chi.Router, h *terminalHandlers) {
-	r.Get("/terminal", h.page)
-	r.Get("/terminal/assets/{name}", h.asset)
-	r.Get("/terminal/ws", h.streams.wrap(h.websocket))
-	r.Get("/terminal/sessions", h.list)
-	r.Delete("/terminal/sessions/{id}", h.closeSession)
-}
-
 func (h *terminalHandlers) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, h.terms.List())
 }

@@ -8,16 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/sandbox-api/sandbox-api/filesystem"
 )
-
-const watchPrefix = "/watch/filesystem/"
-
-func registerWatchRoutes(r chi.Router, h *filesystemHandlers) {
-	r.Get(watchPrefix+"*", h.streams.wrap(h.watch))
-}
 
 // watchEvent is one line of the stream. path is the folder of the entry
 // and name its base name: the SDK reads path + "/" + name.
