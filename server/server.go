@@ -1,5 +1,3 @@
-// Package server is the HTTP face of the daemon: routing, middleware and the
-// JSON wire format. Domain logic lives in the packages it calls.
 package server
 
 import (
