@@ -11,6 +11,8 @@ import (
 	"github.com/sandbox-api/sandbox-api/process"
 )
 
+// networkHandlers serve the /network routes: listening ports and port
+// monitors. Their errors go through networkRoutes (statuses.go).
 type networkHandlers struct {
 	net  *network.Service
 	opts Options
