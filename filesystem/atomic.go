@@ -366,6 +366,12 @@ func diskError(err error) error {
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
+	return noSpace(err)
+}
+
+// noSpace tags a full disk (ENOSPC, EDQUOT) as ErrNoSpace and leaves the
+// message as it is; other errors, nil included, pass unchanged.
+func noSpace(err error) error {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 		return noSpaceError{err}
 	}

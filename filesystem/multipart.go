@@ -35,7 +35,8 @@ const (
 )
 
 // Errors of the multipart API; test them with errors.Is. Their messages
-// are meant for the client.
+// are meant for the client. A full disk is ErrNoSpace, as for every
+// other write of the package.
 var (
 	// ErrUploadNotFound: no upload has this id (never started, completed,
 	// aborted or expired).
@@ -83,24 +84,27 @@ func (f *FS) InitiateUpload(path, permissions string) (MultipartUpload, error) {
 	if path == "" {
 		return MultipartUpload{}, uploadErr(ErrInvalidUpload, "a destination path is required")
 	}
-	return f.uploads.initiate(f.Resolve(path), permissions)
+	up, err := f.uploads.initiate(f.Resolve(path), permissions)
+	return up, noSpace(err)
 }
 
 // UploadPart stores part number of upload id from body, replacing an
 // earlier version of that part. body is read to its end.
 func (f *FS) UploadPart(id string, number int, body io.Reader) (UploadedPart, error) {
-	return f.uploads.putPart(id, number, body)
+	part, err := f.uploads.putPart(id, number, body)
+	return part, noSpace(err)
 }
 
 // CompleteUpload checks the listed parts against the uploaded ones,
 // assembles them in part-number order into the destination, atomically,
 // and removes the upload. It returns the destination path.
 func (f *FS) CompleteUpload(id string, parts []CompletedPart) (string, error) {
-	return f.uploads.complete(id, parts)
+	dest, err := f.uploads.complete(id, parts)
+	return dest, noSpace(err)
 }
 
 // AbortUpload removes an upload and its parts.
-func (f *FS) AbortUpload(id string) error { return f.uploads.abort(id) }
+func (f *FS) AbortUpload(id string) error { return noSpace(f.uploads.abort(id)) }
 
 // UploadParts lists the parts of an upload by number.
 func (f *FS) UploadParts(id string) ([]UploadedPart, error) {

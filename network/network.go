@@ -18,14 +18,11 @@ import (
 	"github.com/sandbox-api/sandbox-api/process"
 )
 
-// Errors callers can match with errors.Is.
-var (
-	// ErrNotFound: no process has that pid (or no managed one that name).
-	ErrNotFound = errors.New("process not found")
-	// ErrInvalidPID: the value is neither a pid nor the name of a managed
-	// process.
-	ErrInvalidPID = errors.New("invalid PID")
-)
+// ErrInvalidPID: the value is neither a pid nor the name of a managed
+// process. A value that has the form of a pid but names no process is
+// process.ErrNotFound, the process manager's own miss: one error for
+// "no such process" whichever package looked. Match both with errors.Is.
+var ErrInvalidPID = errors.New("invalid PID")
 
 // Config wires a Service.
 type Config struct {
@@ -102,8 +99,8 @@ func portOf(procRoot string, l listeners.Listener, owner int) Port {
 }
 
 // lookup finds a managed process by the pid string (or name) the process
-// API answers. An unknown value is ErrNotFound when it has the form of a
-// pid, else ErrInvalidPID.
+// API answers. An unknown value is process.ErrNotFound when it has the
+// form of a pid, else ErrInvalidPID.
 func (s *Service) lookup(id string) (*process.Process, error) {
 	if s.cfg.Processes != nil {
 		if p, err := s.cfg.Processes.Get(id); err == nil {
@@ -113,7 +110,7 @@ func (s *Service) lookup(id string) (*process.Process, error) {
 	if _, ok := parsePID(id); !ok {
 		return nil, fmt.Errorf("%w: %q", ErrInvalidPID, id)
 	}
-	return nil, ErrNotFound
+	return nil, process.ErrNotFound
 }
 
 // parsePID reads a positive decimal pid, digits only.
@@ -136,7 +133,7 @@ func (s *Service) ProcessPorts(id string) (pid int, ports []Port, err error) {
 	case err == nil:
 		pid, _ = parsePID(p.PID())
 		root = p.OSPID()
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, process.ErrNotFound):
 		pid, _ = parsePID(id)
 		if !alive(s.cfg.ProcRoot, pid) {
 			return 0, nil, err

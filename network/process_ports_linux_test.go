@@ -104,7 +104,7 @@ func TestProcessPortsRefusals(t *testing.T) {
 		{" 5", ErrInvalidPID},
 		{"", ErrInvalidPID},
 		{"99999999999999999999", ErrInvalidPID}, // no int holds it
-		{"4194305", ErrNotFound},                // above the kernel's pid_max
+		{"4194305", process.ErrNotFound},        // above the kernel's pid_max
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {

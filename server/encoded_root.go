@@ -6,24 +6,6 @@ import (
 	"strings"
 )
 
-// pathPrefixes are the route prefixes followed by a filesystem path.
-// Clients of the existing daemon also send an absolute path with only its
-// leading slash encoded, glued to the prefix: "/filesystem%2Ftmp/x" for
-// /tmp/x (public clients build it as prefix + encode("/") + rest).
-func pathPrefixes() []string {
-	return []string{
-		"/filesystem",
-		"/filesystem/tree",
-		"/watch/filesystem",
-		"/filesystem-find",
-		"/filesystem-search",
-		"/filesystem-content-search",
-		"/filesystem-multipart/initiate",
-		"/codegen/fastapply",
-		"/codegen/reranking",
-	}
-}
-
 // encodedRootSlash rewrites "<prefix>%2F<rest>" to "<prefix>/%2F<rest>"
 // before routing, so the form reaches the same route, and the same path
 // decoding, as the SDK's "<prefix>/%2Ftmp%2Fx". Done once here rather than

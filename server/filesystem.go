@@ -1,16 +1,10 @@
 package server
 
 import (
-	"errors"
-	"io/fs"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
 	"github.com/sandbox-api/sandbox-api/watch"
@@ -22,19 +16,6 @@ type filesystemHandlers struct {
 	watches *watch.Service
 	opts    Options
 	streams *streamLimit // watches
-}
-
-const filesystemPrefix = "/filesystem/"
-
-func registerFilesystemRoutes(r chi.Router, h *filesystemHandlers) {
-	// The bare prefix is the working directory, like "/filesystem/".
-	for _, route := range []string{"/filesystem", filesystemPrefix + "*"} {
-		r.Get(route, h.get)
-		r.Head(route, h.head)
-		r.Put(route, h.put)
-		r.Delete(route, h.delete)
-	}
-	registerTreeRoutes(r, h)
 }
 
 // clientPath is the filesystem path of the request, after prefix. On a bad
@@ -65,7 +46,7 @@ func (h *filesystemHandlers) target(w http.ResponseWriter, r *http.Request) (p s
 	download = download || acceptsOctetStream(r)
 	info, err := h.fs.Stat(p)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return p, info, download, false
 	}
 	if info.IsDir && download {
@@ -101,7 +82,7 @@ func (h *filesystemHandlers) list(w http.ResponseWriter, r *http.Request, p stri
 	defer release()
 	dir, err := h.fs.List(p)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return
 	}
 	writeHeavyJSON(w, listingJSON(dir))
@@ -123,7 +104,7 @@ func (h *filesystemHandlers) head(w http.ResponseWriter, r *http.Request) {
 		return
 	case info.IsDir:
 		if err := h.fs.CheckList(p); err != nil {
-			writeFSError(w, err)
+			fileRoutes.writeFailure(w, err)
 			return
 		}
 	default:
@@ -154,7 +135,7 @@ func (h *filesystemHandlers) remove(w http.ResponseWriter, r *http.Request, p st
 	}
 	abs, wasDir, err := h.fs.Remove(p, recursive)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return
 	}
 	msg := msgFileDeleted
@@ -191,42 +172,6 @@ func acceptsOctetStream(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-// fsErrorStatus maps an error of the filesystem package to its status.
-// The other filesystem handlers use it too.
-func fsErrorStatus(err error) int {
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return http.StatusNotFound
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return http.StatusRequestTimeout // an upload that stalled
-	case errors.As(err, &tooBig):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, filesystem.ErrSourceRead):
-		return http.StatusBadRequest // a cut-off or malformed body
-	case errors.Is(err, filesystem.ErrInvalidPath),
-		errors.Is(err, filesystem.ErrInvalidPermissions),
-		errors.Is(err, syscall.ENAMETOOLONG):
-		return http.StatusBadRequest
-	case errors.Is(err, filesystem.ErrNotEmpty),
-		errors.Is(err, filesystem.ErrIsDirectory),
-		errors.Is(err, filesystem.ErrNotDirectory),
-		errors.Is(err, filesystem.ErrNotRegular):
-		return http.StatusUnprocessableEntity
-	case errors.Is(err, filesystem.ErrTooLarge):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, filesystem.ErrNoSpace):
-		return http.StatusInsufficientStorage
-	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
-		return http.StatusForbidden
-	}
-	return http.StatusInternalServerError
-}
-
-func writeFSError(w http.ResponseWriter, err error) {
-	writeError(w, fsErrorStatus(err), err.Error())
 }
 
 // successJSON is SuccessResponse, its fields in the existing daemon's

@@ -53,7 +53,7 @@ func (c *jsonRead) close() {
 func (h *filesystemHandlers) openJSONRead(w http.ResponseWriter, r *http.Request, p string) (*jsonRead, bool) {
 	file, info, err := h.fs.OpenFile(p)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return nil, false
 	}
 	c := &jsonRead{file: file, info: info}
@@ -70,20 +70,20 @@ func (h *filesystemHandlers) openJSONRead(w http.ResponseWriter, r *http.Request
 	}
 	if c.release, err = h.fs.WaitHeavyRead(r.Context()); err != nil {
 		c.close()
-		writeError(w, statusClientGone, err.Error())
+		writeFailure(w, err) // the client left: only the access log reads it
 		return nil, false
 	}
 	data, err := filesystem.ReadUnsized(file, filesystem.MaxUnsizedRead)
 	switch {
 	case errors.Is(err, filesystem.ErrTooLarge):
 		c.close()
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(
+		writeError(w, fileRoutes.statusOf(err), fmt.Sprintf(
 			"%s does not report its size (a file of the kernel) and reads past the %d MiB limit of a JSON read of such files: download it with Accept: application/octet-stream",
 			info.Path, filesystem.MaxUnsizedRead>>20))
 		return nil, false
 	case err != nil:
 		c.close()
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return nil, false
 	}
 	c.info.Size = int64(len(data))
@@ -145,7 +145,7 @@ func (d deadlineWriter) Write(p []byte) (int, error) {
 func (h *filesystemHandlers) download(w http.ResponseWriter, r *http.Request, p string) {
 	file, info, err := h.fs.OpenFile(p)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return
 	}
 	defer file.Close()
@@ -162,7 +162,7 @@ func (h *filesystemHandlers) download(w http.ResponseWriter, r *http.Request, p 
 		br := bufio.NewReaderSize(file, 32<<10)
 		if _, err := br.Peek(1); err != nil && !errors.Is(err, io.EOF) {
 			hdr.Del("Content-Disposition")
-			writeFSError(w, fmt.Errorf("read %s: %w", info.Path, err))
+			fileRoutes.writeFailure(w, fmt.Errorf("read %s: %w", info.Path, err))
 			return
 		}
 		dw.WriteHeader(http.StatusOK)

@@ -99,7 +99,7 @@ func (a *findAnswer) finish(truncated bool) {
 func (a *findAnswer) fail(err error) {
 	a.out.done()
 	if !a.out.started {
-		writeSearchError(a.w, err)
+		writeFailure(a.w, err)
 		return
 	}
 	panic(http.ErrAbortHandler)

@@ -7,11 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"mime"
 	"net/http"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -19,22 +17,9 @@ import (
 	"github.com/sandbox-api/sandbox-api/filesystem"
 )
 
-const (
-	multipartPrefix         = "/filesystem-multipart"
-	multipartInitiatePrefix = multipartPrefix + "/initiate/"
-	// multipartFormOverhead is what a part's body may carry besides the part
-	// itself: boundaries, headers, small form fields.
-	multipartFormOverhead = 1 << 20
-)
-
-func registerMultipartRoutes(r chi.Router, h *filesystemHandlers) {
-	r.Get(multipartPrefix, h.multipartList)
-	r.Post(multipartInitiatePrefix+"*", h.multipartInitiate)
-	r.Put(multipartPrefix+"/{uploadId}/part", h.multipartPart)
-	r.Post(multipartPrefix+"/{uploadId}/complete", h.multipartComplete)
-	r.Delete(multipartPrefix+"/{uploadId}/abort", h.multipartAbort)
-	r.Get(multipartPrefix+"/{uploadId}/parts", h.multipartParts)
-}
+// multipartFormOverhead is what a part's body may carry besides the part
+// itself: boundaries, headers, small form fields.
+const multipartFormOverhead = 1 << 20
 
 // Wire shapes of openapi.yml.
 type (
@@ -89,34 +74,6 @@ func multipartPartWire(p filesystem.UploadedPart) multipartPartJSON {
 	}
 }
 
-// multipartStatus maps the store's errors to statuses; the errors it
-// shares with every write (a FIFO or device in the way) go through the
-// filesystem table.
-func multipartStatus(err error) int {
-	var tooBig *http.MaxBytesError
-	switch {
-	case bodyStalled(err):
-		return http.StatusRequestTimeout
-	case errors.Is(err, filesystem.ErrUploadNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, filesystem.ErrUploadPartTooLarge), errors.As(err, &tooBig):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, filesystem.ErrInvalidUpload), errors.Is(err, filesystem.ErrUploadPartBody):
-		return http.StatusBadRequest
-	case errors.Is(err, filesystem.ErrTooManyUploads):
-		// The client can make room (complete or abort one): not the disk.
-		return http.StatusTooManyRequests
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return http.StatusInsufficientStorage
-	case errors.Is(err, filesystem.ErrNotRegular):
-		return fsErrorStatus(err)
-	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
-		return http.StatusForbidden // a destination its user may not write (--user)
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
 // multipartBadRequest is a 400 whose message is msg alone.
 type multipartBadRequest string
 
@@ -128,7 +85,7 @@ func multipartFail(w http.ResponseWriter, err error) {
 	if errors.Is(err, filesystem.ErrTooManyUploads) {
 		msg += " (the bound is --max-uploads)"
 	}
-	writeError(w, multipartStatus(err), msg)
+	writeError(w, multipartRoutes.statusOf(err), msg)
 }
 
 func (h *filesystemHandlers) multipartInitiate(w http.ResponseWriter, r *http.Request) {

@@ -6,17 +6,11 @@ package server
 // filesystem options and results to the wire shapes.
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
 )
@@ -27,27 +21,6 @@ const (
 	defaultFuzzyResults   = 20
 	defaultContentResults = 100
 )
-
-// statusClientGone is logged when a search ends because its client left:
-// nobody reads the answer, the access log does.
-const statusClientGone = 499
-
-const (
-	findPrefix          = "/filesystem-find"
-	fuzzyPrefix         = "/filesystem-search"
-	contentSearchPrefix = "/filesystem-content-search"
-)
-
-func registerSearchRoutes(r chi.Router, h *filesystemHandlers) {
-	for prefix, handle := range map[string]http.HandlerFunc{
-		findPrefix:          h.find,
-		fuzzyPrefix:         h.fuzzySearch,
-		contentSearchPrefix: h.contentSearch,
-	} {
-		r.Get(prefix, handle)
-		r.Get(prefix+"/*", handle)
-	}
-}
 
 type fuzzyMatchJSON struct {
 	Path  string `json:"path"`
@@ -100,7 +73,7 @@ func (h *filesystemHandlers) fuzzySearch(w http.ResponseWriter, r *http.Request)
 	defer release()
 	found, truncated, err := h.fs.FuzzySearch(r.Context(), root, opts)
 	if err != nil {
-		writeSearchError(w, err)
+		writeFailure(w, err)
 		return
 	}
 	resp := fuzzyResponseJSON{Matches: make([]fuzzyMatchJSON, len(found)), Total: len(found), Truncated: truncated}
@@ -142,7 +115,7 @@ func (h *filesystemHandlers) contentSearch(w http.ResponseWriter, r *http.Reques
 	defer release()
 	found, truncated, err := h.fs.SearchContent(r.Context(), root, opts)
 	if err != nil {
-		writeSearchError(w, err)
+		writeFailure(w, err)
 		return
 	}
 	resp := contentSearchResponseJSON{Query: opts.Query, Matches: make([]contentMatchJSON, len(found)), Total: len(found), Truncated: truncated}
@@ -224,20 +197,4 @@ func boolParam(q url.Values, name string, def bool) (bool, error) {
 		return false, fmt.Errorf("%s must be true or false, got %q", name, raw)
 	}
 	return b, nil
-}
-
-// writeSearchError maps the errors of the filesystem searches to statuses.
-func writeSearchError(w http.ResponseWriter, err error) {
-	status := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, filesystem.ErrInvalidSearch), errors.Is(err, syscall.ENAMETOOLONG):
-		status = http.StatusBadRequest
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
-		status = http.StatusNotFound
-	case errors.Is(err, fs.ErrPermission):
-		status = http.StatusForbidden
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		status = statusClientGone
-	}
-	writeError(w, status, err.Error())
 }

@@ -96,7 +96,7 @@ func TestFSErrorStatus(t *testing.T) {
 		{errors.New("something else"), http.StatusInternalServerError},
 	}
 	for _, tc := range tests {
-		if got := fsErrorStatus(tc.err); got != tc.want {
+		if got := fileRoutes.statusOf(tc.err); got != tc.want {
 			t.Errorf("fsErrorStatus(%v) = %d, want %d", tc.err, got, tc.want)
 		}
 	}

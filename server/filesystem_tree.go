@@ -3,20 +3,8 @@ package server
 import (
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/sandbox-api/sandbox-api/filesystem"
 )
-
-// treePrefix wins over the plain file routes: "/filesystem/tree/x" is the
-// tree API, never a relative path "tree/x" (send that one encoded).
-const treePrefix = "/filesystem/tree/"
-
-func registerTreeRoutes(r chi.Router, h *filesystemHandlers) {
-	r.Get(treePrefix+"*", h.getTree)
-	r.Put(treePrefix+"*", h.putTree)
-	r.Delete(treePrefix+"*", h.deleteTree)
-}
 
 // treeJSON is Directory with its subfolders filled in, recursively.
 type treeJSON struct {
@@ -47,7 +35,7 @@ func (h *filesystemHandlers) getTree(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	tree, err := h.fs.Tree(p, filesystem.MaxTreeEntries)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return
 	}
 	writeHeavyJSON(w, nestedJSON(tree))
@@ -75,7 +63,7 @@ func (h *filesystemHandlers) putTree(w http.ResponseWriter, r *http.Request) {
 	}
 	tree, err := h.fs.WriteTree(p, req.Files)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, nestedJSON(tree))

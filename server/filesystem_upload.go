@@ -74,7 +74,7 @@ func (h *filesystemHandlers) putJSON(w http.ResponseWriter, r *http.Request, p s
 	if req.IsDirectory {
 		abs, err := h.fs.Mkdir(p, mode)
 		if err != nil {
-			writeFSError(w, err)
+			fileRoutes.writeFailure(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, successJSON{Path: abs, Message: msgDirectoryCreated})
@@ -82,7 +82,7 @@ func (h *filesystemHandlers) putJSON(w http.ResponseWriter, r *http.Request, p s
 	}
 	abs, err := h.fs.WriteFile(p, strings.NewReader(req.Content), mode)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, successJSON{Path: abs, Message: msgFileWritten})
@@ -100,7 +100,7 @@ func (h *filesystemHandlers) putRaw(w http.ResponseWriter, r *http.Request, p st
 	}
 	abs, err := h.fs.WriteFile(p, body, mode)
 	if err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, successJSON{Path: abs, Message: msgFileWritten})
@@ -138,7 +138,7 @@ func (h *filesystemHandlers) putMultipart(w http.ResponseWriter, r *http.Request
 			break
 		}
 		if err != nil {
-			writeFSError(w, fmt.Errorf("%w: invalid multipart body: %w", filesystem.ErrSourceRead, err))
+			fileRoutes.writeFailure(w, fmt.Errorf("%w: invalid multipart body: %w", filesystem.ErrSourceRead, err))
 			return
 		}
 		switch part.FormName() {
@@ -152,11 +152,11 @@ func (h *filesystemHandlers) putMultipart(w http.ResponseWriter, r *http.Request
 				target = dest
 			}
 			if file, err = h.fs.CreateAtomic(h.fs.Resolve(target)); err != nil {
-				writeFSError(w, err)
+				fileRoutes.writeFailure(w, err)
 				return
 			}
 			if _, err := file.ReadFrom(part); err != nil {
-				writeFSError(w, err)
+				fileRoutes.writeFailure(w, err)
 				return
 			}
 		case "permissions":
@@ -169,7 +169,7 @@ func (h *filesystemHandlers) putMultipart(w http.ResponseWriter, r *http.Request
 			}
 		default:
 			if _, err := io.Copy(io.Discard, part); err != nil {
-				writeFSError(w, fmt.Errorf("%w: %w", filesystem.ErrSourceRead, err))
+				fileRoutes.writeFailure(w, fmt.Errorf("%w: %w", filesystem.ErrSourceRead, err))
 				return
 			}
 		}
@@ -187,7 +187,7 @@ func (h *filesystemHandlers) putMultipart(w http.ResponseWriter, r *http.Request
 		abs = h.fs.Resolve(dest)
 	}
 	if err := file.CommitAs(abs, mode); err != nil {
-		writeFSError(w, err)
+		fileRoutes.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, successJSON{Path: abs, Message: msgBinaryUploaded})
@@ -197,7 +197,7 @@ func (h *filesystemHandlers) putMultipart(w http.ResponseWriter, r *http.Request
 func formField(w http.ResponseWriter, part *multipart.Part) (string, bool) {
 	data, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
 	if err != nil {
-		writeFSError(w, fmt.Errorf("%w: %w", filesystem.ErrSourceRead, err))
+		fileRoutes.writeFailure(w, fmt.Errorf("%w: %w", filesystem.ErrSourceRead, err))
 		return "", false
 	}
 	if len(data) > maxFormField {
@@ -215,7 +215,7 @@ func permissionsParam(w http.ResponseWriter, s string) (*fs.FileMode, bool) {
 	}
 	m, err := filesystem.ParsePermissions(s)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		fileRoutes.writeFailure(w, err) // ErrInvalidPermissions
 		return nil, false
 	}
 	return &m, true

@@ -6,8 +6,6 @@ import (
 	"time"
 )
 
-const healthPath = "/health"
-
 // healthResponse is HealthResponse of the OpenAPI contract; every field is
 // required there. The fields come in the existing daemon's order, for
 // clients that compare answers as text.

@@ -22,7 +22,7 @@ const heavyAnswerChunk = 64 << 10
 func (h *filesystemHandlers) waitHeavyRead(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
 	release, err := h.fs.WaitHeavyRead(r.Context())
 	if err != nil {
-		writeError(w, statusClientGone, err.Error())
+		writeFailure(w, err)
 		return nil, false
 	}
 	return release, true

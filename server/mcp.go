@@ -5,29 +5,24 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/sandbox-api/sandbox-api/mcp"
 )
 
-// mcpPath is where the Model Context Protocol endpoint is served.
-const mcpPath = "/mcp"
-
-// registerMCPRoutes mounts the MCP endpoint (streamable HTTP, stateless,
-// JSON replies) unless it is disabled. It sits behind the full middleware
-// stack, so the optional bearer token covers it. The MCP server is built on
-// the first request: its tool schemas cost about 1.4 MB of heap, which most
-// sandboxes, never asked for MCP, need not pay.
-func registerMCPRoutes(r chi.Router, opts Options, svc Services) {
+// mcpHandler serves the MCP endpoint (streamable HTTP, stateless, JSON
+// replies), or is nil when it is disabled. It sits behind the full
+// middleware stack, so the optional bearer token covers it. The MCP server
+// is built on the first request: its tool schemas cost about 1.4 MB of
+// heap, which most sandboxes, never asked for MCP, need not pay.
+func mcpHandler(opts Options, svc Services) http.Handler {
 	if svc.MCPDisabled {
-		return
+		return nil
 	}
 	handler := sync.OnceValue(func() http.Handler {
 		return mcp.Handler(mcp.Services{Processes: svc.Processes, Files: svc.Files, Version: opts.Version})
 	})
-	r.Handle(mcpPath, mcpJSONErrors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return mcpJSONErrors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		handler().ServeHTTP(w, r)
-	})))
+	}))
 }
 
 // mcpJSONErrors turns the MCP SDK's text/plain transport errors (wrong

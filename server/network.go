@@ -8,21 +8,14 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/sandbox-api/sandbox-api/network"
+	"github.com/sandbox-api/sandbox-api/process"
 )
 
+// networkHandlers serve the /network routes: listening ports and port
+// monitors. Their errors go through networkRoutes (statuses.go).
 type networkHandlers struct {
 	net  *network.Service
 	opts Options
-}
-
-func registerNetworkRoutes(r chi.Router, h *networkHandlers) {
-	if h.net == nil {
-		return
-	}
-	r.Get("/network/ports", h.allPorts)
-	r.Get("/network/process/{pid}/ports", h.processPorts)
-	r.Post("/network/process/{pid}/monitor", h.startMonitor)
-	r.Delete("/network/process/{pid}/monitor", h.stopMonitor)
 }
 
 // invalidPID is the existing daemon's answer to a value that is no pid.
@@ -38,21 +31,18 @@ func pathPID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	return id, true
 }
 
-// networkFailure maps the network service's errors to HTTP statuses.
+// networkFailure answers a failed call of the network service. Two
+// errors keep the existing daemon's words, which clients match on, rather
+// than the service's (which name the value).
 func networkFailure(w http.ResponseWriter, err error) {
-	if errors.Is(err, network.ErrInvalidPID) {
-		writeError(w, http.StatusBadRequest, invalidPID)
-		return
+	msg := err.Error()
+	switch {
+	case errors.Is(err, network.ErrInvalidPID):
+		msg = invalidPID
+	case errors.Is(err, process.ErrNotFound):
+		msg = "process not found"
 	}
-	if errors.Is(err, network.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "process not found")
-		return
-	}
-	if errors.Is(err, network.ErrClosed) {
-		writeError(w, http.StatusServiceUnavailable, err.Error())
-		return
-	}
-	writeError(w, http.StatusInternalServerError, err.Error())
+	writeError(w, networkRoutes.statusOf(err), msg)
 }
 
 func (h *networkHandlers) processPorts(w http.ResponseWriter, r *http.Request) {

@@ -21,18 +21,6 @@ type processHandlers struct {
 	streams *streamLimit
 }
 
-func registerProcessRoutes(r chi.Router, h *processHandlers) {
-	r.Get("/process", h.list)
-	r.Post("/process", h.execute)
-	r.Get("/process/{identifier}", h.get)
-	r.Delete("/process/{identifier}", h.stop)
-	r.Delete("/process/{identifier}/kill", h.kill)
-	r.Get("/process/{identifier}/logs", h.logs)
-	r.Get("/process/{identifier}/logs/stream", h.streams.wrap(h.streamLogs))
-	r.Post("/process/{identifier}/stdin", h.writeStdin)
-	r.Delete("/process/{identifier}/stdin", h.closeStdin)
-}
-
 // The existing Blaxel daemon words an unknown process three ways,
 // depending on the route; clients match on these texts, so each route keeps
 // its own.
@@ -70,18 +58,10 @@ func specMessage(err error) string {
 	return err.Error()
 }
 
-// writeStartError answers a start that Manager.Start refused.
+// writeStartError answers a start that Manager.Start refused, with the
+// table's status (statuses.go).
 func writeStartError(w http.ResponseWriter, err error) {
-	switch {
-	case errors.Is(err, process.ErrInvalidSpec):
-		writeError(w, http.StatusBadRequest, specMessage(err))
-	case errors.Is(err, process.ErrNameInUse):
-		writeError(w, http.StatusBadRequest, err.Error())
-	case errors.Is(err, process.ErrShuttingDown):
-		writeError(w, http.StatusServiceUnavailable, err.Error())
-	default: // "failed to start process: ...", a missing folder included
-		writeError(w, http.StatusUnprocessableEntity, err.Error())
-	}
+	writeError(w, statusOf(err), specMessage(err))
 }
 
 // waitFailed answers a wait that ended without what was waited for. The
@@ -234,20 +214,20 @@ func (h *processHandlers) writeStdin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxStdinBody))
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("stdin body is larger than %d bytes", maxStdinBody))
-		return
-	case bodyStalled(err):
-		writeError(w, http.StatusRequestTimeout, err.Error())
-		return
-	case err != nil:
-		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
+	if err != nil {
+		msg := "read body: " + err.Error()
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			msg = fmt.Sprintf("stdin body is larger than %d bytes", maxStdinBody)
+		case bodyStalled(err):
+			msg = err.Error()
+		}
+		writeError(w, requestBodies.statusOf(err), msg)
 		return
 	}
 	if err := p.WriteStdin(r.Context(), body); err != nil {
-		writeError(w, stdinStatus(err), err.Error())
+		stdinRoutes.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, successBody{Message: fmt.Sprintf("wrote %d bytes", len(body))})
@@ -259,21 +239,10 @@ func (h *processHandlers) closeStdin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := p.CloseStdin(); err != nil {
-		writeError(w, stdinStatus(err), err.Error())
+		stdinRoutes.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, successBody{Message: "stdin closed"})
-}
-
-func stdinStatus(err error) int {
-	switch {
-	case errors.Is(err, process.ErrNoStdin), errors.Is(err, process.ErrStdinClosed):
-		return http.StatusConflict
-	case errors.Is(err, process.ErrStdinBlocked):
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
-	}
 }
 
 // successBody is the contract's SuccessResponse.

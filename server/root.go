@@ -1,10 +1,6 @@
 package server
 
-import (
-	"net/http"
-
-	"github.com/go-chi/chi/v5"
-)
+import "net/http"
 
 // rootJSON answers GET / with the fields of the existing daemon's welcome
 // (message, documentation, description), so a client that checks them
@@ -20,7 +16,8 @@ type rootJSON struct {
 // rootName names this daemon in GET /.
 const rootName = "sandbox-api"
 
-func registerRoot(r chi.Router, opts Options) {
+// rootHandler answers GET / with the welcome, built once.
+func rootHandler(version string) http.HandlerFunc {
 	body := rootJSON{
 		Message: "sandbox-api is serving this sandbox",
 		// The API this daemon serves is the one Blaxel documents for its SDKs.
@@ -29,9 +26,9 @@ func registerRoot(r chi.Router, opts Options) {
 			"read, write, search and watch files, list listening ports, open a web terminal (/terminal) " +
 			"and drive it all from an AI agent over MCP (/mcp). GET /health tells its build and uptime.",
 		Name:    rootName,
-		Version: opts.Version,
+		Version: version,
 	}
-	r.Get("/", func(w http.ResponseWriter, _ *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, body)
-	})
+	}
 }

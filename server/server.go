@@ -1,5 +1,3 @@
-// Package server is the HTTP face of the daemon: routing, middleware and the
-// JSON wire format. Domain logic lives in the packages it calls.
 package server
 
 import (
@@ -84,23 +82,22 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 
-	health := healthHandler{opts: opts, now: time.Now}
-	r.Get(healthPath, health.ServeHTTP)
-	r.Head(healthPath, health.ServeHTTP)
-	registerRoot(r, opts)
+	// One slot pool for every kind of stream (--max-streams).
 	streams := newStreamLimit(opts.MaxStreams)
-	registerProcessRoutes(r, &processHandlers{m: svc.Processes, opts: opts, streams: streams})
-	files := &filesystemHandlers{fs: svc.Files, watches: svc.Watches, opts: opts, streams: streams}
-	registerFilesystemRoutes(r, files)
-	registerMultipartRoutes(r, files)
-	registerSearchRoutes(r, files)
-	registerWatchRoutes(r, files)
-	registerNetworkRoutes(r, &networkHandlers{net: svc.Network, opts: opts})
-	registerMCPRoutes(r, opts, svc)
-	registerPlatformRoutes(r)
-	if svc.Terminals != nil {
-		registerTerminalRoutes(r, &terminalHandlers{terms: svc.Terminals, opts: opts, streams: streams, browsers: browsers})
+	h := handlers{
+		root:      rootHandler(opts.Version),
+		health:    healthHandler{opts: opts, now: time.Now},
+		processes: &processHandlers{m: svc.Processes, opts: opts, streams: streams},
+		files:     &filesystemHandlers{fs: svc.Files, watches: svc.Watches, opts: opts, streams: streams},
+		mcp:       mcpHandler(opts, svc),
 	}
+	if svc.Network != nil {
+		h.network = &networkHandlers{net: svc.Network, opts: opts}
+	}
+	if svc.Terminals != nil {
+		h.terminals = &terminalHandlers{terms: svc.Terminals, opts: opts, streams: streams, browsers: browsers}
+	}
+	registerRoutes(r, h) // routes.go
 
 	if extraRoutes != nil {
 		extraRoutes(r)

@@ -64,15 +64,10 @@ func (h *terminalHandlers) websocket(w http.ResponseWriter, r *http.Request) {
 		Cols: cols, Rows: rows,
 	})
 	if err != nil {
-		status := http.StatusInternalServerError
-		switch {
-		case errors.Is(err, terminal.ErrInvalid):
-			status = http.StatusBadRequest
-		case errors.Is(err, terminal.ErrTooManySessions):
-			status = http.StatusServiceUnavailable
+		if errors.Is(err, terminal.ErrTooManySessions) {
 			err = fmt.Errorf("%w: close one (DELETE /terminal/sessions/{id}) or raise --terminal-max-sessions", err)
 		}
-		writeError(w, status, err.Error())
+		terminalRoutes.writeFailure(w, err)
 		return
 	}
 	defer client.Detach()

@@ -45,19 +45,20 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, opti
 			err = terr
 		}
 	}
+	if err == nil {
+		return true
+	}
+	msg := invalidBody + err.Error()
 	var tooBig *http.MaxBytesError
 	switch {
-	case err == nil:
-		return true
 	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
+		msg = fmt.Sprintf("request body is larger than %d bytes", limit)
 	case bodyStalled(err):
-		writeError(w, http.StatusRequestTimeout, err.Error())
+		msg = err.Error()
 	case errors.Is(err, io.EOF):
-		writeError(w, http.StatusBadRequest, invalidBody+"the body is empty; a JSON object is required")
-	default:
-		writeError(w, http.StatusBadRequest, invalidBody+err.Error())
+		msg = invalidBody + "the body is empty; a JSON object is required"
 	}
+	writeError(w, requestBodies.statusOf(err), msg)
 	return false
 }
 

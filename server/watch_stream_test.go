@@ -64,7 +64,7 @@ func TestWatchErrorStatus(t *testing.T) {
 		{errors.New("something else"), http.StatusInternalServerError},
 	}
 	for _, tc := range tests {
-		if got := watchErrorStatus(tc.err); got != tc.want {
+		if got := watchRoutes.statusOf(tc.err); got != tc.want {
 			t.Errorf("watchErrorStatus(%v) = %d, want %d", tc.err, got, tc.want)
 		}
 	}

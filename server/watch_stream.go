@@ -3,24 +3,13 @@ package server
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/sandbox-api/sandbox-api/watch"
 )
-
-const watchPrefix = "/watch/filesystem/"
-
-func registerWatchRoutes(r chi.Router, h *filesystemHandlers) {
-	r.Get(watchPrefix+"*", h.streams.wrap(h.watch))
-}
 
 // watchEvent is one line of the stream. path is the folder of the entry
 // and name its base name: the SDK reads path + "/" + name.
@@ -82,7 +71,7 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 		Ignore:    ignorePatterns(r),
 	})
 	if err != nil {
-		writeError(w, watchErrorStatus(err), err.Error())
+		watchRoutes.writeFailure(w, err)
 		return
 	}
 	defer watcher.Close() // releases the inotify watches when the client goes
@@ -133,21 +122,5 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 			}
 			idle.Reset(keepalive)
 		}
-	}
-}
-
-// watchErrorStatus maps a failure to arm a watch to its HTTP status.
-func watchErrorStatus(err error) int {
-	switch {
-	case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
-		return http.StatusNotFound
-	case errors.Is(err, syscall.ENAMETOOLONG), errors.Is(err, syscall.ELOOP):
-		return http.StatusBadRequest
-	case errors.Is(err, os.ErrPermission):
-		return http.StatusForbidden
-	case errors.Is(err, watch.ErrLimit):
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
 	}
 }

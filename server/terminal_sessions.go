@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -9,6 +8,9 @@ import (
 	"github.com/sandbox-api/sandbox-api/terminal"
 )
 
+// terminalHandlers serve the /terminal routes: the page
+// (terminal_page.go), the websocket that attaches to a session
+// (terminal_ws.go), and the list and end of sessions here.
 type terminalHandlers struct {
 	terms    *terminal.Manager
 	opts     Options
@@ -16,26 +18,17 @@ type terminalHandlers struct {
 	browsers *browserGuard // who may frame the page
 }
 
-func registerTerminalRoutes(r chi.Router, h *terminalHandlers) {
-	r.Get("/terminal", h.page)
-	r.Get("/terminal/assets/{name}", h.asset)
-	r.Get("/terminal/ws", h.streams.wrap(h.websocket))
-	r.Get("/terminal/sessions", h.list)
-	r.Delete("/terminal/sessions/{id}", h.closeSession)
-}
-
+// list is GET /terminal/sessions.
 func (h *terminalHandlers) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, h.terms.List())
 }
 
+// closeSession is DELETE /terminal/sessions/{id}: the shell is ended and
+// its clients disconnected.
 func (h *terminalHandlers) closeSession(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	if err := h.terms.CloseSession(id); err != nil {
-		if errors.Is(err, terminal.ErrNotFound) {
-			writeError(w, http.StatusNotFound, err.Error())
-			return
-		}
-		writeError(w, http.StatusInternalServerError, err.Error())
+		writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"message": "terminal session closed", "id": id})
