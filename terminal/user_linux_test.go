@@ -26,7 +26,7 @@ func TestShellRunsAsTheUser(t *testing.T) {
 	m, u := nobodyTerminals(t)
 	s, c := attach(t, m, Options{WorkingDir: "/"})
 	// The marker is built by the shell so that the echoed input cannot match.
-	if err := s.Write(t.Context(), []byte(`echo "id-$(id -u):$(id -g)|$HOME|$USER|$LOGNAME|$(stat -c %u "$(tty)")-end-$((6*7))"` + "\n")); err != nil {
+	if err := s.Write(t.Context(), []byte(`echo "id-$(id -u):$(id -g)|$HOME|$USER|$LOGNAME|$(stat -c %u "$(tty)")-end-$((6*7))"`+"\n")); err != nil {
 		t.Fatal(err)
 	}
 	uid := strconv.Itoa(int(u.UID))
