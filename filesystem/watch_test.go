@@ -14,10 +14,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
-// watchGuard bounds every wait for an event: a hang fails the test.
-const watchGuard = 10 * time.Second
+// watchGuard bounds every wait for an event: a hang fails the test (the
+// tests' one policy, testsupport.HangGuard).
+const watchGuard = testsupport.HangGuard
 
 func newWatchFS(t *testing.T) (*FS, string) {
 	t.Helper()
