@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // truncatedOf reads the answer's "truncated" field, failing when it is
@@ -21,7 +23,7 @@ func truncatedOf(t *testing.T, what string, body []byte) bool {
 		Truncated *bool `json:"truncated"`
 	}
 	if err := json.Unmarshal(body, &v); err != nil || v.Truncated == nil {
-		t.Fatalf("%s: no boolean truncated in %s (%v)", what, truncate(body), err)
+		t.Fatalf("%s: no boolean truncated in %s (%v)", what, testsupport.Truncate(body), err)
 	}
 	return *v.Truncated
 }
@@ -46,7 +48,7 @@ func TestFindEveryMatch(t *testing.T) {
 	}
 	resp, body := d.do(http.MethodGet, "/filesystem-find/"+sdkPath(root)+"?type=file&maxResults=0", nil)
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
-		t.Fatalf("find maxResults=0: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), truncate(body))
+		t.Fatalf("find maxResults=0: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), testsupport.Truncate(body))
 	}
 	var got findResponse
 	if err := json.Unmarshal(body, &got); err != nil {
@@ -129,7 +131,7 @@ func TestSearchesSayTruncated(t *testing.T) {
 				Total   int               `json:"total"`
 			}
 			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &got) != nil {
-				t.Fatalf("%s maxResults=%s: %d %s", what, tc.maxResults, resp.StatusCode, truncate(body))
+				t.Fatalf("%s maxResults=%s: %d %s", what, tc.maxResults, resp.StatusCode, testsupport.Truncate(body))
 			}
 			tr := truncatedOf(t, what, body)
 			if len(got.Matches) != tc.matches || got.Total != tc.matches || tr != tc.truncated {

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // searchTree creates files (content) and folders (names ending in "/")
@@ -97,15 +99,15 @@ func wantRawFields(t *testing.T, body []byte, fields ...string) {
 	t.Helper()
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
-		t.Fatalf("decode %s: %v", truncate(body), err)
+		t.Fatalf("decode %s: %v", testsupport.Truncate(body), err)
 	}
 	for _, f := range fields {
 		if _, ok := raw[f]; !ok {
-			t.Errorf("field %q missing: %s", f, truncate(body))
+			t.Errorf("field %q missing: %s", f, testsupport.Truncate(body))
 		}
 	}
 	if m := raw["matches"]; len(m) == 0 || m[0] != '[' {
-		t.Errorf("matches is not an array: %s", truncate(body))
+		t.Errorf("matches is not an array: %s", testsupport.Truncate(body))
 	}
 }
 
