@@ -17,6 +17,20 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The hang guard: the one bound on every wait of these tests for an event
+ * (the daemon's /health, an answer to a request). It only turns a hang into
+ * a failure; no test asserts that something happens within a time. Minutes,
+ * because the tests run beside other work on small machines.
+ */
+export const HANG_GUARD_MS = 180_000;
+
+/**
+ * The options of every MCP request: the client's own default timeout (60 s)
+ * gives way to the hang guard.
+ */
+export const REQUEST = { timeout: HANG_GUARD_MS };
 const binPath = process.env.SANDBOX_API_BIN
   ? path.resolve(process.env.SANDBOX_API_BIN)
   : path.resolve(here, "../../bin/sandbox-api");
@@ -57,7 +71,7 @@ export async function startDaemonWithClient() {
   const onExit = () => child.kill("SIGKILL");
   process.on("exit", onExit);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + HANG_GUARD_MS;
   for (;;) {
     try {
       if ((await fetch(`${url}/health`)).ok) break;
@@ -68,14 +82,14 @@ export async function startDaemonWithClient() {
     await sleep(50);
   }
   const client = new Client({ name: "sandbox-api-e2e", version: "0.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)), REQUEST);
 
   const stop = async () => {
     await client.close().catch(() => {});
     process.off("exit", onExit);
     if (child.exitCode === null) {
       child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      const timer = setTimeout(() => child.kill("SIGKILL"), HANG_GUARD_MS);
       await exitP;
       clearTimeout(timer);
     }
