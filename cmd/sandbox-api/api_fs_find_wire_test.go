@@ -88,7 +88,7 @@ func TestFindDirectoriesListsTheRoot(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	dir := filepath.Join(d.workDir, "dir")
-	searchTree(t, dir, map[string]string{"sub/b.go": "package b\nfunc Needle() {}\n"})
+	testsupport.WriteTree(t, dir, map[string]string{"sub/b.go": "package b\nfunc Needle() {}\n"})
 	resp, body := d.do(http.MethodGet, "/filesystem-find/"+sdkPath(dir)+"?type=directory", nil)
 	wantBody(t, "find directories", resp, body, http.StatusOK,
 		`{"matches":[{"path":".","type":"directory"},{"path":"sub","type":"directory"}],"total":2,"truncated":false}`)
@@ -107,7 +107,7 @@ func TestSearchesSayTruncated(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	root := filepath.Join(d.workDir, "three")
-	searchTree(t, root, map[string]string{"a.txt": "needle\n", "b.txt": "needle\n", "c.txt": "needle\n"})
+	testsupport.WriteTree(t, root, map[string]string{"a.txt": "needle\n", "b.txt": "needle\n", "c.txt": "needle\n"})
 	base := map[string]string{
 		"find":           "/filesystem-find/" + sdkPath(root) + "?type=file&",
 		"fuzzy search":   "/filesystem-search/" + sdkPath(root) + "?query=txt&",

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,27 +15,6 @@ import (
 
 	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
-
-// searchTree creates files (content) and folders (names ending in "/")
-// under dir.
-func searchTree(t *testing.T, dir string, entries map[string]string) {
-	t.Helper()
-	for name, content := range entries {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if strings.HasSuffix(name, "/") {
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 type findResponse struct {
 	Matches []struct {
@@ -119,7 +97,7 @@ func TestFindAPI(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	root := filepath.Join(d.workDir, "proj")
-	searchTree(t, root, map[string]string{
+	testsupport.WriteTree(t, root, map[string]string{
 		"main.go":             "",
 		"cmd/app/app.go":      "",
 		"cmd/app/README.md":   "",
@@ -188,7 +166,7 @@ func TestSearchAPIErrors(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	root := filepath.Join(d.workDir, "r")
-	searchTree(t, root, map[string]string{"f.txt": "x\n"})
+	testsupport.WriteTree(t, root, map[string]string{"f.txt": "x\n"})
 	missing := sdkPath(filepath.Join(root, "missing"))
 	file := sdkPath(filepath.Join(root, "f.txt"))
 	tests := []struct {
@@ -231,7 +209,7 @@ func TestFuzzySearchAPI(t *testing.T) {
 	d := startDaemon(t, daemonOptions{})
 	// Names with spaces, "#", "?" and unicode must survive the path.
 	root := filepath.Join(d.workDir, "my proj #1?é")
-	searchTree(t, root, map[string]string{
+	testsupport.WriteTree(t, root, map[string]string{
 		"src/main.go":          "",
 		"src/domain.go":        "",
 		"cmd/main/run.go":      "",
@@ -290,7 +268,7 @@ func TestContentSearchAPI(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	root := filepath.Join(d.workDir, "code")
-	searchTree(t, root, map[string]string{
+	testsupport.WriteTree(t, root, map[string]string{
 		"a.go":              "package a\n\n// TODO: fix\nfunc A() {}\n",
 		"b/b.py":            "def b():\n    pass  # todo later\n",
 		"b/notes.md":        "nothing\n",
@@ -375,7 +353,7 @@ func TestContentSearchLargeTreeStopsEarly(t *testing.T) {
 	for i := range 2000 {
 		entries[fmt.Sprintf("d%02d/f%04d.txt", i%20, i)] = "first line\nthe needle is here\nlast line\n"
 	}
-	searchTree(t, root, entries)
+	testsupport.WriteTree(t, root, entries)
 	var first contentResponse
 	for range 5 {
 		var got contentResponse

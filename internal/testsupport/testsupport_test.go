@@ -3,7 +3,9 @@ package testsupport
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -142,6 +144,32 @@ func TestOnlyTestsImportIt(t *testing.T) {
 		for _, d := range strings.Fields(deps) {
 			if d == self {
 				t.Errorf("%s imports %s outside its tests", pkg, self)
+			}
+		}
+	}
+}
+
+func TestWriteTree(t *testing.T) {
+	dir := t.TempDir()
+	WriteTree(t, dir, map[string]string{"a/b/c.txt": "deep", "empty/": "", "top.txt": ""})
+	for _, c := range []struct {
+		path    string
+		dir     bool
+		content string
+	}{
+		{"a/b/c.txt", false, "deep"},
+		{"a/b", true, ""},
+		{"empty", true, ""},
+		{"top.txt", false, ""},
+	} {
+		info, err := os.Stat(filepath.Join(dir, c.path))
+		if err != nil || info.IsDir() != c.dir {
+			t.Errorf("%s: %v (dir %v), want dir %v", c.path, err, info != nil && info.IsDir(), c.dir)
+			continue
+		}
+		if !c.dir {
+			if b, _ := os.ReadFile(filepath.Join(dir, c.path)); string(b) != c.content {
+				t.Errorf("%s holds %q, want %q", c.path, b, c.content)
 			}
 		}
 	}
