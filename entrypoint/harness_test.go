@@ -4,22 +4,21 @@ package entrypoint
 // on a free port, watched over HTTP, and always stopped at the end.
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 type options struct {
@@ -36,23 +35,28 @@ type run struct {
 	url    string
 	dir    string // the entrypoint's working directory
 	token  string // SANDBOX_API_TOKEN of the run, sent on every request
-	stderr *syncBuffer
+	stderr *testsupport.LogBuffer
 	done   chan struct{} // closed when the entrypoint has exited
 	code   int           // its exit status, once done
 }
+
+// readyTimeout is the SANDBOX_READY_TIMEOUT of every run that does not set
+// its own: the hang guard, so a slow machine never makes the entrypoint
+// give up on a daemon that is only starting slowly.
+var readyTimeout = strconv.Itoa(int(testsupport.HangGuard / time.Second))
 
 // start runs the script. The daemon gets a free port, its own log and
 // upload folders, and a short shutdown grace so tests end quickly.
 func start(t *testing.T, o options) *run {
 	t.Helper()
-	port := freePort(t)
+	port := testsupport.FreePort(t, "tcp", "127.0.0.1")
 	tmp := t.TempDir()
 	r := &run{
 		t:      t,
 		port:   port,
 		url:    "http://127.0.0.1:" + strconv.Itoa(port),
 		dir:    filepath.Join(tmp, "work"),
-		stderr: &syncBuffer{},
+		stderr: &testsupport.LogBuffer{},
 		done:   make(chan struct{}),
 	}
 	mkdir(t, r.dir)
@@ -64,6 +68,8 @@ func start(t *testing.T, o options) *run {
 		"SANDBOX_API_BIN":  daemonBin,
 		"SANDBOX_API_PORT": strconv.Itoa(port),
 		"SANDBOX_API_ARGS": "--log-dir " + filepath.Join(tmp, "logs") + " --shutdown-grace 2s",
+		// The tests of the readiness limit set their own.
+		"SANDBOX_READY_TIMEOUT": readyTimeout,
 	}
 	for k, v := range o.env {
 		env[k] = v
@@ -108,7 +114,7 @@ func (r *run) stop() {
 		_ = r.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-r.done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(testsupport.HangGuard):
 		}
 	}
 	group := -r.cmd.Process.Pid
@@ -123,33 +129,29 @@ func (r *run) stop() {
 	<-r.done
 }
 
-// waitExit waits at most d for the entrypoint to exit and returns its status.
-func (r *run) waitExit(d time.Duration) int {
+// waitExit waits for the entrypoint to exit, under the hang guard, and
+// returns its status.
+func (r *run) waitExit() int {
 	r.t.Helper()
-	select {
-	case <-r.done:
-		return r.code
-	case <-time.After(d):
-		r.t.Fatalf("the entrypoint still runs after %s", d)
-		return 0
-	}
+	testsupport.Receive(r.t, r.done, "the entrypoint to exit")
+	return r.code
 }
 
-// waitFor polls cond for up to 15 s; the entrypoint must not exit meanwhile.
+// waitFor polls cond under the hang guard; the entrypoint must not exit
+// meanwhile.
 func (r *run) waitFor(what string, cond func() bool) {
 	r.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
+	testsupport.Eventually(r.t, func() (bool, string) {
+		if cond() {
+			return true, ""
+		}
 		select {
 		case <-r.done:
 			r.t.Fatalf("waiting for %s: the entrypoint exited with status %d", what, r.code)
 		default:
 		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("%s did not happen within 15s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false, what + " did not happen"
+	})
 }
 
 // waitStderr waits for the entrypoint's output to contain s.
@@ -160,15 +162,8 @@ func (r *run) waitStderr(s string) {
 	})
 }
 
-// proc is the part of a ProcessResponse the tests read.
-type proc struct {
-	PID        string `json:"pid"`
-	Name       string `json:"name"`
-	Command    string `json:"command"`
-	Status     string `json:"status"`
-	WorkingDir string `json:"workingDir"`
-	ExitCode   int    `json:"exitCode"`
-}
+// proc is a ProcessResponse as the tests read it.
+type proc = testsupport.Proc
 
 func (r *run) processes() []proc {
 	r.t.Helper()
@@ -256,32 +251,4 @@ func writeScript(t *testing.T, name, body string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer collects output written by the child while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

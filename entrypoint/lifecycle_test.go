@@ -25,7 +25,7 @@ func TestReadyTimeout(t *testing.T) {
 			"FAKE_PID":              pidFile,
 		}})
 		began := time.Now()
-		if code := r.waitExit(10 * time.Second); code != 1 {
+		if code := r.waitExit(); code != 1 {
 			t.Errorf("exit status %d, want 1", code)
 		}
 		if took := time.Since(began); took < time.Second {
@@ -61,7 +61,7 @@ func TestDaemonThatExitsAtOnceGivesItsStatus(t *testing.T) {
 		r := start(t, options{shell: sh, path: curlPath(t), env: map[string]string{
 			"SANDBOX_API_ARGS": "--no-such-flag",
 		}})
-		if code := r.waitExit(10 * time.Second); code != want {
+		if code := r.waitExit(); code != want {
 			t.Errorf("exit status %d, want the daemon's %d", code, want)
 		}
 		msg := "entrypoint: error: sandbox-api exited with status " + strconv.Itoa(want) + " before answering " + r.url + "/health\n"
@@ -92,7 +92,7 @@ func TestSignalsStopEverything(t *testing.T) {
 				}
 				// The daemon ends the process group with SIGTERM, which sleep
 				// obeys: no grace period to wait for.
-				if code := r.waitExit(5 * time.Second); code != 0 {
+				if code := r.waitExit(); code != 0 {
 					t.Errorf("exit status %d, want the daemon's 0", code)
 				}
 				t.Logf("exited %s after %s", sig, time.Since(began).Round(time.Millisecond))
@@ -123,7 +123,7 @@ func TestExitStatusIsTheDaemons(t *testing.T) {
 		if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		if code := r.waitExit(5 * time.Second); code != 7 {
+		if code := r.waitExit(); code != 7 {
 			t.Errorf("exit status %d, want 7", code)
 		}
 	})

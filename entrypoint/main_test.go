@@ -8,9 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 var (
@@ -36,14 +37,8 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	daemonBin = filepath.Join(dir, "sandbox-api")
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	build := exec.Command(goCmd, "build", "-o", daemonBin, "../cmd/sandbox-api")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build the daemon: %v\n%s", err, out)
+	if err := testsupport.GoBuild("", []string{"CGO_ENABLED=0"}, "build", "-o", daemonBin, "../cmd/sandbox-api"); err != nil {
+		fmt.Fprintln(os.Stderr, "build the daemon:", err)
 		return 1
 	}
 	return m.Run()

@@ -5,7 +5,6 @@ package entrypoint
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestRefusedSettings(t *testing.T) {
@@ -22,7 +21,7 @@ func TestRefusedSettings(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			forEachShell(t, func(t *testing.T, sh []string) {
 				r := start(t, options{shell: sh, path: curlPath(t), env: c.env})
-				if code := r.waitExit(5 * time.Second); code != 1 {
+				if code := r.waitExit(); code != 1 {
 					t.Errorf("exit status %d, want 1", code)
 				}
 				if !strings.Contains(r.stderr.String(), c.want) {
@@ -41,7 +40,7 @@ func TestNoHTTPTool(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
 			r := start(t, options{shell: needShell(t, s), path: binDir(t, basicTools(t))})
-			if code := r.waitExit(5 * time.Second); code != 1 {
+			if code := r.waitExit(); code != 1 {
 				t.Errorf("exit status %d, want 1", code)
 			}
 			want := "entrypoint: error: none of curl, wget or nc is installed: install one, or make the daemon the entrypoint: [\"" + daemonBin + "\", \"-c\", \"<command>\"]\n"

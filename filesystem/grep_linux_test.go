@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // TestSearchContentSkipsFIFOs: opening a FIFO for reading blocks until a
@@ -30,7 +32,7 @@ func TestSearchContentSkipsFIFOs(t *testing.T) {
 		if r.err != nil || r.n != 1 {
 			t.Errorf("search beside a FIFO: %d matches, %v; want 1, nil", r.n, r.err)
 		}
-	case <-time.After(30 * time.Second): // hang guard
+	case <-time.After(testsupport.HangGuard):
 		t.Fatal("search blocked on a FIFO")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 func TestWaitHeavyReadQueues(t *testing.T) {
@@ -44,7 +46,7 @@ func TestWaitHeavyReadQueues(t *testing.T) {
 	select {
 	case third := <-got:
 		third()
-	case <-time.After(time.Minute): // a hang guard, not a timing
+	case <-time.After(testsupport.HangGuard): // a hang guard, not a timing
 		t.Fatal("the waiter never got the slot given back")
 	}
 	second()

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // newUploadFS is an FS with its own working and upload folders.
@@ -624,20 +626,13 @@ func TestUploadTTLSweepRunsInTheBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	deadline := time.Now().Add(10 * time.Second) // hang guard only
-	for {
+	testsupport.Eventually(t, func() (bool, string) {
 		entries, err := os.ReadDir(uploadDir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(entries) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("abandoned upload still there after 10 s with a 50 ms TTL: %v", entries)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return len(entries) == 0, fmt.Sprintf("abandoned upload still there with a 50 ms TTL: %v", entries)
+	})
 	if err := f.AbortUpload(up.ID); !errors.Is(err, ErrUploadNotFound) {
 		t.Fatalf("abort of an expired upload: %v, want ErrUploadNotFound", err)
 	}

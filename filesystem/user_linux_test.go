@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sandbox-api/sandbox-api/internal/runas"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // userFixture is an FS acting as nobody, on a working folder anyone may
@@ -31,13 +32,7 @@ type userFixture struct {
 
 func newUserFixture(t *testing.T) userFixture {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	u, err := runas.Lookup("nobody")
-	if err != nil {
-		t.Skipf("no user nobody: %v", err)
-	}
+	u := testsupport.Nobody(t)
 	base := t.TempDir()
 	wd := filepath.Join(base, "wd")
 	mustDo(t, os.Mkdir(wd, 0o777), os.Chmod(wd, 0o777))

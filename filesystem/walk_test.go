@@ -9,8 +9,9 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // makeSearchTree creates files (content) and folders (names ending in "/")
@@ -18,21 +19,7 @@ import (
 func makeSearchTree(t testing.TB, entries map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
-	for name, content := range entries {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if strings.HasSuffix(name, "/") {
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testsupport.WriteTree(t, root, entries)
 	return root
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // fakeRunDocker writes a docker stand-in for Run: `run` prints a container
@@ -50,10 +52,11 @@ func TestRunWithFakeDocker(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		health  int
+		timeout time.Duration // the health wait: a hang guard when it must succeed
 		wantErr string
 	}{
-		{"healthy", http.StatusOK, ""},
-		{"never healthy", http.StatusServiceUnavailable, "not healthy"},
+		{"healthy", http.StatusOK, testsupport.HangGuard, ""},
+		{"never healthy", http.StatusServiceUnavailable, 500 * time.Millisecond, "not healthy"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -67,7 +70,7 @@ func TestRunWithFakeDocker(t *testing.T) {
 			_, port, _ := net.SplitHostPort(api.Listener.Addr().String())
 			docker, rmLog := fakeRunDocker(t, "127.0.0.1:"+port)
 			ctx := context.Background()
-			c, err := Run(ctx, RunOptions{Image: "img", Docker: docker, Timeout: 500 * time.Millisecond,
+			c, err := Run(ctx, RunOptions{Image: "img", Docker: docker, Timeout: tc.timeout,
 				Env: []string{"PATH=" + os.Getenv("PATH")}})
 			removed := func() string { b, _ := os.ReadFile(rmLog); return string(b) }
 			if tc.wantErr != "" {

@@ -8,7 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // The tools take the existing daemon's argument names, which agents have
@@ -216,12 +217,10 @@ func TestMCPProcessExecuteKeepAlive(t *testing.T) {
 	}
 	// The timeout is a keepAlive process's lifetime: the process ends
 	// killed once it runs out.
-	for deadline := time.Now().Add(2 * time.Minute); p.Status == "running"; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the keepAlive process outlived its timeout")
-		}
+	testsupport.Until(t, "the keepAlive process to end after its timeout", func() bool {
 		e.mustCall(t, "processGet", map[string]any{"identifier": "server"}, &p)
-	}
+		return p.Status != "running"
+	})
 	if p.Status != "killed" {
 		t.Errorf("after its lifetime: %+v", p)
 	}

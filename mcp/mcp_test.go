@@ -16,6 +16,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 	"github.com/sandbox-api/sandbox-api/process"
 )
 
@@ -39,7 +40,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(files.Close)
 	srv := httptest.NewServer(Handler(Services{Processes: m, Files: files}))
 	t.Cleanup(srv.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testsupport.HangGuard)
 	t.Cleanup(cancel)
 	c := sdk.NewClient(&sdk.Implementation{Name: "test", Version: "1"}, nil)
 	sess, err := c.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: srv.URL}, nil)
@@ -254,12 +255,10 @@ func TestMCPProcessRestartOnFailure(t *testing.T) {
 	e := newEnv(t)
 	e.mustCall(t, "processExecute", map[string]any{"command": "exit 1", "name": "flaky", "restartOnFailure": true, "maxRestarts": 1}, nil)
 	var p ProcessInfo
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	testsupport.Until(t, "the restarted process to end", func() bool {
 		e.mustCall(t, "processGet", map[string]any{"identifier": "flaky"}, &p)
-		if p.Status != "running" {
-			break
-		}
-	}
+		return p.Status != "running"
+	})
 	if p.Status != "failed" || p.RestartCount != 1 {
 		t.Errorf("after restarts: %+v", p)
 	}

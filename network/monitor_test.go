@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 func TestCallbackRetries(t *testing.T) {
@@ -57,11 +59,7 @@ func TestCallbackTimeout(t *testing.T) {
 		m.post(context.Background(), PortEvent{Port: 1})
 		close(done)
 	}()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second): // hang guard only
-		t.Fatal("post never gave up on a hanging callback")
-	}
+	testsupport.Receive(t, done, "post to give up on a hanging callback")
 }
 
 func TestValidateCallback(t *testing.T) {

@@ -7,23 +7,25 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
-// listenScript binds a TCP listener on host, prints its port, then sleeps.
+// listenScript binds a TCP listener on host, prints its port, then sleeps
+// until the test kills it.
 const listenScript = `import socket,sys,time
 fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
 s = socket.socket(fam); s.bind((sys.argv[1], 0)); s.listen()
-print(s.getsockname()[1], flush=True); time.sleep(60)`
+print(s.getsockname()[1], flush=True); time.sleep(3600)`
 
 // startListener runs the listener under `depth` extra shells, so that the
 // socket belongs to a grandchild of the returned root when depth is 2.
 func startListener(t *testing.T, host string, depth int) (root, port int) {
 	t.Helper()
-	cmd := "exec python3 -c " + shellQuote(listenScript) + " " + host
+	cmd := "exec python3 -c " + testsupport.ShellQuote(listenScript) + " " + host
 	for i := 0; i < depth; i++ {
 		// "; true" keeps each shell alive as a parent instead of exec'ing.
-		cmd = "sh -c " + shellQuote(cmd) + "; true"
+		cmd = "sh -c " + testsupport.ShellQuote(cmd) + "; true"
 	}
 	c := exec.Command("sh", "-c", cmd)
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // one kill ends the tree
@@ -43,20 +45,11 @@ func startListener(t *testing.T, host string, depth int) (root, port int) {
 		s, _ := bufio.NewReader(out).ReadString('\n')
 		line <- s
 	}()
-	select {
-	case s := <-line:
-		port, err = strconv.Atoi(strings.TrimSpace(s))
-		if err != nil {
-			t.Fatalf("listener printed %q", s)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("listener did not start")
+	s := testsupport.Receive(t, line, "the listener to start")
+	if port, err = strconv.Atoi(strings.TrimSpace(s)); err != nil {
+		t.Fatalf("listener printed %q", s)
 	}
 	return c.Process.Pid, port
-}
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func TestTreePorts(t *testing.T) {

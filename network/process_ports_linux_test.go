@@ -3,28 +3,13 @@ package network
 import (
 	"context"
 	"errors"
-	"net"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 	"github.com/sandbox-api/sandbox-api/process"
 )
-
-// hangGuard bounds waits for events that do come, so a bug fails the test
-// instead of hanging it.
-const hangGuard = 2 * time.Minute
-
-// freeTCPPort is a port that was free on 127.0.0.1 a moment ago.
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 func findPort(ports []Port, port int) *Port {
 	for i := range ports {
@@ -44,16 +29,16 @@ func TestProcessPortsByIdentifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Shutdown(time.Second) })
-	port := freeTCPPort(t)
+	port := testsupport.FreePort(t, "tcp4", "127.0.0.1")
 	// The listener is a grandchild: the managed shell runs another shell.
 	script := "import socket,time\ns=socket.socket(); s.bind(('127.0.0.1', " + strconv.Itoa(port) + ")); s.listen(); time.sleep(600)"
-	p, err := m.Start(process.Spec{Name: "web", Command: "sh -c " + shellQuote("python3 -c "+shellQuote(script)+"; true") + "; true"})
+	p, err := m.Start(process.Spec{Name: "web", Command: "sh -c " + testsupport.ShellQuote("python3 -c "+testsupport.ShellQuote(script)+"; true") + "; true"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	ctx, cancel := context.WithTimeout(context.Background(), testsupport.HangGuard)
 	defer cancel()
-	if err := p.WaitForPorts(ctx, []int{port}, hangGuard); err != nil {
+	if err := p.WaitForPorts(ctx, []int{port}, testsupport.HangGuard); err != nil {
 		t.Fatal(err)
 	}
 	unmanagedRoot, unmanagedPort := startListener(t, "127.0.0.1", 1)

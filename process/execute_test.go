@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // Execute's bounds are checked by the error's words ("after 250ms"), not by
@@ -30,10 +32,10 @@ func TestExecuteWaitBounds(t *testing.T) {
 			ExecuteRequest{Spec: Spec{Timeout: &second}, WaitForCompletion: true, Waits: Waits{Completion: hangGuard}},
 			ErrWaitTimeout, "after 1 seconds"},
 		{"ports, no timeout: the door's bound",
-			ExecuteRequest{WaitForPorts: []int{freePort(t)}, Waits: Waits{Ports: 250 * time.Millisecond, Completion: hangGuard}},
+			ExecuteRequest{WaitForPorts: []int{testsupport.FreePort(t, "tcp", "")}, Waits: Waits{Ports: 250 * time.Millisecond, Completion: hangGuard}},
 			ErrPortsTimeout, "after 250ms"},
 		{"ports, a timeout: it wins",
-			ExecuteRequest{Spec: Spec{Timeout: &second}, WaitForPorts: []int{freePort(t)}, Waits: Waits{Ports: hangGuard}},
+			ExecuteRequest{Spec: Spec{Timeout: &second}, WaitForPorts: []int{testsupport.FreePort(t, "tcp", "")}, Waits: Waits{Ports: hangGuard}},
 			ErrPortsTimeout, "after 1s"},
 	}
 	for _, tc := range cases {

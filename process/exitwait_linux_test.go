@@ -1,24 +1,16 @@
 package process
 
 import (
-	"os"
 	"testing"
-)
 
-func threadCount(t *testing.T) int {
-	t.Helper()
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(tasks)
-}
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
+)
 
 // TestRunningProcessesHoldNoThreads: waiting for many running processes
 // costs no OS thread each (a blocking wait would add one per process).
 func TestRunningProcessesHoldNoThreads(t *testing.T) {
 	m := newTestManager(t, nil)
-	before := threadCount(t)
+	before := testsupport.ThreadCount(t)
 	const n = 60
 	procs := make([]*Process, n)
 	for i := range procs {
@@ -32,7 +24,7 @@ func TestRunningProcessesHoldNoThreads(t *testing.T) {
 		}
 		return true
 	})
-	if grown := threadCount(t) - before; grown >= n/2 {
+	if grown := testsupport.ThreadCount(t) - before; grown >= n/2 {
 		t.Errorf("%d running processes added %d threads, want far fewer", n, grown)
 	}
 	for _, p := range procs {

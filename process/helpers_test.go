@@ -14,11 +14,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
-// hangGuard bounds every wait in the tests. It only turns a hang into a
-// failure; no test asserts how fast something happens.
-const hangGuard = 30 * time.Second
+// hangGuard bounds every wait in the tests: the tests' one policy,
+// testsupport.HangGuard. It only turns a hang into a failure; no test
+// asserts how fast something happens.
+const hangGuard = testsupport.HangGuard
 
 func testCtx(t *testing.T) context.Context {
 	t.Helper()
@@ -27,15 +30,17 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// newTestManager is a manager on a fresh log folder, with short delays, shut
-// down when the test ends.
+// newTestManager is a manager on a fresh log folder, with a short restart
+// delay, shut down when the test ends. Its stop grace is the hang guard, so
+// that Stop and Kill wait for the end however slow the machine; tests of
+// the escalation to SIGKILL set a short one.
 func newTestManager(t testing.TB, mutate func(*Config)) *Manager {
 	t.Helper()
 	cfg := Config{
 		LogDir:       t.TempDir(),
 		Shell:        "/bin/sh",
 		RestartDelay: 50 * time.Millisecond,
-		StopGrace:    5 * time.Second,
+		StopGrace:    hangGuard,
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -44,7 +49,14 @@ func newTestManager(t testing.TB, mutate func(*Config)) *Manager {
 	if err != nil {
 		t.Fatalf("NewManager: %v", err)
 	}
-	t.Cleanup(func() { m.Shutdown(5 * time.Second) })
+	t.Cleanup(func() {
+		m.Shutdown(5 * time.Second)
+		// Shutdown waits only so long after its SIGKILL: the processes
+		// must have ended before their log folder is removed.
+		for _, p := range m.List() {
+			testsupport.Receive(t, p.Done(), "process "+p.PID()+" to end after Shutdown")
+		}
+	})
 	return m
 }
 
@@ -79,13 +91,7 @@ func logText(t *testing.T, l *Log, streams Stream) string {
 // eventually polls cond until it holds, failing the test after hangGuard.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(hangGuard)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testsupport.Until(t, what, cond)
 }
 
 // pidAlive reports whether pid runs; a zombie counts as gone.

@@ -296,32 +296,50 @@ func TestDiskBudget(t *testing.T) {
 	}
 }
 
+// TestShutdown: processes that obey SIGTERM end stopped, a pending restart
+// is called off, an ended record keeps its status. The grace is the hang
+// guard, so that however slow the machine, only a process ignoring SIGTERM
+// could be killed; Shutdown returns as soon as all have ended.
 func TestShutdown(t *testing.T) {
 	m := newTestManager(t, func(c *Config) { c.RestartDelay = time.Hour })
 	obeys := mustStart(t, m, Spec{Command: "exec sleep 100"})
-	pidfile := filepath.Join(t.TempDir(), "bg.pid")
-	ignores := mustStart(t, m, Spec{
-		Command: `trap '' TERM; sleep 100 & echo $! > "$PIDFILE"; echo ready; sleep 100`,
-		Env:     map[string]string{"PIDFILE": pidfile},
-	})
 	pending := mustStart(t, m, Spec{Command: "exit 1", RestartOnFailure: true, MaxRestarts: -1})
 	done := mustStart(t, m, Spec{Command: "true"})
 	waitEnded(t, done)
-	bg := readPIDFile(t, pidfile)
-	eventually(t, "the TERM trap", func() bool { return logText(t, ignores.Log(), Stdout) == "ready\n" })
 	eventually(t, "the restart delay", func() bool { return pending.currentPID() == 0 })
 
-	m.Shutdown(3 * time.Second)
-	for _, p := range []*Process{obeys, ignores, pending} {
+	m.Shutdown(hangGuard)
+	for _, p := range []*Process{obeys, pending} {
 		waitEnded(t, p)
 	}
 	for _, c := range []struct {
 		p    *Process
 		want Status
-	}{{obeys, StatusStopped}, {ignores, StatusKilled}, {pending, StatusStopped}, {done, StatusCompleted}} {
+	}{{obeys, StatusStopped}, {pending, StatusStopped}, {done, StatusCompleted}} {
 		if got := c.p.Info().Status; got != c.want {
 			t.Errorf("%q: status %s, want %s", c.p.Info().Command, got, c.want)
 		}
+	}
+	if _, err := m.Start(Spec{Command: "true"}); !errors.Is(err, ErrShuttingDown) {
+		t.Fatalf("Start after Shutdown = %v, want ErrShuttingDown", err)
+	}
+}
+
+// TestShutdownEscalates: a process that ignores SIGTERM is killed, its
+// group with it, once the (short) grace has passed.
+func TestShutdownEscalates(t *testing.T) {
+	m := newTestManager(t, nil)
+	pidfile := filepath.Join(t.TempDir(), "bg.pid")
+	ignores := mustStart(t, m, Spec{
+		Command: `trap '' TERM; sleep 100 & echo $! > "$PIDFILE"; echo ready; sleep 100`,
+		Env:     map[string]string{"PIDFILE": pidfile},
+	})
+	bg := readPIDFile(t, pidfile)
+	eventually(t, "the TERM trap", func() bool { return logText(t, ignores.Log(), Stdout) == "ready\n" })
+
+	m.Shutdown(time.Second)
+	if info := waitEnded(t, ignores); info.Status != StatusKilled {
+		t.Errorf("%q: status %s, want %s", info.Command, info.Status, StatusKilled)
 	}
 	waitSignaledBy(t, ignores, 9)
 	eventually(t, "the background child to die", func() bool { return !pidAlive(bg) })
@@ -362,7 +380,9 @@ func TestShutdownRacingStarts(t *testing.T) {
 		}()
 	}
 	eventually(t, "some starts", func() bool { mu.Lock(); defer mu.Unlock(); return len(started) >= 20 })
-	m.Shutdown(5 * time.Second)
+	// They all obey SIGTERM: with the hang guard as grace, Shutdown returns
+	// once every one has ended, however slow the machine.
+	m.Shutdown(hangGuard)
 	close(stop)
 	wg.Wait()
 	for _, p := range started {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -56,11 +55,12 @@ func TestOutputPipeGrowsForFastWriters(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := mustStart(t, m, Spec{Command: "exec sh -c '" + tt.command + "'"})
 			killGroupOnCleanup(t, p)
-			// Once the output is kept, the pump has seen what it will see.
+			// Once the output is kept, the pump has seen what it will see:
+			// it grows the pipe before it keeps the read that filled it,
+			// and the line comes last.
 			eventually(t, "output kept", func() bool {
 				return strings.Count(logText(t, p.Log(), Stdout), "\n") >= 1
 			})
-			time.Sleep(50 * time.Millisecond)
 			if got := childPipeSize(t, p.OSPID()); got != tt.want {
 				t.Fatalf("stdout pipe holds %d bytes, want %d", got, tt.want)
 			}

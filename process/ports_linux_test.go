@@ -12,21 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// freePort finds a TCP port free on every address.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return port
-}
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
+)
 
 const listenScript = `import socket, sys, time
 host, port = sys.argv[1], int(sys.argv[2])
@@ -56,7 +44,7 @@ func TestWaitForPortsListening(t *testing.T) {
 					ln.Close()
 				}
 			}
-			port := freePort(t)
+			port := testsupport.FreePort(t, "tcp", "")
 			p := mustStart(t, m, Spec{Command: fmt.Sprintf("exec python3 %s '%s' %d", script, host, port)})
 			if err := p.WaitForPorts(testCtx(t), []int{port}, hangGuard); err != nil {
 				t.Fatalf("WaitForPorts: %v (log: %q)", err, logText(t, p.Log(), Both))
@@ -83,7 +71,7 @@ func TestWaitForPortsListening(t *testing.T) {
 func TestWaitForPortsTimeout(t *testing.T) {
 	m := newTestManager(t, nil)
 	p := mustStart(t, m, Spec{Command: "exec sleep 100"})
-	port := freePort(t)
+	port := testsupport.FreePort(t, "tcp", "")
 	err := p.WaitForPorts(testCtx(t), []int{port}, 100*time.Millisecond)
 	if !errors.Is(err, ErrPortsTimeout) || !strings.Contains(err.Error(), strconv.Itoa(port)) {
 		t.Fatalf("WaitForPorts = %v, want ErrPortsTimeout naming port %d", err, port)
@@ -101,7 +89,7 @@ func TestWaitForPortsTimeout(t *testing.T) {
 func TestWaitForPortsProcessExits(t *testing.T) {
 	m := newTestManager(t, nil)
 	p := mustStart(t, m, Spec{Command: "exit 3"})
-	err := p.WaitForPorts(testCtx(t), []int{freePort(t)}, 0)
+	err := p.WaitForPorts(testCtx(t), []int{testsupport.FreePort(t, "tcp", "")}, 0)
 	if !errors.Is(err, ErrExited) {
 		t.Fatalf("WaitForPorts = %v, want ErrExited", err)
 	}

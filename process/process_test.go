@@ -680,18 +680,19 @@ func TestLargeOutputBoundedMemory(t *testing.T) {
 
 // TestKillDuringRestart: a kill that arrives while a restart is starting
 // the next attempt ends that attempt too. The attempts fail at once until
-// the stop file exists, then would run for long, so a missed kill shows.
+// the stop file exists, then would run for longer than the hang guard that
+// Kill waits under, so a missed kill shows.
 func TestKillDuringRestart(t *testing.T) {
 	m := newTestManager(t, func(c *Config) {
 		c.RestartDelay = time.Nanosecond
-		c.StopGrace = 10 * time.Second
+		c.StopGrace = hangGuard
 		c.OutputDrainGrace = time.Millisecond
 	})
 	dir := t.TempDir()
 	for i := 0; i < 30; i++ {
 		stopFile := filepath.Join(dir, strconv.Itoa(i))
 		p := mustStart(t, m, Spec{
-			Command:          `[ -e "$STOP" ] && exec sleep 100; exit 1`,
+			Command:          `[ -e "$STOP" ] && exec sleep 1000; exit 1`,
 			Env:              map[string]string{"STOP": stopFile},
 			RestartOnFailure: true,
 			MaxRestarts:      -1,

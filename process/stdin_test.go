@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 func TestStdinEcho(t *testing.T) {
@@ -153,17 +155,11 @@ func TestStdinBlocked(t *testing.T) {
 	eventually(t, "the first writer to take its turn", func() bool { return len(s.turn) == 0 })
 	go write([]byte("small"))
 	for i := 0; i < 2; i++ {
-		select {
-		case r := <-results:
-			if !errors.Is(r.err, ErrStdinBlocked) {
-				t.Errorf("WriteStdin = %v, want ErrStdinBlocked", r.err)
-			}
-			// A hang guard, not a timing check: the bound is 5 s.
-			if r.elapsed > StdinWriteTimeout+10*time.Second {
-				t.Errorf("WriteStdin returned after %s", r.elapsed)
-			}
-		case <-time.After(StdinWriteTimeout + hangGuard):
-			t.Fatal("WriteStdin hung")
+		// A hang guard, not a timing check: the bound is 5 s, and only an
+		// unbounded write would never return.
+		r := testsupport.Receive(t, results, "WriteStdin to return")
+		if !errors.Is(r.err, ErrStdinBlocked) {
+			t.Errorf("WriteStdin = %v after %s, want ErrStdinBlocked", r.err, r.elapsed)
 		}
 	}
 	if p.Info().Status != StatusRunning {
@@ -186,14 +182,10 @@ func TestStdinCloseUnblocksWriter(t *testing.T) {
 	if err := p.CloseStdin(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-res:
-		if !errors.Is(err, ErrStdinClosed) {
-			t.Fatalf("blocked WriteStdin after close = %v, want ErrStdinClosed", err)
-		}
-	case <-time.After(StdinWriteTimeout - time.Second):
-		// Well under the write deadline, so only the close can end it.
-		t.Fatal("CloseStdin did not end the blocked write")
+	// Ended by the close, the write says so; had only its own deadline
+	// ended it, it would say ErrStdinBlocked.
+	if err := testsupport.Receive(t, res, "the blocked write to end"); !errors.Is(err, ErrStdinClosed) {
+		t.Fatalf("blocked WriteStdin after close = %v, want ErrStdinClosed", err)
 	}
 }
 

@@ -9,18 +9,13 @@ import (
 	"testing"
 
 	"github.com/sandbox-api/sandbox-api/internal/runas"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // nobodyManager is a manager whose processes run as nobody; it needs root.
 func nobodyManager(t *testing.T) (*Manager, *runas.User) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	u, err := runas.Lookup("nobody")
-	if err != nil {
-		t.Skipf("no user nobody: %v", err)
-	}
+	u := testsupport.Nobody(t)
 	m := newTestManager(t, func(c *Config) {
 		c.User = u
 		c.WorkingDir = "/"

@@ -16,10 +16,16 @@ bin=${SANDBOX_API_BIN:-$PWD/bin/sandbox-api}
 # The Go packages but the entrypoint's, which is a suite of its own.
 mapfile -t go_packages < <(go list ./... | grep -v '/entrypoint$')
 
+# go test's own bound on a package (10 minutes by default) is a deadline
+# like any other: on a loaded machine the daemon's black-box tests alone can
+# come near it. The tests bound each wait with their hang guard
+# (internal/testsupport.HangGuard); this only catches a package that hangs.
+go_timeout=60m
+
 run_suite() {
 	case $1 in
-	go) go vet ./... && go test -race -count=1 -v "${go_packages[@]}" ;;
-	entrypoint) go test -race -count=1 -v ./entrypoint/ ;;
+	go) go vet ./... && go test -race -count=1 -timeout "$go_timeout" -v "${go_packages[@]}" ;;
+	entrypoint) go test -race -count=1 -timeout "$go_timeout" -v ./entrypoint/ ;;
 	sdk) (cd e2e/sdk && SANDBOX_API_BIN=$bin node --test) ;;
 	browser) (cd e2e/browser && SANDBOX_API_BIN=$bin node --test) ;;
 	mcp) (cd e2e/mcp && SANDBOX_API_BIN=$bin node --test) ;;

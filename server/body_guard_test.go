@@ -11,10 +11,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
-// guardHangGuard bounds each wait for something that must happen.
-const guardHangGuard = 2 * time.Minute
+// guardHangGuard bounds each wait for something that must happen (the
+// tests' one policy, testsupport.HangGuard).
+const guardHangGuard = testsupport.HangGuard
 
 func TestGuardBody(t *testing.T) {
 	const idle = 300 * time.Millisecond

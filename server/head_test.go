@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 func TestHeadRoutesFollowGet(t *testing.T) {
@@ -104,7 +106,7 @@ func TestHeadersOnlyStopsAStream(t *testing.T) {
 			var rec *httptest.ResponseRecorder
 			select {
 			case rec = <-done:
-			case <-time.After(time.Minute):
+			case <-time.After(testsupport.HangGuard):
 				t.Fatal("the stream did not stop")
 			}
 			want := tt.status

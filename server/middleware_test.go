@@ -14,6 +14,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 func TestCORSPreflight(t *testing.T) {
@@ -333,7 +335,7 @@ func TestStreamingThroughMiddleware(t *testing.T) {
 	s := newTestServer(t, Options{}, func(r chi.Router) {
 		r.Get("/stream", func(w http.ResponseWriter, r *http.Request) {
 			rc := http.NewResponseController(w)
-			if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+			if err := rc.SetWriteDeadline(time.Now().Add(testsupport.HangGuard)); err != nil {
 				t.Errorf("SetWriteDeadline: %v", err)
 			}
 			_, _ = io.WriteString(w, "first\n")

@@ -7,7 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // children lists the pids of this test process's children.
@@ -49,13 +50,7 @@ func openFDs(t *testing.T) int { return fdsTo(t, "") }
 // eventually polls cond until it holds, under the hang guard.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(guard)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testsupport.Until(t, what, cond)
 }
 
 func ended(s *Session) bool {

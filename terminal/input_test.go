@@ -6,12 +6,13 @@ import (
 	"errors"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // TestWriteGivesUpWhenItsClientGoes: input the shell does not read fills
@@ -26,7 +27,7 @@ func TestWriteGivesUpWhenItsClientGoes(t *testing.T) {
 	}
 	sleeper := 0
 	eventually(t, "the shell runs sleep", func() bool {
-		for _, kid := range childrenOf(s.pid) {
+		for _, kid := range testsupport.ChildrenOf(s.pid) {
 			if comm, err := os.ReadFile("/proc/" + strconv.Itoa(kid) + "/comm"); err == nil && string(comm) == "sleep\n" {
 				sleeper = kid
 			}
@@ -80,19 +81,4 @@ func masterWritable(t *testing.T, s *Session) bool {
 		t.Fatal(err, perr)
 	}
 	return n > 0
-}
-
-// childrenOf lists the children of pid.
-func childrenOf(pid int) []int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(pid) + "/children")
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, f := range strings.Fields(string(b)) {
-		if n, err := strconv.Atoi(f); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
 }

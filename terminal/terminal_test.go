@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,10 +12,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
-// guard bounds every wait: it only catches hangs.
-const guard = 15 * time.Second
+// guard bounds every wait: it only catches hangs (the tests' one policy,
+// testsupport.HangGuard).
+const guard = testsupport.HangGuard
 
 func newTestManager(t *testing.T, cfg Config) *Manager {
 	t.Helper()
@@ -146,14 +150,22 @@ func TestSeveralClientsSeeOutput(t *testing.T) {
 }
 
 func TestLaggingClientIsDropped(t *testing.T) {
-	m := newTestManager(t, Config{ClientQueue: 2})
+	const queue = 8
+	m := newTestManager(t, Config{ClientQueue: queue})
 	s, slow := attach(t, m, Options{ID: "lag"})
 	_, fast := attach(t, m, Options{ID: "lag"})
 	// The slow client never reads; the fast one must still get everything.
-	if err := s.Write(context.Background(), []byte("for i in 1 2 3 4 5 6 7 8 9 10; do echo line$i; sleep 0.01; done; echo end-$((2*5))\n")); err != nil {
-		t.Fatal(err)
+	// Each step's output comes after the fast client read the previous
+	// step's, so it is a chunk of its own however the machine is loaded:
+	// after more steps than the queue holds, the slow client has lagged
+	// too far, while the fast one never has more than a step (its input's
+	// echo, the output, the prompt) queued.
+	for i := range 3 * queue {
+		if err := s.Write(context.Background(), []byte(fmt.Sprintf("echo step-$((%d+1)).\n", i))); err != nil {
+			t.Fatal(err)
+		}
+		readUntil(t, fast, fmt.Sprintf("step-%d.", i+1))
 	}
-	readUntil(t, fast, "end-10")
 	deadline := time.After(guard)
 	for {
 		select {

@@ -2,18 +2,10 @@ package terminal
 
 import (
 	"context"
-	"os"
 	"testing"
-)
 
-func threadCount(t *testing.T) int {
-	t.Helper()
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(tasks)
-}
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
+)
 
 // TestIdleSessionsHoldNoThreads: idle shells cost no OS thread each. A
 // blocking wait for the shell and a blocking read of the PTY would add two
@@ -22,7 +14,7 @@ func threadCount(t *testing.T) int {
 func TestIdleSessionsHoldNoThreads(t *testing.T) {
 	const n = 40
 	m := newTestManager(t, Config{MaxSessions: n})
-	before := threadCount(t)
+	before := testsupport.ThreadCount(t)
 	for range n {
 		s, c := attach(t, m, Options{})
 		// Once the answer is read, the shell waits for input and the pump
@@ -32,7 +24,7 @@ func TestIdleSessionsHoldNoThreads(t *testing.T) {
 		}
 		readUntil(t, c, "up-2")
 	}
-	if grown := threadCount(t) - before; grown >= n/2 {
+	if grown := testsupport.ThreadCount(t) - before; grown >= n/2 {
 		t.Fatalf("%d idle sessions added %d threads, want far fewer", n, grown)
 	}
 }

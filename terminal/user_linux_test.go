@@ -8,17 +8,12 @@ import (
 	"testing"
 
 	"github.com/sandbox-api/sandbox-api/internal/runas"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 func nobodyTerminals(t *testing.T) (*Manager, *runas.User) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	u, err := runas.Lookup("nobody")
-	if err != nil {
-		t.Skipf("no user nobody: %v", err)
-	}
+	u := testsupport.Nobody(t)
 	return newTestManager(t, Config{User: u}), u
 }
 

@@ -15,11 +15,12 @@ import (
 	"time"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // atomicGuard bounds each wait of these tests for an event: a hang fails,
-// a slow machine does not.
-const atomicGuard = 5 * time.Minute
+// a slow machine does not (the tests' one policy, testsupport.HangGuard).
+const atomicGuard = testsupport.HangGuard
 
 // eventsUntil reads w's events until op of path arrives, and returns those
 // before it, as "OP name" with names relative to dir.

@@ -16,10 +16,12 @@ import (
 	"time"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
-// watchGuard bounds every wait for an event: a hang fails the test.
-const watchGuard = 10 * time.Second
+// watchGuard bounds every wait for an event: a hang fails the test (the
+// tests' one policy, testsupport.HangGuard).
+const watchGuard = testsupport.HangGuard
 
 // FS is a file system and its watches, wired as the daemon wires them: a
 // test writes through the one and watches through the other.

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 func TestProcessNameBounds(t *testing.T) {
@@ -46,7 +48,7 @@ func TestProcessNameBounds(t *testing.T) {
 		body := `{"command": "true", "name": ` + c.name + `}`
 		resp, data := d.do(http.MethodPost, "/process", body, "Content-Type", "application/json")
 		if resp.StatusCode != c.want {
-			t.Errorf("%s: status %d, want %d; body %s", c.what, resp.StatusCode, c.want, truncate(data))
+			t.Errorf("%s: status %d, want %d; body %s", c.what, resp.StatusCode, c.want, testsupport.Truncate(data))
 			continue
 		}
 		if c.want == http.StatusOK {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // procStatusKB reads a "Name:   N kB" field of /proc/<pid>/status.
@@ -52,7 +54,7 @@ func TestKernelFileReadsStayBounded(t *testing.T) {
 			var e struct{ Error string }
 			_ = json.Unmarshal(data, &e)
 			if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(e.Error, "Accept: application/octet-stream") {
-				t.Errorf("JSON read of /proc/self/pagemap: %d %s, want 413 pointing to the download", resp.StatusCode, truncate(data))
+				t.Errorf("JSON read of /proc/self/pagemap: %d %s, want 413 pointing to the download", resp.StatusCode, testsupport.Truncate(data))
 			}
 		})
 	}
@@ -85,13 +87,13 @@ func TestKernelFileReadsWhole(t *testing.T) {
 		}
 		d.doJSON(http.MethodGet, "/filesystem/"+p, nil, http.StatusOK, &got)
 		if got.Content != string(want) || got.Size != int64(len(want)) {
-			t.Errorf("%s: size %d, content %q; want size %d, content %q", p, got.Size, truncate([]byte(got.Content)), len(want), truncate(want))
+			t.Errorf("%s: size %d, content %q; want size %d, content %q", p, got.Size, testsupport.Truncate([]byte(got.Content)), len(want), testsupport.Truncate(want))
 		}
 		if resp, _ := d.do(http.MethodHead, "/filesystem/"+p, nil); resp.StatusCode != http.StatusOK {
 			t.Errorf("HEAD %s: %d, want 200", p, resp.StatusCode)
 		}
 		if resp, body := d.do(http.MethodGet, "/filesystem/"+p+"?download=true", nil); resp.StatusCode != http.StatusOK || string(body) != string(want) {
-			t.Errorf("download of %s: %d %q, want %q", p, resp.StatusCode, truncate(body), want)
+			t.Errorf("download of %s: %d %q, want %q", p, resp.StatusCode, testsupport.Truncate(body), want)
 		}
 	}
 }
@@ -118,7 +120,7 @@ func TestHeavyReadsQueue(t *testing.T) {
 		wg.Go(func() {
 			resp, data := d.do(http.MethodGet, "/filesystem-search?query=t", nil)
 			if resp.StatusCode != http.StatusOK {
-				t.Errorf("search: %d %s", resp.StatusCode, truncate(data))
+				t.Errorf("search: %d %s", resp.StatusCode, testsupport.Truncate(data))
 			}
 		})
 	}

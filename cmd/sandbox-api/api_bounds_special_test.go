@@ -20,6 +20,8 @@ import (
 	"testing"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // makeSpecialNodes makes a FIFO, a socket, a copy of /dev/null (the same
@@ -163,7 +165,7 @@ func TestWritesNeverReplaceSpecialFiles(t *testing.T) {
 			status, body := write(p)
 			var e struct{ Error string }
 			if status != http.StatusUnprocessableEntity || json.Unmarshal(body, &e) != nil || e.Error == "" {
-				t.Errorf("%s onto %s: %d %s, want 422 with an error", wname, node, status, truncate(body))
+				t.Errorf("%s onto %s: %d %s, want 422 with an error", wname, node, status, testsupport.Truncate(body))
 			}
 			if !nodeIntact(t, p, typ) {
 				t.Fatalf("%s replaced %s", wname, node)
@@ -175,7 +177,7 @@ func TestWritesNeverReplaceSpecialFiles(t *testing.T) {
 	if _, ok := nodes["null"]; ok && !t.Failed() {
 		resp, body := d.do(http.MethodPut, "/filesystem//dev/null", "clobbered", "Content-Type", "application/octet-stream")
 		if resp.StatusCode != http.StatusUnprocessableEntity {
-			t.Errorf("PUT /filesystem//dev/null: %d %s, want 422", resp.StatusCode, truncate(body))
+			t.Errorf("PUT /filesystem//dev/null: %d %s, want 422", resp.StatusCode, testsupport.Truncate(body))
 		}
 		nodeIntact(t, "/dev/null", fs.ModeDevice|fs.ModeCharDevice)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // TestOpenUploadsBound: past --max-uploads an initiate is a JSON 429 that
@@ -30,7 +31,7 @@ func TestOpenUploadsBound(t *testing.T) {
 		var e struct{ Error string }
 		if resp.StatusCode != http.StatusTooManyRequests || json.Unmarshal(body, &e) != nil ||
 			!strings.Contains(e.Error, "3 multipart uploads are open") || !strings.Contains(e.Error, "--max-uploads") {
-			t.Fatalf("initiate %s: %d %s, want a JSON 429 naming the bound and its flag", when, resp.StatusCode, truncate(body))
+			t.Fatalf("initiate %s: %d %s, want a JSON 429 naming the bound and its flag", when, resp.StatusCode, testsupport.Truncate(body))
 		}
 		entries, err := os.ReadDir(d.uploadDir)
 		if err != nil || len(entries) != 3 {
@@ -61,7 +62,7 @@ func TestOpenUploadsDefaultBound(t *testing.T) {
 			want = http.StatusTooManyRequests
 		}
 		if resp.StatusCode != want {
-			t.Fatalf("initiate %d: %d %s, want %d", i+1, resp.StatusCode, truncate(body), want)
+			t.Fatalf("initiate %d: %d %s, want %d", i+1, resp.StatusCode, testsupport.Truncate(body), want)
 		}
 	}
 }

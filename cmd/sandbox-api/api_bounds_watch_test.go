@@ -18,11 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-api/sandbox-api/watch"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
-
-// armGuard bounds the arming of a watch of a whole machine: a hang guard,
-// not a timing.
-const armGuard = 3 * time.Minute
 
 // daemonWatchDevs lists the device (as the kernel prints it in fdinfo) of
 // every inotify watch the process holds.
@@ -70,7 +67,7 @@ func fdinfoDev(t *testing.T, path string) uint64 {
 	return uint64(unix.Major(st.Dev))<<20 | uint64(unix.Minor(st.Dev))
 }
 
-// openArmedWatch opens a watch and waits, up to armGuard, for its 200:
+// openArmedWatch opens a watch and waits, up to hangGuard, for its 200:
 // the daemon answers once the whole tree is watched.
 func openArmedWatch(t *testing.T, d *daemon, target string) *http.Response {
 	t.Helper()
@@ -94,8 +91,8 @@ func openArmedWatch(t *testing.T, d *daemon, target string) *http.Response {
 			t.Fatalf("GET %s: status %d, want 200", target, resp.StatusCode)
 		}
 		return resp
-	case <-time.After(armGuard):
-		t.Fatalf("GET %s: not armed within %s", target, armGuard)
+	case <-time.After(hangGuard):
+		t.Fatalf("GET %s: not armed within %s", target, hangGuard)
 		return nil
 	}
 }
@@ -148,7 +145,7 @@ func TestWatchFolderBound(t *testing.T) {
 		t.Fatalf("%d kernel watches held, want 3", n-before)
 	}
 	ev := s.next(t)
-	if deref(ev.Op) != "ERROR" || !strings.Contains(deref(ev.Error), "the most one watch may hold") {
+	if testsupport.Deref(ev.Op) != "ERROR" || !strings.Contains(testsupport.Deref(ev.Error), "the most one watch may hold") {
 		t.Fatalf("first event %v, want the ERROR of the bound", ev)
 	}
 	// Changes in a watched folder still come.

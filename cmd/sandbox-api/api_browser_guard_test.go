@@ -17,6 +17,8 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 const chromeUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36"
@@ -59,7 +61,7 @@ func TestBrowserPagesOfOtherOriginsRunNothing(t *testing.T) {
 	rebound := fmt.Sprintf("evil.example:%d", d.port)
 	dir := t.TempDir()
 	touch := func(name string) string {
-		b, _ := json.Marshal(map[string]any{"command": "touch " + shellQuote(filepath.Join(dir, name)), "waitForCompletion": true})
+		b, _ := json.Marshal(map[string]any{"command": "touch " + testsupport.ShellQuote(filepath.Join(dir, name)), "waitForCompletion": true})
 		return string(b)
 	}
 	attacks := []struct {
@@ -128,7 +130,7 @@ func TestBrowserCannotWriteStdin(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	out := filepath.Join(t.TempDir(), "stdin")
-	p := d.exec(map[string]any{"command": "cat > " + shellQuote(out), "stdin": true})
+	p := d.exec(map[string]any{"command": "cat > " + testsupport.ShellQuote(out), "stdin": true})
 	path := "/process/" + p.PID + "/stdin"
 	if status, _, body := d.sendAs(http.MethodPost, path, "", "from-page\n", "Content-Type", "text/plain", "Origin", d.url); status != http.StatusUnsupportedMediaType {
 		t.Errorf("own page, text/plain stdin: status %d, want 415: %s", status, body)
@@ -140,7 +142,7 @@ func TestBrowserCannotWriteStdin(t *testing.T) {
 		t.Errorf("curl stdin: status %d, want 200: %s", status, body)
 	}
 	d.doJSON(http.MethodDelete, path, nil, http.StatusOK, nil)
-	d.waitEnded(p.PID, requestGuard)
+	d.waitEnded(p.PID)
 	got, err := os.ReadFile(out)
 	if err != nil || string(got) != "from-curl\n" {
 		t.Fatalf("stdin received %q (%v), want only the curl write", got, err)
@@ -152,7 +154,7 @@ func TestBrowserCannotWriteStdin(t *testing.T) {
 func TestBrowserTerminalWebsocketOrigin(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{env: []string{"SHELL=/bin/sh"}})
-	ctx, cancel := context.WithTimeout(context.Background(), requestGuard)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	wsURL := "ws" + strings.TrimPrefix(d.url, "http") + "/terminal/ws?sessionId="
 	for _, origin := range []string{"http://127.0.0.1:1", "https://evil.example", "null"} {
@@ -241,7 +243,7 @@ func TestBrowserCORSOnlyForAllowedOrigins(t *testing.T) {
 	var p proc
 	status, h, body := listed.sendAs(http.MethodPost, "/process", "", map[string]any{"command": "echo hi", "waitForCompletion": true},
 		"Content-Type", "application/json", "Origin", "https://app.example", "Sec-Fetch-Site", "cross-site")
-	if status != http.StatusOK || json.Unmarshal(body, &p) != nil || p.stdout() != "hi\n" || h.Get("Access-Control-Allow-Origin") != "https://app.example" {
+	if status != http.StatusOK || json.Unmarshal(body, &p) != nil || p.StdoutText() != "hi\n" || h.Get("Access-Control-Allow-Origin") != "https://app.example" {
 		t.Errorf("POST from a listed origin: status %d, body %s, Allow-Origin %q", status, body, h.Get("Access-Control-Allow-Origin"))
 	}
 	// A listed host: the page the platform serves on its own name.

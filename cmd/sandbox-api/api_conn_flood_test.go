@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 const (
@@ -58,7 +60,7 @@ func TestConnectionFloodKeepsServing(t *testing.T) {
 	}
 
 	// Each probe comes on a new connection, as a new client would.
-	probes := &http.Client{Timeout: connGuard, Transport: &http.Transport{DisableKeepAlives: true}}
+	probes := &http.Client{Timeout: hangGuard, Transport: &http.Transport{DisableKeepAlives: true}}
 	defer probes.CloseIdleConnections()
 	probe := func(stage string) {
 		t.Helper()
@@ -79,7 +81,7 @@ func TestConnectionFloodKeepsServing(t *testing.T) {
 		var p proc
 		err = json.NewDecoder(resp.Body).Decode(&p)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || err != nil || !strings.Contains(p.stdout(), "probe") {
+		if resp.StatusCode != http.StatusOK || err != nil || !strings.Contains(p.StdoutText(), "probe") {
 			t.Fatalf("%s: POST /process: %d, %+v (%v)", stage, resp.StatusCode, p, err)
 		}
 	}
@@ -123,7 +125,7 @@ func TestConnectionFloodKeepsServing(t *testing.T) {
 		_ = c.Close()
 	}
 	conns = nil
-	eventually(t, connGuard, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		n := fdCount(t, d.pid)
 		return n <= baseline, fmt.Sprintf("the daemon holds %d descriptors after the flood, baseline %d", n, baseline)
 	})

@@ -20,11 +20,6 @@ import (
 	"time"
 )
 
-// connGuard bounds each wait of the connection tests for something that
-// must happen (an answer, a close): generous, so a loaded machine never
-// fails them, while a hang still fails the test instead of the run.
-const connGuard = 2 * time.Minute
-
 // rawConn is a client connection driven byte by byte.
 type rawConn struct {
 	t    testing.TB
@@ -51,13 +46,13 @@ func (rc *rawConn) send(s string) {
 	}
 }
 
-// answer reads one response and its body, under connGuard.
+// answer reads one response and its body, under hangGuard.
 func (rc *rawConn) answer() (*http.Response, []byte) {
 	rc.t.Helper()
-	_ = rc.conn.SetReadDeadline(time.Now().Add(connGuard))
+	_ = rc.conn.SetReadDeadline(time.Now().Add(hangGuard))
 	resp, err := http.ReadResponse(rc.br, nil)
 	if err != nil {
-		rc.t.Fatalf("no answer within %s: %v", connGuard, err)
+		rc.t.Fatalf("no answer within %s: %v", hangGuard, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -67,7 +62,7 @@ func (rc *rawConn) answer() (*http.Response, []byte) {
 	return resp, body
 }
 
-// waitClosed waits, under connGuard, for the daemon to close the
+// waitClosed waits, under hangGuard, for the daemon to close the
 // connection (end of file, or a reset when it left bytes unread) without
 // sending anything more.
 func (rc *rawConn) waitClosed() {
@@ -81,12 +76,12 @@ func (rc *rawConn) waitClosed() {
 // and returns them.
 func (rc *rawConn) waitClosedAfterAny() []byte {
 	rc.t.Helper()
-	_ = rc.conn.SetReadDeadline(time.Now().Add(connGuard))
+	_ = rc.conn.SetReadDeadline(time.Now().Add(hangGuard))
 	extra, err := io.ReadAll(rc.br)
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		rc.t.Fatalf("connection still open after %s", connGuard)
+		rc.t.Fatalf("connection still open after %s", hangGuard)
 	case err != nil && !errors.Is(err, syscall.ECONNRESET):
 		rc.t.Fatalf("waiting for the close: %v", err)
 	}

@@ -18,10 +18,14 @@ import (
 	"time"
 )
 
-// stallIdle is the --body-idle-timeout of these tests: small, so a stall
-// is cut quickly, while the slow clients below send something every
-// stallIdle/10.
+// stallIdle is the --body-idle-timeout of the tests that wait for a cut:
+// small, so a stall is cut quickly.
 const stallIdle = 2 * time.Second
+
+// movingIdle is the --body-idle-timeout of the tests whose slow clients
+// must never be cut: they send something every second, so only a pause of
+// 9 s on a loaded machine could look like a stall.
+const movingIdle = 10 * time.Second
 
 func startStallDaemon(t *testing.T) *daemon {
 	return startDaemon(t, daemonOptions{args: []string{"--token", connTestToken, "--body-idle-timeout", stallIdle.String()}})
@@ -102,7 +106,7 @@ func TestStalledBodiesAreCut(t *testing.T) {
 	}
 }
 
-// trickle sends s on rc a few bytes at a time, every stallIdle/10: slower
+// trickle sends s on rc a few bytes at a time, every movingIdle/10: slower
 // than any real client, but never idle for the bound.
 func trickle(rc *rawConn, s string, step int) {
 	rc.t.Helper()
@@ -111,18 +115,21 @@ func trickle(rc *rawConn, s string, step int) {
 		rc.send(s[:n])
 		s = s[n:]
 		if len(s) > 0 {
-			time.Sleep(stallIdle / 10)
+			time.Sleep(movingIdle / 10)
 		}
 	}
 }
 
+// TestSlowMovingBodiesAreServed: bodies that take longer than the bound but
+// never pause for it are served.
 func TestSlowMovingBodiesAreServed(t *testing.T) {
-	d := startStallDaemon(t)
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{args: []string{"--token", connTestToken, "--body-idle-timeout", movingIdle.String()}})
 	auth := "Authorization: Bearer " + connTestToken + "\r\n"
 
 	t.Run("raw upload, a byte at a time", func(t *testing.T) {
 		t.Parallel()
-		content := "slow but moving upload" // 22 bytes: about 4 bound lengths
+		content := "slow but moving upload" // 22 bytes: about 2 bound lengths
 		rc := d.dialRaw(t)
 		rc.send("PUT " + filesEnc("/filesystem/", d.workDir+"/slow.txt") + " HTTP/1.1\r\nHost: x\r\n" + auth +
 			"Content-Type: application/octet-stream\r\nContent-Length: " + strconv.Itoa(len(content)) + "\r\n\r\n")
@@ -162,8 +169,8 @@ func TestCompleteRequestsOutliveTheBodyBound(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &p) != nil {
 			t.Fatalf("status %d, want 200; body %s", resp.StatusCode, body)
 		}
-		if p.Status != "completed" || !strings.Contains(p.stdout(), "done") {
-			t.Fatalf("process %s with output %q, want completed with done", p.Status, p.stdout())
+		if p.Status != "completed" || !strings.Contains(p.StdoutText(), "done") {
+			t.Fatalf("process %s with output %q, want completed with done", p.Status, p.StdoutText())
 		}
 	})
 	t.Run("a streamed exec", func(t *testing.T) {
@@ -197,8 +204,12 @@ func TestCompleteRequestsOutliveTheBodyBound(t *testing.T) {
 	})
 }
 
+// TestSlowHeadersAreCut: a connection whose request headers do not come
+// in time is closed. The bound is long enough that a complete request sent
+// at once is never cut, however loaded the machine.
 func TestSlowHeadersAreCut(t *testing.T) {
-	d := startDaemon(t, daemonOptions{args: []string{"--header-timeout", "1s"}})
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{args: []string{"--header-timeout", "10s"}})
 	tests := []struct {
 		name  string
 		first string // a complete request sent first, on a kept-alive connection

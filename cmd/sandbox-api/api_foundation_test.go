@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 func TestHealth(t *testing.T) {
@@ -82,7 +84,7 @@ func TestHealth(t *testing.T) {
 	if h.UptimeSeconds < 0 || h.UptimeSeconds > time.Since(before).Seconds()+1 {
 		t.Errorf("uptimeSeconds %v out of range", h.UptimeSeconds)
 	}
-	if h.UpgradeCount != 0 || deref(h.LastUpgrade.Status) != "idle" || deref(h.LastUpgrade.Step) != "none" || h.LastUpgrade.Version == nil {
+	if h.UpgradeCount != 0 || testsupport.Deref(h.LastUpgrade.Status) != "idle" || testsupport.Deref(h.LastUpgrade.Step) != "none" || h.LastUpgrade.Version == nil {
 		t.Errorf("upgrade state %d %+v, want 0 idle/none/\"\"", h.UpgradeCount, h.LastUpgrade)
 	}
 
@@ -208,7 +210,7 @@ func TestOversizedHeaderIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	_ = conn.SetDeadline(time.Now().Add(hangGuard))
 	// 128 KiB of header: twice the daemon's 64 KiB limit.
 	go func() {
 		_, _ = io.WriteString(conn, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 128<<10)+"\r\n\r\n")
@@ -232,24 +234,51 @@ func TestOversizedHeaderIsRefused(t *testing.T) {
 // finish hold no resource others need, and are cut off eventually.
 func TestSlowloris(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, daemonOptions{})
 	const slowClients = 20
-	stop := make(chan struct{})
-	var writers sync.WaitGroup
-	closedByServer := make(chan time.Duration, slowClients)
-	start := time.Now()
+	// With a header timeout longer than the hang guard none of them is cut
+	// off meanwhile: /health answering shows they block nothing, however
+	// long the answers take on a loaded machine.
+	patient := startDaemon(t, daemonOptions{args: []string{"--header-timeout", "1h"}})
+	dribbleHeaders(t, patient, slowClients)
+	for i := 0; i < 10; i++ {
+		resp, body := patient.do(http.MethodGet, "/health", nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("/health during slowloris: status %d: %s", resp.StatusCode, body)
+		}
+	}
+	// The daemon's header timeout (the default) cuts every slow client off.
+	d := startDaemon(t, daemonOptions{})
+	closedByServer := dribbleHeaders(t, d, slowClients)
 	for i := 0; i < slowClients; i++ {
+		testsupport.Receive(t, closedByServer, fmt.Sprintf("the header timeout to cut off slow client %d of %d", i+1, slowClients))
+	}
+}
+
+// dribbleHeaders connects n clients that send a request's headers a byte at
+// a time and never finish them. It returns once each has sent its first
+// byte; the channel gets a value for each client the daemon hangs up on.
+func dribbleHeaders(t *testing.T, d *daemon, n int) <-chan struct{} {
+	t.Helper()
+	stop := make(chan struct{})
+	var writers, started sync.WaitGroup
+	closedByServer := make(chan struct{}, n)
+	for i := 0; i < n; i++ {
 		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close()
+		t.Cleanup(func() { conn.Close() })
 		writers.Add(1)
+		started.Add(1)
 		go func() {
 			defer writers.Done()
 			req := "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + strings.Repeat("a", 10000)
 			for i := 0; i < len(req); i++ {
-				if _, err := conn.Write([]byte{req[i]}); err != nil {
+				_, err := conn.Write([]byte{req[i]})
+				if i == 0 {
+					started.Done()
+				}
+				if err != nil {
 					return
 				}
 				select {
@@ -261,30 +290,12 @@ func TestSlowloris(t *testing.T) {
 		}()
 		go func() {
 			_, _ = conn.Read(make([]byte, 1024)) // returns when the server hangs up
-			closedByServer <- time.Since(start)
+			closedByServer <- struct{}{}
 		}()
 	}
-	defer func() { close(stop); writers.Wait() }()
-
-	time.Sleep(300 * time.Millisecond) // the slow clients are connected and dribbling
-	for i := 0; i < 10; i++ {
-		t0 := time.Now()
-		resp, body := d.do(http.MethodGet, "/health", nil)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("/health during slowloris: status %d: %s", resp.StatusCode, body)
-		}
-		if took := time.Since(t0); took > 5*time.Second {
-			t.Errorf("/health took %s while slow clients were connected", took)
-		}
-	}
-	// The daemon's header timeout (10 s) cuts every slow client off.
-	for i := 0; i < slowClients; i++ {
-		select {
-		case <-closedByServer:
-		case <-time.After(40 * time.Second):
-			t.Fatalf("only %d of %d slow clients were cut off after 40 s", i, slowClients)
-		}
-	}
+	t.Cleanup(func() { close(stop); writers.Wait() })
+	started.Wait()
+	return closedByServer
 }
 
 func TestAuth(t *testing.T) {
@@ -346,8 +357,8 @@ func TestAuth(t *testing.T) {
 			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &p) != nil {
 				t.Fatalf("exec with token: status %d: %s", resp.StatusCode, body)
 			}
-			if p.stdout() != "[unset]\n" {
-				t.Errorf("a managed process sees SANDBOX_API_TOKEN: %q", p.stdout())
+			if p.StdoutText() != "[unset]\n" {
+				t.Errorf("a managed process sees SANDBOX_API_TOKEN: %q", p.StdoutText())
 			}
 		})
 	}
@@ -370,10 +381,10 @@ func TestBootCommand(t *testing.T) {
 	if p.WorkingDir != "" {
 		t.Errorf("boot command working dir %q in the record, want \"\"", p.WorkingDir)
 	}
-	d.waitOutput("boot-command", "to-stderr", 10*time.Second)
+	d.waitOutput("boot-command", "to-stderr")
 	l := d.logs("boot-command")
-	if deref(l.Stdout) != "booted\n" || deref(l.Stderr) != "to-stderr\n" {
-		t.Errorf("boot command output %q / %q", deref(l.Stdout), deref(l.Stderr))
+	if testsupport.Deref(l.Stdout) != "booted\n" || testsupport.Deref(l.Stderr) != "to-stderr\n" {
+		t.Errorf("boot command output %q / %q", testsupport.Deref(l.Stdout), testsupport.Deref(l.Stderr))
 	}
 }
 
@@ -381,26 +392,26 @@ func TestBootCommandThatCannotStart(t *testing.T) {
 	t.Parallel()
 	// The API stays up even when the boot command fails at once.
 	d := startDaemon(t, daemonOptions{args: []string{"-c", "exit 7"}})
-	p := d.waitEnded("boot-command", 10*time.Second)
+	p := d.waitEnded("boot-command")
 	if p.Status != "failed" || p.ExitCode != 7 {
 		t.Errorf("boot command ended %s/%d, want failed/7", p.Status, p.ExitCode)
 	}
 }
 
-// TestGracefulShutdown: SIGTERM stops every managed process tree, a
-// SIGTERM-ignoring one included, and the daemon exits 0 in time even with a
-// stream open.
+// TestGracefulShutdown: SIGTERM stops every managed process tree, and the
+// daemon exits 0 with a stream open and a request waiting. Every process
+// here obeys SIGTERM and the grace is the hang guard, so each one ends
+// stopped however slow the machine, and the daemon exits as soon as all
+// have ended. TestGracefulShutdownKillsWhatIgnoresTERM has the other case.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	const grace = time.Second
-	d := startDaemon(t, daemonOptions{args: []string{"--shutdown-grace", grace.String()}, grace: grace})
+	d := startDaemon(t, daemonOptions{args: []string{"--shutdown-grace", hangGuard.String()}, grace: hangGuard})
 
 	pgids := map[int]bool{}
 	var leaders []proc
 	for _, spec := range []map[string]any{
 		{"command": "sleep 1000"},
 		{"command": "sleep 1000 & sleep 1000 & echo ready; wait"},
-		{"command": "trap '' TERM; sleep 1000 & echo ready; while :; do sleep 0.2; done"},
 		{"command": "cat", "stdin": true},
 		{"command": "sh -c 'sleep 1000' & echo ready; wait", "keepAlive": true, "timeout": 0},
 	} {
@@ -411,7 +422,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	for _, p := range leaders {
 		if strings.Contains(p.Command, "ready") {
-			d.waitOutput(p.PID, "ready", 10*time.Second)
+			d.waitOutput(p.PID, "ready")
 		}
 	}
 	// Open requests at shutdown: a log stream, and a client waiting for a
@@ -442,7 +453,7 @@ func TestGracefulShutdown(t *testing.T) {
 		waiter <- answer{resp.StatusCode, body, err}
 	}()
 	var w proc
-	eventually(t, 10*time.Second, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		resp, body := d.do(http.MethodGet, "/process/waiter", nil)
 		if resp.StatusCode == http.StatusOK && json.Unmarshal(body, &w) == nil {
 			return true, ""
@@ -453,43 +464,55 @@ func TestGracefulShutdown(t *testing.T) {
 	pgids[wpid] = true
 
 	before := liveInGroups(pgids)
-	if len(before) < 10 {
-		t.Fatalf("expected at least 10 live processes in the managed groups, found %v", before)
+	if len(before) < 8 {
+		t.Fatalf("expected at least 8 live processes in the managed groups, found %v", before)
 	}
 
+	// stop fails past the grace, the HTTP drain and the hang guard: the
+	// daemon waits neither for the sleeps to end on their own nor forever.
 	err, took := d.stop()
 	if err != nil {
 		t.Fatalf("daemon shutdown: %v (after %s)", err, took)
 	}
 	t.Logf("daemon exited 0 %s after SIGTERM", took.Round(time.Millisecond))
-	// grace + the 2 s HTTP drain the open stream costs + slack.
-	if limit := grace + 2*time.Second + 5*time.Second; took > limit {
-		t.Errorf("shutdown took %s, more than %s", took, limit)
-	}
-	eventually(t, 5*time.Second, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		left := liveInGroups(pgids)
 		return len(left) == 0, fmt.Sprintf("processes of the managed groups still alive after shutdown: %v", left)
 	})
 
-	select {
-	case err := <-streamEnd:
-		if err != nil {
-			t.Errorf("the open log stream was cut at shutdown: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Error("the open log stream did not end with the daemon")
+	if err := testsupport.Receive(t, streamEnd, "the open log stream to end with the daemon"); err != nil {
+		t.Errorf("the open log stream was cut at shutdown: %v", err)
 	}
-	select {
-	case a := <-waiter:
-		var p proc
-		if a.err != nil || a.status != http.StatusOK || json.Unmarshal(a.body, &p) != nil {
-			t.Errorf("the waiting request got %d %v %s, want 200 with the final record", a.status, a.err, a.body)
-		} else if p.Status != "stopped" {
-			t.Errorf("the waiting request got status %q, want stopped", p.Status)
-		}
-	case <-time.After(10 * time.Second):
-		t.Error("the waiting request did not end with the daemon")
+	a := testsupport.Receive(t, waiter, "the waiting request to end with the daemon")
+	var p proc
+	if a.err != nil || a.status != http.StatusOK || json.Unmarshal(a.body, &p) != nil {
+		t.Errorf("the waiting request got %d %v %s, want 200 with the final record", a.status, a.err, a.body)
+	} else if p.Status != "stopped" {
+		t.Errorf("the waiting request got status %q, want stopped", p.Status)
 	}
+}
+
+// TestGracefulShutdownKillsWhatIgnoresTERM: a process tree that ignores
+// SIGTERM is killed once the (short) grace has passed, and the daemon still
+// exits 0.
+func TestGracefulShutdownKillsWhatIgnoresTERM(t *testing.T) {
+	t.Parallel()
+	const grace = time.Second
+	d := startDaemon(t, daemonOptions{args: []string{"--shutdown-grace", grace.String()}, grace: grace})
+	p := d.exec(map[string]any{"command": "trap '' TERM; sleep 1000 & echo ready; while :; do sleep 0.2; done"})
+	d.waitOutput(p.PID, "ready")
+	pgid, _ := strconv.Atoi(p.PID)
+	pgids := map[int]bool{pgid: true}
+	if before := liveInGroups(pgids); len(before) < 2 {
+		t.Fatalf("expected the shell and its sleep in the managed group, found %v", before)
+	}
+	if err, took := d.stop(); err != nil {
+		t.Fatalf("daemon shutdown: %v (after %s)", err, took)
+	}
+	testsupport.Eventually(t, func() (bool, string) {
+		left := liveInGroups(pgids)
+		return len(left) == 0, fmt.Sprintf("processes of the TERM-ignoring group still alive after shutdown: %v", left)
+	})
 }
 
 func TestShutdownOnSIGINT(t *testing.T) {
@@ -500,7 +523,7 @@ func TestShutdownOnSIGINT(t *testing.T) {
 	if err, took := d.stopWith(syscall.SIGINT); err != nil {
 		t.Fatalf("SIGINT shutdown: %v after %s", err, took)
 	}
-	eventually(t, 5*time.Second, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		return !pidLive(pid), "managed process survived the SIGINT shutdown"
 	})
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/sandbox-api/sandbox-api/internal/testdisk"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // filesEnc is the path as the SDK's generated client sends it: one
@@ -137,15 +138,15 @@ func TestFSReadFileJSON(t *testing.T) {
 	filesPutJSON(t, d, p, content)
 	resp, raw := d.do(http.MethodGet, filesEnc("/filesystem/", p), nil)
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
-		t.Fatalf("GET: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), truncate(raw))
+		t.Fatalf("GET: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), testsupport.Truncate(raw))
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
-		t.Fatalf("%s: %v", truncate(raw), err)
+		t.Fatalf("%s: %v", testsupport.Truncate(raw), err)
 	}
 	for _, k := range []string{"path", "name", "permissions", "size", "lastModified", "owner", "group", "content"} {
 		if _, ok := fields[k]; !ok {
-			t.Errorf("FileWithContent lacks %q: %s", k, truncate(raw))
+			t.Errorf("FileWithContent lacks %q: %s", k, testsupport.Truncate(raw))
 		}
 	}
 	var f fileBody
@@ -295,8 +296,8 @@ func TestFSDownload(t *testing.T) {
 	if lastMod == "" || resp.StatusCode != http.StatusNotModified {
 		t.Errorf("If-Modified-Since %q: %d", lastMod, resp.StatusCode)
 	}
-	// A changed file has a new ETag: the old one no longer matches.
-	time.Sleep(10 * time.Millisecond)
+	// A changed file has a new ETag: the old one no longer matches (the
+	// size alone changes it, whatever the clock says).
 	if err := os.WriteFile(p, []byte("changed"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +410,7 @@ func TestFSPutJSON(t *testing.T) {
 		resp, body := d.do(http.MethodPut, filesEnc("/filesystem/", tc.path), tc.body, tc.header...)
 		var e struct{ Error string }
 		if resp.StatusCode != tc.status || json.Unmarshal(body, &e) != nil || e.Error == "" {
-			t.Errorf("%s: %d %s, want %d with an error", tc.name, resp.StatusCode, truncate(body), tc.status)
+			t.Errorf("%s: %d %s, want %d with an error", tc.name, resp.StatusCode, testsupport.Truncate(body), tc.status)
 		}
 	}
 	for _, name := range []string{"bad-perm", "bad-json", "no-body", "form", "huge"} {
@@ -561,7 +562,7 @@ func TestFSPutRaw(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(requestGuard))
+	conn.SetDeadline(time.Now().Add(hangGuard))
 	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n",
 		filesEnc("/filesystem/", filepath.Join(d.workDir, "huge")), int64(70)<<30)
 	status, _ := io.ReadAll(io.LimitReader(conn, 12))
@@ -682,7 +683,7 @@ func filesRawUpload(t *testing.T, d *daemon, target, headers string) net.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	conn.SetDeadline(time.Now().Add(requestGuard))
+	conn.SetDeadline(time.Now().Add(hangGuard))
 	if _, err := fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: x\r\n%s\r\n", target, headers); err != nil {
 		t.Fatal(err)
 	}
@@ -723,11 +724,11 @@ func TestFSCutOffUploadKeepsOldFile(t *testing.T) {
 	for name, start := range cases {
 		conn := start()
 		// The upload is under way: its temporary file is on disk.
-		eventually(t, 30*time.Second, func() (bool, string) {
+		testsupport.Eventually(t, func() (bool, string) {
 			return len(filesTemps(t, dir)) == 1, name + ": no temporary file while uploading"
 		})
 		conn.Close()
-		eventually(t, 30*time.Second, func() (bool, string) {
+		testsupport.Eventually(t, func() (bool, string) {
 			return len(filesTemps(t, dir)) == 0, name + ": temporary file left after the client went away"
 		})
 		if got := filesReadFile(t, p); got != old {
@@ -771,10 +772,9 @@ func TestFSUploadMemoryBounded(t *testing.T) {
 	const total = 600 << 20
 	d := startDaemon(t, daemonOptions{})
 	p := filepath.Join(d.workDir, "big.bin")
-	for i := 0; i < 3; i++ { // warm the upload path up
+	for i := 0; i < 3; i++ { // warm the upload path up; the base is what it left
 		d.do(http.MethodPut, filesEnc("/filesystem/", p), bytes.Repeat([]byte("w"), 1<<20), "Content-Type", "application/octet-stream")
 	}
-	time.Sleep(200 * time.Millisecond)
 	base, err := rssBytes(d.pid)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // truncatedOf reads the answer's "truncated" field, failing when it is
@@ -21,7 +23,7 @@ func truncatedOf(t *testing.T, what string, body []byte) bool {
 		Truncated *bool `json:"truncated"`
 	}
 	if err := json.Unmarshal(body, &v); err != nil || v.Truncated == nil {
-		t.Fatalf("%s: no boolean truncated in %s (%v)", what, truncate(body), err)
+		t.Fatalf("%s: no boolean truncated in %s (%v)", what, testsupport.Truncate(body), err)
 	}
 	return *v.Truncated
 }
@@ -46,7 +48,7 @@ func TestFindEveryMatch(t *testing.T) {
 	}
 	resp, body := d.do(http.MethodGet, "/filesystem-find/"+sdkPath(root)+"?type=file&maxResults=0", nil)
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
-		t.Fatalf("find maxResults=0: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), truncate(body))
+		t.Fatalf("find maxResults=0: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), testsupport.Truncate(body))
 	}
 	var got findResponse
 	if err := json.Unmarshal(body, &got); err != nil {
@@ -86,7 +88,7 @@ func TestFindDirectoriesListsTheRoot(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	dir := filepath.Join(d.workDir, "dir")
-	searchTree(t, dir, map[string]string{"sub/b.go": "package b\nfunc Needle() {}\n"})
+	testsupport.WriteTree(t, dir, map[string]string{"sub/b.go": "package b\nfunc Needle() {}\n"})
 	resp, body := d.do(http.MethodGet, "/filesystem-find/"+sdkPath(dir)+"?type=directory", nil)
 	wantBody(t, "find directories", resp, body, http.StatusOK,
 		`{"matches":[{"path":".","type":"directory"},{"path":"sub","type":"directory"}],"total":2,"truncated":false}`)
@@ -105,7 +107,7 @@ func TestSearchesSayTruncated(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	root := filepath.Join(d.workDir, "three")
-	searchTree(t, root, map[string]string{"a.txt": "needle\n", "b.txt": "needle\n", "c.txt": "needle\n"})
+	testsupport.WriteTree(t, root, map[string]string{"a.txt": "needle\n", "b.txt": "needle\n", "c.txt": "needle\n"})
 	base := map[string]string{
 		"find":           "/filesystem-find/" + sdkPath(root) + "?type=file&",
 		"fuzzy search":   "/filesystem-search/" + sdkPath(root) + "?query=txt&",
@@ -129,7 +131,7 @@ func TestSearchesSayTruncated(t *testing.T) {
 				Total   int               `json:"total"`
 			}
 			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &got) != nil {
-				t.Fatalf("%s maxResults=%s: %d %s", what, tc.maxResults, resp.StatusCode, truncate(body))
+				t.Fatalf("%s maxResults=%s: %d %s", what, tc.maxResults, resp.StatusCode, testsupport.Truncate(body))
 			}
 			tr := truncatedOf(t, what, body)
 			if len(got.Matches) != tc.matches || got.Total != tc.matches || tr != tc.truncated {

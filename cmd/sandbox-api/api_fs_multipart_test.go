@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/sandbox-api/sandbox-api/internal/testdisk"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // mpDaemon is a daemon with its own upload folder.
@@ -89,12 +90,12 @@ func (d mpDaemon) putPart(id string, n int, data []byte) mpPart {
 	body, ct := mpForm(d.t, data)
 	resp, out := d.do(http.MethodPut, fmt.Sprintf("/filesystem-multipart/%s/part?partNumber=%d", id, n), body, "Content-Type", ct)
 	if resp.StatusCode != http.StatusOK {
-		d.t.Fatalf("part %d: status %d: %s", n, resp.StatusCode, truncate(out))
+		d.t.Fatalf("part %d: status %d: %s", n, resp.StatusCode, testsupport.Truncate(out))
 	}
 	var p mpPart
 	var fields map[string]any
 	if err := json.Unmarshal(out, &p); err != nil || json.Unmarshal(out, &fields) != nil {
-		d.t.Fatalf("part %d: decode %s: %v", n, truncate(out), err)
+		d.t.Fatalf("part %d: decode %s: %v", n, testsupport.Truncate(out), err)
 	}
 	if len(fields) != 3 || fields["partNumber"] == nil || fields["etag"] == nil || fields["size"] == nil {
 		d.t.Fatalf("part %d answered %s, want exactly {partNumber, etag, size}", n, out)
@@ -318,11 +319,11 @@ func TestMultipartErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, out := d.do(tt.method, tt.path, tt.body, tt.header...)
 			if resp.StatusCode != tt.status {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, truncate(out))
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, testsupport.Truncate(out))
 			}
 			var e map[string]any
 			if err := json.Unmarshal(out, &e); err != nil || len(e) != 1 {
-				t.Fatalf("body %s is not {\"error\": ...}", truncate(out))
+				t.Fatalf("body %s is not {\"error\": ...}", testsupport.Truncate(out))
 			}
 			msg, _ := e["error"].(string)
 			if !strings.Contains(msg, tt.want) {
@@ -370,7 +371,7 @@ func TestMultipartRawPartBody(t *testing.T) {
 	var p mpPart
 	resp, out := d.do(http.MethodPut, "/filesystem-multipart/"+id+"/part?partNumber=1", data, "Content-Type", "application/octet-stream")
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(out, &p) != nil || p.Size != int64(len(data)) {
-		t.Fatalf("raw part: %d %s", resp.StatusCode, truncate(out))
+		t.Fatalf("raw part: %d %s", resp.StatusCode, testsupport.Truncate(out))
 	}
 	d.complete(id, p)
 	if got, _ := os.ReadFile(dest); !bytes.Equal(got, data) {
@@ -423,7 +424,7 @@ func TestMultipartUploadsOutliveARestartThenExpire(t *testing.T) {
 	}
 
 	third := mpStartDaemonIn(t, first.uploadDir, "--upload-ttl", "300ms")
-	eventually(t, 15*time.Second, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		resp, out := third.do(http.MethodGet, "/filesystem-multipart/"+abandoned+"/parts", nil)
 		return resp.StatusCode == http.StatusNotFound, fmt.Sprintf("upload still there with a 300 ms TTL: %d %s", resp.StatusCode, out)
 	})
@@ -439,12 +440,12 @@ func TestMultipartOversizedAndCutOffParts(t *testing.T) {
 	good := d.putPart(id, 1, []byte("good"))
 
 	send := func(contentLength int64, body []byte) (*http.Response, error) {
-		conn, err := net.DialTimeout("tcp", strings.TrimPrefix(d.url, "http://"), 10*time.Second)
+		conn, err := net.DialTimeout("tcp", strings.TrimPrefix(d.url, "http://"), hangGuard)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		_ = conn.SetDeadline(time.Now().Add(requestGuard))
+		_ = conn.SetDeadline(time.Now().Add(hangGuard))
 		fmt.Fprintf(conn, "PUT /filesystem-multipart/%s/part?partNumber=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", id, contentLength)
 		_, _ = conn.Write(body)
 		if int64(len(body)) < contentLength {
@@ -469,7 +470,7 @@ func TestMultipartOversizedAndCutOffParts(t *testing.T) {
 		}
 	}
 	// Only the good version remains: metadata, one record, one data file.
-	eventually(t, 10*time.Second, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		entries, _ := os.ReadDir(filepath.Join(d.uploadDir, id))
 		return len(entries) == 3, fmt.Sprintf("upload folder has %d entries, want 3", len(entries))
 	})
@@ -495,7 +496,7 @@ func TestMultipartDiskFull(t *testing.T) {
 	body, ct := mpForm(t, data)
 	resp, out := d.do(http.MethodPut, "/filesystem-multipart/"+id+"/part?partNumber=1", body, "Content-Type", ct)
 	if resp.StatusCode != http.StatusInsufficientStorage || !bytes.Contains(out, []byte(`"error"`)) {
-		t.Fatalf("part on a full disk: %d %s, want 507 with an error", resp.StatusCode, truncate(out))
+		t.Fatalf("part on a full disk: %d %s, want 507 with an error", resp.StatusCode, testsupport.Truncate(out))
 	}
 	entries, _ := os.ReadDir(filepath.Join(d.uploadDir, id))
 	if len(entries) != 1 {
@@ -509,7 +510,7 @@ func TestMultipartDiskFull(t *testing.T) {
 	p := d2.putPart(id2, 1, data)
 	resp, out = d2.do(http.MethodPost, "/filesystem-multipart/"+id2+"/complete", map[string]any{"parts": []mpPart{p}})
 	if resp.StatusCode != http.StatusInsufficientStorage {
-		t.Fatalf("complete onto a full disk: %d %s, want 507", resp.StatusCode, truncate(out))
+		t.Fatalf("complete onto a full disk: %d %s, want 507", resp.StatusCode, testsupport.Truncate(out))
 	}
 	entries, _ = os.ReadDir(filepath.Dir(dest))
 	if len(entries) != 0 {

@@ -8,33 +8,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// searchTree creates files (content) and folders (names ending in "/")
-// under dir.
-func searchTree(t *testing.T, dir string, entries map[string]string) {
-	t.Helper()
-	for name, content := range entries {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if strings.HasSuffix(name, "/") {
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
+)
 
 type findResponse struct {
 	Matches []struct {
@@ -97,15 +77,15 @@ func wantRawFields(t *testing.T, body []byte, fields ...string) {
 	t.Helper()
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
-		t.Fatalf("decode %s: %v", truncate(body), err)
+		t.Fatalf("decode %s: %v", testsupport.Truncate(body), err)
 	}
 	for _, f := range fields {
 		if _, ok := raw[f]; !ok {
-			t.Errorf("field %q missing: %s", f, truncate(body))
+			t.Errorf("field %q missing: %s", f, testsupport.Truncate(body))
 		}
 	}
 	if m := raw["matches"]; len(m) == 0 || m[0] != '[' {
-		t.Errorf("matches is not an array: %s", truncate(body))
+		t.Errorf("matches is not an array: %s", testsupport.Truncate(body))
 	}
 }
 
@@ -117,7 +97,7 @@ func TestFindAPI(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	root := filepath.Join(d.workDir, "proj")
-	searchTree(t, root, map[string]string{
+	testsupport.WriteTree(t, root, map[string]string{
 		"main.go":             "",
 		"cmd/app/app.go":      "",
 		"cmd/app/README.md":   "",
@@ -186,7 +166,7 @@ func TestSearchAPIErrors(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	root := filepath.Join(d.workDir, "r")
-	searchTree(t, root, map[string]string{"f.txt": "x\n"})
+	testsupport.WriteTree(t, root, map[string]string{"f.txt": "x\n"})
 	missing := sdkPath(filepath.Join(root, "missing"))
 	file := sdkPath(filepath.Join(root, "f.txt"))
 	tests := []struct {
@@ -229,7 +209,7 @@ func TestFuzzySearchAPI(t *testing.T) {
 	d := startDaemon(t, daemonOptions{})
 	// Names with spaces, "#", "?" and unicode must survive the path.
 	root := filepath.Join(d.workDir, "my proj #1?é")
-	searchTree(t, root, map[string]string{
+	testsupport.WriteTree(t, root, map[string]string{
 		"src/main.go":          "",
 		"src/domain.go":        "",
 		"cmd/main/run.go":      "",
@@ -288,7 +268,7 @@ func TestContentSearchAPI(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	root := filepath.Join(d.workDir, "code")
-	searchTree(t, root, map[string]string{
+	testsupport.WriteTree(t, root, map[string]string{
 		"a.go":              "package a\n\n// TODO: fix\nfunc A() {}\n",
 		"b/b.py":            "def b():\n    pass  # todo later\n",
 		"b/notes.md":        "nothing\n",
@@ -373,7 +353,7 @@ func TestContentSearchLargeTreeStopsEarly(t *testing.T) {
 	for i := range 2000 {
 		entries[fmt.Sprintf("d%02d/f%04d.txt", i%20, i)] = "first line\nthe needle is here\nlast line\n"
 	}
-	searchTree(t, root, entries)
+	testsupport.WriteTree(t, root, entries)
 	var first contentResponse
 	for range 5 {
 		var got contentResponse

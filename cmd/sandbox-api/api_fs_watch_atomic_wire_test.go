@@ -15,12 +15,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
-)
 
-// atomicWireGuard bounds each wait of these tests: a hang fails, a slow,
-// shared machine does not.
-const atomicWireGuard = 5 * time.Minute
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
+)
 
 // eventsBefore reads s until op of full path arrives and returns the events
 // before it as "OP name", names relative to dir.
@@ -29,7 +26,7 @@ func (s *watchStream) eventsBefore(t *testing.T, dir, op, full string) []string 
 	var seen []string
 	var keepalives int
 	for {
-		line, ok := s.lines.nextData(t, atomicWireGuard, &keepalives)
+		line, ok := s.lines.nextData(t, &keepalives)
 		if !ok {
 			t.Fatalf("the stream ended before %s %s; saw %q (%v)", op, full, seen, s.lines.err)
 		}
@@ -37,14 +34,14 @@ func (s *watchStream) eventsBefore(t *testing.T, dir, op, full string) []string 
 		if err := json.Unmarshal([]byte(line), &ev); err != nil {
 			t.Fatalf("line %q is not a JSON event: %v", line, err)
 		}
-		p := filepath.Join(deref(ev.Path), deref(ev.Name))
-		if deref(ev.Op) == op && p == full {
+		p := filepath.Join(testsupport.Deref(ev.Path), testsupport.Deref(ev.Name))
+		if testsupport.Deref(ev.Op) == op && p == full {
 			return seen
 		}
 		if rel, err := filepath.Rel(dir, p); err == nil {
 			p = rel
 		}
-		seen = append(seen, deref(ev.Op)+" "+p+deref(ev.Error))
+		seen = append(seen, testsupport.Deref(ev.Op)+" "+p+testsupport.Deref(ev.Error))
 	}
 }
 
@@ -67,7 +64,7 @@ func TestWatchWireSeesAPIWritesAsInPlaceWrites(t *testing.T) {
 		t.Helper()
 		resp, out := d.do(http.MethodPut, filesEnc("/filesystem/", file), body, header...)
 		if resp.StatusCode != status {
-			t.Fatalf("%s: %d %s", what, resp.StatusCode, truncate(out))
+			t.Fatalf("%s: %d %s", what, resp.StatusCode, testsupport.Truncate(out))
 		}
 	}
 	put("JSON write of a new file", http.StatusOK, map[string]any{"content": "1"})
@@ -120,7 +117,7 @@ func TestTempFilesHiddenMidUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The upload is under way: its temporary file holds the first chunk.
-	eventually(t, atomicWireGuard, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		temps := filesTemps(t, dir)
 		if len(temps) != 1 {
 			return false, fmt.Sprintf("temporary files %v, want the upload's", temps)
@@ -140,11 +137,11 @@ func TestTempFilesHiddenMidUpload(t *testing.T) {
 	} {
 		resp, body := d.do(http.MethodGet, target, nil)
 		if resp.StatusCode != http.StatusOK {
-			t.Errorf("GET %s: %d %s", target, resp.StatusCode, truncate(body))
+			t.Errorf("GET %s: %d %s", target, resp.StatusCode, testsupport.Truncate(body))
 			continue
 		}
 		if strings.Contains(string(body), "sandbox-api-tmp") || strings.Contains(string(body), "needle") {
-			t.Errorf("GET %s shows the upload's temporary file: %s", target, truncate(body))
+			t.Errorf("GET %s shows the upload's temporary file: %s", target, testsupport.Truncate(body))
 		}
 	}
 
@@ -181,7 +178,7 @@ func TestCrashLeftTempRemovedAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var temps []string
-	eventually(t, atomicWireGuard, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		temps = filesTemps(t, dir)
 		return len(temps) == 1, fmt.Sprintf("temporary files %v, want the upload's", temps)
 	})

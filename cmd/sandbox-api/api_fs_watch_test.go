@@ -16,10 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// watchLineGuard bounds each wait for a line of a watch stream.
-const watchLineGuard = 10 * time.Second
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
+)
 
 // wireEvent is a line of the stream; pointers tell a missing field from "".
 type wireEvent struct {
@@ -30,7 +29,7 @@ type wireEvent struct {
 }
 
 func (e wireEvent) String() string {
-	return fmt.Sprintf("{%s %s/%s %s}", deref(e.Op), deref(e.Path), deref(e.Name), deref(e.Error))
+	return fmt.Sprintf("{%s %s/%s %s}", testsupport.Deref(e.Op), testsupport.Deref(e.Path), testsupport.Deref(e.Name), testsupport.Deref(e.Error))
 }
 
 // watchStream is an open watch: its response and its lines.
@@ -70,9 +69,9 @@ func openWatch(t *testing.T, d *daemon, target string, client *http.Client) *wat
 			s.lines = readLines(r.resp.Body)
 		}
 		return s
-	case <-time.After(watchLineGuard):
+	case <-time.After(hangGuard):
 		cancel()
-		t.Fatalf("GET %s: no response headers within %s while nothing changed", target, watchLineGuard)
+		t.Fatalf("GET %s: no response headers within %s while nothing changed", target, hangGuard)
 		return nil
 	}
 }
@@ -92,7 +91,7 @@ func (s *watchStream) wantStream(t *testing.T) {
 func (s *watchStream) next(t *testing.T) wireEvent {
 	t.Helper()
 	var keepalives int
-	line, ok := s.lines.nextData(t, watchLineGuard, &keepalives)
+	line, ok := s.lines.nextData(t, &keepalives)
 	if !ok {
 		t.Fatalf("the stream ended (%v)", s.lines.err)
 	}
@@ -110,7 +109,7 @@ func (s *watchStream) waitEvent(t *testing.T, op, full string) []wireEvent {
 	var seen []wireEvent
 	for {
 		ev := s.next(t)
-		if deref(ev.Op) == op && filepath.Join(deref(ev.Path), deref(ev.Name)) == full {
+		if testsupport.Deref(ev.Op) == op && filepath.Join(testsupport.Deref(ev.Path), testsupport.Deref(ev.Name)) == full {
 			return seen
 		}
 		seen = append(seen, ev)
@@ -154,7 +153,7 @@ func TestWatchHeadersBeforeAnyEvent(t *testing.T) {
 	s.wantStream(t)
 	touch(t, filepath.Join(dir, "a.txt"))
 
-	line, ok := s.lines.next(t, watchLineGuard)
+	line, ok := s.lines.next(t)
 	if !ok {
 		t.Fatal("the stream ended")
 	}
@@ -224,7 +223,7 @@ func TestWatchPathForms(t *testing.T) {
 			name := "new ✓ #" + strconv.Itoa(i)
 			touch(t, filepath.Join(tc.dir, name))
 			ev := s.next(t)
-			if deref(ev.Op) != "CREATE" || deref(ev.Path) != tc.dir || deref(ev.Name) != name {
+			if testsupport.Deref(ev.Op) != "CREATE" || testsupport.Deref(ev.Path) != tc.dir || testsupport.Deref(ev.Name) != name {
 				t.Errorf("event %v, want CREATE %s/%s", ev, tc.dir, name)
 			}
 		})
@@ -238,7 +237,7 @@ func TestWatchKeepalives(t *testing.T) {
 	s := openWatch(t, d, "/watch/filesystem/"+url.PathEscape(dir), nil)
 	s.wantStream(t)
 	for range 3 {
-		line, ok := s.lines.next(t, watchLineGuard)
+		line, ok := s.lines.next(t)
 		if !ok || line != "[keepalive]" {
 			t.Fatalf("idle stream sent %q (open %v), want [keepalive]", line, ok)
 		}
@@ -292,12 +291,12 @@ func TestWatchRecursive(t *testing.T) {
 	}
 	for len(want) > 0 {
 		ev := tree.next(t)
-		if deref(ev.Op) == "CREATE" {
-			delete(want, filepath.Join(deref(ev.Path), deref(ev.Name)))
+		if testsupport.Deref(ev.Op) == "CREATE" {
+			delete(want, filepath.Join(testsupport.Deref(ev.Path), testsupport.Deref(ev.Name)))
 		}
 	}
 	// The plain watch saw only the top: "new" is its first event.
-	if ev := flat.next(t); deref(ev.Op) != "CREATE" || deref(ev.Name) != "new" {
+	if ev := flat.next(t); testsupport.Deref(ev.Op) != "CREATE" || testsupport.Deref(ev.Name) != "new" {
 		t.Errorf("plain watch: %v, want CREATE new (and nothing from below)", ev)
 	}
 }
@@ -319,7 +318,7 @@ func TestWatchReleasedWhenClientLeaves(t *testing.T) {
 	}
 	s.cancel()
 	s.resp.Body.Close()
-	eventually(t, watchLineGuard, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		inst, n := daemonInotify(d.pid)
 		return inst == inst0 && n == watches0, fmt.Sprintf("after the client left: %d instances, %d watches; want %d, %d", inst, n, inst0, watches0)
 	})
@@ -363,14 +362,14 @@ func TestWatchEndsWhenRootRemoved(t *testing.T) {
 	}
 	s.waitEvent(t, "REMOVE", root)
 	ev := s.next(t)
-	if deref(ev.Op) != "ERROR" || ev.Error == nil || !strings.Contains(*ev.Error, "gone") {
+	if testsupport.Deref(ev.Op) != "ERROR" || ev.Error == nil || !strings.Contains(*ev.Error, "gone") {
 		t.Errorf("after the root's removal: %v, want an ERROR event", ev)
 	}
 	var keepalives int
-	if line, ok := s.lines.nextData(t, watchLineGuard, &keepalives); ok {
+	if line, ok := s.lines.nextData(t, &keepalives); ok {
 		t.Errorf("stream goes on after its root was removed: %q", line)
 	}
-	eventually(t, watchLineGuard, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		inst, _ := daemonInotify(d.pid)
 		return inst == inst0, fmt.Sprintf("%d inotify instances, want %d", inst, inst0)
 	})
@@ -427,7 +426,7 @@ func TestWatchSlowClientLosesEventsNotMemory(t *testing.T) {
 	// gets through: then the backlog is gone and the watch is still alive.
 	var notices, markers int
 	for done := false; !done; {
-		line, ok := s.lines.next(t, watchLineGuard)
+		line, ok := s.lines.next(t)
 		if !ok {
 			t.Fatalf("the stream ended (%v)", s.lines.err)
 		}
@@ -441,15 +440,15 @@ func TestWatchSlowClientLosesEventsNotMemory(t *testing.T) {
 			t.Fatalf("line %q: %v", line, err)
 		}
 		switch {
-		case deref(ev.Op) == "ERROR":
+		case testsupport.Deref(ev.Op) == "ERROR":
 			// Dropped for the client, or lost by the kernel when the
 			// daemon's reader fell behind the writer: both are told.
-			msg := deref(ev.Error)
+			msg := testsupport.Deref(ev.Error)
 			if !strings.Contains(msg, "events were dropped") && !strings.Contains(msg, "events were lost") {
 				t.Fatalf("ERROR %q, want a notice of lost events", msg)
 			}
 			notices++
-		case deref(ev.Op) == "CREATE" && strings.HasPrefix(deref(ev.Name), "marker"):
+		case testsupport.Deref(ev.Op) == "CREATE" && strings.HasPrefix(testsupport.Deref(ev.Name), "marker"):
 			done = true
 		}
 	}
@@ -491,7 +490,7 @@ func TestManyWatchesShareOneInstance(t *testing.T) {
 		s.cancel()
 		s.resp.Body.Close()
 	}
-	eventually(t, watchLineGuard, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		inst, nw := daemonInotify(d.pid)
 		return inst == inst0 && nw == watches0, fmt.Sprintf("after the clients left: %d instances, %d watches; want %d, %d", inst, nw, inst0, watches0)
 	})
@@ -534,7 +533,7 @@ func TestMaxStreams(t *testing.T) {
 
 	first.cancel()
 	first.resp.Body.Close()
-	eventually(t, watchLineGuard, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		s := openWatch(t, d, "/watch/filesystem/"+url.PathEscape(dir), nil)
 		defer s.cancel()
 		return s.resp.StatusCode == http.StatusOK, fmt.Sprintf("a new stream after one left: %d", s.resp.StatusCode)

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // gluedPath is an absolute path with only its leading slash encoded, glued
@@ -166,10 +168,10 @@ func TestFSTreeGluedIsTheTreeAPI(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	abs := filepath.Join(d.workDir, "abs")
-	searchTree(t, abs, map[string]string{"only-in-abs.txt": "abs"})
+	testsupport.WriteTree(t, abs, map[string]string{"only-in-abs.txt": "abs"})
 	// The relative file the glued form used to mean: <workDir>/tree/<abs without its slash>.
 	relFile := filepath.Join(d.workDir, "tree", strings.TrimPrefix(abs, "/"))
-	searchTree(t, filepath.Dir(relFile), map[string]string{filepath.Base(relFile): "relative"})
+	testsupport.WriteTree(t, filepath.Dir(relFile), map[string]string{filepath.Base(relFile): "relative"})
 
 	var tree dirBody
 	d.doJSON(http.MethodGet, gluedPath("/filesystem/tree", abs), nil, http.StatusOK, &tree)
@@ -215,10 +217,10 @@ func TestFSSuccessMessages(t *testing.T) {
 	resp, body = d.do(http.MethodDelete, filesEnc("/filesystem/", sub)+"?recursive=false", nil)
 	wantBody(t, "delete an empty folder", resp, body, http.StatusOK, answer(sub, "Directory deleted successfully"))
 	full := filepath.Join(dir, "full")
-	searchTree(t, full, map[string]string{"a/b.txt": "b"})
+	testsupport.WriteTree(t, full, map[string]string{"a/b.txt": "b"})
 	resp, body = d.do(http.MethodDelete, filesEnc("/filesystem/", full)+"?recursive=true", nil)
 	wantBody(t, "delete a folder recursively", resp, body, http.StatusOK, answer(full, "Directory deleted successfully"))
-	searchTree(t, full, map[string]string{"a/b.txt": "b"})
+	testsupport.WriteTree(t, full, map[string]string{"a/b.txt": "b"})
 	resp, body = d.do(http.MethodDelete, filesEnc("/filesystem/tree/", full), nil)
 	wantBody(t, "delete a tree", resp, body, http.StatusOK, answer(full, "Directory deleted successfully"))
 
@@ -253,7 +255,7 @@ func TestFSErrorTexts(t *testing.T) {
 		`{"error":`+jsonString(t, "stat "+missing+": no such file or directory")+`}`)
 
 	full := filepath.Join(d.workDir, "full")
-	searchTree(t, full, map[string]string{"sub/b.go": "package b\n"})
+	testsupport.WriteTree(t, full, map[string]string{"sub/b.go": "package b\n"})
 	resp, body = d.do(http.MethodDelete, filesEnc("/filesystem/", full), nil)
 	wantBody(t, "delete a non-empty folder, not recursive", resp, body, http.StatusUnprocessableEntity,
 		`{"error":`+jsonString(t, "error deleting directory: remove "+full+": directory not empty")+`}`)
@@ -265,7 +267,7 @@ func TestFSPermissionsWithoutLeadingZero(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	dir := filepath.Join(d.workDir, "perm")
-	searchTree(t, dir, map[string]string{"a.txt": "a", "sub/run.sh": "#!/bin/sh\n"})
+	testsupport.WriteTree(t, dir, map[string]string{"a.txt": "a", "sub/run.sh": "#!/bin/sh\n"})
 	for p, mode := range map[string]os.FileMode{"a.txt": 0o644, "sub/run.sh": 0o755} {
 		if err := os.Chmod(filepath.Join(dir, p), mode); err != nil {
 			t.Fatal(err)

@@ -1,13 +1,14 @@
 package main
 
 import (
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sandbox-api/sandbox-api/internal/testdisk"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // TestLogDiskFullIsReported: a process whose output overflows the log's
@@ -25,7 +26,7 @@ func TestLogDiskFullIsReported(t *testing.T) {
 	if p.Status != "completed" || p.ExitCode != 0 {
 		t.Fatalf("process %+v, want completed", p)
 	}
-	stdout := deref(d.logs(p.PID).Stdout)
+	stdout := testsupport.Deref(d.logs(p.PID).Stdout)
 	marker := regexp.MustCompile(`\[sandbox-api: (\d+) bytes of output were lost: [^\]]*\]\n`)
 	lost := 0
 	for _, m := range marker.FindAllStringSubmatch(stdout, -1) {
@@ -51,8 +52,13 @@ func TestLogDiskFullIsReported(t *testing.T) {
 	}
 	// The daemon said so once per run of failed writes (a write that
 	// fits in between ends a run), not once per read of the pipe: most of
-	// the 3 MB, read up to 128 KiB at a time, failed here.
-	time.Sleep(100 * time.Millisecond)
+	// the 3 MB, read up to 128 KiB at a time, failed here. Its log comes
+	// in order: once a request made now is in it, so is every such line.
+	const sentinel = "/log-loss-sentinel"
+	d.do(http.MethodGet, sentinel, nil)
+	testsupport.Until(t, "the sentinel request in the daemon's log", func() bool {
+		return strings.Contains(d.stderr.String(), sentinel)
+	})
 	n := strings.Count(d.stderr.String(), "process output not kept")
 	if n < 1 || n > 10 {
 		t.Errorf("the daemon logged the failed writes %d times, want a few", n)

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -23,7 +22,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func connectMCP(t *testing.T, d *daemon, token string) (*sdk.ClientSession, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	t.Cleanup(cancel)
 	transport := &sdk.StreamableClientTransport{Endpoint: d.url + "/mcp", MaxRetries: -1}
 	if token != "" {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // TestMemoryBoundedWhileStreaming500MB: 500 MB of output read through a
@@ -28,10 +30,9 @@ func TestMemoryBoundedWhileStreaming500MB(t *testing.T) {
 	)
 	// Caps above the volume, so the stream must carry every line.
 	d := startDaemon(t, daemonOptions{args: []string{"--log-max-process-bytes", "600000000", "--log-max-total-bytes", "700000000"}})
-	for i := 0; i < 5; i++ { // warm up the HTTP paths
+	for i := 0; i < 5; i++ { // warm up the HTTP paths; the base is what it left
 		d.exec(map[string]any{"command": "echo warm", "waitForCompletion": true})
 	}
-	time.Sleep(200 * time.Millisecond)
 	base, err := rssBytes(d.pid)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +49,7 @@ func TestMemoryBoundedWhileStreaming500MB(t *testing.T) {
 		line, err := r.ReadSlice('\n')
 		if len(line) > 0 && !bytes.Equal(line, []byte("[keepalive]\n")) {
 			if !bytes.Equal(line, want) {
-				t.Fatalf("line %d: %q", got+1, truncate(line))
+				t.Fatalf("line %d: %q", got+1, testsupport.Truncate(line))
 			}
 			got++
 		}
@@ -70,7 +71,7 @@ func TestMemoryBoundedWhileStreaming500MB(t *testing.T) {
 	if growth >= 20<<20 {
 		t.Errorf("daemon RSS grew by %.1f MB while streaming 500 MB, want < 20 MB", float64(growth)/(1<<20))
 	}
-	if end := d.waitEnded(p.PID, 30*time.Second); end.Status != "completed" {
+	if end := d.waitEnded(p.PID); end.Status != "completed" {
 		t.Errorf("generator ended %s", end.Status)
 	}
 }
@@ -114,7 +115,7 @@ func TestLogCapBoundsDisk(t *testing.T) {
 	stop := sampleDirSize(d.logDir)
 	const n = 2_500_000 // 50 MB
 	p := d.exec(map[string]any{"command": seqCommand(n)})
-	end := d.waitEnded(p.PID, 60*time.Second)
+	end := d.waitEnded(p.PID)
 	peak := stop()
 	final := dirSize(d.logDir)
 	t.Logf("50 MB written with a 1 MiB cap: log dir peak %d bytes, final %d bytes", peak, final)
@@ -129,7 +130,7 @@ func TestLogCapBoundsDisk(t *testing.T) {
 
 	resp := d.openStream(t.Context(), http.MethodGet, "/process/"+p.PID+"/logs/stream", nil)
 	lr := readLines(resp.Body)
-	first, _ := lr.next(t, 10*time.Second)
+	first, _ := lr.next(t)
 	var dropped int64
 	if _, err := fmt.Sscanf(first, "stdout:[sandbox-api: %d bytes of older output were dropped", &dropped); err != nil || dropped < 40_000_000 {
 		t.Fatalf("first stream line %q, want a drop marker for most of 50 MB", first)
@@ -137,7 +138,7 @@ func TestLogCapBoundsDisk(t *testing.T) {
 	var last string
 	count := 0
 	for {
-		line, ok := lr.next(t, 10*time.Second)
+		line, ok := lr.next(t)
 		if !ok {
 			break
 		}
@@ -156,8 +157,8 @@ func TestLogCapBoundsDisk(t *testing.T) {
 		t.Errorf("%d lines retained, want 0.75 to 1 MiB worth (39k to 52k)", count)
 	}
 	l := d.logs(p.PID)
-	if !strings.HasPrefix(deref(l.Logs), "[sandbox-api: ") || !strings.HasSuffix(deref(l.Stdout), fmt.Sprintf("%019d\n", n)) {
-		t.Errorf("/logs does not start with the drop marker or lost the end: %q ... %q", deref(l.Logs)[:min(80, len(deref(l.Logs)))], deref(l.Stdout)[max(0, len(deref(l.Stdout))-30):])
+	if !strings.HasPrefix(testsupport.Deref(l.Logs), "[sandbox-api: ") || !strings.HasSuffix(testsupport.Deref(l.Stdout), fmt.Sprintf("%019d\n", n)) {
+		t.Errorf("/logs does not start with the drop marker or lost the end: %q ... %q", testsupport.Deref(l.Logs)[:min(80, len(testsupport.Deref(l.Logs)))], testsupport.Deref(l.Stdout)[max(0, len(testsupport.Deref(l.Stdout))-30):])
 	}
 }
 
@@ -188,8 +189,8 @@ func TestLogTotalCapBoundsDisk(t *testing.T) {
 		t.Errorf("log dir reached %d bytes (final %d), over %d", peak, final, limit)
 	}
 	// The oldest process lost its output first; the newest kept its end.
-	oldest := deref(d.logs(pids[0]).Logs)
-	newest := deref(d.logs(pids[2]).Stdout)
+	oldest := testsupport.Deref(d.logs(pids[0]).Logs)
+	newest := testsupport.Deref(d.logs(pids[2]).Stdout)
 	if !strings.HasPrefix(oldest, "[sandbox-api: ") {
 		t.Errorf("oldest process output does not start with a drop marker: %q", oldest[:min(80, len(oldest))])
 	}

@@ -8,9 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 type portInfo struct {
@@ -26,13 +30,21 @@ type portInfo struct {
 }
 
 // listenCommand listens on host:port from a grandchild of the managed shell,
-// after delay seconds.
-func listenCommand(host string, port int, delay string) string {
-	py := fmt.Sprintf(`import socket,time
-time.sleep(%s)
+// once the file gate exists ("" for at once), until it is killed.
+func listenCommand(host string, port int, gate string) string {
+	py := fmt.Sprintf(`import os,socket,time
+while %q and not os.path.exists(%q): time.sleep(0.01)
 s = socket.socket(socket.AF_INET6 if ":" in %q else socket.AF_INET)
-s.bind((%q, %d)); s.listen(); time.sleep(60)`, delay, host, host, port)
-	return "sh -c " + shellQuote("python3 -c "+shellQuote(py)+"; true") + "; true"
+s.bind((%q, %d)); s.listen(); time.sleep(3600)`, gate, gate, host, host, port)
+	return "sh -c " + testsupport.ShellQuote("python3 -c "+testsupport.ShellQuote(py)+"; true") + "; true"
+}
+
+// openGate creates the file a listenCommand waits for.
+func openGate(t *testing.T, gate string) {
+	t.Helper()
+	if err := os.WriteFile(gate, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func findPort(ports []portInfo, port int) *portInfo {
@@ -57,15 +69,15 @@ func TestNetworkProcessPorts(t *testing.T) {
 			if tt.family == "ipv6" {
 				network = "tcp6"
 			}
-			port := freePort(t, network, tt.host)
-			p := d.exec(map[string]any{"command": listenCommand(tt.host, port, "0")})
+			port := testsupport.FreePort(t, network, tt.host)
+			p := d.exec(map[string]any{"command": listenCommand(tt.host, port, "")})
 			defer d.do(http.MethodDelete, "/process/"+p.PID+"/kill", nil)
 
 			var body struct {
 				PID   int        `json:"pid"`
 				Ports []portInfo `json:"ports"`
 			}
-			eventually(t, 15*time.Second, func() (bool, string) {
+			testsupport.Eventually(t, func() (bool, string) {
 				d.doJSON(http.MethodGet, "/network/process/"+p.PID+"/ports", nil, http.StatusOK, &body)
 				return findPort(body.Ports, port) != nil, fmt.Sprintf("port %d not in %+v", port, body.Ports)
 			})
@@ -117,18 +129,16 @@ func TestNetworkMonitor(t *testing.T) {
 	}))
 	defer cb.Close()
 
-	port := freePort(t, "tcp4", "127.0.0.1")
-	p := d.exec(map[string]any{"command": listenCommand("127.0.0.1", port, "1") + "; sleep 1"})
+	port := testsupport.FreePort(t, "tcp4", "127.0.0.1")
+	// The port opens once the monitor runs: ports open before are not new.
+	gate := filepath.Join(t.TempDir(), "listen")
+	p := d.exec(map[string]any{"command": listenCommand("127.0.0.1", port, gate)})
 	d.wantError(http.MethodPost, "/network/process/"+p.PID+"/monitor", map[string]string{"callback": "ftp://x"}, http.StatusBadRequest)
 	d.doJSON(http.MethodPost, "/network/process/"+p.PID+"/monitor", map[string]string{"callback": cb.URL}, http.StatusOK, nil)
+	openGate(t, gate)
 
-	select {
-	case ev := <-events:
-		if ev["pid"] != p.PID || ev["port"] != float64(port) || ev["event"] != "open" {
-			t.Errorf("event = %v, want pid %s port %d", ev, p.PID, port)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("no callback for the new port")
+	if ev := testsupport.Receive(t, events, "a callback for the new port"); ev["pid"] != p.PID || ev["port"] != float64(port) || ev["event"] != "open" {
+		t.Errorf("event = %v, want pid %s port %d", ev, p.PID, port)
 	}
 	d.doJSON(http.MethodDelete, "/network/process/"+p.PID+"/monitor", nil, http.StatusOK, nil)
 	d.wantError(http.MethodDelete, "/network/process/"+p.PID+"/monitor", nil, http.StatusNotFound)
@@ -141,7 +151,10 @@ func TestNetworkMonitorHangingCallback(t *testing.T) {
 	d := startDaemon(t, daemonOptions{})
 	hit := make(chan struct{}, 16)
 	release := make(chan struct{})
+	var hanging atomic.Int32 // callback requests in the handler now
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hanging.Add(1)
+		defer hanging.Add(-1)
 		hit <- struct{}{}
 		select {
 		case <-release:
@@ -151,24 +164,22 @@ func TestNetworkMonitorHangingCallback(t *testing.T) {
 	defer cb.Close()
 	defer close(release)
 
-	port := freePort(t, "tcp4", "127.0.0.1")
-	p := d.exec(map[string]any{"command": listenCommand("127.0.0.1", port, "0.5") + "; sleep 1"})
+	port := testsupport.FreePort(t, "tcp4", "127.0.0.1")
+	gate := filepath.Join(t.TempDir(), "listen")
+	p := d.exec(map[string]any{"command": listenCommand("127.0.0.1", port, gate)})
 	d.doJSON(http.MethodPost, "/network/process/"+p.PID+"/monitor", map[string]string{"callback": cb.URL}, http.StatusOK, nil)
-	select {
-	case <-hit:
-	case <-time.After(20 * time.Second):
-		t.Fatal("callback never called")
-	}
-	// The daemon answers while the callback hangs.
-	start := time.Now()
+	openGate(t, gate)
+	testsupport.Receive(t, hit, "the callback to be called")
+	// The daemon answers while the callback hangs: by order, not by a
+	// clock. Only the daemon's callback timeout (3 s a try) ends a try.
 	d.doJSON(http.MethodGet, "/network/process/"+p.PID+"/ports", nil, http.StatusOK, nil)
-	if el := time.Since(start); el > 10*time.Second {
-		t.Errorf("ports took %s while a callback hung", el)
+	if hanging.Load() == 0 {
+		t.Errorf("no callback request was still hanging when /ports answered")
 	}
 	// Ending the process ends its monitor.
 	d.do(http.MethodDelete, "/process/"+p.PID+"/kill", nil)
-	d.waitEnded(p.PID, 15*time.Second)
-	eventually(t, 15*time.Second, func() (bool, string) {
+	d.waitEnded(p.PID)
+	testsupport.Eventually(t, func() (bool, string) {
 		resp, _ := d.do(http.MethodDelete, "/network/process/"+p.PID+"/monitor", nil)
 		return resp.StatusCode == http.StatusNotFound, "monitor still there: " + strconv.Itoa(resp.StatusCode)
 	})

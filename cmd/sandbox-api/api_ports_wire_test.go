@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // portItemKeys are the fields of a port item clients of the existing daemon
@@ -78,8 +80,8 @@ func portItem(t *testing.T, items []map[string]any, port int) map[string]any {
 
 func TestPortsWireShape(t *testing.T) {
 	d := startDaemon(t, daemonOptions{})
-	port := freePort(t, "tcp4", "0.0.0.0")
-	p := d.exec(map[string]any{"command": listenCommand("0.0.0.0", port, "0"), "waitForPorts": []int{port}, "timeout": 600})
+	port := testsupport.FreePort(t, "tcp4", "0.0.0.0")
+	p := d.exec(map[string]any{"command": listenCommand("0.0.0.0", port, ""), "waitForPorts": []int{port}, "timeout": 600})
 	defer d.do(http.MethodDelete, "/process/"+p.PID+"/kill", nil)
 
 	for _, id := range []string{p.PID, p.Name} {
@@ -144,10 +146,10 @@ func TestPortsInvalidPID(t *testing.T) {
 // A pid of the container the daemon did not start has its ports too.
 func TestPortsOfUnmanagedPID(t *testing.T) {
 	d := startDaemon(t, daemonOptions{})
-	port := freePort(t, "tcp4", "127.0.0.1")
+	port := testsupport.FreePort(t, "tcp4", "127.0.0.1")
 	// The socket's owner is a python3 below the managed shell: the process
 	// API does not know it by its pid.
-	p := d.exec(map[string]any{"command": listenCommand("127.0.0.1", port, "0"), "waitForPorts": []int{port}, "timeout": 600})
+	p := d.exec(map[string]any{"command": listenCommand("127.0.0.1", port, ""), "waitForPorts": []int{port}, "timeout": 600})
 	defer d.do(http.MethodDelete, "/process/"+p.PID+"/kill", nil)
 	var all struct {
 		Ports []map[string]any `json:"ports"`

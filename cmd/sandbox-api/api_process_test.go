@@ -17,6 +17,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // processFields are the keys of ProcessResponse this daemon always sends.
@@ -33,7 +37,7 @@ func wantFields(t *testing.T, body []byte, notWaited bool) {
 	t.Helper()
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
-		t.Fatalf("decode %s: %v", truncate(body), err)
+		t.Fatalf("decode %s: %v", testsupport.Truncate(body), err)
 	}
 	kind := func(v json.RawMessage) string {
 		switch {
@@ -61,7 +65,7 @@ func wantFields(t *testing.T, body []byte, notWaited bool) {
 	}
 	for _, k := range processFields {
 		if got := kind(raw[k]); got != want[k] {
-			t.Errorf("field %q is %s, want %s: %s", k, got, want[k], truncate(body))
+			t.Errorf("field %q is %s, want %s: %s", k, got, want[k], testsupport.Truncate(body))
 		}
 	}
 }
@@ -111,8 +115,8 @@ func TestExecWaitForCompletion(t *testing.T) {
 	if p.RestartOnFailure || p.MaxRestarts != 0 || p.RestartCount != 0 || p.KeepAlive || p.Stdin {
 		t.Errorf("flags %+v, want all off", p)
 	}
-	if p.stdout() != "out\n" || p.stderr() != "<err> & \"q\"\n" || p.logs() != "out\n<err> & \"q\"\n" {
-		t.Errorf("output %q / %q / %q", p.stdout(), p.stderr(), p.logs())
+	if p.StdoutText() != "out\n" || p.StderrText() != "<err> & \"q\"\n" || p.LogsText() != "out\n<err> & \"q\"\n" {
+		t.Errorf("output %q / %q / %q", p.StdoutText(), p.StderrText(), p.LogsText())
 	}
 	if strings.Contains(string(body), `\u003c`) {
 		t.Errorf("the answer HTML-escapes <, > and &: %s", body)
@@ -125,7 +129,7 @@ func TestExecWaitForCompletion(t *testing.T) {
 	}
 	wantFields(t, body, false)
 	_ = json.Unmarshal(body, &p)
-	if p.Status != "completed" || p.ExitCode != 0 || p.Name == "" || p.logs() != "" {
+	if p.Status != "completed" || p.ExitCode != 0 || p.Name == "" || p.LogsText() != "" {
 		t.Errorf("true: %+v", p)
 	}
 	// A signal death is failed with exit code -1.
@@ -154,14 +158,14 @@ func TestExecWithoutWaiting(t *testing.T) {
 		t.Errorf("pid %d is not a live process", pid)
 	}
 	// GET carries the output so far (a string, not null).
-	d.waitOutput(p.PID, "started", 10*time.Second)
+	d.waitOutput(p.PID, "started")
 	resp, body = d.do(http.MethodGet, "/process/"+p.PID, nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET running process: %d %s", resp.StatusCode, body)
 	}
 	wantFields(t, body, false)
 	got := d.get(p.PID)
-	if got.Status != "running" || got.CompletedAt != "" || got.stdout() != "started\n" {
+	if got.Status != "running" || got.CompletedAt != "" || got.StdoutText() != "started\n" {
 		t.Errorf("GET running process: %+v", got)
 	}
 }
@@ -270,21 +274,25 @@ func TestKeepAliveTimeoutKills(t *testing.T) {
 	if !p.KeepAlive || p.Status != "running" {
 		t.Fatalf("keepAlive process: %+v", p)
 	}
-	end := d.waitEnded(p.PID, 15*time.Second)
+	end := d.waitEnded(p.PID)
 	if end.Status != "killed" || end.ExitCode != -1 {
 		t.Errorf("after its keepAlive timeout: status %q exit %d, want killed/-1", end.Status, end.ExitCode)
 	}
-	if !strings.Contains(end.stderr(), "keepAlive timeout") {
-		t.Errorf("stderr %q does not explain the kill", end.stderr())
+	if !strings.Contains(end.StderrText(), "keepAlive timeout") {
+		t.Errorf("stderr %q does not explain the kill", end.StderrText())
 	}
 	pgid, _ := strconv.Atoi(p.PID)
-	eventually(t, 5*time.Second, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		left := liveInGroups(map[int]bool{pgid: true})
 		return len(left) == 0, fmt.Sprintf("group members alive: %v", left)
 	})
-	// timeout 0: no lifetime limit.
+	// timeout 0: no lifetime limit. A sentinel started after it with a
+	// lifetime of 1 s ends first: by then a limit would have ended p too.
 	p = d.exec(map[string]any{"command": "sleep 100", "keepAlive": true, "timeout": 0})
-	time.Sleep(1500 * time.Millisecond)
+	sentinel := d.exec(map[string]any{"command": "sleep 100", "keepAlive": true, "timeout": 1})
+	if end := d.waitEnded(sentinel.PID); end.Status != "killed" {
+		t.Fatalf("sentinel with a 1 s lifetime ended %s, want killed", end.Status)
+	}
 	if got := d.get(p.PID); got.Status != "running" {
 		t.Errorf("keepAlive with timeout 0 ended: %s", got.Status)
 	}
@@ -301,8 +309,8 @@ func TestEnvAndWorkingDir(t *testing.T) {
 		"waitForCompletion": true,
 	})
 	real, _ := filepath.EvalSymlinks(dir)
-	if want := "bar baz|" + real + "||inherited|request\n"; p.stdout() != want {
-		t.Errorf("output %q, want %q", p.stdout(), want)
+	if want := "bar baz|" + real + "||inherited|request\n"; p.StdoutText() != want {
+		t.Errorf("output %q, want %q", p.StdoutText(), want)
 	}
 	if p.WorkingDir != dir {
 		t.Errorf("workingDir %q, want %q", p.WorkingDir, dir)
@@ -314,8 +322,8 @@ func TestEnvAndWorkingDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = d.exec(map[string]any{"command": "pwd", "workingDir": "sub", "waitForCompletion": true})
-	if want := filepath.Join(d.workDir, "sub"); p.stdout() != want+"\n" || p.WorkingDir != "sub" {
-		t.Errorf("relative workingDir: pwd %q, record %q; want %q run in %q", p.stdout(), p.WorkingDir, "sub", want)
+	if want := filepath.Join(d.workDir, "sub"); p.StdoutText() != want+"\n" || p.WorkingDir != "sub" {
+		t.Errorf("relative workingDir: pwd %q, record %q; want %q run in %q", p.StdoutText(), p.WorkingDir, "sub", want)
 	}
 }
 
@@ -328,16 +336,16 @@ func TestShellFromEnv(t *testing.T) {
 	}
 	d := startDaemon(t, daemonOptions{env: []string{"SHELL=" + shell}})
 	p := d.exec(map[string]any{"command": "echo hi", "waitForCompletion": true})
-	if p.stdout() != "fake-shell:-c echo hi\nhi\n" {
-		t.Errorf("with SHELL=%s the output is %q; the command did not run through $SHELL -c", shell, p.stdout())
+	if p.StdoutText() != "fake-shell:-c echo hi\nhi\n" {
+		t.Errorf("with SHELL=%s the output is %q; the command did not run through $SHELL -c", shell, p.StdoutText())
 	}
 
 	// A $SHELL that does not exist falls back to /bin/sh.
 	d2 := startDaemon(t, daemonOptions{env: []string{"SHELL=/no/such/shell"}})
 	p = d2.exec(map[string]any{"command": "readlink -f /proc/$$/exe", "waitForCompletion": true})
 	sh, _ := filepath.EvalSymlinks("/bin/sh")
-	if p.Status != "completed" || strings.TrimSpace(p.stdout()) != sh {
-		t.Errorf("with a missing $SHELL: %s, shell %q, want /bin/sh (%s)", p.Status, p.stdout(), sh)
+	if p.Status != "completed" || strings.TrimSpace(p.StdoutText()) != sh {
+		t.Errorf("with a missing $SHELL: %s, shell %q, want /bin/sh (%s)", p.Status, p.StdoutText(), sh)
 	}
 }
 
@@ -347,11 +355,15 @@ type frame struct {
 	Data string `json:"data"`
 }
 
+// TestExecStream: output frames as the output comes, keepalives while the
+// process is silent, then the result. The process waits on stdin between
+// writes, and the test writes only once it has the previous frame (and,
+// before the last, a keepalive), so the order does not depend on timing.
 func TestExecStream(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{args: []string{"--keepalive", "200ms"}})
-	cmd := "echo o1; sleep 0.1; echo e1 >&2; sleep 0.1; echo o2; sleep 1; echo e2 >&2; exit 4"
-	resp := d.openStream(t.Context(), http.MethodPost, "/process", map[string]any{"command": cmd}, "Accept", "text/event-stream")
+	cmd := "echo o1; read a; echo e1 >&2; read a; echo o2; read a; echo e2 >&2; exit 4"
+	resp := d.openStream(t.Context(), http.MethodPost, "/process", map[string]any{"command": cmd, "name": "streamed", "stdin": true}, "Accept", "text/event-stream")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
@@ -361,9 +373,14 @@ func TestExecStream(t *testing.T) {
 	lr := readLines(resp.Body)
 	var data []frame
 	var result *frame
-	keepalivesBetween := 0 // between o2 and e2, where the process is idle for 1 s
+	keepalivesBetween := 0 // between o2 and e2, where the process is idle until a keepalive came
+	sent := 0              // lines written to the process's stdin
+	release := func() {
+		d.doJSON(http.MethodPost, "/process/streamed/stdin", "go\n", http.StatusOK, nil)
+		sent++
+	}
 	for {
-		line, ok := lr.next(t, 20*time.Second)
+		line, ok := lr.next(t)
 		if !ok {
 			break
 		}
@@ -381,6 +398,9 @@ func TestExecStream(t *testing.T) {
 			}
 			if len(data) == 3 {
 				keepalivesBetween++
+				if sent == 2 {
+					release() // the silence had its keepalive: on to e2
+				}
 			}
 		case "stdout", "stderr":
 			// Frames carry the output as read: consecutive ones of a
@@ -389,6 +409,9 @@ func TestExecStream(t *testing.T) {
 				data[n-1].Data += f.Data
 			} else {
 				data = append(data, f)
+			}
+			if n := len(data); n < 3 && n == sent+1 && strings.HasSuffix(data[n-1].Data, "\n") {
+				release() // o1 or e1 is in: on to the next line
 			}
 		case "result":
 			result = &f
@@ -404,7 +427,7 @@ func TestExecStream(t *testing.T) {
 		t.Errorf("output frames %v, want %v", data, want)
 	}
 	if keepalivesBetween == 0 {
-		t.Errorf("no keepalive frame during a 1 s silence with --keepalive 200ms")
+		t.Errorf("no keepalive frame during the silence before e2 with --keepalive 200ms")
 	}
 	if result == nil {
 		t.Fatal("the stream ended without a result frame")
@@ -417,8 +440,8 @@ func TestExecStream(t *testing.T) {
 	if p.Status != "failed" || p.ExitCode != 4 || p.CompletedAt == "" || p.Command != cmd {
 		t.Errorf("result %+v", p)
 	}
-	if p.stdout() != "o1\no2\n" || p.stderr() != "e1\ne2\n" || p.logs() != "o1\ne1\no2\ne2\n" {
-		t.Errorf("result output %q / %q / %q", p.stdout(), p.stderr(), p.logs())
+	if p.StdoutText() != "o1\no2\n" || p.StderrText() != "e1\ne2\n" || p.LogsText() != "o1\ne1\no2\ne2\n" {
+		t.Errorf("result output %q / %q / %q", p.StdoutText(), p.StderrText(), p.LogsText())
 	}
 }
 
@@ -454,7 +477,7 @@ func TestExecStreamTimeout(t *testing.T) {
 	lr := readLines(resp.Body)
 	var frames []frame
 	for {
-		line, ok := lr.next(t, 20*time.Second)
+		line, ok := lr.next(t)
 		if !ok {
 			break
 		}
@@ -466,14 +489,24 @@ func TestExecStreamTimeout(t *testing.T) {
 			frames = append(frames, f)
 		}
 	}
-	// stdout, an error frame saying it timed out, then (the SDK ignores
-	// error frames) the result: the record as it stands, still running.
-	if len(frames) != 3 || frames[0] != (frame{"stdout", "hi\n"}) || frames[1].Type != "error" || !strings.Contains(frames[1].Data, "timed out") || frames[2].Type != "result" {
-		t.Fatalf("frames %v, want stdout hi, an error saying it timed out, then the result", frames)
+	// stdout (hi, unless the 1 s ran out before the shell printed it on a
+	// loaded machine), an error frame saying it timed out, then (the SDK
+	// ignores error frames) the result: the record as it stands, still
+	// running, with at least the output the frames carried.
+	var streamed strings.Builder
+	for len(frames) > 0 && frames[0].Type == "stdout" {
+		streamed.WriteString(frames[0].Data)
+		frames = frames[1:]
+	}
+	if out := streamed.String(); out != "" && out != "hi\n" {
+		t.Errorf("stdout frames %q, want hi", out)
+	}
+	if len(frames) != 2 || frames[0].Type != "error" || !strings.Contains(frames[0].Data, "timed out") || frames[1].Type != "result" {
+		t.Fatalf("frames after stdout %v, want an error saying it timed out, then the result", frames)
 	}
 	var r proc
-	if err := json.Unmarshal([]byte(frames[2].Data), &r); err != nil || r.Status != "running" || r.CompletedAt != "" || r.stdout() != "hi\n" {
-		t.Errorf("result after the timeout: %+v (%v), want the running record with its output so far", r, err)
+	if err := json.Unmarshal([]byte(frames[1].Data), &r); err != nil || r.Status != "running" || r.CompletedAt != "" || !strings.HasPrefix(r.StdoutText(), streamed.String()) {
+		t.Errorf("result after the timeout: %+v (%v), want the running record with its output so far (%q)", r, err, streamed.String())
 	}
 	if p := d.get("st"); p.Status != "running" {
 		t.Errorf("after the stream timed out the process is %s, want running", p.Status)
@@ -502,7 +535,7 @@ func TestListAndGet(t *testing.T) {
 		byName[p.Name] = p
 	}
 	if len(raws) != 2 || byName["runner"].Status != "running" || byName["runner"].PID != running.PID ||
-		byName["ender"].Status != "completed" || byName["ender"].PID != ended.PID || byName["ender"].stdout() != "done\n" {
+		byName["ender"].Status != "completed" || byName["ender"].PID != ended.PID || byName["ender"].StdoutText() != "done\n" {
 		t.Errorf("GET /process: %s", body)
 	}
 
@@ -512,7 +545,7 @@ func TestListAndGet(t *testing.T) {
 		}
 	}
 	for _, id := range []string{ended.PID, "ender"} {
-		if p := d.get(id); p.PID != ended.PID || p.Status != "completed" || p.stdout() != "done\n" {
+		if p := d.get(id); p.PID != ended.PID || p.Status != "completed" || p.StdoutText() != "done\n" {
 			t.Errorf("GET /process/%s: %+v", id, p)
 		}
 	}
@@ -531,10 +564,18 @@ func TestListAndGet(t *testing.T) {
 	}
 }
 
+// TestLogsInterleaved: /logs keeps the order of the output across both
+// streams. The process waits on stdin between writes, and the test writes
+// once the daemon has the previous one, so the order is not up to timing.
 func TestLogsInterleaved(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
-	p := d.exec(map[string]any{"command": "echo a; sleep 0.1; echo b >&2; sleep 0.1; echo c; sleep 0.1; printf 'd-no-newline' >&2", "waitForCompletion": true})
+	p := d.exec(map[string]any{"command": "echo a; read x; echo b >&2; read x; echo c; read x; printf 'd-no-newline' >&2", "stdin": true})
+	for _, seen := range []string{"a\n", "a\nb\n", "a\nb\nc\n"} {
+		d.waitOutput(p.PID, seen)
+		d.doJSON(http.MethodPost, "/process/"+p.PID+"/stdin", "go\n", http.StatusOK, nil)
+	}
+	p = d.waitEnded(p.PID)
 	resp, body := d.do(http.MethodGet, "/process/"+p.PID+"/logs", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -545,11 +586,11 @@ func TestLogsInterleaved(t *testing.T) {
 		t.Errorf("logs body has fields %v, want logs, stdout, stderr", body)
 	}
 	l := d.logs(p.PID)
-	if deref(l.Logs) != "a\nb\nc\nd-no-newline" || deref(l.Stdout) != "a\nc\n" || deref(l.Stderr) != "b\nd-no-newline" {
-		t.Errorf("logs %q stdout %q stderr %q", deref(l.Logs), deref(l.Stdout), deref(l.Stderr))
+	if testsupport.Deref(l.Logs) != "a\nb\nc\nd-no-newline" || testsupport.Deref(l.Stdout) != "a\nc\n" || testsupport.Deref(l.Stderr) != "b\nd-no-newline" {
+		t.Errorf("logs %q stdout %q stderr %q", testsupport.Deref(l.Logs), testsupport.Deref(l.Stdout), testsupport.Deref(l.Stderr))
 	}
-	if p.logs() != deref(l.Logs) {
-		t.Errorf("record logs %q differ from /logs %q", p.logs(), deref(l.Logs))
+	if p.LogsText() != testsupport.Deref(l.Logs) {
+		t.Errorf("record logs %q differ from /logs %q", p.LogsText(), testsupport.Deref(l.Logs))
 	}
 }
 
@@ -559,11 +600,15 @@ func TestLogsInterleaved(t *testing.T) {
 func TestLogStreamReplayThenLive(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{args: []string{"--keepalive", "200ms"}})
+	// The process waits on stdin between writes, and the test writes once
+	// the previous one is in, so the order is not up to timing.
 	p := d.exec(map[string]any{
-		"command": `echo first; sleep 0.1; echo err1 >&2; read a; echo "got $a"; read b; echo "got $b" >&2; sleep 0.1; printf tail`,
+		"command": `echo first; read g; echo err1 >&2; read a; echo "got $a"; read b; echo "got $b" >&2; read g; printf tail`,
 		"stdin":   true,
 	})
-	d.waitOutput(p.PID, "err1", 10*time.Second)
+	d.waitOutput(p.PID, "first")
+	d.doJSON(http.MethodPost, "/process/"+p.PID+"/stdin", "go\n", http.StatusOK, nil)
+	d.waitOutput(p.PID, "err1")
 
 	resp := d.openStream(t.Context(), http.MethodGet, "/process/"+p.PID+"/logs/stream", nil)
 	if resp.StatusCode != http.StatusOK {
@@ -577,27 +622,38 @@ func TestLogStreamReplayThenLive(t *testing.T) {
 	var got []string
 	expect := func(want string) {
 		t.Helper()
-		line, ok := lr.nextData(t, 10*time.Second, &keepalives)
+		line, ok := lr.nextData(t, &keepalives)
 		if !ok || line != want {
 			t.Fatalf("stream line %q (open %v), want %q; so far %q", line, ok, want, got)
 		}
 		got = append(got, line)
 	}
+	// The process waits on stdin, silent until the test writes: a
+	// keepalive must come meanwhile, and nothing else.
+	keepalive := func() {
+		t.Helper()
+		line, ok := lr.next(t)
+		if !ok || line != "[keepalive]" {
+			t.Fatalf("stream line %q (open %v) while the process is silent, want a keepalive; so far %q", line, ok, got)
+		}
+		keepalives++
+	}
 	// The process is blocked on stdin: these can only be the replay.
 	expect("stdout:first")
 	expect("stderr:err1")
-	time.Sleep(500 * time.Millisecond)
+	keepalive()
 	d.doJSON(http.MethodPost, "/process/"+p.PID+"/stdin", "x\n", http.StatusOK, nil)
 	expect("stdout:got x")
-	time.Sleep(500 * time.Millisecond)
+	keepalive()
 	d.doJSON(http.MethodPost, "/process/"+p.PID+"/stdin", "y\n", http.StatusOK, nil)
 	expect("stderr:got y")
+	d.doJSON(http.MethodPost, "/process/"+p.PID+"/stdin", "go\n", http.StatusOK, nil)
 	expect("stdout:tail")
-	if line, ok := lr.nextData(t, 10*time.Second, &keepalives); ok {
+	if line, ok := lr.nextData(t, &keepalives); ok {
 		t.Fatalf("line %q after the end; want the stream to end with the process", line)
 	}
 	if keepalives < 2 {
-		t.Errorf("%d keepalive lines during two 500 ms silences with --keepalive 200ms", keepalives)
+		t.Errorf("%d keepalive lines during two silences with --keepalive 200ms", keepalives)
 	}
 	if end := d.get(p.PID); end.Status != "completed" {
 		t.Errorf("process %s after its stream ended", end.Status)
@@ -608,7 +664,7 @@ func TestLogStreamReplayThenLive(t *testing.T) {
 	lr = readLines(resp.Body)
 	var again []string
 	for {
-		line, ok := lr.next(t, 5*time.Second)
+		line, ok := lr.next(t)
 		if !ok {
 			break
 		}
@@ -656,7 +712,7 @@ func readSeqStream(t *testing.T, r *bufio.Reader, n int) {
 				continue
 			}
 			if !bytes.Equal(line, exp) {
-				t.Fatalf("line %d is %q, want %q", want, truncate(line), exp)
+				t.Fatalf("line %d is %q, want %q", want, testsupport.Truncate(line), exp)
 			}
 			want++
 			incr()
@@ -682,18 +738,18 @@ func TestLogStream20MB(t *testing.T) {
 	resp := d.openStream(t.Context(), http.MethodGet, "/process/"+p.PID+"/logs/stream", nil)
 	readSeqStream(t, bufio.NewReaderSize(resp.Body, 64<<10), n)
 	t.Logf("stream read in %s", time.Since(start))
-	if end := d.waitEnded(p.PID, 30*time.Second); end.Status != "completed" {
+	if end := d.waitEnded(p.PID); end.Status != "completed" {
 		t.Errorf("generator ended %s", end.Status)
 	}
 	// The record inline carries a bounded tail, saying output was left out.
 	rec := d.get(p.PID)
-	if !strings.HasPrefix(rec.stdout(), "[sandbox-api: earlier output omitted") || !strings.HasSuffix(rec.stdout(), fmt.Sprintf("%019d\n", n)) || len(rec.stdout()) > 65<<10 {
-		t.Errorf("GET record stdout: %d bytes starting %q", len(rec.stdout()), rec.stdout()[:min(60, len(rec.stdout()))])
+	if !strings.HasPrefix(rec.StdoutText(), "[sandbox-api: earlier output omitted") || !strings.HasSuffix(rec.StdoutText(), fmt.Sprintf("%019d\n", n)) || len(rec.StdoutText()) > 65<<10 {
+		t.Errorf("GET record stdout: %d bytes starting %q", len(rec.StdoutText()), rec.StdoutText()[:min(60, len(rec.StdoutText()))])
 	}
 	var list []proc
 	d.doJSON(http.MethodGet, "/process", nil, http.StatusOK, &list)
-	if len(list) != 1 || !strings.HasPrefix(list[0].stdout(), "[sandbox-api: earlier output omitted") || len(list[0].stdout()) > 5<<10 {
-		t.Errorf("list record stdout: %d bytes", len(list[0].stdout()))
+	if len(list) != 1 || !strings.HasPrefix(list[0].StdoutText(), "[sandbox-api: earlier output omitted") || len(list[0].StdoutText()) > 5<<10 {
+		t.Errorf("list record stdout: %d bytes", len(list[0].StdoutText()))
 	}
 	// /logs has it all too. Checked by shape: decoding 40 MB of JSON is slow
 	// under the race detector. Each 20-byte line is 21 bytes escaped.
@@ -707,12 +763,14 @@ func TestLogStream20MB(t *testing.T) {
 }
 
 // TestStalledReaderDoesNotBlock: a log stream client that never reads
-// slows neither the process nor another reader.
+// slows neither the process nor another reader. The stall lasts as long as
+// the process runs: the daemon drops a client stalled for 30 s.
 func TestStalledReaderDoesNotBlock(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
-	const n = 1_500_000 // 30 MB: far more than socket buffers hold
-	p := d.exec(map[string]any{"command": "sleep 0.5; " + seqCommand(n)})
+	const n = 500_000 // 10 MB: more than twice what socket buffers hold (4 MiB)
+	// The output starts once the stalled client's stream is open.
+	p := d.exec(map[string]any{"command": "read g; " + seqCommand(n), "stdin": true})
 
 	dialer := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		return c.Control(func(fd uintptr) {
@@ -725,34 +783,35 @@ func TestStalledReaderDoesNotBlock(t *testing.T) {
 	}
 	defer stalled.Close()
 	fmt.Fprintf(stalled, "GET /process/%s/logs/stream HTTP/1.1\r\nHost: x\r\n\r\n", p.PID)
-
-	// The process runs to its end while the stalled client reads nothing.
-	if end := d.waitEnded(p.PID, 60*time.Second); end.Status != "completed" {
-		t.Fatalf("generator ended %s", end.Status)
-	}
-	// Another reader gets everything.
-	resp := d.openStream(t.Context(), http.MethodGet, "/process/"+p.PID+"/logs/stream", nil)
-	readSeqStream(t, bufio.NewReaderSize(resp.Body, 64<<10), n)
-
-	// The stalled client, once it reads, gets everything too.
-	_ = stalled.SetReadDeadline(time.Now().Add(60 * time.Second))
+	// The headers say the stream is open (the body is left unread).
+	_ = stalled.SetReadDeadline(time.Now().Add(hangGuard))
 	sresp, err := http.ReadResponse(bufio.NewReader(stalled), nil)
 	if err != nil {
 		t.Fatalf("stalled client: %v", err)
 	}
 	defer sresp.Body.Close()
+	d.doJSON(http.MethodPost, "/process/"+p.PID+"/stdin", "go\n", http.StatusOK, nil)
+
+	// The process runs to its end while the stalled client reads nothing.
+	if end := d.waitEnded(p.PID); end.Status != "completed" {
+		t.Fatalf("generator ended %s", end.Status)
+	}
+	// The stalled client, once it reads, gets everything; so does another
+	// reader.
 	readSeqStream(t, bufio.NewReaderSize(sresp.Body, 64<<10), n)
+	resp := d.openStream(t.Context(), http.MethodGet, "/process/"+p.PID+"/logs/stream", nil)
+	readSeqStream(t, bufio.NewReaderSize(resp.Body, 64<<10), n)
 }
 
 func TestStop(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	p := d.exec(map[string]any{"command": "sleep 1000 & echo $!; sleep 1000 & echo $!; wait"})
-	eventually(t, 10*time.Second, func() (bool, string) {
-		return strings.Count(deref(d.logs(p.PID).Stdout), "\n") == 2, "children pids not printed"
+	testsupport.Eventually(t, func() (bool, string) {
+		return strings.Count(testsupport.Deref(d.logs(p.PID).Stdout), "\n") == 2, "children pids not printed"
 	})
 	var kids []int
-	for _, f := range strings.Fields(deref(d.logs(p.PID).Stdout)) {
+	for _, f := range strings.Fields(testsupport.Deref(d.logs(p.PID).Stdout)) {
 		pid, _ := strconv.Atoi(f)
 		kids = append(kids, pid)
 		if !pidLive(pid) {
@@ -764,7 +823,7 @@ func TestStop(t *testing.T) {
 	if stopped.Status != "stopped" || stopped.ExitCode != -1 || stopped.CompletedAt == "" || stopped.Message == "" {
 		t.Errorf("DELETE answer %+v, want stopped, exit -1, with a message", stopped)
 	}
-	eventually(t, 5*time.Second, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		for _, k := range kids {
 			if _, _, _, ok := procStat(k); ok {
 				return false, fmt.Sprintf("child %d of the stopped process still exists (alive or unreaped)", k)
@@ -784,7 +843,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	p := d.exec(map[string]any{"command": "trap '' TERM; echo ready; while :; do sleep 0.2; done"})
-	d.waitOutput(p.PID, "ready", 10*time.Second)
+	d.waitOutput(p.PID, "ready")
 	start := time.Now()
 	var stopped proc
 	d.doJSON(http.MethodDelete, "/process/"+p.PID, nil, http.StatusOK, &stopped)
@@ -797,7 +856,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 		t.Errorf("a SIGTERM-ignoring process ended after %s, before the stop grace", took)
 	}
 	pgid, _ := strconv.Atoi(p.PID)
-	eventually(t, 5*time.Second, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		left := liveInGroups(map[int]bool{pgid: true})
 		return len(left) == 0, fmt.Sprintf("group members alive: %v", left)
 	})
@@ -813,7 +872,7 @@ func TestKill(t *testing.T) {
 		t.Errorf("kill answer %+v", killed)
 	}
 	pgid, _ := strconv.Atoi(p.PID)
-	eventually(t, 5*time.Second, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		left := liveInGroups(map[int]bool{pgid: true})
 		return len(left) == 0, fmt.Sprintf("group members alive: %v", left)
 	})
@@ -823,7 +882,7 @@ func TestKillWithSignal(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	p := d.exec(map[string]any{"command": "trap 'echo trapped; exit 3' INT; echo ready; sleep 100"})
-	d.waitOutput(p.PID, "ready", 10*time.Second)
+	d.waitOutput(p.PID, "ready")
 
 	// An unknown signal is refused and changes nothing.
 	for _, sig := range []string{"SIGFOO", "99", "0"} {
@@ -844,7 +903,7 @@ func TestKillWithSignal(t *testing.T) {
 	if killed.Status != "killed" || killed.ExitCode != -1 || killed.CompletedAt == "" {
 		t.Errorf("after SIGINT: status %q exit %d completedAt %q, want killed/-1 and a time", killed.Status, killed.ExitCode, killed.CompletedAt)
 	}
-	if out := deref(d.logs(p.PID).Stdout); out != "ready\ntrapped\n" {
+	if out := testsupport.Deref(d.logs(p.PID).Stdout); out != "ready\ntrapped\n" {
 		t.Errorf("output %q: the INT trap did not run (was another signal sent?)", out)
 	}
 }
@@ -880,11 +939,11 @@ func TestStdin(t *testing.T) {
 	d.doJSON(http.MethodDelete, "/process/"+p.PID+"/stdin", nil, http.StatusOK, nil)
 	d.doJSON(http.MethodDelete, "/process/"+p.PID+"/stdin", nil, http.StatusOK, nil) // idempotent
 	d.wantError(http.MethodPost, "/process/"+p.PID+"/stdin", "late\n", http.StatusConflict)
-	end := d.waitEnded(p.PID, 10*time.Second)
+	end := d.waitEnded(p.PID)
 	if end.Status != "completed" {
 		t.Errorf("cat ended %s after stdin was closed", end.Status)
 	}
-	if got := deref(d.logs(p.PID).Stdout); got != want.String() {
+	if got := testsupport.Deref(d.logs(p.PID).Stdout); got != want.String() {
 		t.Errorf("cat echoed %d bytes, want %d (writes lost or out of order)", len(got), want.Len())
 	}
 	// After the end: writes are refused, closing is still fine.
@@ -910,8 +969,8 @@ func TestStdinConcurrentWritesStayWhole(t *testing.T) {
 	}
 	wg.Wait()
 	d.doJSON(http.MethodDelete, "/process/"+p.PID+"/stdin", nil, http.StatusOK, nil)
-	d.waitEnded(p.PID, 10*time.Second)
-	lines := strings.Split(strings.TrimSuffix(deref(d.logs(p.PID).Stdout), "\n"), "\n")
+	d.waitEnded(p.PID)
+	lines := strings.Split(strings.TrimSuffix(testsupport.Deref(d.logs(p.PID).Stdout), "\n"), "\n")
 	if len(lines) != writers {
 		t.Fatalf("%d lines, want %d", len(lines), writers)
 	}
@@ -925,6 +984,22 @@ func TestStdinConcurrentWritesStayWhole(t *testing.T) {
 	if len(seen) != writers {
 		t.Errorf("%d distinct bodies, want %d", len(seen), writers)
 	}
+}
+
+// pipeQueued is the number of bytes waiting in the pipe that is fd of pid
+// (read through a second read end, which takes nothing out), -1 when the
+// descriptor is gone.
+func pipeQueued(pid, fd int) int {
+	f, err := os.OpenFile(fmt.Sprintf("/proc/%d/fd/%d", pid, fd), os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	n, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCINQ) // FIONREAD
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // TestStdinNotRead: a write to a process that does not read its stdin
@@ -953,37 +1028,34 @@ func TestStdinNotRead(t *testing.T) {
 			results <- result{resp.StatusCode, []byte(b.String()), time.Since(start)}
 		}()
 	}
-	time.Sleep(500 * time.Millisecond)
-	start := time.Now()
+	// A write is under way once the process's stdin pipe holds data: 1 MiB
+	// does not fit, so it blocks there.
+	pid, _ := strconv.Atoi(p.PID)
+	testsupport.Until(t, "a stdin write to fill the pipe", func() bool { return pipeQueued(pid, 0) > 0 })
 	if resp, _ := d.do(http.MethodGet, "/health", nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("/health during a blocked stdin write: %d", resp.StatusCode)
-	}
-	// Generous: a /health queued behind the write would take its 5 s.
-	if took := time.Since(start); took > 4*time.Second {
-		t.Errorf("/health took %s during a blocked stdin write", took)
 	}
 	if got := d.get(p.PID); got.Status != "running" {
 		t.Errorf("GET during a blocked stdin write: %s", got.Status)
 	}
+	// By order, not by a clock: /health and GET answered while both writes
+	// still waited. Queued behind a write, they would have come after its
+	// 5 s write timeout had ended it.
 	select {
 	case r := <-results:
-		t.Fatalf("a stdin write to a process that never reads returned early: %d %s", r.status, r.body)
+		t.Fatalf("a stdin write to a process that never reads returned before /health and GET answered: %d %s", r.status, r.body)
 	default:
 	}
 	for i := 0; i < 2; i++ {
-		select {
-		case r := <-results:
-			if r.status != http.StatusServiceUnavailable {
-				t.Errorf("write: status %d, want 503: %s", r.status, r.body)
-			}
-			if !strings.Contains(string(r.body), "not reading") {
-				t.Errorf("write: error %s does not say the process is not reading", r.body)
-			}
-			if r.took < 4*time.Second {
-				t.Errorf("write gave up after %s, before the 5 s write timeout", r.took)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("a blocked stdin write hangs past 30 s")
+		r := testsupport.Receive(t, results, "a blocked stdin write to give up")
+		if r.status != http.StatusServiceUnavailable {
+			t.Errorf("write: status %d, want 503: %s", r.status, r.body)
+		}
+		if !strings.Contains(string(r.body), "not reading") {
+			t.Errorf("write: error %s does not say the process is not reading", r.body)
+		}
+		if r.took < 4*time.Second {
+			t.Errorf("write gave up after %s, before the 5 s write timeout", r.took)
 		}
 	}
 }
@@ -995,8 +1067,8 @@ func TestRestartOnFailure(t *testing.T) {
 	if p.Status != "failed" || p.ExitCode != 1 || p.RestartCount != 2 || !p.RestartOnFailure || p.MaxRestarts != 2 {
 		t.Errorf("after 2 restarts: %+v", p)
 	}
-	if strings.Count(p.stdout(), "run\n") != 3 || !strings.Contains(p.stdout(), "Attempting restart 1/2") || !strings.Contains(p.stdout(), "Attempting restart 2/2") {
-		t.Errorf("output %q, want 3 runs and 2 restart notices", p.stdout())
+	if strings.Count(p.StdoutText(), "run\n") != 3 || !strings.Contains(p.StdoutText(), "Attempting restart 1/2") || !strings.Contains(p.StdoutText(), "Attempting restart 2/2") {
+		t.Errorf("output %q, want 3 runs and 2 restart notices", p.StdoutText())
 	}
 	if got := d.get(p.PID); got.PID != p.PID {
 		t.Errorf("pid changed across restarts: %s → %s", p.PID, got.PID)
@@ -1004,13 +1076,13 @@ func TestRestartOnFailure(t *testing.T) {
 
 	// A success is not restarted.
 	ok := d.exec(map[string]any{"command": "echo once", "restartOnFailure": true, "maxRestarts": 5, "waitForCompletion": true})
-	if ok.Status != "completed" || ok.RestartCount != 0 || ok.stdout() != "once\n" {
+	if ok.Status != "completed" || ok.RestartCount != 0 || ok.StdoutText() != "once\n" {
 		t.Errorf("successful process with restartOnFailure: %+v", ok)
 	}
 
 	// Unlimited: restarts until stopped.
 	u := d.exec(map[string]any{"command": "echo run; exit 1", "restartOnFailure": true, "maxRestarts": -1})
-	eventually(t, 20*time.Second, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		g := d.get(u.PID)
 		return g.RestartCount >= 3 && g.Status == "running", fmt.Sprintf("restartCount %d status %s", g.RestartCount, g.Status)
 	})
@@ -1020,11 +1092,17 @@ func TestRestartOnFailure(t *testing.T) {
 		t.Errorf("stopped unlimited restarter: %s", stopped.Status)
 	}
 	count := d.get(u.PID).RestartCount
-	time.Sleep(1500 * time.Millisecond) // more than the restart delay
+	// A sentinel restarter started after the stop: once it has restarted
+	// twice, two restart delays have passed since the stop, and a restart
+	// of u still pending would have happened.
+	sentinel := d.exec(map[string]any{"command": "exit 1", "restartOnFailure": true, "maxRestarts": 2})
+	if end := d.waitEnded(sentinel.PID); end.RestartCount != 2 {
+		t.Fatalf("sentinel ended %s after %d restarts, want 2", end.Status, end.RestartCount)
+	}
 	if after := d.get(u.PID); after.RestartCount != count || after.Status != "stopped" {
 		t.Errorf("restarted after the stop: count %d → %d, %s", count, after.RestartCount, after.Status)
 	}
-	if !strings.Contains(deref(d.logs(u.PID).Stdout), "Attempting restart 3/unlimited") {
+	if !strings.Contains(testsupport.Deref(d.logs(u.PID).Stdout), "Attempting restart 3/unlimited") {
 		t.Errorf("no unlimited restart notice")
 	}
 }
@@ -1033,12 +1111,12 @@ func TestWaitForPorts(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, daemonOptions{})
 	for _, c := range []struct{ network, host string }{{"tcp4", "127.0.0.1"}, {"tcp6", "::1"}} {
-		port := freePort(t, c.network, c.host)
+		port := testsupport.FreePort(t, c.network, c.host)
 		addr := net.JoinHostPort(c.host, strconv.Itoa(port))
 		p := d.exec(map[string]any{
-			"command":      fmt.Sprintf("exec %s listen %s 300ms", shellQuote(helperBin), shellQuote(addr)),
+			"command":      fmt.Sprintf("exec %s listen %s 300ms", testsupport.ShellQuote(helperBin), testsupport.ShellQuote(addr)),
 			"waitForPorts": []int{port},
-			"timeout":      30,
+			"timeout":      int(hangGuard / time.Second),
 		})
 		if p.Status != "running" {
 			t.Errorf("%s: status %s", addr, p.Status)
@@ -1050,12 +1128,12 @@ func TestWaitForPorts(t *testing.T) {
 		} else {
 			conn.Close()
 		}
-		if out := deref(d.logs(p.PID).Stdout); !strings.Contains(out, "listening") {
+		if out := testsupport.Deref(d.logs(p.PID).Stdout); !strings.Contains(out, "listening") {
 			t.Errorf("%s: answer before the helper listened (output %q)", addr, out)
 		}
 	}
 
-	never := freePort(t, "tcp4", "127.0.0.1")
+	never := testsupport.FreePort(t, "tcp4", "127.0.0.1")
 	start := time.Now()
 	msg := d.wantError(http.MethodPost, "/process", map[string]any{"command": "sleep 100", "name": "never", "waitForPorts": []int{never}, "timeout": 1}, http.StatusUnprocessableEntity)
 	if !strings.Contains(msg, strconv.Itoa(never)) || !strings.Contains(msg, "not listening") {
@@ -1086,14 +1164,14 @@ func TestMaxEndedProcesses(t *testing.T) {
 	d.doJSON(http.MethodGet, "/process", nil, http.StatusOK, &list)
 	var names []string
 	for _, p := range list {
-		names = append(names, p.stdout())
+		names = append(names, p.StdoutText())
 	}
 	if len(list) != 4 || list[0].PID != running.PID || list[1].PID != ended[3].PID || list[3].PID != ended[5].PID {
 		t.Errorf("with --max-ended-processes 3: list %q, want the running one and the 3 newest ended", names)
 	}
 	d.wantError(http.MethodGet, "/process/"+ended[0].PID, nil, http.StatusNotFound)
 	d.wantError(http.MethodGet, "/process/"+ended[2].PID+"/logs", nil, http.StatusNotFound)
-	if got := d.get(ended[3].PID).stdout(); got != "run-3\n" {
+	if got := d.get(ended[3].PID).StdoutText(); got != "run-3\n" {
 		t.Errorf("kept record output %q", got)
 	}
 	// The forgotten records' logs are gone from the disk too.
@@ -1138,7 +1216,7 @@ func TestManyRunningProcessesFewThreads(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"logs":"done\n"`) {
 		t.Fatalf("exec among them: %d %s", resp.StatusCode, body)
 	}
-	eventually(t, requestGuard, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		_, body := d.do(http.MethodGet, "/process/s7", nil)
 		return strings.Contains(string(body), `"status":"killed"`), "s7: " + string(body)
 	})

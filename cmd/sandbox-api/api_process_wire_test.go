@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // streamedExec runs body as a streamed exec and returns its output frames
@@ -27,7 +29,7 @@ func streamedExec(t *testing.T, d *daemon, body map[string]any) (frames []frame,
 	}
 	lr := readLines(resp.Body)
 	for {
-		line, ok := lr.next(t, 2*time.Minute)
+		line, ok := lr.next(t)
 		if !ok {
 			break
 		}
@@ -115,8 +117,8 @@ func TestExecStreamFramesAreByteExact(t *testing.T) {
 			if len(wantOut) > 64<<10 {
 				wantOut = "[sandbox-api: earlier output omitted; GET /process/" + p.PID + "/logs returns all of it]\n" + wantOut[len(wantOut)-64<<10:]
 			}
-			if p.stdout() != wantOut || p.stderr() != tc.stderr {
-				t.Errorf("result: stdout %.100q (%d bytes), stderr %q", p.stdout(), len(p.stdout()), p.stderr())
+			if p.StdoutText() != wantOut || p.StderrText() != tc.stderr {
+				t.Errorf("result: stdout %.100q (%d bytes), stderr %q", p.StdoutText(), len(p.StdoutText()), p.StderrText())
 			}
 		})
 	}
@@ -138,9 +140,9 @@ func TestExecStreamFramesInOrder(t *testing.T) {
 	lr := readLines(resp.Body)
 	expect := func(want frame) {
 		t.Helper()
-		deadline := time.Now().Add(2 * time.Minute) // keepalives must not extend the guard
+		deadline := time.Now().Add(hangGuard) // keepalives must not extend the guard
 		for {
-			line, ok := lr.next(t, time.Until(deadline))
+			line, ok := lr.nextBefore(t, deadline)
 			if !ok {
 				t.Fatalf("stream ended, want frame %v", want)
 			}
@@ -227,12 +229,12 @@ func TestStopAndKillMessages(t *testing.T) {
 	} {
 		name := strings.Split(c.path, "/")[2]
 		d.exec(map[string]any{"name": name, "command": "echo up; sleep 100"})
-		d.waitOutput(name, "up", time.Minute)
+		d.waitOutput(name, "up")
 		var p proc
 		d.doJSON(http.MethodDelete, c.path, nil, http.StatusOK, &p)
-		if p.Message != c.message || p.Status != c.status || p.Name != name || p.stdout() != "up\n" {
+		if p.Message != c.message || p.Status != c.status || p.Name != name || p.StdoutText() != "up\n" {
 			t.Errorf("DELETE %s: message %q, status %q, name %q, stdout %q; want %q, %q, %q, \"up\\n\"",
-				c.path, p.Message, p.Status, p.Name, p.stdout(), c.message, c.status, name)
+				c.path, p.Message, p.Status, p.Name, p.StdoutText(), c.message, c.status, name)
 		}
 	}
 }
@@ -242,7 +244,7 @@ func recordKeys(t *testing.T, body []byte) []string {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		t.Fatalf("%s is not an object", truncate(body))
+		t.Fatalf("%s is not an object", testsupport.Truncate(body))
 	}
 	var keys []string
 	for dec.More() {
@@ -272,7 +274,7 @@ func TestProcessRecordFields(t *testing.T) {
 	member := func(body []byte, key string) string {
 		var raw map[string]json.RawMessage
 		if err := json.Unmarshal(body, &raw); err != nil {
-			t.Fatalf("decode %s: %v", truncate(body), err)
+			t.Fatalf("decode %s: %v", testsupport.Truncate(body), err)
 		}
 		return string(raw[key])
 	}
@@ -295,7 +297,7 @@ func TestProcessRecordFields(t *testing.T) {
 	}
 
 	// Read while running: exit code 0, the output so far.
-	d.waitOutput("obs-bg", "started", time.Minute)
+	d.waitOutput("obs-bg", "started")
 	_, body = d.do(http.MethodGet, "/process/obs-bg", nil)
 	if got := strings.Join(recordKeys(t, body), " "); got != wireOrder {
 		t.Errorf("GET: members %s, want %s", got, wireOrder)
@@ -314,7 +316,7 @@ func TestProcessRecordFields(t *testing.T) {
 	_, body = d.do(http.MethodGet, "/process", nil)
 	var list []json.RawMessage
 	if err := json.Unmarshal(body, &list); err != nil || len(list) != 1 {
-		t.Fatalf("list %s: %v", truncate(body), err)
+		t.Fatalf("list %s: %v", testsupport.Truncate(body), err)
 	}
 	if got := strings.Join(recordKeys(t, list[0]), " "); got != wireOrder {
 		t.Errorf("list: members %s, want %s", got, wireOrder)
@@ -351,7 +353,7 @@ func TestExecStreamTimeoutFrame(t *testing.T) {
 	lr := readLines(resp.Body)
 	var got []frame
 	for {
-		line, ok := lr.next(t, 2*time.Minute)
+		line, ok := lr.next(t)
 		if !ok {
 			break
 		}

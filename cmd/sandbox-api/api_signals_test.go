@@ -8,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestStderrReaderGoneDoesNotKill: when whatever read the daemon's stderr
@@ -20,7 +19,7 @@ func TestStderrReaderGoneDoesNotKill(t *testing.T) {
 	addr, exited := d.addr, d.exited
 	d.logR.Close() // the reader goes away: the next write gets EPIPE
 
-	client := &http.Client{Timeout: 5 * time.Second}
+	client := &http.Client{Timeout: hangGuard}
 	for i := 0; i < 20; i++ { // each request logs a line
 		resp, err := client.Get("http://" + addr + "/health")
 		if err != nil {
@@ -41,8 +40,8 @@ func TestStderrReaderGoneDoesNotKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if p.stdout() != "" || p.ExitCode == 0 {
-		t.Errorf("child after kill -PIPE: %s, exit %d, stdout %q; want it killed before the echo", p.Status, p.ExitCode, p.stdout())
+	if p.StdoutText() != "" || p.ExitCode == 0 {
+		t.Errorf("child after kill -PIPE: %s, exit %d, stdout %q; want it killed before the echo", p.Status, p.ExitCode, p.StdoutText())
 	}
 }
 

@@ -14,13 +14,17 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // TestMixedLoad runs workers that each loop over a mix of the API's calls
 // against one daemon for a while: execs with and without waiting, log
 // streams read to their end, gets and lists, stops, file writes read back,
 // folder listings, watches opened and dropped, port queries. Every answer
-// must be right, come within a bound, and never be a 5xx. Afterwards the
+// must be right, come within the hang guard, and never be a 5xx; each
+// worker makes every call at least once, however slow the machine, then
+// goes on for the duration. Afterwards the
 // daemon must be back where it started: no file descriptor (stream,
 // watch, pipe, log file) or child left over, and threads within a ceiling.
 func TestMixedLoad(t *testing.T) {
@@ -30,14 +34,10 @@ func TestMixedLoad(t *testing.T) {
 		workers  = 6
 		duration = 3 * time.Second
 	)
-	settle := func() (fds, threads int) {
-		// Streams and connections of earlier calls close asynchronously.
-		time.Sleep(300 * time.Millisecond)
-		return countFDs(t, d.pid), countThreads(t, d.pid)
-	}
-	baseFDs, baseThreads := settle()
+	// Nothing ran yet: the daemon is at rest.
+	baseFDs, baseThreads := countFDs(t, d.pid), countThreads(t, d.pid)
 
-	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+	client := &http.Client{Timeout: hangGuard, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	calls := map[string]int{}
@@ -47,7 +47,7 @@ func TestMixedLoad(t *testing.T) {
 		go func(w int) {
 			defer wg.Done()
 			l := &loadWorker{d: d, c: client, id: w, dir: filepath.Join(d.workDir, fmt.Sprintf("w%d", w))}
-			for i := 0; time.Now().Before(deadline); i++ {
+			for i := 0; i < len(loadOps) || time.Now().Before(deadline); i++ {
 				op := loadOps[(i+w)%len(loadOps)]
 				if err := op.run(l, i); err != nil {
 					t.Errorf("worker %d, %s #%d: %v", w, op.name, i, err)
@@ -73,9 +73,10 @@ func TestMixedLoad(t *testing.T) {
 	// Every process the load started has ended by now (each op waits for
 	// or stops its own); what is left is leaked.
 	client.CloseIdleConnections()
-	eventually(t, 10*time.Second, func() (bool, string) {
-		fds, threads := settle()
-		kids := len(childrenOf(d.pid))
+	// Streams and connections of the calls close asynchronously.
+	testsupport.Eventually(t, func() (bool, string) {
+		fds, threads := countFDs(t, d.pid), countThreads(t, d.pid)
+		kids := len(testsupport.ChildrenOf(d.pid))
 		// Go keeps the OS threads that blocking calls needed, idle, so
 		// threads get a ceiling rather than their starting count.
 		return fds <= baseFDs+2 && threads <= baseThreads+8*workers && kids == 0,
@@ -107,7 +108,7 @@ var loadOps = []loadOp{
 		if err := l.json(http.MethodPost, "/process", map[string]any{"command": "echo " + want + "; echo err-" + want + " >&2", "waitForCompletion": true}, &p); err != nil {
 			return err
 		}
-		if p.Status != "completed" || p.stdout() != want+"\n" || p.stderr() != "err-"+want+"\n" {
+		if p.Status != "completed" || p.StdoutText() != want+"\n" || p.StderrText() != "err-"+want+"\n" {
 			return fmt.Errorf("record %+v, want stdout %q", p, want)
 		}
 		return nil
@@ -193,7 +194,7 @@ var loadOps = []loadOp{
 		if err := os.MkdirAll(l.dir, 0o755); err != nil {
 			return err
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, l.d.url+filesEnc("/watch/filesystem/", l.dir), nil)
 		resp, err := l.c.Do(req)
@@ -224,7 +225,7 @@ var loadOps = []loadOp{
 
 // json sends a request and decodes a 200 answer into out (when not nil).
 func (l *loadWorker) json(method, path string, body, out any) error {
-	rd, err := bodyReader(body)
+	rd, err := testsupport.BodyReader(body)
 	if err != nil {
 		return err
 	}
@@ -242,11 +243,11 @@ func (l *loadWorker) json(method, path string, body, out any) error {
 		return fmt.Errorf("%s %s: read: %w", method, path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, truncate(data))
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, testsupport.Truncate(data))
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("%s %s: decode %s: %w", method, path, truncate(data), err)
+			return fmt.Errorf("%s %s: decode %s: %w", method, path, testsupport.Truncate(data), err)
 		}
 	}
 	return nil
@@ -261,7 +262,7 @@ func (l *loadWorker) stream(path string) (string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, truncate(b))
+		return "", fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, testsupport.Truncate(b))
 	}
 	return string(b), err
 }
@@ -278,7 +279,7 @@ func (l *loadWorker) streamPost(path string, body any) (string, error) {
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("POST %s: %d %s", path, resp.StatusCode, truncate(out))
+		return "", fmt.Errorf("POST %s: %d %s", path, resp.StatusCode, testsupport.Truncate(out))
 	}
 	return string(out), err
 }

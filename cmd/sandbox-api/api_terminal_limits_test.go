@@ -16,13 +16,14 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 	"github.com/sandbox-api/sandbox-api/terminal"
 )
 
 // dialTerminalOnce opens a terminal websocket; its error tells the daemon's
 // fate or its answer.
 func dialTerminalOnce(d *daemon, query string) (*websocket.Conn, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), requestGuard)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(d.url, "http")+"/terminal/ws?"+query, nil)
 	if err == nil {
@@ -60,7 +61,7 @@ func ptyMasters(t *testing.T, pid int) int {
 // zombiesOf lists the children of pid that have exited but were not reaped.
 func zombiesOf(pid int) []int {
 	var out []int
-	for _, kid := range childrenOf(pid) {
+	for _, kid := range testsupport.ChildrenOf(pid) {
 		if state, _, _, ok := procStat(kid); ok && state == 'Z' {
 			out = append(out, kid)
 		}
@@ -117,14 +118,14 @@ func TestTerminalConnectCloseCycles(t *testing.T) {
 		}
 		// The prompt: the shell has read its login profile (whose children
 		// are gone) and waits, as when a person connects and walks away.
-		ctx, cancel := context.WithTimeout(context.Background(), requestGuard)
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 		if _, _, err := conn.Read(ctx); err != nil {
 			t.Fatalf("cycle %d: no prompt: %v", i, err)
 		}
 		cancel()
 		conn.CloseNow()
 		if i%50 == 49 {
-			t.Logf("after %d cycles: %d threads, %d children", i+1, countThreads(t, d.pid), len(childrenOf(d.pid)))
+			t.Logf("after %d cycles: %d threads, %d children", i+1, countThreads(t, d.pid), len(testsupport.ChildrenOf(d.pid)))
 		}
 	}
 
@@ -133,11 +134,11 @@ func TestTerminalConnectCloseCycles(t *testing.T) {
 	if len(sessions) > terminal.DefaultMaxSessions {
 		t.Errorf("%d sessions alive, want at most %d", len(sessions), terminal.DefaultMaxSessions)
 	}
-	eventually(t, requestGuard, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		z := zombiesOf(d.pid)
 		return len(z) == 0, fmt.Sprintf("zombie children %v", z)
 	})
-	if kids := childrenOf(d.pid); len(kids) != len(sessions) {
+	if kids := testsupport.ChildrenOf(d.pid); len(kids) != len(sessions) {
 		t.Errorf("%d children for %d sessions: %v", len(kids), len(sessions), kids)
 	}
 	// Go keeps idle the threads that blocking calls needed: a ceiling, far
@@ -172,12 +173,12 @@ func TestTerminalSessionCap(t *testing.T) {
 	a.mustSee("up-2")
 	b.input("echo up-$((2+2))\n")
 	b.mustSee("up-4")
-	shells, ptys := len(childrenOf(d.pid)), ptyMasters(t, d.pid)
+	shells, ptys := len(testsupport.ChildrenOf(d.pid)), ptyMasters(t, d.pid)
 	if shells != 2 || ptys != 2 {
 		t.Fatalf("%d shells and %d PTY masters for 2 sessions", shells, ptys)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), requestGuard)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	_, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(d.url, "http")+"/terminal/ws?sessionId=c", nil)
 	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
@@ -193,7 +194,7 @@ func TestTerminalSessionCap(t *testing.T) {
 		resp.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("503 answer %q (%s), want a JSON error", body, resp.Header.Get("Content-Type"))
 	}
-	if got := len(childrenOf(d.pid)); got != shells {
+	if got := len(testsupport.ChildrenOf(d.pid)); got != shells {
 		t.Errorf("%d shells after the refusal, want %d", got, shells)
 	}
 	if got := ptyMasters(t, d.pid); got != ptys {
@@ -210,7 +211,7 @@ func TestTerminalSessionCap(t *testing.T) {
 	// b detached: a new session ends it and takes its place.
 	b.conn.Close(websocket.StatusNormalClosure, "bye")
 	var bPID int
-	eventually(t, requestGuard, func() (bool, string) {
+	testsupport.Eventually(t, func() (bool, string) {
 		s := terminalSessions(d)
 		bPID = s["b"].PID
 		return s["b"].Clients == 0, fmt.Sprintf("b still attached: %v", s)
@@ -225,7 +226,7 @@ func TestTerminalSessionCap(t *testing.T) {
 	if pidLive(bPID) {
 		t.Errorf("b's shell (pid %d) still runs", bPID)
 	}
-	if got := len(childrenOf(d.pid)); got != 2 {
+	if got := len(testsupport.ChildrenOf(d.pid)); got != 2 {
 		t.Errorf("%d shells, want 2", got)
 	}
 }

@@ -9,9 +9,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // termConn is one websocket to /terminal/ws.
@@ -23,7 +24,7 @@ type termConn struct {
 
 func dialTerminal(t *testing.T, d *daemon, query string) *termConn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	url := "ws" + strings.TrimPrefix(d.url, "http") + "/terminal/ws?" + query
 	conn, resp, err := websocket.Dial(ctx, url, nil)
@@ -42,7 +43,7 @@ func dialTerminal(t *testing.T, d *daemon, query string) *termConn {
 func (tc *termConn) send(msg map[string]any) {
 	tc.t.Helper()
 	data, _ := json.Marshal(msg)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	if err := tc.conn.Write(ctx, websocket.MessageText, data); err != nil {
 		tc.t.Fatalf("send %s: %v", data, err)
@@ -55,7 +56,7 @@ func (tc *termConn) input(s string) { tc.send(map[string]any{"type": "input", "d
 // returns the close error if the socket closes first.
 func (tc *termConn) waitFor(want string) error {
 	tc.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	for !strings.Contains(tc.seen.String(), want) {
 		typ, data, err := tc.conn.Read(ctx)
@@ -182,7 +183,7 @@ func TestTerminalPage(t *testing.T) {
 	if !strings.Contains(page, "terminal/assets/xterm.js") {
 		// A build without the assets explains how to bundle them.
 		if !strings.Contains(page, "go generate ./terminal/webui") {
-			t.Fatalf("page neither loads xterm.js nor explains bundling: %s", truncate(body))
+			t.Fatalf("page neither loads xterm.js nor explains bundling: %s", testsupport.Truncate(body))
 		}
 		return
 	}

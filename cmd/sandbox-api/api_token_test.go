@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,13 +17,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 const testToken = "tok-5e3cb1f0-the-token"
 
 // withToken makes every plain request of d carry the token.
 func withToken(d *daemon, token string) {
-	d.client = &http.Client{Timeout: requestGuard, Transport: bearer{token}}
+	d.client = &http.Client{Timeout: hangGuard, Transport: bearer{token}}
 }
 
 // procFile reads /proc/<pid>/<name> of the daemon, as root (the tests'
@@ -54,7 +57,7 @@ func wantTokenHidden(t *testing.T, d *daemon) {
 	}
 	withToken(d, testToken)
 	p := d.exec(map[string]any{"command": "env; ls -l /proc/$PPID/fd", "waitForCompletion": true})
-	if out := p.stdout(); strings.Contains(out, testToken) || strings.Contains(out, envToken) || strings.Contains(out, "memfd:") {
+	if out := p.StdoutText(); strings.Contains(out, testToken) || strings.Contains(out, envToken) || strings.Contains(out, "memfd:") {
 		t.Errorf("a process sees the token, its variables or its memory file:\n%s", out)
 	}
 }
@@ -83,7 +86,7 @@ func TestTokenNotInDaemonProcFiles(t *testing.T) {
 				if got := procFile(t, d.pid, "cmdline"); !strings.HasSuffix(got, "\x00-c\x00--token\x00") {
 					t.Errorf("cmdline %q lost the other arguments", strings.ReplaceAll(got, "\x00", " "))
 				}
-				if p := d.waitEnded("boot-command", requestGuard); p.Command != "--token" {
+				if p := d.waitEnded("boot-command"); p.Command != "--token" {
 					t.Errorf("boot command %q, want --token", p.Command)
 				}
 			}
@@ -99,16 +102,19 @@ func TestTokenNotInDaemonProcFilesAsPID1(t *testing.T) {
 	d := startDaemon(t, daemonOptions{pidns: true, env: []string{envToken + "=" + testToken}})
 	wantTokenHidden(t, d)
 	p := d.exec(map[string]any{"command": "echo $PPID; cat /proc/1/comm; (sleep 0.1 &); exit 0", "waitForCompletion": true})
-	if p.stdout() != "1\nsandbox-api\n" {
-		t.Errorf("inside the namespace: parent pid and PID 1 name %q, want 1 and sandbox-api", p.stdout())
+	if p.StdoutText() != "1\nsandbox-api\n" {
+		t.Errorf("inside the namespace: parent pid and PID 1 name %q, want 1 and sandbox-api", p.StdoutText())
 	}
-	eventually(t, requestGuard, func() (bool, string) {
-		for _, kid := range childrenOf(d.pid) {
+	// The orphan's sleep ends, and PID 1 reaps it: no child is left, not
+	// even a zombie.
+	testsupport.Eventually(t, func() (bool, string) {
+		kids := testsupport.ChildrenOf(d.pid)
+		for _, kid := range kids {
 			if state, _, _, ok := procStat(kid); ok && state == 'Z' {
 				return false, "an orphan stays a zombie under PID 1"
 			}
 		}
-		return true, ""
+		return len(kids) == 0, fmt.Sprintf("children of PID 1 still there: %v", kids)
 	})
 }
 
@@ -129,9 +135,9 @@ func TestTokenReexecAndEarlySignal(t *testing.T) {
 		go func() { done <- cmd.Wait() }()
 		select {
 		case <-done:
-		case <-time.After(2 * time.Minute):
+		case <-time.After(hangGuard):
 			_ = cmd.Process.Kill()
-			t.Fatalf("start %d: the daemon still runs 2 minutes after SIGTERM", i)
+			t.Fatalf("start %d: the daemon still runs %s after SIGTERM", i, hangGuard)
 		}
 	}
 }
@@ -145,7 +151,7 @@ func TestTokenHandOverRefusesGarbage(t *testing.T) {
 		{envTokenFD + "=99", envToken + "=" + testToken},
 	} {
 		// A daemon that took it for a token would serve: the guard ends it.
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 		cmd := exec.CommandContext(ctx, daemonBin, "-p", "0", "--log-dir", t.TempDir())
 		cmd.Env = append(os.Environ(), env...)
 		out, err := cmd.CombinedOutput()
@@ -179,7 +185,7 @@ func TestDaemonMemoryClosedWithoutPtraceCapability(t *testing.T) {
 		"command":           "exec 3< /proc/" + pid + "/mem && echo opened",
 		"waitForCompletion": true,
 	})
-	if p.stdout() != "" || !strings.Contains(p.stderr(), "Permission denied") {
-		t.Errorf("a root process without CAP_SYS_PTRACE opening the daemon's memory: stdout %q, stderr %q; want permission denied", p.stdout(), p.stderr())
+	if p.StdoutText() != "" || !strings.Contains(p.StderrText(), "Permission denied") {
+		t.Errorf("a root process without CAP_SYS_PTRACE opening the daemon's memory: stdout %q, stderr %q; want permission denied", p.StdoutText(), p.StderrText())
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"testing"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // userDaemon is a daemon started with --user nobody whose working folder
@@ -93,7 +95,7 @@ func (d userDaemon) wantUntouched(t *testing.T, rel, content string) {
 func (d userDaemon) wantStatus(t *testing.T, want int, method, path string, body any, header ...string) {
 	t.Helper()
 	if resp, data := d.do(method, path, body, header...); resp.StatusCode != want {
-		t.Errorf("%s %s: %d %s, want %d", method, path, resp.StatusCode, truncate(data), want)
+		t.Errorf("%s %s: %d %s, want %d", method, path, resp.StatusCode, testsupport.Truncate(data), want)
 	}
 }
 
@@ -101,19 +103,19 @@ func TestUserProcesses(t *testing.T) {
 	t.Parallel()
 	d := startUserDaemon(t)
 	p := d.exec(map[string]any{"command": `echo "$(id -u)|$(id -g)|$(id -G)|$HOME|$USER|$LOGNAME|$(pwd)"`, "waitForCompletion": true})
-	if want := d.uid + "|" + d.gid + "|" + d.gid + "|" + d.home + "|nobody|nobody|" + d.workDir + "\n"; p.stdout() != want {
-		t.Errorf("id -u|id -g|id -G|HOME|USER|LOGNAME|pwd = %q, want %q", p.stdout(), want)
+	if want := d.uid + "|" + d.gid + "|" + d.gid + "|" + d.home + "|nobody|nobody|" + d.workDir + "\n"; p.StdoutText() != want {
+		t.Errorf("id -u|id -g|id -G|HOME|USER|LOGNAME|pwd = %q, want %q", p.StdoutText(), want)
 	}
 	// Nothing in a request asks for root: not a user field, not the
 	// environment.
 	p = d.exec(map[string]any{"command": "id -u", "user": "root", "env": map[string]string{"USER": "root", "HOME": "/root"}, "waitForCompletion": true})
-	if p.stdout() != d.uid+"\n" {
-		t.Errorf("with user root and USER=root in the request, id -u = %q, want nobody's %s", p.stdout(), d.uid)
+	if p.StdoutText() != d.uid+"\n" {
+		t.Errorf("with user root and USER=root in the request, id -u = %q, want nobody's %s", p.StdoutText(), d.uid)
 	}
 	// The boot command too.
 	d2 := startUserDaemon(t, "-c", "id -u")
-	if p := d2.waitEnded("boot-command", requestGuard); p.Status != "completed" || p.stdout() != d.uid+"\n" {
-		t.Errorf("boot command: %s %q, want nobody's uid", p.Status, p.stdout())
+	if p := d2.waitEnded("boot-command"); p.Status != "completed" || p.StdoutText() != d.uid+"\n" {
+		t.Errorf("boot command: %s %q, want nobody's uid", p.Status, p.StdoutText())
 	}
 }
 
@@ -131,8 +133,8 @@ func TestUserCannotReachTheDaemon(t *testing.T) {
 		"kill -TERM " + pid,
 	} {
 		p := d.exec(map[string]any{"command": cmd, "waitForCompletion": true})
-		if p.ExitCode == 0 || p.stdout() != "" {
-			t.Errorf("%s as nobody: exit %d, stdout %q, stderr %q; want a refusal", cmd, p.ExitCode, p.stdout(), p.stderr())
+		if p.ExitCode == 0 || p.StdoutText() != "" {
+			t.Errorf("%s as nobody: exit %d, stdout %q, stderr %q; want a refusal", cmd, p.ExitCode, p.StdoutText(), p.StderrText())
 		}
 	}
 	d.doJSON(http.MethodGet, "/health", nil, http.StatusOK, nil) // still there
@@ -183,7 +185,7 @@ func TestUserFiles(t *testing.T) {
 	} {
 		resp, body := d.do(http.MethodGet, path, nil)
 		if resp.StatusCode != 200 || bytes.Contains(body, []byte("inner.txt")) || bytes.Contains(body, []byte("root only")) {
-			t.Errorf("GET %s as nobody: %d %s; want root's files left out", path, resp.StatusCode, truncate(body))
+			t.Errorf("GET %s as nobody: %d %s; want root's files left out", path, resp.StatusCode, testsupport.Truncate(body))
 		}
 	}
 
@@ -246,8 +248,8 @@ func TestUserConcurrentRequests(t *testing.T) {
 					d.wantOwner(t, name)
 				case 2: // the log is the daemon's, the process the user's
 					p := d.exec(map[string]any{"command": "id -u", "waitForCompletion": true})
-					if p.stdout() != d.uid+"\n" {
-						t.Errorf("id -u = %q under load", p.stdout())
+					if p.StdoutText() != d.uid+"\n" {
+						t.Errorf("id -u = %q under load", p.StdoutText())
 					}
 				}
 			}

@@ -191,7 +191,7 @@ func BenchmarkFSList10kFiles(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	client := &http.Client{Timeout: requestGuard}
+	client := &http.Client{Timeout: hangGuard}
 	list := func() {
 		resp, err := client.Get(d.url + filesEnc("/filesystem/", dir))
 		if err != nil {

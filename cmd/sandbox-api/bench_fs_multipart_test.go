@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // BenchmarkMultipartUpload: 256 MiB sent the SDK's way (5 MiB form parts,
@@ -50,7 +52,7 @@ func BenchmarkMultipartUpload(b *testing.B) {
 	_ = md5.Sum(data)
 	md5Time := time.Since(start)
 	data = nil
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: inFlight}, Timeout: requestGuard}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: inFlight}, Timeout: hangGuard}
 
 	upload := func(dest string) {
 		id, _ := d.initiate(dest, nil)
@@ -78,7 +80,7 @@ func BenchmarkMultipartUpload(b *testing.B) {
 				defer resp.Body.Close()
 				body, _ := io.ReadAll(resp.Body)
 				if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &parts[i]) != nil {
-					errs <- fmt.Errorf("part %d: %d %s", i+1, resp.StatusCode, truncate(body))
+					errs <- fmt.Errorf("part %d: %d %s", i+1, resp.StatusCode, testsupport.Truncate(body))
 				}
 			}()
 		}

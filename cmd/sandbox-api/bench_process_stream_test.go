@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // readExecFrames reads a streamed exec's ndjson to its end and returns the
@@ -56,7 +58,7 @@ func BenchmarkExecStream(b *testing.B) {
 	d := startDaemon(b, daemonOptions{args: []string{"--log-max-process-bytes", strconv.Itoa(1 << 30), "--log-max-total-bytes", strconv.Itoa(4 << 30)}})
 	genArgs := []string{"gen", strconv.Itoa(total), strconv.Itoa(lineLen)}
 	wantPayload := int64(total / lineLen * lineLen)
-	command := "exec " + shellQuote(helperBin) + " " + strings.Join(genArgs, " ")
+	command := "exec " + testsupport.ShellQuote(helperBin) + " " + strings.Join(genArgs, " ")
 	var rawTime, daemonTime time.Duration
 	b.SetBytes(wantPayload)
 	b.ResetTimer()

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // percentile of sorted durations, in microseconds.
@@ -36,7 +38,7 @@ func percentileUS(sorted []time.Duration, p float64) float64 {
 func BenchmarkExecTrue(b *testing.B) {
 	d := startDaemon(b, daemonOptions{})
 	const shell = "/bin/bash" // what startDaemon gives the daemon as $SHELL
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: requestGuard}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: hangGuard}
 	body := []byte(`{"command":"true","waitForCompletion":true}`)
 	viaDaemon := func() time.Duration {
 		start := time.Now()
@@ -155,7 +157,7 @@ func readLineStream(r io.Reader, prefix string) (lines, payload int64, err error
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 && string(line) != "[keepalive]\n" {
 			if !strings.HasPrefix(string(line[:min(len(line), len(prefix))]), prefix) {
-				return lines, payload, fmt.Errorf("line %d %q lacks the prefix %q", lines+1, truncate(line), prefix)
+				return lines, payload, fmt.Errorf("line %d %q lacks the prefix %q", lines+1, testsupport.Truncate(line), prefix)
 			}
 			lines++
 			payload += int64(len(line) - len(prefix))
@@ -201,7 +203,7 @@ func BenchmarkLogStream(b *testing.B) {
 	// Caps above the volume: the stream must carry every line.
 	d := startDaemon(b, daemonOptions{args: []string{"--log-max-process-bytes", strconv.Itoa(1 << 30), "--log-max-total-bytes", strconv.Itoa(4 << 30)}})
 	genArgs := []string{"gen", strconv.Itoa(total), strconv.Itoa(lineLen)}
-	command := "exec " + shellQuote(helperBin) + " " + strings.Join(genArgs, " ")
+	command := "exec " + testsupport.ShellQuote(helperBin) + " " + strings.Join(genArgs, " ")
 	wantPayload := int64(lines * lineLen)
 
 	var rawTime, diskTime, daemonTime time.Duration

@@ -17,13 +17,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 var (
@@ -53,29 +53,15 @@ func runTests(m *testing.M) int {
 		args = append(args, "-race")
 		env = []string{"CGO_ENABLED=1"}
 	}
-	if err := goBuild(append(args, "."), env); err != nil {
+	if err := testsupport.GoBuild("", env, append(args, ".")...); err != nil {
 		fmt.Fprintln(os.Stderr, "build the daemon:", err)
 		return 1
 	}
-	if err := goBuild([]string{"build", "-o", helperBin, "./testdata/helper"}, []string{"CGO_ENABLED=0"}); err != nil {
+	if err := testsupport.GoBuild("", []string{"CGO_ENABLED=0"}, "build", "-o", helperBin, "./testdata/helper"); err != nil {
 		fmt.Fprintln(os.Stderr, "build the test helper:", err)
 		return 1
 	}
 	return m.Run()
-}
-
-func goBuild(args, env []string) error {
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.Command(goCmd, args...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return nil
 }
 
 // daemonOptions tunes one daemon instance.
@@ -102,40 +88,16 @@ type daemon struct {
 	client  *http.Client // for plain requests: bounded by a hang guard
 	stream  *http.Client // for streams: no overall timeout
 
-	stderr  *lockedBuffer
+	stderr  *testsupport.LogBuffer // bounded: access logs of long tests add up
 	exited  chan struct{}
 	exitErr error
 	stopped bool
 }
 
-// lockedBuffer collects the daemon's stderr (its JSON log).
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	// Bound what is kept: access logs of long tests add up.
-	if b.buf.Len() > 4<<20 {
-		tail := append([]byte(nil), b.buf.Bytes()[b.buf.Len()-1<<20:]...)
-		b.buf.Reset()
-		b.buf.WriteString("[... earlier daemon log cut ...]\n")
-		b.buf.Write(tail)
-	}
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// requestGuard bounds every plain request: a hang fails the test instead of
-// the whole run.
-const requestGuard = 60 * time.Second
+// hangGuard bounds every plain request and every wait of these tests:
+// a hang fails the test instead of the whole run (the tests' one policy,
+// testsupport.HangGuard).
+const hangGuard = testsupport.HangGuard
 
 // startDaemon runs the daemon on a free port with a temporary log dir and
 // working directory, waits for /health, and stops it (SIGTERM) when the test
@@ -147,7 +109,7 @@ func startDaemon(t testing.TB, opts daemonOptions) *daemon {
 		logDir:  t.TempDir(),
 		workDir: t.TempDir(),
 		grace:   opts.grace,
-		stderr:  &lockedBuffer{},
+		stderr:  &testsupport.LogBuffer{Bound: 4 << 20},
 		exited:  make(chan struct{}),
 	}
 	if d.grace == 0 {
@@ -177,7 +139,7 @@ func startDaemon(t testing.TB, opts daemonOptions) *daemon {
 	logR, logW := io.Pipe()
 	d.cmd.Stderr = logW
 	d.cmd.Stdout = d.stderr
-	d.cmd.WaitDelay = 5 * time.Second
+	d.cmd.WaitDelay = hangGuard
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("start %v: %v", argv, err)
 	}
@@ -202,11 +164,11 @@ func startDaemon(t testing.TB, opts daemonOptions) *daemon {
 		d.port, _ = strconv.Atoi(port)
 	case <-d.exited:
 		t.Fatalf("daemon exited at startup (%v); log:\n%s", d.exitErr, d.stderr.String())
-	case <-time.After(20 * time.Second):
+	case <-time.After(hangGuard):
 		t.Fatalf("daemon did not log its listen address; log:\n%s", d.stderr.String())
 	}
 	d.url = fmt.Sprintf("http://127.0.0.1:%d", d.port)
-	d.client = &http.Client{Timeout: requestGuard}
+	d.client = &http.Client{Timeout: hangGuard}
 	d.stream = &http.Client{}
 
 	d.pid = d.cmd.Process.Pid
@@ -214,21 +176,17 @@ func startDaemon(t testing.TB, opts daemonOptions) *daemon {
 		d.pid = d.findInnerPID()
 	}
 
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testsupport.Eventually(t, func() (bool, string) {
 		resp, err := d.client.Get(d.url + "/health")
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				break
+				return true, ""
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daemon /health never answered 200 (last error %v); log:\n%s", err, d.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false, fmt.Sprintf("daemon /health never answered 200 (last error %v); log:\n%s", err, d.stderr.String())
+	})
 	return d
 }
 
@@ -258,20 +216,17 @@ func (d *daemon) scanLog(r io.Reader, addrCh chan<- string) {
 // findInnerPID finds the daemon under unshare --fork: unshare's only child.
 func (d *daemon) findInnerPID() int {
 	d.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if kids := childrenOf(d.cmd.Process.Pid); len(kids) == 1 {
-			return kids[0]
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	d.t.Fatalf("no child under unshare (pid %d)", d.cmd.Process.Pid)
-	return 0
+	var kids []int
+	testsupport.Eventually(d.t, func() (bool, string) {
+		kids = testsupport.ChildrenOf(d.cmd.Process.Pid)
+		return len(kids) == 1, fmt.Sprintf("no child under unshare (pid %d)", d.cmd.Process.Pid)
+	})
+	return kids[0]
 }
 
 // stopTimeout bounds a SIGTERM shutdown: the grace to managed processes, the
-// daemon's HTTP drain (2 s), and slack for a loaded machine.
-func (d *daemon) stopTimeout() time.Duration { return d.grace + 2*time.Second + 15*time.Second }
+// daemon's HTTP drain (2 s), and the hang guard for a loaded machine.
+func (d *daemon) stopTimeout() time.Duration { return d.grace + 2*time.Second + hangGuard }
 
 // stop sends SIGTERM and waits for the exit. It returns the exit error (nil
 // for status 0) and how long the exit took.
@@ -325,7 +280,7 @@ func (d *daemon) cleanup() {
 // encoded as JSON.
 func (d *daemon) request(ctx context.Context, method, path string, body any, header ...string) *http.Request {
 	d.t.Helper()
-	r, err := bodyReader(body)
+	r, err := testsupport.BodyReader(body)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -337,25 +292,6 @@ func (d *daemon) request(ctx context.Context, method, path string, body any, hea
 		req.Header.Set(header[i], header[i+1])
 	}
 	return req
-}
-
-// bodyReader is a request body: nil, a string or []byte sent as is, or any
-// other value encoded as JSON.
-func bodyReader(body any) (io.Reader, error) {
-	switch b := body.(type) {
-	case nil:
-		return nil, nil
-	case string:
-		return strings.NewReader(b), nil
-	case []byte:
-		return bytes.NewReader(b), nil
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			return nil, err
-		}
-		return bytes.NewReader(data), nil
-	}
 }
 
 // do sends a plain request and returns the response with its body read.
@@ -379,14 +315,14 @@ func (d *daemon) doJSON(method, path string, body any, wantStatus int, out any) 
 	d.t.Helper()
 	resp, data := d.do(method, path, body)
 	if resp.StatusCode != wantStatus {
-		d.t.Fatalf("%s %s: status %d, want %d; body: %s", method, path, resp.StatusCode, wantStatus, truncate(data))
+		d.t.Fatalf("%s %s: status %d, want %d; body: %s", method, path, resp.StatusCode, wantStatus, testsupport.Truncate(data))
 	}
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		d.t.Fatalf("%s %s: Content-Type %q, want application/json", method, path, ct)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			d.t.Fatalf("%s %s: decode %s: %v", method, path, truncate(data), err)
+			d.t.Fatalf("%s %s: decode %s: %v", method, path, testsupport.Truncate(data), err)
 		}
 	}
 	return resp
@@ -405,45 +341,8 @@ func (d *daemon) wantError(method, path string, body any, wantStatus int) string
 	return *e.Error
 }
 
-func truncate(b []byte) string {
-	if len(b) > 2000 {
-		return string(b[:2000]) + fmt.Sprintf("... (%d bytes)", len(b))
-	}
-	return string(b)
-}
-
-// proc is ProcessResponse; the output fields are pointers so that null is
-// told apart from "".
-type proc struct {
-	PID              string  `json:"pid"`
-	Name             string  `json:"name"`
-	Command          string  `json:"command"`
-	Status           string  `json:"status"`
-	StartedAt        string  `json:"startedAt"`
-	CompletedAt      string  `json:"completedAt"`
-	ExitCode         int     `json:"exitCode"`
-	WorkingDir       string  `json:"workingDir"`
-	RestartOnFailure bool    `json:"restartOnFailure"`
-	MaxRestarts      int     `json:"maxRestarts"`
-	RestartCount     int     `json:"restartCount"`
-	KeepAlive        bool    `json:"keepAlive"`
-	Stdin            bool    `json:"stdin"`
-	Message          string  `json:"message"`
-	Logs             *string `json:"logs"`
-	Stdout           *string `json:"stdout"`
-	Stderr           *string `json:"stderr"`
-}
-
-func (p proc) stdout() string { return deref(p.Stdout) }
-func (p proc) stderr() string { return deref(p.Stderr) }
-func (p proc) logs() string   { return deref(p.Logs) }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
+// proc is ProcessResponse as the tests read it.
+type proc = testsupport.Proc
 
 // exec is POST /process expecting 200.
 func (d *daemon) exec(spec map[string]any) proc {
@@ -461,54 +360,31 @@ func (d *daemon) get(id string) proc {
 	return p
 }
 
-type logsBody struct {
-	Logs   *string `json:"logs"`
-	Stdout *string `json:"stdout"`
-	Stderr *string `json:"stderr"`
-}
-
-func (d *daemon) logs(id string) logsBody {
+func (d *daemon) logs(id string) testsupport.ProcessLogs {
 	d.t.Helper()
-	var l logsBody
+	var l testsupport.ProcessLogs
 	d.doJSON(http.MethodGet, "/process/"+id+"/logs", nil, http.StatusOK, &l)
 	return l
 }
 
 // waitEnded polls until the process is no longer running.
-func (d *daemon) waitEnded(id string, guard time.Duration) proc {
+func (d *daemon) waitEnded(id string) proc {
 	d.t.Helper()
 	var p proc
-	eventually(d.t, guard, func() (bool, string) {
+	testsupport.Eventually(d.t, func() (bool, string) {
 		p = d.get(id)
 		return p.Status != "running", "process " + id + " still running"
 	})
 	return p
 }
 
-// waitOutput polls /logs until the process's stdout contains want.
-func (d *daemon) waitOutput(id, want string, guard time.Duration) {
+// waitOutput polls /logs until the process's output contains want.
+func (d *daemon) waitOutput(id, want string) {
 	d.t.Helper()
-	eventually(d.t, guard, func() (bool, string) {
+	testsupport.Eventually(d.t, func() (bool, string) {
 		l := d.logs(id)
-		return strings.Contains(deref(l.Logs), want), fmt.Sprintf("output of %s never contained %q (have %q)", id, want, deref(l.Logs))
+		return strings.Contains(testsupport.Deref(l.Logs), want), fmt.Sprintf("output of %s never contained %q (have %q)", id, want, testsupport.Deref(l.Logs))
 	})
-}
-
-// eventually polls cond until it holds, failing the test with its message
-// after guard.
-func eventually(t testing.TB, guard time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(guard)
-	for {
-		ok, msg := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", guard, msg)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
 }
 
 // openStream starts a streaming GET or POST and checks its status.
@@ -551,22 +427,31 @@ func readLines(r io.Reader) *lineReader {
 }
 
 // next returns the next line, or ok=false at the end of the body.
-func (lr *lineReader) next(t testing.TB, guard time.Duration) (string, bool) {
+func (lr *lineReader) next(t testing.TB) (string, bool) {
 	t.Helper()
+	return lr.nextBefore(t, time.Now().Add(hangGuard))
+}
+
+// nextBefore is next under a hang guard that ends at deadline, for a wait
+// made of several lines (keepalives must not extend the guard).
+func (lr *lineReader) nextBefore(t testing.TB, deadline time.Time) (string, bool) {
+	t.Helper()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
 	select {
 	case l, ok := <-lr.lines:
 		return l, ok
-	case <-time.After(guard):
-		t.Fatalf("no line within %s", guard)
+	case <-timer.C:
+		t.Fatalf("no line within the hang guard (%s)", hangGuard)
 		return "", false
 	}
 }
 
 // nextData returns the next line that is not a keepalive, counting those.
-func (lr *lineReader) nextData(t testing.TB, guard time.Duration, keepalives *int) (string, bool) {
+func (lr *lineReader) nextData(t testing.TB, keepalives *int) (string, bool) {
 	t.Helper()
 	for {
-		l, ok := lr.next(t, guard)
+		l, ok := lr.next(t)
 		if ok && l == "[keepalive]" {
 			*keepalives++
 			continue
@@ -614,24 +499,6 @@ func liveInGroups(pgids map[int]bool) []int {
 		state, _, pgid, ok := procStat(pid)
 		if ok && pgids[pgid] && state != 'Z' && state != 'X' {
 			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-// childrenOf lists the children of pid from /proc/pid/task/*/children.
-func childrenOf(pid int) []int {
-	tasks, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
-	var out []int
-	for _, task := range tasks {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + task.Name() + "/children")
-		if err != nil {
-			continue
-		}
-		for _, f := range strings.Fields(string(b)) {
-			if n, err := strconv.Atoi(f); err == nil {
-				out = append(out, n)
-			}
 		}
 	}
 	return out
@@ -699,22 +566,6 @@ func dirSize(dir string) int64 {
 		}
 	}
 	return total
-}
-
-// freePort returns a TCP port that was free on network/host a moment ago.
-func freePort(t testing.TB, network, host string) int {
-	t.Helper()
-	ln, err := net.Listen(network, net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatalf("find a free port on %s: %v", host, err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// shellQuote quotes s for the shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // jsonUnmarshal is json.Unmarshal, for files that need nothing else of

@@ -12,7 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // requireUnshare skips when PID namespaces cannot be made here, saying why.
@@ -37,8 +38,8 @@ func TestPIDNamespaceReaper(t *testing.T) {
 
 	// The daemon is PID 1 of the namespace.
 	p := d.exec(map[string]any{"command": "echo $PPID; cat /proc/1/comm", "waitForCompletion": true})
-	if p.stdout() != "1\nsandbox-api\n" {
-		t.Fatalf("inside the namespace: parent pid and PID 1 name %q, want 1 and sandbox-api", p.stdout())
+	if p.StdoutText() != "1\nsandbox-api\n" {
+		t.Fatalf("inside the namespace: parent pid and PID 1 name %q, want 1 and sandbox-api", p.StdoutText())
 	}
 
 	orphanMakers := []string{
@@ -116,8 +117,8 @@ func TestPIDNamespaceReaper(t *testing.T) {
 
 	// Once the orphans' sleeps are over, every one has been reaped: the
 	// daemon has no child left, zombie or not.
-	eventually(t, 15*time.Second, func() (bool, string) {
-		kids := childrenOf(d.pid)
+	testsupport.Eventually(t, func() (bool, string) {
+		kids := testsupport.ChildrenOf(d.pid)
 		var states []string
 		for _, k := range kids {
 			state, _, _, ok := procStat(k)
@@ -135,7 +136,7 @@ func TestPIDNamespaceReaper(t *testing.T) {
 		"waitForCompletion": true,
 	})
 	procs := 0
-	for _, line := range strings.Split(strings.TrimSpace(p.stdout()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(p.StdoutText()), "\n") {
 		i := strings.LastIndexByte(line, ')')
 		if i < 0 || i+2 >= len(line) {
 			t.Fatalf("unexpected stat line %q", line)
@@ -146,7 +147,7 @@ func TestPIDNamespaceReaper(t *testing.T) {
 		}
 	}
 	if procs < 2 || procs > 4 { // PID 1, the shell, and perhaps a subshell
-		t.Errorf("%d processes inside the namespace, want the daemon and the checking shell:\n%s", procs, p.stdout())
+		t.Errorf("%d processes inside the namespace, want the daemon and the checking shell:\n%s", procs, p.StdoutText())
 	}
 
 	// SIGTERM to PID 1 of the namespace shuts it down cleanly; unshare exits

@@ -194,7 +194,7 @@ func (cg *pidsCgroup) peak() int {
 // remove deletes the cgroup once its last task has gone (a process that
 // was killed leaves it a moment after its parent saw it exit).
 func (cg *pidsCgroup) remove() {
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(hangGuard)
 	for {
 		err := os.Remove(cg.dir)
 		if err == nil || errors.Is(err, os.ErrNotExist) || time.Now().After(deadline) {

@@ -9,7 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // sandboxAPI talks to a container's daemon from outside, through the port
@@ -20,28 +21,11 @@ type sandboxAPI struct {
 }
 
 func newSandboxAPI(hostPort string) *sandboxAPI {
-	return &sandboxAPI{base: "http://" + hostPort, c: &http.Client{Timeout: 30 * time.Second}}
+	return &sandboxAPI{base: "http://" + hostPort, c: &http.Client{Timeout: testsupport.HangGuard}}
 }
 
-// proc is the part of a ProcessResponse the checks read.
-type proc struct {
-	PID        string  `json:"pid"`
-	Name       string  `json:"name"`
-	Command    string  `json:"command"`
-	Status     string  `json:"status"`
-	ExitCode   int     `json:"exitCode"`
-	WorkingDir string  `json:"workingDir"`
-	Logs       *string `json:"logs"`
-}
-
-func (p proc) String() string {
-	logs := "<null>"
-	if p.Logs != nil {
-		logs = fmt.Sprintf("%q", *p.Logs)
-	}
-	return fmt.Sprintf("{name %q pid %s status %s exit %d dir %q command %q logs %s}",
-		p.Name, p.PID, p.Status, p.ExitCode, p.WorkingDir, p.Command, logs)
-}
+// proc is a ProcessResponse as the checks read it.
+type proc = testsupport.Proc
 
 func (a *sandboxAPI) do(method, path string, body any) (int, []byte, error) {
 	var rd io.Reader
@@ -68,9 +52,9 @@ func (a *sandboxAPI) do(method, path string, body any) (int, []byte, error) {
 	return resp.StatusCode, b, err
 }
 
-// healthy is one quick /health probe: true on a 200.
+// healthy is one /health probe: true on a 200.
 func (a *sandboxAPI) healthy() bool {
-	c := http.Client{Timeout: time.Second}
+	c := http.Client{Timeout: testsupport.HangGuard}
 	resp, err := c.Get(a.base + "/health")
 	if err != nil {
 		return false

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // runSpec is one `docker run` of an image under test.
@@ -155,12 +157,13 @@ func (c *ctr) processes() ([]psLine, string) {
 	return ps, out
 }
 
-// stop is `docker stop` with docker's default 10 s grace: it returns how
-// long it took and the container's exit code.
+// stop is `docker stop` with the hang guard as its grace before SIGKILL:
+// it returns how long it took and the container's exit code.
 func (c *ctr) stop() (time.Duration, int) {
 	c.t.Helper()
 	start := time.Now()
-	if _, err := c.d.run(time.Minute, "stop", "-t", "10", c.name); err != nil {
+	grace := strconv.Itoa(int(testsupport.HangGuard / time.Second))
+	if _, err := c.d.run(testsupport.HangGuard+time.Minute, "stop", "-t", grace, c.name); err != nil {
 		c.t.Fatal(err)
 	}
 	took := time.Since(start)

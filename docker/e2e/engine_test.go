@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // The engine is a private dockerd: its own data root, exec root, socket,
@@ -22,8 +24,8 @@ const (
 	engineBridge   = "sbxe2e0" // the default bridge of the private engine
 	engineCgroup   = "sbx-e2e" // cgroup parent of every container it runs
 	engineNS       = "sbx-e2e" // containerd namespace, if a system containerd is used
-	engineStartMax = 60 * time.Second
-	engineStopMax  = 30 * time.Second
+	engineStartMax = testsupport.HangGuard
+	engineStopMax  = testsupport.HangGuard
 )
 
 // errEngineLocked: another run uses the engine's state right now.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sandbox-api/sandbox-api/imagebuilder"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // The imagebuilder package on the real engine: an image declared in Go,
@@ -170,7 +171,7 @@ func checkBuilderConfig(t *testing.T, d *dockerCLI, id string) {
 // engine and removes the container at the end if the test did not.
 func startBuilt(t *testing.T, ctx context.Context, d *dockerCLI, id string) *imagebuilder.Container {
 	t.Helper()
-	c, err := imagebuilder.Run(ctx, imagebuilder.RunOptions{Image: id, Env: d.env, MemoryMB: 512, Timeout: time.Minute})
+	c, err := imagebuilder.Run(ctx, imagebuilder.RunOptions{Image: id, Env: d.env, MemoryMB: 512, Timeout: testsupport.HangGuard})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

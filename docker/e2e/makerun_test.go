@@ -5,13 +5,15 @@ package e2e
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // checkMakeRunImage runs an example image the way the README says,
@@ -21,7 +23,7 @@ import (
 // variables are set, the arguments run as process main, and make returns 0 once the container has
 // stopped and is removed.
 func (s *suite) checkMakeRunImage(t *testing.T) {
-	apiPort, appPort := freeHostPort(t), freeHostPort(t)
+	apiPort, appPort := testsupport.FreePort(t, "tcp", "127.0.0.1"), testsupport.FreePort(t, "tcp", "127.0.0.1")
 	toml := filepath.Join(t.TempDir(), "blaxel.toml")
 	const envTable = "[env]\nGREETING = \"hello from # blaxel.toml\"\nLEVEL = 3\n"
 	if err := os.WriteFile(toml, []byte(fmt.Sprintf("name = \"make-run\"\ntype = \"sandbox\"\n\n[[runtime.ports]]\nname = \"app\"\ntarget = %d\nprotocol = \"tcp\"\n\n%s", appPort, envTable)), 0o644); err != nil {
@@ -44,7 +46,7 @@ func (s *suite) checkMakeRunImage(t *testing.T) {
 		_, _ = s.d.run(time.Minute, "rm", "-f", name)
 		select {
 		case <-exited:
-		case <-time.After(30 * time.Second):
+		case <-time.After(testsupport.HangGuard):
 			_ = cmd.Process.Kill()
 		}
 		if t.Failed() {
@@ -54,7 +56,7 @@ func (s *suite) checkMakeRunImage(t *testing.T) {
 
 	began := time.Now()
 	api := newSandboxAPI(fmt.Sprintf("127.0.0.1:%d", apiPort))
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(testsupport.HangGuard)
 	for !api.healthy() {
 		select {
 		case <-exited:
@@ -62,7 +64,7 @@ func (s *suite) checkMakeRunImage(t *testing.T) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("/health did not answer on port %d within 60 s", apiPort)
+			t.Fatalf("/health did not answer on port %d within the hang guard", apiPort)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -81,7 +83,8 @@ func (s *suite) checkMakeRunImage(t *testing.T) {
 
 	ready := time.Since(began)
 	stopAt := time.Now()
-	if _, err := s.d.run(time.Minute, "stop", name); err != nil {
+	// SIGKILL only after the hang guard: a slow shutdown still exits 0.
+	if _, err := s.d.run(testsupport.HangGuard+time.Minute, "stop", "-t", strconv.Itoa(int(testsupport.HangGuard/time.Second)), name); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -90,33 +93,22 @@ func (s *suite) checkMakeRunImage(t *testing.T) {
 			t.Errorf("make run-image after docker stop: %v, want exit 0", waitErr)
 		}
 		s.figs.add("%-36s make → /health 200: %7s   docker stop → make exits: %7s", "make_run_image", ms(ready), ms(time.Since(stopAt)))
-	case <-time.After(30 * time.Second):
-		t.Fatal("make run-image still running 30 s after docker stop")
+	case <-time.After(testsupport.HangGuard):
+		t.Fatal("make run-image still running after docker stop")
 	}
 	if left := s.d.must(t, "ps", "-aq", "--filter", "name="+name); left != "" {
 		t.Errorf("container %s left behind (docker run --rm)", left)
 	}
 }
 
-// freeHostPort is a TCP port that was free on the host a moment ago.
-func freeHostPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // waitProcessStatus polls GET /process/{name} until it has the status and
 // its logs hold want.
 func waitProcessStatus(t *testing.T, api *sandboxAPI, name, status, want string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(testsupport.HangGuard)
 	for {
 		p, code, err := api.process(name)
-		if err == nil && code == 200 && p.Status == status && strings.Contains(logsOf(p), want) {
+		if err == nil && code == 200 && p.Status == status && strings.Contains(p.LogsText(), want) {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // Each scenario runs one image and goes through the checks. They return
@@ -17,7 +19,8 @@ import (
 
 type timings struct{ ready, stop time.Duration }
 
-const healthMax = 30 * time.Second
+// healthMax bounds the wait for /health: a hang guard, not a figure.
+const healthMax = testsupport.HangGuard
 
 // The startup commands given to entrypoint.sh through SANDBOX_STARTUP.
 // The first line is unnamed (so startup-1) and its quotes, backslash,
@@ -157,7 +160,7 @@ func checkReadyTimeout(t *testing.T, d *dockerCLI, image string) {
 		"-e", "SANDBOX_API_ARGS=--host=127.0.0.2",
 		"-e", "SANDBOX_READY_TIMEOUT=" + strconv.Itoa(limit),
 	}})
-	out, err := d.run(time.Minute, "wait", c.name)
+	out, err := d.run(testsupport.HangGuard, "wait", c.name)
 	took := time.Since(c.runAt)
 	if err != nil {
 		t.Fatal(err)
@@ -167,8 +170,8 @@ func checkReadyTimeout(t *testing.T, d *dockerCLI, image string) {
 	if code != 1 {
 		t.Errorf("exit code %d, want 1", code)
 	}
-	if took < limit*time.Second || took > (limit+10)*time.Second {
-		t.Errorf("the entrypoint gave up after %s, want about %d s", took, limit)
+	if took < limit*time.Second {
+		t.Errorf("the entrypoint gave up after %s, before its %d s", took, limit)
 	}
 	if !strings.Contains(logs, ":8080/health") || !strings.Contains(logs, strconv.Itoa(limit)) {
 		t.Errorf("the error should name the URL (…:8080/health) and the limit (%d s):\n%s", limit, tail(notJSON(logs), 3000))
@@ -182,8 +185,8 @@ func checkReadyTimeout(t *testing.T, d *dockerCLI, image string) {
 func checkHTTPPort(t *testing.T, c *ctr, port int) {
 	t.Helper()
 	addr := c.ports[port]
-	client := http.Client{Timeout: 5 * time.Second}
-	deadline := time.Now().Add(15 * time.Second)
+	client := http.Client{Timeout: testsupport.HangGuard}
+	deadline := time.Now().Add(testsupport.HangGuard)
 	for {
 		resp, err := client.Get("http://" + addr + "/")
 		if err == nil {

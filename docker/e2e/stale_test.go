@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
 // removeEngineState removes everything an engine rooted at dir may have
@@ -29,14 +31,14 @@ func removeEngineState(dir string) error {
 		_ = syscall.Kill(pid, syscall.SIGTERM)
 		if !waitGone(pid, engineStopMax) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
-			waitGone(pid, 5*time.Second)
+			waitGone(pid, testsupport.HangGuard)
 		}
 	}
 	// Then whatever is left: containerd and its shims name dir in their
 	// command lines; container processes are in the cgroup parent.
 	for _, pid := range pidsWithCmdline(dir) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
-		waitGone(pid, 5*time.Second)
+		waitGone(pid, testsupport.HangGuard)
 	}
 	if err := removeCgroups(engineCgroup); err != nil {
 		errs = append(errs, err)
@@ -119,7 +121,7 @@ func removeCgroups(name string) error {
 			for _, f := range strings.Fields(string(b)) {
 				if pid, err := strconv.Atoi(f); err == nil {
 					_ = syscall.Kill(pid, syscall.SIGKILL)
-					waitGone(pid, 5*time.Second)
+					waitGone(pid, testsupport.HangGuard)
 				}
 			}
 			return nil

@@ -18,7 +18,7 @@ import { after, before, test } from "node:test";
 
 import { chromium } from "playwright-core";
 
-import { connectSdk, startDaemon } from "../sdk/harness.mjs";
+import { connectSdk, eventually, HANG_GUARD_MS, startDaemon, TEST_TIMEOUT_MS } from "../sdk/harness.mjs";
 
 const chromiumPath = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 const inCI = process.env.CI === "true";
@@ -29,7 +29,7 @@ const skip =
     : false;
 
 // Hang guard of every wait on the browser: an event, not a pace.
-const guard = 60_000;
+const guard = HANG_GUARD_MS;
 
 let daemon;
 let attacker; // the other origin's web server
@@ -97,7 +97,7 @@ before(async () => {
       // The attacker's DNS, after the rebinding: its name is this machine.
       "--host-resolver-rules=MAP evil.example 127.0.0.1",
     ],
-    timeout: 30_000,
+    timeout: guard,
   });
 });
 
@@ -110,6 +110,10 @@ after(async () => {
 /** Runs fn with a fresh page (own cookies and storage) on url. */
 async function onPage(url, fn) {
   const context = await browser.newContext();
+  // Every wait on the browser is bounded by the hang guard, not by
+  // Playwright's 30 s.
+  context.setDefaultTimeout(guard);
+  context.setDefaultNavigationTimeout(guard);
   const page = await context.newPage();
   try {
     if (url) await page.goto(url, { timeout: guard });
@@ -146,7 +150,7 @@ function checker() {
   };
 }
 
-test("a page of another origin runs nothing: text/plain fetch, form post, websocket, frame", { skip, timeout: 180_000 }, async () => {
+test("a page of another origin runs nothing: text/plain fetch, form post, websocket, frame", { skip, timeout: TEST_TIMEOUT_MS }, async () => {
   const targets = [daemon.url, `http://localhost:${daemon.port}`];
   const { problems, expect } = checker();
 
@@ -165,8 +169,10 @@ test("a page of another origin runs nothing: text/plain fetch, form post, websoc
       expect(/^unreadable/.test(outcome), `text/plain fetch to ${target}: the page read the answer: ${outcome}`);
       expect(!marked(mark), `text/plain fetch to ${target} ran its command`);
     }
-    const refused = accessLog("POST", "/process").filter((e) => e.status === 403);
-    expect(refused.length === targets.length, `${refused.length} of ${targets.length} fetches refused (403) in the daemon's log`);
+    // The daemon writes its log on its own time: wait for the lines.
+    const refused = () => accessLog("POST", "/process").filter((e) => e.status === 403).length;
+    await eventually(() => refused() >= targets.length);
+    expect(refused() === targets.length, `${refused()} of ${targets.length} fetches refused (403) in the daemon's log`);
 
     for (const [i, target] of targets.entries()) {
       const mark = `ws-${i}`;
@@ -175,8 +181,9 @@ test("a page of another origin runs nothing: text/plain fetch, form post, websoc
       expect(outcome === "closed", `websocket to ${wsURL}: ${outcome}`);
       expect(!marked(mark), `websocket to ${wsURL} ran its command`);
     }
-    const wsRefused = accessLog("GET", "/terminal/ws").filter((e) => e.status === 403);
-    expect(wsRefused.length === targets.length, `${wsRefused.length} of ${targets.length} websockets refused (403) in the daemon's log`);
+    const wsRefused = () => accessLog("GET", "/terminal/ws").filter((e) => e.status === 403).length;
+    await eventually(() => wsRefused() >= targets.length);
+    expect(wsRefused() === targets.length, `${wsRefused()} of ${targets.length} websockets refused (403) in the daemon's log`);
   });
 
   // The form navigates to the daemon's answer once it is submitted.
@@ -215,7 +222,7 @@ test("a page of another origin runs nothing: text/plain fetch, form post, websoc
   assert.deepEqual(problems, [], `daemon log:\n${daemon.logText()}`);
 });
 
-test("a rebound page (Host: evil.example) can neither run nor read anything", { skip, timeout: 120_000 }, async () => {
+test("a rebound page (Host: evil.example) can neither run nor read anything", { skip, timeout: TEST_TIMEOUT_MS }, async () => {
   const { problems, expect } = checker();
   const secret = path.join(daemon.tmp, "secret.txt");
   fs.writeFileSync(secret, "do-not-leak");
@@ -250,7 +257,7 @@ test("a rebound page (Host: evil.example) can neither run nor read anything", { 
   assert.deepEqual(problems, [], `daemon log:\n${daemon.logText()}`);
 });
 
-test("the daemon's own terminal page and the SDK under Node still work", { skip, timeout: 120_000 }, async () => {
+test("the daemon's own terminal page and the SDK under Node still work", { skip, timeout: TEST_TIMEOUT_MS }, async () => {
   await onPage(null, async (page) => {
     const opened = page.waitForEvent("websocket", { predicate: (ws) => ws.url().includes("/terminal/ws"), timeout: guard });
     const res = await page.goto(`${daemon.url}/terminal`, { timeout: guard });

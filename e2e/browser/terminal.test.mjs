@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
-import { startDaemon } from "../sdk/harness.mjs";
+import { eventually, HANG_GUARD_MS, startDaemon, TEST_TIMEOUT_MS } from "../sdk/harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const chromiumPath = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
@@ -62,8 +62,12 @@ before(async () => {
       "--disable-sync",
     ],
     viewport: { width: 1000, height: 600 },
-    timeout: 30_000,
+    timeout: HANG_GUARD_MS,
   });
+  // Every wait on the browser (navigation, clicks, typing) is bounded by
+  // the hang guard, not by Playwright's 30 s.
+  context.setDefaultTimeout(HANG_GUARD_MS);
+  context.setDefaultNavigationTimeout(HANG_GUARD_MS);
 });
 
 after(async () => {
@@ -78,7 +82,7 @@ const screenText = (page) =>
   );
 
 /** Waits until the rendered rows contain needle; fails with the screen and the daemon log. */
-async function waitForScreen(page, needle, what, ms = 15_000, d = daemon) {
+async function waitForScreen(page, needle, what, ms = HANG_GUARD_MS, d = daemon) {
   try {
     await page.waitForFunction(
       (n) => Array.from(document.querySelectorAll(".xterm-rows > div"), (r) => r.textContent).join("\n").includes(n),
@@ -103,14 +107,14 @@ function nextTerminalSocket(page) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       page.off("websocket", onSocket);
-      reject(new Error("no terminal websocket within 15 s"));
-    }, 15_000);
+      reject(new Error(`no terminal websocket within the hang guard (${HANG_GUARD_MS} ms)`));
+    }, HANG_GUARD_MS);
     function onSocket(ws) {
       if (!ws.url().includes("/terminal/ws")) return;
       clearTimeout(timer);
       page.off("websocket", onSocket);
       const output = new Promise((res, rej) => {
-        const t = setTimeout(() => rej(new Error(`no output on ${ws.url()} within 15 s`)), 15_000);
+        const t = setTimeout(() => rej(new Error(`no output on ${ws.url()} within the hang guard`)), HANG_GUARD_MS);
         ws.on("framereceived", (f) => {
           let msg;
           try {
@@ -139,13 +143,13 @@ async function waitReady(page, sock) {
   await page.waitForFunction(
     () => (document.querySelector(".xterm-rows")?.textContent ?? "").trim().length > 0,
     null,
-    { timeout: 15_000, polling: 50 },
+    { timeout: HANG_GUARD_MS, polling: 50 },
   );
 }
 
 const sessionOf = (sock) => new URL(sock.ws.url()).searchParams.get("sessionId");
 
-test("the web terminal runs a command in headless Chromium and survives a reload", { skip, timeout: 90_000 }, async () => {
+test("the web terminal runs a command in headless Chromium and survives a reload", { skip, timeout: TEST_TIMEOUT_MS }, async () => {
   fs.mkdirSync(artifacts, { recursive: true });
   const page = await context.newPage();
   const pageErrors = [];
@@ -194,7 +198,7 @@ test("the web terminal runs a command in headless Chromium and survives a reload
   }
 });
 
-test("with --token, /terminal?token= opens the terminal and the cookie opens nothing else", { skip, timeout: 90_000 }, async () => {
+test("with --token, /terminal?token= opens the terminal and the cookie opens nothing else", { skip, timeout: TEST_TIMEOUT_MS }, async () => {
   const token = "tok-" + Math.random().toString(36).slice(2);
   const guarded = await startDaemon({ args: ["--token", token], isolatedHome: true });
   const page = await context.newPage();
@@ -224,7 +228,7 @@ test("with --token, /terminal?token= opens the terminal and the cookie opens not
     await page.click(".xterm-screen");
     await page.keyboard.type("echo guarded-$((5*5))", { delay: 5 });
     await page.keyboard.press("Enter");
-    await waitForScreen(page, "guarded-25", "command output with a token", 15_000, guarded);
+    await waitForScreen(page, "guarded-25", "command output with a token", HANG_GUARD_MS, guarded);
 
     // The cookie is not an API key.
     const apiStatus = await page.evaluate(() => fetch("/process").then((r) => r.status));
@@ -246,16 +250,18 @@ test("with --token, /terminal?token= opens the terminal and the cookie opens not
         wsURL,
       );
       assert.equal(outcome, "closed", "a cross-origin websocket with the cookie is refused");
-      const log = guarded.logText();
-      const refused = log.split("\n").some((line) => {
-        try {
-          const e = JSON.parse(line);
-          return e.path === "/terminal/ws" && e.status === 403;
-        } catch {
-          return false;
-        }
-      });
-      assert.ok(refused, `a 403 for the cross-origin websocket in the daemon's log:\n${log}`);
+      // The daemon writes its log on its own time: wait for the line.
+      const refused = await eventually(() =>
+        guarded.logText().split("\n").some((line) => {
+          try {
+            const e = JSON.parse(line);
+            return e.path === "/terminal/ws" && e.status === 403;
+          } catch {
+            return false;
+          }
+        }),
+      );
+      assert.ok(refused, `a 403 for the cross-origin websocket in the daemon's log:\n${guarded.logText()}`);
     } finally {
       await other.close();
     }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 
-import { startDaemonWithClient } from "./harness.mjs";
+import { REQUEST, startDaemonWithClient } from "./harness.mjs";
 
 let daemon, workDir, client;
 
@@ -25,7 +25,7 @@ after(async () => {
 });
 
 async function call(name, args) {
-  const res = await client.callTool({ name, arguments: args });
+  const res = await client.callTool({ name, arguments: args }, undefined, REQUEST);
   assert.ok(!res.isError, `${name} ${JSON.stringify(args)}: ${JSON.stringify(res.content)}`);
   return res.structuredContent;
 }

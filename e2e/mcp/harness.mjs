@@ -1,85 +1,39 @@
 // Shared setup of the MCP end-to-end tests: starts the real sandbox-api
-// binary on a free loopback port and connects the official TypeScript
-// @modelcontextprotocol/sdk client (pinned in package.json) to its /mcp
-// endpoint over streamable HTTP.
+// binary with the SDK tests' harness (../sdk/harness.mjs: a free loopback
+// port, a fresh working directory, the hang guard) and connects the
+// official TypeScript @modelcontextprotocol/sdk client (pinned in
+// package.json) to its /mcp endpoint over streamable HTTP.
 //
 // Environment:
 //   SANDBOX_API_BIN  path of the daemon binary (default ../../bin/sandbox-api)
 
-import { spawn } from "node:child_process";
-import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const binPath = process.env.SANDBOX_API_BIN
-  ? path.resolve(process.env.SANDBOX_API_BIN)
-  : path.resolve(here, "../../bin/sandbox-api");
+import { HANG_GUARD_MS, startDaemon } from "../sdk/harness.mjs";
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/**
+ * The options of every MCP request: the client's own default timeout (60 s)
+ * gives way to the hang guard (HANG_GUARD_MS, ../sdk/harness.mjs).
+ */
+export const REQUEST = { timeout: HANG_GUARD_MS };
 
 /**
  * Starts the daemon in a fresh working directory and connects a client.
  * Returns { url, workDir, client, stop() }.
  */
 export async function startDaemonWithClient() {
-  if (!fs.existsSync(binPath)) {
-    throw new Error(`sandbox-api binary not found at ${binPath}: build it or set SANDBOX_API_BIN`);
-  }
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-api-e2e-mcp-"));
-  const workDir = path.join(tmp, "work");
-  fs.mkdirSync(workDir);
-  const port = await freePort();
-  const out = fs.openSync(path.join(tmp, "daemon.log"), "a");
-  const child = spawn(binPath, ["-p", String(port), "--host", "127.0.0.1", "--log-dir", path.join(tmp, "logs")], {
-    cwd: workDir,
-    stdio: ["ignore", out, out],
-  });
-  fs.closeSync(out);
-  const exitP = new Promise((resolve) => child.on("exit", resolve));
-  const onExit = () => child.kill("SIGKILL");
-  process.on("exit", onExit);
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline) {
-      throw new Error(`daemon not healthy:\n${fs.readFileSync(path.join(tmp, "daemon.log"), "utf8")}`);
-    }
-    await sleep(50);
-  }
+  const daemon = await startDaemon();
   const client = new Client({ name: "sandbox-api-e2e", version: "0.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
-
+  try {
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${daemon.url}/mcp`)), REQUEST);
+  } catch (err) {
+    await daemon.stop();
+    throw err;
+  }
   const stop = async () => {
     await client.close().catch(() => {});
-    process.off("exit", onExit);
-    if (child.exitCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exitP;
-      clearTimeout(timer);
-    }
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await daemon.stop();
   };
-  return { url, workDir, client, stop };
+  return { url: daemon.url, workDir: daemon.workDir, client, stop };
 }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 
-import { startDaemonWithClient } from "./harness.mjs";
+import { REQUEST, startDaemonWithClient } from "./harness.mjs";
 
 let daemon, workDir, client;
 
@@ -21,7 +21,7 @@ after(async () => {
 });
 
 test("lists every tool with a described input schema", async () => {
-  const { tools } = await client.listTools();
+  const { tools } = await client.listTools(undefined, REQUEST);
   const names = tools.map((t) => t.name).sort();
   for (const want of [
     "processesList", "processExecute", "processGet", "processGetLogs", "processStop", "processKill",
@@ -42,7 +42,7 @@ test("processExecute runs a command and returns its output", async () => {
   const res = await client.callTool({
     name: "processExecute",
     arguments: { command: "echo hello from mcp; pwd", waitForCompletion: true },
-  });
+  }, undefined, REQUEST);
   assert.ok(!res.isError, JSON.stringify(res));
   assert.equal(res.structuredContent.status, "completed");
   assert.equal(res.structuredContent.exitCode, 0);
@@ -51,14 +51,14 @@ test("processExecute runs a command and returns its output", async () => {
 
 test("fsReadFile reads a file the daemon sees", async () => {
   fs.writeFileSync(path.join(workDir, "note.txt"), "written by the test\n");
-  const res = await client.callTool({ name: "fsReadFile", arguments: { path: "note.txt" } });
+  const res = await client.callTool({ name: "fsReadFile", arguments: { path: "note.txt" } }, undefined, REQUEST);
   assert.ok(!res.isError, JSON.stringify(res));
   assert.equal(res.structuredContent.content, "written by the test\n");
   assert.equal(res.structuredContent.truncated, false);
 });
 
 test("a failing tool is a tool error, not a protocol failure", async () => {
-  const res = await client.callTool({ name: "fsReadFile", arguments: { path: "missing.txt" } });
+  const res = await client.callTool({ name: "fsReadFile", arguments: { path: "missing.txt" } }, undefined, REQUEST);
   assert.equal(res.isError, true);
   assert.match(res.content[0].text, /missing\.txt/);
 });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { connectSdk, eventually, rejection, startDaemon } from "./harness.mjs";
+import { connectSdk, eventually, rejection, startDaemon, TEST_TIMEOUT_MS } from "./harness.mjs";
 
 let daemon;
 let proc;
@@ -31,7 +31,7 @@ describe("edge cases the SDK meets", () => {
   test(
     "exec with wait, callbacks and a timeout that elapses gives the caller something usable",
     {
-      timeout: 20_000,
+      timeout: TEST_TIMEOUT_MS,
     },
     async () => {
       // Without callbacks the same request rejects with HTTP 422 "process
@@ -42,7 +42,7 @@ describe("edge cases the SDK meets", () => {
       try {
         res = await proc.exec({
           name: "stream-timeout",
-          command: "echo started; sleep 5",
+          command: "echo started; sleep 300", // far past the 1 s timeout, however slow the machine
           waitForCompletion: true,
           timeout: 1,
           onLog: () => {},
@@ -66,7 +66,7 @@ describe("edge cases the SDK meets", () => {
   test(
     "logs 'all' keeps each line whole and agrees with streamLogs",
     {
-      timeout: 20_000,
+      timeout: TEST_TIMEOUT_MS,
     },
     async () => {
       const bad = [];
@@ -85,19 +85,19 @@ describe("edge cases the SDK meets", () => {
 
   test(
     "records returned without waiting carry the existing daemon's output fields",
-    { timeout: 20_000 },
+    { timeout: TEST_TIMEOUT_MS },
     async () => {
       // As the existing daemon answers (issue 11): logs is null and
       // stdout/stderr are "" when the call did not wait. Callers read the
       // output with get or /logs; stop answers the record as get does.
-      const res = await proc.exec({ name: "null-fields", command: "echo up; sleep 30" });
+      const res = await proc.exec({ name: "null-fields", command: "echo up; sleep 300" });
       try {
         assert.equal(res.logs, null, `exec (no wait): logs is ${JSON.stringify(res.logs)}`);
         assert.equal(res.stdout, "", `exec (no wait): stdout is ${JSON.stringify(res.stdout)}`);
         assert.equal(res.stderr, "", `exec (no wait): stderr is ${JSON.stringify(res.stderr)}`);
         assert.equal(res.exitCode, 0);
         assert.equal(res.workingDir, "");
-        await eventually(async () => (await proc.get("null-fields")).stdout === "up\n", { ms: 10_000 });
+        await eventually(async () => (await proc.get("null-fields")).stdout === "up\n");
         const stopped = await proc.stop("null-fields");
         assert.equal(stopped.status, "stopped");
         assert.equal(stopped.message, "Process stopped successfully");
@@ -110,9 +110,9 @@ describe("edge cases the SDK meets", () => {
 });
 
 // The non-streaming timeout, for comparison with the streamed one above.
-test("exec with wait and an elapsed timeout rejects with 422", { timeout: 20_000 }, async () => {
+test("exec with wait and an elapsed timeout rejects with 422", { timeout: TEST_TIMEOUT_MS }, async () => {
   const err = await rejection(
-    proc.exec({ name: "wait-timeout", command: "sleep 5", waitForCompletion: true, timeout: 1 }),
+    proc.exec({ name: "wait-timeout", command: "sleep 300", waitForCompletion: true, timeout: 1 }),
     "exec with an elapsed timeout",
   );
   try {

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { connectSdk, rejection, startDaemon } from "./harness.mjs";
+import { connectSdk, rejection, startDaemon, TEST_TIMEOUT_MS } from "./harness.mjs";
 
 let daemon;
 /** @type {import("@blaxel/core").SandboxFileSystem} */
@@ -29,7 +29,7 @@ after(async () => {
   }
 });
 
-const T = { timeout: 30_000 };
+const T = { timeout: TEST_TIMEOUT_MS };
 
 const sha256 = (buf) => crypto.createHash("sha256").update(buf).digest("hex");
 

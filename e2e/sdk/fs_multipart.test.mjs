@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { binPath, connectSdk, rejection, sleep, startDaemon } from "./harness.mjs";
+import { binPath, connectSdk, rejection, sleep, startDaemon, TEST_TIMEOUT_MS } from "./harness.mjs";
 
 const MiB = 1024 * 1024;
 
@@ -44,7 +44,7 @@ after(async () => {
   if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
 });
 
-const T = { timeout: 120_000 };
+const T = { timeout: TEST_TIMEOUT_MS };
 
 const sha256 = (data) => crypto.createHash("sha256").update(data).digest("hex");
 

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { connectSdk, rejection, startDaemon } from "./harness.mjs";
+import { connectSdk, rejection, startDaemon, TEST_TIMEOUT_MS } from "./harness.mjs";
 
 let daemon;
 let sandbox;
@@ -44,7 +44,7 @@ after(async () => {
   }
 });
 
-const T = { timeout: 30_000 };
+const T = { timeout: TEST_TIMEOUT_MS };
 
 const listed = (res) => res.matches.map((m) => `${m.path}:${m.type}`);
 const lines = (res) => res.matches.map((m) => `${m.path}:${m.line}`);

@@ -6,8 +6,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { connectSdk, eventually, startDaemon } from "./harness.mjs";
-import { WATCH_GUARD_MS, watchArmed } from "./watching.mjs";
+import { connectSdk, eventually, startDaemon, TEST_TIMEOUT_MS } from "./harness.mjs";
+import { watchArmed } from "./watching.mjs";
 
 let daemon;
 let sandbox;
@@ -25,7 +25,7 @@ after(async () => {
   }
 });
 
-const T = { timeout: 4 * WATCH_GUARD_MS };
+const T = { timeout: TEST_TIMEOUT_MS };
 
 /** A fresh folder under the daemon's temp folder. */
 function freshDir(name) {
@@ -37,7 +37,7 @@ function freshDir(name) {
 
 /** Waits until an event matches pred; returns it. */
 async function waitEvent(w, pred, what) {
-  const ev = await eventually(() => w.events.find(pred), { ms: WATCH_GUARD_MS });
+  const ev = await eventually(() => w.events.find(pred));
   assert.ok(ev, `no ${what} among ${JSON.stringify(w.events)}; errors: ${w.errors.map(String)}`);
   return ev;
 }
@@ -149,7 +149,7 @@ describe("sandbox.fs.watch", () => {
       onError: (err) => errors.push(err),
     });
     try {
-      const got = await eventually(() => errors.length > 0, { ms: WATCH_GUARD_MS });
+      const got = await eventually(() => errors.length > 0);
       assert.ok(got, "no error for a missing folder");
       assert.match(String(errors[0]), /no such file/);
     } finally {

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { connectSdk, eventually, startDaemon } from "./harness.mjs";
+import { connectSdk, eventually, startDaemon, TEST_TIMEOUT_MS } from "./harness.mjs";
 import { watchArmed } from "./watching.mjs";
 
 let daemon;
@@ -29,8 +29,7 @@ after(async () => {
 });
 
 // Hang guards, not timings: a slow, shared machine passes, a hang fails.
-const GUARD_MS = 120_000;
-const T = { timeout: 4 * GUARD_MS };
+const T = { timeout: TEST_TIMEOUT_MS };
 
 function freshDir(name) {
   const dir = path.join(daemon.tmp, name);
@@ -52,7 +51,6 @@ async function untilSentinel(w, dir) {
       const at = w.events.findIndex((ev) => ev.name === name);
       return at >= 0 ? at + 1 : 0;
     },
-    { ms: GUARD_MS },
   );
   assert.ok(i, `no event of the sentinel among ${JSON.stringify(w.events)}; errors: ${w.errors.map(String)}`);
   return w.events.slice(0, i - 1);
@@ -123,18 +121,18 @@ describe("sandbox.fs.watch of the SDK's own writes", () => {
           if (events.length === 0) fs.appendFileSync(file, ".");
           return events.length > 0;
         },
-        { ms: GUARD_MS, every: 100 },
+        { every: 100 },
       );
       assert.ok(armed, `the watch of the file never reported a change; errors: ${errors.map(String)}`);
       // A first CHMOD marks the end of the probes' events.
       fs.chmodSync(file, 0o640);
       const chmods = () => events.filter((ev) => ev.op === "CHMOD").length;
-      assert.ok(await eventually(() => chmods() === 1, { ms: GUARD_MS }), `no CHMOD: ${JSON.stringify(events)}`);
+      assert.ok(await eventually(() => chmods() === 1), `no CHMOD: ${JSON.stringify(events)}`);
       const before = events.length;
       await sandbox.fs.write(file, "v1");
       await sandbox.fs.write(file, "v2");
       fs.chmodSync(file, 0o600); // the sentinel: proves the watch still runs
-      const done = await eventually(() => chmods() === 2, { ms: GUARD_MS });
+      const done = await eventually(() => chmods() === 2);
       assert.ok(done, `no CHMOD after the writes: ${JSON.stringify(events.slice(before))}; errors: ${errors.map(String)}`);
       const after = events.slice(before);
       assert.deepEqual(

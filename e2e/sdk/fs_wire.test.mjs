@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { connectSdk, startDaemon } from "./harness.mjs";
+import { connectSdk, startDaemon, TEST_TIMEOUT_MS } from "./harness.mjs";
 
 let daemon;
 let sandbox;
@@ -25,7 +25,7 @@ after(async () => {
   }
 });
 
-const T = { timeout: 120_000 };
+const T = { timeout: TEST_TIMEOUT_MS };
 
 describe("filesystem answers as the existing daemon gives them", () => {
   test("write, mkdir and rm resolve with its messages", T, async () => {

@@ -16,6 +16,21 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+/**
+ * The hang guard: the one bound on every wait of the end-to-end tests for an
+ * event (the daemon's /health, a process ending, a line, a watch event, a
+ * page element). It only turns a hang into a failure; no test asserts that
+ * something happens within a time. It is minutes long because the tests run
+ * beside other work on small machines (`make test` passes with two
+ * CPU-bound loops beside it on 2 cores). A test that must show that
+ * something did NOT happen makes a second, known change after the act and
+ * waits for that one (a sentinel) instead of waiting a while.
+ */
+export const HANG_GUARD_MS = 180_000;
+
+/** node:test's bound on a whole test, which waits for several events. */
+export const TEST_TIMEOUT_MS = 4 * HANG_GUARD_MS;
+
 export const binPath = process.env.SANDBOX_API_BIN
   ? path.resolve(process.env.SANDBOX_API_BIN)
   : path.resolve(here, "../../bin/sandbox-api");
@@ -35,8 +50,11 @@ export function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls fn until it returns a truthy value or ms have passed. */
-export async function eventually(fn, { ms = 5000, every = 50 } = {}) {
+/**
+ * Polls fn until it returns a truthy value, and returns it; after ms (the
+ * hang guard) it returns the last falsy value, for the caller to fail on.
+ */
+export async function eventually(fn, { ms = HANG_GUARD_MS, every = 50 } = {}) {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -105,7 +123,7 @@ export async function startDaemon({ args = [], isolatedHome = false } = {}) {
     process.on("exit", onExit);
 
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + HANG_GUARD_MS;
     let up = false;
     while (!exited && Date.now() < deadline) {
       if (await healthy(url)) {
@@ -136,7 +154,7 @@ export async function startDaemon({ args = [], isolatedHome = false } = {}) {
       process.off("exit", onExit);
       if (!exited) {
         child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        const timer = setTimeout(() => child.kill("SIGKILL"), HANG_GUARD_MS);
         await exitP;
         clearTimeout(timer);
       }
@@ -178,6 +196,26 @@ export async function connectSdk(url, { headers = {} } = {}) {
     headers,
   });
   return { sdk, sandbox };
+}
+
+/**
+ * Lets a process go step by step. Its command waits on stdin between its
+ * writes (`read _`); for each expected output (the whole interleaved log so
+ * far), this waits until the daemon has it, then writes a line to stdin.
+ * The order of stdout and stderr is then not up to timing. The process may
+ * be started with or without waiting for it (the call's promise is awaited
+ * by the caller afterwards).
+ */
+export async function releaseSteps(proc, name, outputs) {
+  for (const want of outputs) {
+    let have;
+    const ok = await eventually(async () => {
+      have = await proc.logs(name, "all").catch((err) => `(${err.message})`);
+      return have === want;
+    });
+    if (!ok) throw new Error(`process ${name}: output ${JSON.stringify(have)}, never ${JSON.stringify(want)}`);
+    await proc.writeStdin(name, "\n");
+  }
 }
 
 /** Awaits a promise that must reject; returns the error. */

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { connectSdk, rejection, startDaemon } from "./harness.mjs";
+import { connectSdk, rejection, startDaemon, TEST_TIMEOUT_MS } from "./harness.mjs";
 
 let daemon;
 let sandbox;
@@ -27,7 +27,7 @@ const calls = [
 ];
 
 for (const [name, call] of calls) {
-  test(`${name} rejects with 501 and the reason`, { timeout: 20_000 }, async () => {
+  test(`${name} rejects with 501 and the reason`, { timeout: TEST_TIMEOUT_MS }, async () => {
     const err = await rejection(call(), name);
     assert.equal(err.status, 501, `${name}: ${err.message}`);
     assert.match(err.message, /not implemented by this daemon/, `${name}: ${err.message}`);
@@ -40,7 +40,7 @@ const codegenCalls = [
 ];
 
 for (const [name, call] of codegenCalls) {
-  test(`${name} rejects with 503 and the existing daemon's text`, { timeout: 20_000 }, async () => {
+  test(`${name} rejects with 503 and the existing daemon's text`, { timeout: TEST_TIMEOUT_MS }, async () => {
     const err = await rejection(call(), name);
     assert.equal(err.status, 503, `${name}: ${err.message}`);
     // The SDK 0.3.21 reads every 503 as its edge gateway's and replaces the

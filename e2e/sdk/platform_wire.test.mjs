@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, test } from "node:test";
 
-import { connectSdk, freePort, startDaemon } from "./harness.mjs";
+import { connectSdk, freePort, startDaemon, TEST_TIMEOUT_MS } from "./harness.mjs";
 
 let daemon;
 let sdk;
@@ -21,7 +21,7 @@ after(async () => {
   if (daemon) await daemon.stop();
 });
 
-const T = { timeout: 120_000 };
+const T = { timeout: TEST_TIMEOUT_MS };
 
 test("getNetworkProcessByPidPorts finds a listening port under localPort", T, async () => {
   const port = await freePort();

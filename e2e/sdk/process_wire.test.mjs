@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { connectSdk, eventually, startDaemon } from "./harness.mjs";
+import { connectSdk, eventually, startDaemon, TEST_TIMEOUT_MS } from "./harness.mjs";
 
 let daemon;
 /** @type {import("@blaxel/core").SandboxProcess} */
@@ -21,7 +21,7 @@ after(async () => {
   if (daemon) await daemon.stop();
 });
 
-const T = { timeout: 120_000 };
+const T = { timeout: TEST_TIMEOUT_MS };
 
 /** Runs command as a streamed exec and returns what each callback got. */
 async function streamed(command, extra = {}) {
@@ -82,7 +82,7 @@ describe("exec callbacks joined are the output, byte for byte", () => {
       onLog: (d) => got.log.push(d),
     });
     const step = async (want, input) => {
-      const ok = await eventually(() => got.log.join("") === want, { ms: 60_000 });
+      const ok = await eventually(() => got.log.join("") === want);
       assert.ok(ok, `onLog joined ${JSON.stringify(got.log.join(""))}, want ${JSON.stringify(want)}`);
       if (input) await proc.writeStdin("interleaved", input);
     };

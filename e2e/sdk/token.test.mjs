@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { connectSdk, eventually, rejection, startDaemon } from "./harness.mjs";
+import { connectSdk, eventually, rejection, startDaemon, TEST_TIMEOUT_MS } from "./harness.mjs";
+import { watchArmed } from "./watching.mjs";
 
 const token = "sdk-token-" + Math.random().toString(36).slice(2);
 let daemon;
@@ -23,7 +24,7 @@ after(async () => {
   if (daemon) await daemon.stop();
 });
 
-test("with the token in its headers, the SDK's calls go through", { timeout: 30_000 }, async () => {
+test("with the token in its headers, the SDK's calls go through", { timeout: TEST_TIMEOUT_MS }, async () => {
   const res = await sandbox.process.exec({ command: "echo authed", waitForCompletion: true });
   assert.equal(res.logs, "authed\n");
 
@@ -39,23 +40,22 @@ test("with the token in its headers, the SDK's calls go through", { timeout: 30_
   const bg = await sandbox.process.exec({ name: "bg", command: "sleep 0.3; echo later" });
   const seen = [];
   const stream = sandbox.process.streamLogs(bg.name, { onLog: (l) => seen.push(l), onError: () => {} });
-  assert.ok(await eventually(() => seen.includes("later"), { ms: 10_000 }), `streamLogs saw ${JSON.stringify(seen)}`);
+  assert.ok(await eventually(() => seen.includes("later")), `streamLogs saw ${JSON.stringify(seen)}`);
   stream.close();
 
   const path = `${daemon.workDir}/authed.txt`;
   await sandbox.fs.write(path, "secret content");
   assert.equal(await sandbox.fs.read(path), "secret content");
 
-  const events = [];
-  const handle = sandbox.fs.watch(daemon.workDir, (e) => events.push(e));
-  await new Promise((r) => setTimeout(r, 300));
+  // Armed once a probe file is reported, not after a while.
+  const w = await watchArmed(sandbox, daemon.workDir, daemon.workDir);
   await sandbox.fs.write(`${daemon.workDir}/watched.txt`, "x");
-  assert.ok(await eventually(() => events.some((e) => e.name === "watched.txt"), { ms: 10_000 }),
-    `watch saw ${JSON.stringify(events)}`);
-  handle.close();
+  assert.ok(await eventually(() => w.events.some((e) => e.name === "watched.txt")),
+    `watch saw ${JSON.stringify(w.events)}`);
+  w.close();
 });
 
-test("without the token, the SDK is refused with 401", { timeout: 20_000 }, async () => {
+test("without the token, the SDK is refused with 401", { timeout: TEST_TIMEOUT_MS }, async () => {
   const err = await rejection(anonymous.process.exec({ command: "echo no", waitForCompletion: true }), "exec without the token");
   assert.match(String(err.message), /401|bearer/i, err.message);
   const ferr = await rejection(anonymous.fs.read(`${daemon.workDir}/authed.txt`), "read without the token");

@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
-// hangGuard bounds each wait for an event that must come.
-const hangGuard = 2 * time.Minute
+// hangGuard bounds each wait for an event that must come (the tests' one
+// policy, testsupport.HangGuard).
+const hangGuard = testsupport.HangGuard
 
 // fakeConn is a connection whose only use here is being closed.
 type fakeConn struct {

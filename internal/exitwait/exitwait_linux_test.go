@@ -7,19 +7,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
-// guard bounds every wait: it only catches hangs.
-const guard = 2 * time.Minute
-
-func threadCount(t *testing.T) int {
-	t.Helper()
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(tasks)
-}
+// guard bounds every wait: it only catches hangs (the tests' one policy,
+// testsupport.HangGuard).
+const guard = testsupport.HangGuard
 
 // state reads the one-letter state of pid from /proc/pid/stat.
 func state(pid int) byte {
@@ -56,7 +50,7 @@ func pidfds(t *testing.T) int {
 // returns once its child is killed.
 func TestWaitingHoldsNoThreads(t *testing.T) {
 	const n = 60
-	before := threadCount(t)
+	before := testsupport.ThreadCount(t)
 	cmds := make([]*exec.Cmd, n)
 	done := make(chan int, n)
 	for i := range cmds {
@@ -80,7 +74,7 @@ func TestWaitingHoldsNoThreads(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if grown := threadCount(t) - before; grown >= n/2 {
+	if grown := testsupport.ThreadCount(t) - before; grown >= n/2 {
 		t.Fatalf("waiting for %d children added %d threads, want far fewer", n, grown)
 	}
 	select {
