@@ -17,8 +17,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sandbox-api/sandbox-api/watch"
 	"github.com/sandbox-api/sandbox-api/internal/testsupport"
+	"github.com/sandbox-api/sandbox-api/watch"
 )
 
 // daemonWatchDevs lists the device (as the kernel prints it in fdinfo) of
