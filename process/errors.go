@@ -36,6 +36,18 @@ var (
 	ErrUnknownSignal = errors.New("unknown signal")
 	// ErrShuttingDown: the manager refuses new starts once Shutdown began.
 	ErrShuttingDown = errors.New("daemon is shutting down")
+	// ErrSwitching: the manager is frozen while the daemon switches to a
+	// new binary (Freeze); starts, stops, kills and stdin writes are
+	// refused until it resumes, in the next image or this one. A retry
+	// a moment later goes through.
+	ErrSwitching = errors.New("the daemon is switching to a new binary; retry in a moment")
+	// ErrFreezeUnsupported: the kernel cannot wait for a child without
+	// reaping it (no pidfds), so the manager cannot hand its processes on.
+	ErrFreezeUnsupported = errors.New("processes cannot be handed to a new binary here: the kernel has no pidfds")
+	// ErrHandover: a state handed over by an earlier image cannot be
+	// resumed (unknown version, a descriptor or a child that is not
+	// there).
+	ErrHandover = errors.New("cannot resume the processes of the earlier image")
 )
 
 // SpecError says what is wrong with a request the manager refuses before

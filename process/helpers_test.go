@@ -119,7 +119,7 @@ func readPIDFile(t *testing.T, path string) int {
 func waitSignaledBy(t *testing.T, p *Process, sig syscall.Signal) {
 	t.Helper()
 	p.mu.Lock()
-	st := p.cmd.ProcessState
+	st := p.att.state
 	p.mu.Unlock()
 	if st == nil {
 		t.Fatalf("no process state")
@@ -138,7 +138,7 @@ func killGroupOnCleanup(t *testing.T, p *Process) {
 	t.Cleanup(func() {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		p.mu.Lock()
-		drained := p.drained
+		drained := p.att.out.drained
 		p.mu.Unlock()
 		select {
 		case <-drained:
@@ -255,5 +255,5 @@ func (p *Process) currentPID() int {
 	if !p.alive {
 		return 0
 	}
-	return p.cmd.Process.Pid
+	return p.att.pid
 }

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -111,9 +112,27 @@ type Manager struct {
 	procs    []*Process // in start order
 	reserved map[string]struct{}
 	closing  bool
-	starting sync.WaitGroup // starts between reserveName and add or releaseName
+	starting sync.WaitGroup // starts between reserveName and their supervisor's start
 
 	budgetMu sync.Mutex // serialises enforcement of the total disk cap
+
+	// outputs are the outputs with a pipe not yet at end of file
+	// (output.go), of every attempt, ended and forgotten processes' too.
+	outMu   sync.Mutex
+	outputs map[*output]struct{}
+
+	// The switch to a new binary (freeze.go). frozen refuses starts and
+	// client acts; acting is held for reading by each client act and
+	// lifetime expiry, for writing by a freeze, so that none is half done
+	// in the state handed on; halt stops the supervisors at their waits.
+	frozen      atomic.Bool
+	acting      sync.RWMutex
+	halt        context.Context
+	haltNow     context.CancelFunc
+	supervisors sync.WaitGroup
+	// pidfds: waits for children can stop without reaping here, which a
+	// freeze needs (Linux 5.3 and no seccomp filter refusing them).
+	pidfds bool
 
 	beforeAppend   func()        // tests only: holds a pump back, as a loaded machine may
 	lateDrainLimit time.Duration // defaultLateDrainLimit; tests lengthen it
@@ -129,13 +148,34 @@ func NewManager(cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("create log dir %s: %w", cfg.LogDir, err)
 	}
 	removeStaleLogs(cfg.LogDir)
-	m := &Manager{cfg: cfg, reaper: newReaper(), reserved: map[string]struct{}{}, lateDrainLimit: defaultLateDrainLimit}
-	if cfg.Reap {
-		if err := m.reaper.run(); err != nil {
-			cfg.Logger.Warn("cannot become child subreaper; orphans are reaped by the real init", zap.Error(err))
-		}
-	}
+	m := newManager(cfg)
+	m.startReaper()
 	return m, nil
+}
+
+// newManager is an empty manager on cfg, defaults set; its reaper does not
+// run yet.
+func newManager(cfg Config) *Manager {
+	m := &Manager{
+		cfg:            cfg,
+		reaper:         newReaper(),
+		reserved:       map[string]struct{}{},
+		outputs:        map[*output]struct{}{},
+		pidfds:         pidfdsWork(),
+		lateDrainLimit: defaultLateDrainLimit,
+	}
+	m.halt, m.haltNow = context.WithCancel(context.Background())
+	return m
+}
+
+// startReaper makes the manager reap orphans, with cfg.Reap.
+func (m *Manager) startReaper() {
+	if !m.cfg.Reap {
+		return
+	}
+	if err := m.reaper.run(); err != nil {
+		m.cfg.Logger.Warn("cannot become child subreaper; orphans are reaped by the real init", zap.Error(err))
+	}
 }
 
 var staleLogName = regexp.MustCompile(`^p[0-9]+-[0-9]+\.log$`)
@@ -174,12 +214,15 @@ func (m *Manager) List() []*Process {
 
 // reserveName holds name (or a generated one) for a process being started,
 // so that two starts cannot both take it. The reservation ends with add or
-// release.
+// releaseName, and the start with startDone.
 func (m *Manager) reserveName(name string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closing {
 		return "", ErrShuttingDown
+	}
+	if m.frozen.Load() {
+		return "", ErrSwitching
 	}
 	if name == "" {
 		for n := m.ids.Load() + 1; ; n++ {
@@ -213,7 +256,6 @@ func (m *Manager) releaseName(name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.reserved, name)
-	m.starting.Done()
 }
 
 // add makes a started process visible and ends its name's reservation.
@@ -222,7 +264,33 @@ func (m *Manager) add(p *Process) {
 	defer m.mu.Unlock()
 	delete(m.reserved, p.name)
 	m.procs = append(m.procs, p)
-	m.starting.Done()
+}
+
+// startDone ends a start that reserveName let through: Shutdown and Freeze
+// wait for those.
+func (m *Manager) startDone() { m.starting.Done() }
+
+// act lets a client's act on a process (a stop, a kill, a stdin write) or
+// a lifetime's expiry go on, unless the manager is frozen (ErrSwitching);
+// release ends it. A freeze waits for the acts under way.
+func (m *Manager) act() (release func(), err error) {
+	if m.frozen.Load() {
+		return nil, ErrSwitching
+	}
+	m.acting.RLock()
+	if m.frozen.Load() {
+		m.acting.RUnlock()
+		return nil, ErrSwitching
+	}
+	return m.acting.RUnlock, nil
+}
+
+// haltContext is what the supervisors started now stop at: a freeze ends
+// it.
+func (m *Manager) haltContext() context.Context {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.halt
 }
 
 // pruneEnded forgets the oldest ended processes beyond MaxEndedProcesses,

@@ -236,7 +236,7 @@ func TestPrunedLogDiscardsLateOutput(t *testing.T) {
 	writeFIFO(t, fifo, "go\n")
 	eventually(t, "the orphan to exit", func() bool { return !pidAlive(bg) })
 	a.mu.Lock()
-	drained := a.drained
+	drained := a.att.out.drained
 	a.mu.Unlock()
 	select {
 	case <-drained: // the pumps wrote everything they read

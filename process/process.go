@@ -2,7 +2,6 @@ package process
 
 import (
 	"os"
-	"os/exec"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,15 +31,32 @@ type Process struct {
 	startedAt    time.Time
 	completedAt  time.Time
 	restartCount int
-	cmd          *exec.Cmd
-	alive        bool   // cmd runs and has not been waited for: its pgid is ours to signal
-	intent       Status // the end a client asked for: stopped or killed
+	att          *attempt // the attempt running now, or the last one
+	alive        bool     // att runs and has not been reaped: its pgid is ours to signal
+	intent       Status   // the end a client asked for: stopped or killed
 	wake         chan struct{}
 	stdin        *stdinPipe
 	stdinClosed  bool // the client closed stdin: later attempts get none
-	lifetime     *time.Timer
-	drained      chan struct{} // closed when the current attempt's pipes reach EOF
-	outputs      []*os.File    // the current attempt's output pipes (read ends)
+	// restartAt is when the next attempt starts, while a restart waits
+	// out its delay (zero otherwise): a supervisor stopped by a freeze
+	// resumes the wait from it.
+	restartAt time.Time
+	// lifetimeAt ends a keepAlive process (zero: no lifetime, or it has
+	// done so already); lifetimeOf is that lifetime, for the notice.
+	lifetimeAt time.Time
+	lifetimeOf time.Duration
+	lifetime   *time.Timer
+}
+
+// attempt is one run of the command: its OS process and its output.
+type attempt struct {
+	proc *os.Process
+	pid  int
+	out  *output
+	// Set by the supervisor once it reaped the process, under Process.mu.
+	reaped bool
+	code   int
+	state  *os.ProcessState // nil when an earlier image of the daemon reaped it
 }
 
 // Done is closed once the process has ended for good.
@@ -60,8 +76,8 @@ func (p *Process) PID() string { return p.pid }
 func (p *Process) OSPID() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.alive || p.cmd == nil || p.cmd.Process == nil {
+	if !p.alive || p.att == nil {
 		return 0
 	}
-	return p.cmd.Process.Pid
+	return p.att.pid
 }

@@ -1,8 +1,8 @@
 package process
 
 import (
+	"errors"
 	"os"
-	"sync"
 
 	"go.uber.org/zap"
 )
@@ -16,11 +16,12 @@ const (
 	defaultPipeSize = 64 << 10 // Linux's default pipe capacity
 )
 
-// pump copies one pipe into the log until EOF. It is the only reader of the
-// pipe, and writes only to disk, so no client can slow the process down.
-func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
-	defer pumps.Done()
-	defer r.Close()
+// pump copies pipe i of the output into the log until EOF, or until a
+// freeze stops it (output.freeze). It is the only reader of the pipe, and
+// writes only to disk, so no client can slow the process down.
+func (o *output) pump(i int, r *os.File) {
+	defer o.pumps.Done()
+	p, s := o.p, outputStreams[i]
 	buf := make([]byte, pumpBufferStart)
 	grown := false
 	failing := false // logged once per run of failed writes, not per read
@@ -45,6 +46,10 @@ func (p *Process) pump(r *os.File, s Stream, pumps *sync.WaitGroup) {
 			}
 		}
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && o.frozen.Load() {
+				return // frozen: the pipe stays open, what was read is kept
+			}
+			o.reachedEOF(i)
 			return
 		}
 		if n == len(buf) && len(buf) < pumpBufferSize {

@@ -23,6 +23,7 @@ const orphanScanDelay = 50 * time.Millisecond
 // manage. Starts hold the read side of mu from fork until the new pid is
 // registered, so the reaper never sees a managed pid it does not know yet.
 type reaper struct {
+	kick      chan struct{} // a scan without a SIGCHLD (scanSoon)
 	mu        sync.RWMutex
 	managed   map[int]int // pid → starts not yet waited for; guarded by idsMu
 	idsMu     sync.Mutex
@@ -33,7 +34,24 @@ type reaper struct {
 }
 
 func newReaper() *reaper {
-	return &reaper{managed: map[int]int{}, self: os.Getpid()}
+	return &reaper{managed: map[int]int{}, self: os.Getpid(), kick: make(chan struct{}, 1)}
+}
+
+// adopt registers pid, a child started by an earlier image of the daemon
+// that a supervisor of this one waits for, before the reaper runs.
+func (r *reaper) adopt(pid int) {
+	r.idsMu.Lock()
+	r.managed[pid]++
+	r.idsMu.Unlock()
+}
+
+// scanSoon asks for a scan as a SIGCHLD would: after an exec, the SIGCHLDs
+// of orphans that ended during it were never seen.
+func (r *reaper) scanSoon() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
 }
 
 // start runs cmd.Start so that the reaper leaves the child to cmd.Wait.
@@ -82,6 +100,11 @@ func (r *reaper) run() error {
 		for {
 			select {
 			case <-sigs:
+				if !pending {
+					scan.Reset(orphanScanDelay)
+					pending = true
+				}
+			case <-r.kick:
 				if !pending {
 					scan.Reset(orphanScanDelay)
 					pending = true

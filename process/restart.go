@@ -1,29 +1,45 @@
 package process
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"time"
 )
 
-// restart waits the restart delay and starts the next attempt, noting it in
+// restartResult is how a restart ended.
+type restartResult int
+
+const (
+	restartGaveUp  restartResult = iota // the process ends instead
+	restartStarted                      // the next attempt runs
+	restartHalted                       // a freeze came first: restartAt still says when
+)
+
+// restart waits until restartAt and starts the next attempt, noting it in
 // the log ("Attempting restart n/max", the existing daemon's words). It
-// reports false when the process must end instead (stopped meanwhile,
-// daemon closing, or the new attempt could not start).
-func (p *Process) restart() bool {
-	t := time.NewTimer(p.m.cfg.RestartDelay)
+// gives up when the process must end instead (stopped meanwhile, daemon
+// closing, or the new attempt could not start).
+func (p *Process) restart(halt context.Context) restartResult {
+	p.mu.Lock()
+	due := p.restartAt
+	p.mu.Unlock()
+	t := time.NewTimer(time.Until(due))
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-p.wake: // a stop: do not wait the delay out
+	case <-halt.Done():
+		return restartHalted
 	}
 	p.m.mu.Lock()
 	closing := p.m.closing
 	p.m.mu.Unlock()
 	p.mu.Lock()
+	p.restartAt = time.Time{}
 	if p.intent != "" || closing {
 		p.mu.Unlock()
-		return false
+		return restartGaveUp
 	}
 	p.restartCount++
 	limit := "unlimited"
@@ -35,7 +51,7 @@ func (p *Process) restart() bool {
 	_, _ = p.log.Append(Stdout, []byte(notice))
 	if err := p.spawn(); err != nil {
 		_, _ = p.log.Append(Stderr, []byte(fmt.Sprintf("restart failed: %v\n", err)))
-		return false
+		return restartGaveUp
 	}
-	return true
+	return restartStarted
 }

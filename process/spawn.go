@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"sync"
 )
 
 // spawn starts one attempt (the first, or a restart): the spec's command
@@ -44,8 +43,13 @@ func (p *Process) spawn() error {
 	if m.cfg.ResetChildOOMScore {
 		_ = os.WriteFile("/proc/"+strconv.Itoa(cmd.Process.Pid)+"/oom_score_adj", []byte("0"), 0)
 	}
+	// Each attempt has its own output: an orphan of an earlier attempt may
+	// hold that attempt's pipes long after a restart. The supervisor waits
+	// on cmd.Process, never on cmd: with files as its stdio, cmd.Wait would
+	// only wait for the process.
+	att := &attempt{proc: cmd.Process, pid: cmd.Process.Pid, out: m.newOutput(p, outR, errR)}
 	p.mu.Lock()
-	p.cmd, p.alive = cmd, true
+	p.att, p.alive = att, true
 	if p.intent != "" {
 		// A stop came after restart checked for one and before this attempt
 		// could be signalled: end the attempt now.
@@ -54,17 +58,8 @@ func (p *Process) spawn() error {
 	if inW != nil {
 		p.stdin = newStdinPipe(inW)
 	}
-	// Each attempt has its own drain signal: an orphan of an earlier attempt
-	// may hold that attempt's pipes long after a restart.
-	var pumps sync.WaitGroup
-	pumps.Add(2)
-	drained := make(chan struct{})
-	p.drained = drained
-	p.outputs = []*os.File{outR, errR}
 	p.mu.Unlock()
-	go p.pump(outR, Stdout, &pumps)
-	go p.pump(errR, Stderr, &pumps)
-	go func() { pumps.Wait(); close(drained) }()
+	att.out.run()
 	return nil
 }
 

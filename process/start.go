@@ -10,8 +10,8 @@ import (
 )
 
 // Start validates spec, starts the command and returns its record. Errors
-// wrap ErrInvalidSpec (bad request), ErrNameInUse, ErrStart or
-// ErrShuttingDown. It does not wait for anything: Execute does.
+// wrap ErrInvalidSpec (bad request), ErrNameInUse, ErrStart,
+// ErrShuttingDown or ErrSwitching. It does not wait for anything: Execute does.
 func (m *Manager) Start(spec Spec) (*Process, error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
@@ -26,6 +26,7 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer m.startDone()
 	id := m.ids.Add(1)
 	p := &Process{
 		m:            m,
@@ -44,10 +45,11 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 		p.log.Remove()
 		return nil, fmt.Errorf("%w: %v", ErrStart, err)
 	}
-	p.pid = strconv.Itoa(p.cmd.Process.Pid)
+	p.pid = strconv.Itoa(p.att.pid)
 	m.add(p)
 	p.armLifetime()
-	go p.supervise()
+	m.supervisors.Add(1)
+	go p.supervise(m.haltContext())
 	return p, nil
 }
 

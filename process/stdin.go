@@ -44,7 +44,10 @@ func (s *stdinPipe) close() {
 }
 
 // WriteStdin writes data to the process's stdin, whole, after the writes
-// that came before it. Errors: ErrNoStdin, ErrStdinClosed, ErrStdinBlocked.
+// that came before it. Errors: ErrNoStdin, ErrStdinClosed, ErrStdinBlocked,
+// ErrSwitching. What a write put in the pipe stays there across a switch
+// to a new binary (the pipe itself is handed on): nothing is held in the
+// daemon's memory.
 func (p *Process) WriteStdin(ctx context.Context, data []byte) error {
 	if !p.spec.Stdin {
 		return ErrNoStdin
@@ -66,6 +69,12 @@ func (p *Process) WriteStdin(ctx context.Context, data []byte) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// A freeze waits for a write under way and refuses the next ones.
+	release, err := p.m.act()
+	if err != nil {
+		return err
+	}
+	defer release()
 	f := s.file()
 	if f == nil {
 		return ErrStdinClosed
@@ -92,6 +101,11 @@ func (p *Process) CloseStdin() error {
 	if !p.spec.Stdin {
 		return ErrNoStdin
 	}
+	release, err := p.m.act()
+	if err != nil {
+		return err
+	}
+	defer release()
 	p.mu.Lock()
 	s := p.stdin
 	p.stdin = nil

@@ -13,15 +13,18 @@ const (
 )
 
 // Stop sends SIGTERM to the process group, SIGKILL after the manager's stop
-// grace, and returns once the process has ended (or ctx is done).
+// grace, and returns once the process has ended (or ctx is done). It fails
+// with ErrSwitching while the daemon switches to a new binary.
 func (p *Process) Stop(ctx context.Context) error {
-	p.requestStop(StatusStopped, sigTERM)
+	if err := p.clientStop(StatusStopped, sigTERM, nil); err != nil {
+		return err
+	}
 	if p.waitFor(ctx, p.m.cfg.StopGrace) == nil {
 		return nil
 	}
-	p.mu.Lock()
-	p.signalLocked(sigKILL)
-	p.mu.Unlock()
+	if err := p.clientStop(StatusStopped, sigKILL, nil); err != nil {
+		return err
+	}
 	return p.waitFor(ctx, 0)
 }
 
@@ -33,16 +36,38 @@ func (p *Process) Kill(ctx context.Context, sig syscall.Signal) error {
 	if sig == 0 {
 		sig = sigKILL
 	}
-	previous := p.requestStop(StatusKilled, sig)
+	var previous Status
+	if err := p.clientStop(StatusKilled, sig, &previous); err != nil {
+		return err
+	}
 	err := p.waitFor(ctx, p.m.cfg.StopGrace)
 	if errors.Is(err, ErrWaitTimeout) && sig != sigKILL {
-		p.mu.Lock()
-		if !p.ended.Load() && p.intent == StatusKilled {
-			p.intent = previous
+		if release, aerr := p.m.act(); aerr == nil {
+			p.mu.Lock()
+			if !p.ended.Load() && p.intent == StatusKilled {
+				p.intent = previous
+			}
+			p.mu.Unlock()
+			release()
 		}
-		p.mu.Unlock()
 	}
 	return err
+}
+
+// clientStop is requestStop for a client, refused while the manager is
+// frozen (see Manager.act). previous, when set, receives the intent
+// recorded before.
+func (p *Process) clientStop(intent Status, sig syscall.Signal, previous *Status) error {
+	release, err := p.m.act()
+	if err != nil {
+		return err
+	}
+	defer release()
+	was := p.requestStop(intent, sig)
+	if previous != nil {
+		*previous = was
+	}
+	return nil
 }
 
 // requestStop records why the process is being ended and signals its group.
@@ -70,6 +95,6 @@ func (p *Process) requestStop(intent Status, sig syscall.Signal) (previous Statu
 // been waited for, so the group id cannot have been reused.
 func (p *Process) signalLocked(sig syscall.Signal) {
 	if p.alive {
-		_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+		_ = syscall.Kill(-p.att.pid, sig)
 	}
 }

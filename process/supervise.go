@@ -1,47 +1,108 @@
 package process
 
 import (
+	"context"
 	"os"
 	"syscall"
 	"time"
 
-	"github.com/sandbox-api/sandbox-api/internal/exitwait"
 	"github.com/sandbox-api/sandbox-api/internal/fdholders"
 )
 
 // supervise waits for each attempt, restarts on failure when asked, and
-// records the end. One goroutine per process runs it, from Start to the end.
-func (p *Process) supervise() {
+// records the end. One goroutine per process runs it, from Start to the
+// end, or until halt is done (a freeze): it then stops at the wait it is
+// in, having changed nothing the record does not say (the attempt reaped
+// or not, restartAt), and a thaw or the next image of the daemon starts it
+// again from there.
+func (p *Process) supervise(halt context.Context) {
+	defer p.m.supervisors.Done()
 	for {
 		p.mu.Lock()
-		cmd, drained, outputs := p.cmd, p.drained, p.outputs
+		att, restarting := p.att, !p.restartAt.IsZero()
 		p.mu.Unlock()
-		// No thread held while it runs. Only cmd.Wait reaps a managed child
-		// (the reaper leaves managed pids alone), so the pid is still ours.
-		exitwait.Await(cmd.Process.Pid)
-		_ = cmd.Wait()
-		p.m.reaper.waited(cmd.Process.Pid)
-		// An orphan holding the pipes must not keep the process running;
-		// a pump that is only late must not cut its output.
-		fdholders.AwaitDrained(drained, p.m.cfg.OutputDrainGrace, p.m.lateDrainLimit,
-			func() []fdholders.ID { return fdholders.OfOpen(outputs...) })
-
-		code := exitCode(cmd.ProcessState)
-		p.mu.Lock()
-		p.alive = false
-		if p.stdin != nil {
-			p.stdin.close()
-			p.stdin = nil
+		if !restarting {
+			if !p.reap(halt, att) || !p.awaitOutput(halt, att.out) {
+				return
+			}
+			p.mu.Lock()
+			p.alive = false
+			if p.stdin != nil {
+				p.stdin.close()
+				p.stdin = nil
+			}
+			retry := p.intent == "" && att.code != 0 && p.spec.RestartOnFailure &&
+				(p.spec.MaxRestarts < 0 || p.restartCount < p.spec.MaxRestarts)
+			if retry {
+				p.restartAt = time.Now().Add(p.m.cfg.RestartDelay)
+			}
+			p.mu.Unlock()
+			if !retry {
+				p.finish(att.code)
+				return
+			}
 		}
-		retry := p.intent == "" && code != 0 && p.spec.RestartOnFailure &&
-			(p.spec.MaxRestarts < 0 || p.restartCount < p.spec.MaxRestarts)
-		p.mu.Unlock()
-		if retry && p.restart() {
+		switch p.restart(halt) {
+		case restartStarted:
 			continue
+		case restartHalted:
+			return
 		}
-		p.finish(code)
+		p.finish(att.code)
 		return
 	}
+}
+
+// reap waits for the attempt's process to exit and takes its status. No
+// thread is held while it runs, and only this wait reaps a managed child
+// (the reaper leaves managed pids alone), so the pid is still ours. It
+// reports false when halt came first: the child, running or a zombie, is
+// left for a later supervisor to reap.
+func (p *Process) reap(halt context.Context, att *attempt) bool {
+	p.mu.Lock()
+	reaped := att.reaped
+	p.mu.Unlock()
+	if reaped {
+		return true
+	}
+	if !awaitExit(halt, att.pid) {
+		return false
+	}
+	st, _ := att.proc.Wait()
+	p.m.reaper.waited(att.pid)
+	p.mu.Lock()
+	att.reaped, att.code, att.state = true, exitCode(st), st
+	p.mu.Unlock()
+	return true
+}
+
+// awaitOutput waits, after the attempt exited, for its output to reach end
+// of file. An orphan holding the pipes must not keep the process running;
+// a pump that is only late must not cut its output (see
+// fdholders.AwaitDrained, which this is, stopping at halt). It reports
+// false when halt came first.
+func (p *Process) awaitOutput(halt context.Context, o *output) bool {
+	grace := time.NewTimer(p.m.cfg.OutputDrainGrace)
+	defer grace.Stop()
+	select {
+	case <-o.drained:
+		return true
+	case <-halt.Done():
+		return false
+	case <-grace.C:
+	}
+	if fdholders.HeldElsewhere(o.holders()) {
+		return true
+	}
+	late := time.NewTimer(p.m.lateDrainLimit)
+	defer late.Stop()
+	select {
+	case <-o.drained:
+	case <-late.C:
+	case <-halt.Done():
+		return false
+	}
+	return true
 }
 
 // defaultLateDrainLimit bounds the wait for pumps that lag behind a process whose

@@ -1,0 +1,125 @@
+package process
+
+import (
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/fdholders"
+)
+
+// output is the read ends of one attempt's stdout and stderr pipes, each
+// copied into the process's log by a pump (pump.go) until end of file. It
+// may outlive its attempt, and even its record, while a background child
+// holds the pipes: the manager keeps every output with an open pipe
+// (Manager.outputs), so that a freeze stops every pump and hands every
+// such pipe on, and no child writing to one gets SIGPIPE from a switch.
+type output struct {
+	p       *Process
+	mu      sync.Mutex
+	files   [2]*os.File   // stdout, stderr; nil once that pipe reached end of file (and was closed)
+	drained chan struct{} // closed once both reached end of file
+	pumps   sync.WaitGroup
+	// frozen: a freeze stopped the pumps, leaving the pipes open for
+	// Thaw or for the next image.
+	frozen atomic.Bool
+}
+
+// outputStreams are the streams of output.files, in order.
+var outputStreams = [2]Stream{Stdout, Stderr}
+
+// newOutput registers the pipes of an attempt of p with the manager. Either
+// may be nil: already at end of file (a resumed output).
+func (m *Manager) newOutput(p *Process, stdout, stderr *os.File) *output {
+	o := &output{p: p, files: [2]*os.File{stdout, stderr}, drained: make(chan struct{})}
+	if stdout == nil && stderr == nil {
+		close(o.drained)
+		return o
+	}
+	m.outMu.Lock()
+	m.outputs[o] = struct{}{}
+	m.outMu.Unlock()
+	return o
+}
+
+// liveOutputs are the outputs with a pipe not yet at end of file.
+func (m *Manager) liveOutputs() []*output {
+	m.outMu.Lock()
+	defer m.outMu.Unlock()
+	out := make([]*output, 0, len(m.outputs))
+	for o := range m.outputs {
+		out = append(out, o)
+	}
+	return out
+}
+
+// run starts a pump for each pipe not yet at end of file: after spawn, a
+// thaw or a resume.
+func (o *output) run() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.frozen.Store(false)
+	for i, f := range o.files {
+		if f != nil {
+			_ = f.SetReadDeadline(time.Time{}) // a freeze's, if any
+			o.pumps.Add(1)
+			go o.pump(i, f)
+		}
+	}
+}
+
+// freeze stops the pumps at a clean point and returns once they have: a
+// read deadline in the past wakes a pump blocked in read, and what a read
+// returned is in the log before the pump stops. The pipes stay open.
+func (o *output) freeze() {
+	o.mu.Lock()
+	o.frozen.Store(true)
+	for _, f := range o.files {
+		if f != nil {
+			_ = f.SetReadDeadline(time.Unix(1, 0))
+		}
+	}
+	o.mu.Unlock()
+	o.pumps.Wait()
+}
+
+// reachedEOF closes pipe i, whose writers have all let go, and closes
+// drained once both have.
+func (o *output) reachedEOF(i int) {
+	o.mu.Lock()
+	f := o.files[i]
+	o.files[i] = nil
+	both := o.files[0] == nil && o.files[1] == nil
+	o.mu.Unlock()
+	if f != nil {
+		_ = f.Close()
+	}
+	if both {
+		close(o.drained)
+		m := o.p.m
+		m.outMu.Lock()
+		delete(m.outputs, o)
+		m.outMu.Unlock()
+	}
+}
+
+// openFiles are the pipes not yet at end of file, in stream order (nil for
+// one that is).
+func (o *output) openFiles() [2]*os.File {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.files
+}
+
+// holders identifies the open pipes, for fdholders.HeldElsewhere.
+func (o *output) holders() []fdholders.ID {
+	files := o.openFiles()
+	var open []*os.File
+	for _, f := range files {
+		if f != nil {
+			open = append(open, f)
+		}
+	}
+	return fdholders.OfOpen(open...)
+}
