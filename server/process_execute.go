@@ -105,7 +105,7 @@ func (h *processHandlers) executeStreaming(w http.ResponseWriter, r *http.Reques
 		writeError(w, http.StatusBadRequest, specMessage(err))
 		return
 	}
-	release, ok := h.streams.acquire(w) // a slot first: a refused stream must not start anything
+	r, release, ok := h.streams.acquire(w, r) // a slot first: a refused stream must not start anything
 	if !ok {
 		return
 	}

@@ -56,6 +56,7 @@ type handlers struct {
 	network   *networkHandlers  // nil without a network service
 	terminals *terminalHandlers // nil: DISABLE_TERMINAL
 	mcp       http.Handler      // nil: --mcp-disabled
+	upgrade   http.HandlerFunc  // nil without an upgrader: 501
 }
 
 // registerRoutes registers every route. Streaming routes go through
@@ -66,6 +67,12 @@ func registerRoutes(r chi.Router, h handlers) {
 	r.Get("/", h.root)
 	r.Get(healthPath, h.health.ServeHTTP)
 	r.Head(healthPath, h.health.ServeHTTP)
+	// Upgrades in place (upgrade.go); /health follows them.
+	if h.upgrade != nil {
+		r.Post("/upgrade", h.upgrade)
+	} else {
+		r.Post("/upgrade", notImplemented("self-upgrade"))
+	}
 
 	// Processes (process.go; the log stream in process_stream.go).
 	p := h.processes
@@ -143,7 +150,6 @@ func registerRoutes(r chi.Router, h handlers) {
 	r.Post("/environment/reload", notImplemented("the environment reload from /bl/metadata"))
 	r.Delete("/network/tunnel", notImplemented("the network tunnel"))
 	r.Put("/network/tunnel/config", notImplemented("the network tunnel"))
-	r.Post("/upgrade", notImplemented("self-upgrade from release downloads"))
 	r.Put("/codegen/fastapply/*", codegenUnavailable)
 	r.Get("/codegen/reranking/*", codegenUnavailable)
 }

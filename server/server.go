@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/sandbox-api/sandbox-api/network"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/terminal"
+	"github.com/sandbox-api/sandbox-api/upgrade"
 	"github.com/sandbox-api/sandbox-api/watch"
 )
 
@@ -36,6 +38,11 @@ type Options struct {
 	// BodyIdleTimeout is how long a request body may send nothing before
 	// its connection is cut (0: DefaultBodyIdleTimeout).
 	BodyIdleTimeout time.Duration
+	// StreamsEnd, once done, ends every stream (log streams, watches,
+	// streamed execs, terminal sockets) as if its client had left: a
+	// switch to a new binary ends them at once, where other requests get
+	// a moment to finish. nil: streams end with their request only.
+	StreamsEnd context.Context
 }
 
 // Services are the domain objects the API exposes.
@@ -46,6 +53,9 @@ type Services struct {
 	Network     *network.Service
 	Terminals   *terminal.Manager // nil: the terminal routes are off
 	MCPDisabled bool              // true: /mcp is not served
+	// Upgrades runs POST /upgrade, and /health reports them (nil: 501,
+	// and /health says idle).
+	Upgrades *upgrade.Upgrader
 }
 
 // New returns the daemon's HTTP handler.
@@ -83,13 +93,16 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	r.MethodNotAllowed(methodNotAllowed)
 
 	// One slot pool for every kind of stream (--max-streams).
-	streams := newStreamLimit(opts.MaxStreams)
+	streams := newStreamLimit(opts.MaxStreams, opts.StreamsEnd)
 	h := handlers{
 		root:      rootHandler(opts.Version),
-		health:    healthHandler{opts: opts, now: time.Now},
+		health:    healthHandler{opts: opts, now: time.Now, upgrades: svc.Upgrades},
 		processes: &processHandlers{m: svc.Processes, opts: opts, streams: streams},
 		files:     &filesystemHandlers{fs: svc.Files, watches: svc.Watches, opts: opts, streams: streams},
 		mcp:       mcpHandler(opts, svc),
+	}
+	if svc.Upgrades != nil {
+		h.upgrade = startUpgrade(svc.Upgrades)
 	}
 	if svc.Network != nil {
 		h.network = &networkHandlers{net: svc.Network, opts: opts}

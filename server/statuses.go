@@ -21,6 +21,7 @@ import (
 	"github.com/sandbox-api/sandbox-api/network"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/terminal"
+	"github.com/sandbox-api/sandbox-api/upgrade"
 	"github.com/sandbox-api/sandbox-api/watch"
 )
 
@@ -65,7 +66,8 @@ var errorStatuses = []errorStatus{
 	{process.ErrInvalidSpec, http.StatusBadRequest},
 	{process.ErrNameInUse, http.StatusBadRequest}, // the existing daemon's status
 	{process.ErrShuttingDown, http.StatusServiceUnavailable},
-	{process.ErrStart, http.StatusUnprocessableEntity}, // the command could not start (a missing folder included)
+	{process.ErrSwitching, http.StatusServiceUnavailable}, // an upgrade's switch: retry in a moment
+	{process.ErrStart, http.StatusUnprocessableEntity},    // the command could not start (a missing folder included)
 	{process.ErrNoStdin, http.StatusConflict},
 	{process.ErrStdinClosed, http.StatusConflict},
 	{process.ErrStdinBlocked, http.StatusServiceUnavailable}, // the process does not read: retry later
@@ -86,6 +88,13 @@ var errorStatuses = []errorStatus{
 	{filesystem.ErrInvalidUpload, http.StatusBadRequest},
 	{filesystem.ErrUploadPartBody, http.StatusBadRequest},
 	{filesystem.ErrTooManyUploads, http.StatusTooManyRequests}, // the client can make room (complete or abort one): not the disk
+
+	// Upgrades.
+	{upgrade.ErrInvalidRequest, http.StatusBadRequest},
+	{upgrade.ErrNoBaseURL, http.StatusBadRequest}, // the contract's GitHub default is not this project's (README: deviations)
+	{upgrade.ErrNotAllowed, http.StatusForbidden}, // --user: a binary the workload could have chosen
+	{upgrade.ErrInProgress, http.StatusConflict},
+	{upgrade.ErrUnavailable, http.StatusServiceUnavailable},
 
 	// Searches and watches.
 	{filesystem.ErrInvalidSearch, http.StatusBadRequest},

@@ -16,6 +16,7 @@ import (
 	"github.com/sandbox-api/sandbox-api/network"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/terminal"
+	"github.com/sandbox-api/sandbox-api/upgrade"
 	"github.com/sandbox-api/sandbox-api/watch"
 )
 
@@ -37,6 +38,7 @@ func TestErrorStatuses(t *testing.T) {
 		{process.ErrInvalidSpec, 400},
 		{process.ErrNameInUse, 400},
 		{process.ErrShuttingDown, 503},
+		{process.ErrSwitching, 503},
 		{process.ErrStart, 422},
 		{process.ErrNoStdin, 409},
 		{process.ErrStdinClosed, 409},
@@ -55,6 +57,12 @@ func TestErrorStatuses(t *testing.T) {
 		{filesystem.ErrInvalidUpload, 400},
 		{filesystem.ErrUploadPartBody, 400},
 		{filesystem.ErrTooManyUploads, 429},
+
+		{upgrade.ErrInvalidRequest, 400},
+		{upgrade.ErrNoBaseURL, 400},
+		{upgrade.ErrNotAllowed, 403},
+		{upgrade.ErrInProgress, 409},
+		{upgrade.ErrUnavailable, 503},
 
 		{filesystem.ErrInvalidSearch, 400},
 		{watch.ErrLimit, 503},

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -22,32 +23,40 @@ const DefaultKeepaliveInterval = 10 * time.Second
 // streamLimit hands out the slots of concurrent streaming requests.
 type streamLimit struct {
 	slots chan struct{}
+	ends  context.Context // Options.StreamsEnd; nil: never
 }
 
-func newStreamLimit(n int) *streamLimit {
+func newStreamLimit(n int, ends context.Context) *streamLimit {
 	if n <= 0 {
 		n = DefaultMaxStreams
 	}
-	return &streamLimit{slots: make(chan struct{}, n)}
+	return &streamLimit{slots: make(chan struct{}, n), ends: ends}
 }
 
 // acquire takes a slot, or answers 503 and reports false when none is left.
-func (l *streamLimit) acquire(w http.ResponseWriter) (release func(), ok bool) {
+// The request it returns ends with Options.StreamsEnd as well as with its
+// client; release gives the slot back.
+func (l *streamLimit) acquire(w http.ResponseWriter, r *http.Request) (_ *http.Request, release func(), ok bool) {
 	select {
 	case l.slots <- struct{}{}:
-		return func() { <-l.slots }, true
 	default:
 		writeError(w, http.StatusServiceUnavailable,
 			fmt.Sprintf("too many streams open (%d, --max-streams): close one and retry", cap(l.slots)))
-		return nil, false
+		return r, nil, false
 	}
+	if l.ends == nil {
+		return r, func() { <-l.slots }, true
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	stop := context.AfterFunc(l.ends, cancel)
+	return r.WithContext(ctx), func() { stop(); cancel(); <-l.slots }, true
 }
 
 // wrap runs h in a slot. A HEAD runs only until h has chosen its headers
 // (see headersOnly): it gets GET's answer without waiting for a stream.
 func (l *streamLimit) wrap(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		release, ok := l.acquire(w)
+		r, release, ok := l.acquire(w, r)
 		if !ok {
 			return
 		}

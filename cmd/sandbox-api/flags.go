@@ -50,6 +50,7 @@ type config struct {
 	bounds             boundsConfig
 	access             accessConfig // --user, --token-file (flags_user.go)
 	conns              connsConfig
+	upgrade            upgradeFlags // flags_upgrade.go
 }
 
 // parseFlags reads args (without the program name). Long and short names
@@ -89,6 +90,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	registerBoundsFlags(fs, &c.bounds)
 	c.access.register(fs)
 	registerConnsFlags(fs, &c.conns)
+	c.upgrade.register(fs)
 
 	// The flag package reports its own parse errors on output.
 	if err := fs.Parse(args); err != nil {
@@ -161,6 +163,6 @@ func (c config) validate() error {
 	if c.maxEndedProcesses <= 0 {
 		errs = append(errs, fmt.Errorf("--max-ended-processes %d: must be positive", c.maxEndedProcesses))
 	}
-	errs = append(errs, c.bounds.validate())
+	errs = append(errs, c.bounds.validate(), c.upgrade.validate())
 	return errors.Join(errs...)
 }

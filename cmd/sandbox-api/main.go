@@ -9,7 +9,10 @@
 // The files, by job: main.go runs the steps in order; flags*.go read the
 // command line and the environment; access.go, token_linux.go, oom_linux.go,
 // rlimit_linux.go and logdir.go prepare the process; services.go builds the
-// domain services; serve.go listens, serves and shuts down; logger.go and
+// domain services (or resumes them after a switch to a new binary);
+// serve.go listens, serves and shuts down, front.go being the front door
+// that pauses for a switch; upgrades.go wires the upgrades in place
+// (package upgrade), their signal and their roll-back; logger.go and
 // logsink.go write the JSON log lines.
 package main
 
@@ -18,6 +21,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,6 +31,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sandbox-api/sandbox-api/internal/connlimit"
+	"github.com/sandbox-api/sandbox-api/internal/handover"
+	"github.com/sandbox-api/sandbox-api/upgrade"
 )
 
 // Build information, stamped with -ldflags "-X main.version=...".
@@ -43,50 +49,103 @@ func main() {
 // run is the whole daemon, step by step; it returns the exit code.
 func run(args []string) int {
 	startedAt := time.Now()
-	cfg, tokenWarning, exit, ok := configure(args)
+	// An image started by a switch to a new binary (POST /upgrade,
+	// SIGUSR2) takes the earlier image's state first: its descriptors
+	// must be close-on-exec again before anything could start a child.
+	inh, err := upgrade.Inherit()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox-api:", err)
+		return 1
+	}
+	if inh != nil {
+		startedAt = inh.StartedAt() // the daemon never stopped
+	}
+	cfg, tokenWarning, exit, ok := configure(args, inh)
 	if !ok {
+		if inh != nil {
+			return rollBack(inh, fmt.Errorf("this binary refused the command line (exit %d)", exit), nil)
+		}
 		return exit
 	}
 	logger, err := newLogger()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox-api:", err)
+		if inh != nil {
+			return rollBack(inh, err, nil)
+		}
 		return 1
 	}
 	defer func() { _ = logger.Sync() }() // stderr cannot always sync; nothing to do about it
-	if err := checkAccess(cfg, tokenWarning, logger); err != nil {
-		logger.Error("cannot run the workload as its user", zap.Error(err))
+	// fail ends a start that cannot go on. An image started by a switch
+	// gives everything back to the earlier binary instead (rollBack).
+	fail := func(cause error) int {
+		if inh != nil {
+			return rollBack(inh, cause, logger)
+		}
 		return 1
 	}
-	ctx, stop := handleSignals()
+	if err := checkAccess(cfg, tokenWarning, logger); err != nil {
+		logger.Error("cannot run the workload as its user", zap.Error(err))
+		return fail(err)
+	}
+	ctx, upgradeSignals, stop := handleSignals()
 	defer stop()
 
 	oomProtected := protectFromOOMKiller(logger)
-	conns := connlimit.New(cfg.conns.maxConnections(raiseOpenFileLimit(logger)))
+	maxConns := cfg.conns.maxConnections(raiseOpenFileLimit(logger))
 	logDir, err := chooseLogDir(cfg, logger)
 	if err != nil {
-		return 1 // chooseLogDir has logged why
+		return fail(err) // chooseLogDir has logged why
 	}
-	ln, err := listen(cfg, logger)
+	ln, err := listen(cfg, inh, logger)
 	if err != nil {
-		return 1 // listen has logged why
+		return fail(err) // listen has logged why
 	}
-	svc, err := newServices(cfg, logDir, oomProtected, logger)
+	svc, err := newServices(cfg, logDir, oomProtected, logger, inh)
 	if err != nil {
 		_ = ln.Close()
-		return 1 // newServices has logged why
+		return fail(err) // newServices has logged why
 	}
 	defer svc.close()
-	srv, endRequests := newHTTPServer(cfg, svc, conns, startedAt, logger)
-	defer endRequests()
-	startBootCommand(cfg, svc.processes, logger)
-	exit = serve(ctx, srv, conns, ln, logDir, cfg.token, logger)
-	shutdown(srv, svc.processes, endRequests, cfg.shutdownGrace, logger)
+	if inh != nil && refuseHandover != "" {
+		return fail(errors.New("this build refuses every hand-over (main.refuseHandover, a test build)"))
+	}
+	// The log folder's lock goes from image to image: the next one
+	// adopts it, since a lock of its own would conflict with this one.
+	var logLock *os.File
+	if inh != nil {
+		logLock = inh.Lock()
+	}
+	newUpgrader(cfg, inh, svc, logger)
+	f, err := newFront(ln, maxConns, func(conns *connlimit.Limiter) (*http.Server, requestEnds) {
+		return newHTTPServer(cfg, svc, conns, startedAt, logger)
+	}, logger)
+	if err != nil {
+		logger.Error("cannot serve", zap.Error(err))
+		return fail(err)
+	}
+	attachUpgrader(cfg, svc, f, logLock, startedAt, ctx.Done(), logger)
+	go upgradeOnSignal(ctx, upgradeSignals, svc.upgrades, logger)
+	if inh == nil {
+		startBootCommand(cfg, svc.processes, logger)
+	} else {
+		// The commit point: everything is resumed; this image serves.
+		inh.Commit()
+		last, count := svc.upgrades.Status()
+		logger.Info("took over from the earlier image", zap.String("version", version),
+			zap.String("upgrade", string(last.State)), zap.String("error", last.Error), zap.Int("upgrade_count", count))
+	}
+	exit = serve(ctx, f, logDir, cfg.token, logger)
+	svc.upgrades.Close() // a switch under way ends first
+	shutdown(f, svc.processes, cfg.shutdownGrace, logger)
 	return exit
 }
 
 // configure reads the command line and hides the token; ok is false when
-// the daemon must exit at once, with exit.
-func configure(args []string) (cfg config, tokenWarning error, exit int, ok bool) {
+// the daemon must exit at once, with exit. An image started by a switch
+// (inh) takes the token and the workload's user from the state instead:
+// the token never was in its environment or command line.
+func configure(args []string, inh *upgrade.Inherited) (cfg config, tokenWarning error, exit int, ok bool) {
 	cfg, err := parseFlags(args, os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return cfg, nil, 0, false
@@ -95,8 +154,14 @@ func configure(args []string) (cfg config, tokenWarning error, exit int, ok bool
 		return cfg, nil, 2, false // parseFlags has said why
 	}
 	if cfg.showVersion {
-		fmt.Printf("sandbox-api %s (commit %s, built %s)\n", version, gitCommit, buildTime)
+		fmt.Printf("sandbox-api %s (commit %s, built %s, %s)\n", version, gitCommit, buildTime, handover.VersionNote())
 		return cfg, nil, 0, false
+	}
+	if inh != nil {
+		restoreName()
+		keepMemoryPrivate()
+		cfg.token, cfg.access.user = inh.Token(), inh.User()
+		return cfg, nil, 0, true
 	}
 	// The token out of the environment and command line (token_linux.go):
 	// this may execute the daemon again, so it comes before anything else.
@@ -108,19 +173,22 @@ func configure(args []string) (cfg config, tokenWarning error, exit int, ok bool
 	return cfg, tokenWarning, 0, true
 }
 
-// handleSignals returns a context that SIGTERM, SIGINT and SIGHUP cancel.
-// Signals are handled from the start: as PID 1 the kernel would ignore
-// them. SIGHUP (a closed terminal of `make run`) ends the daemon as cleanly
+// handleSignals returns a context that SIGTERM, SIGINT and SIGHUP cancel,
+// and the channel of SIGUSR2 (an upgrade to the binary at the daemon's own
+// path). Signals are handled from the start: as PID 1 the kernel would
+// ignore them, and SIGUSR2's default would end the daemon. SIGHUP (a closed terminal of `make run`) ends the daemon as cleanly
 // as SIGTERM: left at its default, it killed the daemon and orphaned every
 // process tree.
-func handleSignals() (context.Context, context.CancelFunc) {
+func handleSignals() (context.Context, <-chan os.Signal, context.CancelFunc) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	upgrades := make(chan os.Signal, 1)
+	signal.Notify(upgrades, syscall.SIGUSR2)
 	// A stderr whose reader went away must not kill the daemon: Go exits on
 	// SIGPIPE from a write to fd 1 or 2 unless the signal is notified. It is
 	// notified, not ignored, because an ignored signal is inherited through
 	// exec and the processes the daemon starts rely on SIGPIPE (yes | head).
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	return ctx, stop
+	return ctx, upgrades, stop
 }
 
 // chooseLogDir is the folder for process output (see resolveLogDir).

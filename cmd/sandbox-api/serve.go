@@ -12,6 +12,7 @@ import (
 	"github.com/sandbox-api/sandbox-api/internal/connlimit"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/server"
+	"github.com/sandbox-api/sandbox-api/upgrade"
 )
 
 // httpDrainTimeout bounds how long shutdown waits for requests in flight
@@ -30,8 +31,17 @@ const httpIdleTimeout = 120 * time.Second
 const maxHeaderBytes = 64 << 10
 
 // listen binds the port before anything starts, so a taken port fails fast
-// and clearly; an error has been logged.
-func listen(cfg config, logger *zap.Logger) (net.Listener, error) {
+// and clearly; an image started by a switch takes over the earlier image's
+// socket instead, on which clients never stopped being queued. An error
+// has been logged.
+func listen(cfg config, inh *upgrade.Inherited, logger *zap.Logger) (net.Listener, error) {
+	if inh != nil {
+		ln, err := inh.Listener()
+		if err != nil {
+			logger.Error("cannot take over the listening socket", zap.Error(err))
+		}
+		return ln, err
+	}
 	addr := net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -42,12 +52,14 @@ func listen(cfg config, logger *zap.Logger) (net.Listener, error) {
 }
 
 // newHTTPServer builds the server of the API. Requests live in a context
-// that endRequests cancels, so that endless streams (file watches, idle log
-// streams) end at shutdown instead of being cut.
-func newHTTPServer(cfg config, svc *services, conns *connlimit.Limiter, startedAt time.Time, logger *zap.Logger) (srv *http.Server, endRequests context.CancelFunc) {
+// that ends.requests cancels, so that endless streams (file watches, idle
+// log streams) end at shutdown instead of being cut; ends.streams ends the
+// streams alone, at once (a switch to a new binary).
+func newHTTPServer(cfg config, svc *services, conns *connlimit.Limiter, startedAt time.Time, logger *zap.Logger) (*http.Server, requestEnds) {
 	// net/http's own complaints (bad handshakes, misused writers) as JSON too.
 	httpErrorLog, _ := zap.NewStdLogAt(logger.Named("http"), zap.WarnLevel) // fails only on an invalid level
 	requestsCtx, endRequests := context.WithCancel(context.Background())
+	streamsCtx, endStreams := context.WithCancel(context.Background())
 	handler := server.New(server.Options{
 		Logger:            logger.Named("http"),
 		Token:             cfg.token,
@@ -59,6 +71,7 @@ func newHTTPServer(cfg config, svc *services, conns *connlimit.Limiter, startedA
 		MaxStreams:        cfg.maxStreams,
 		Browsers:          cfg.browser.policy(),
 		BodyIdleTimeout:   cfg.conns.bodyIdle,
+		StreamsEnd:        streamsCtx,
 	}, server.Services{
 		Processes:   svc.processes,
 		Files:       svc.files,
@@ -66,6 +79,7 @@ func newHTTPServer(cfg config, svc *services, conns *connlimit.Limiter, startedA
 		Network:     svc.ports,
 		Terminals:   svc.terminals,
 		MCPDisabled: cfg.mcpDisabled,
+		Upgrades:    svc.upgrades,
 	})
 	return &http.Server{
 		BaseContext:       func(net.Listener) context.Context { return requestsCtx },
@@ -77,61 +91,48 @@ func newHTTPServer(cfg config, svc *services, conns *connlimit.Limiter, startedA
 		IdleTimeout:       httpIdleTimeout,
 		// No WriteTimeout: log and exec streams last as long as their process.
 		ErrorLog: httpErrorLog,
-	}, endRequests
+	}, requestEnds{requests: endRequests, streams: endStreams}
 }
 
-// serve serves on ln until ctx is done or the server fails, and returns
-// the exit code.
-func serve(ctx context.Context, srv *http.Server, conns *connlimit.Limiter, ln net.Listener, logDir, token string, logger *zap.Logger) int {
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(conns.Listen(ln)) }()
+// requestEnds end the requests of one server.
+type requestEnds struct {
+	requests context.CancelFunc // every request's context
+	streams  context.CancelFunc // the streams' only
+}
 
+// serve serves until ctx is done or the server fails, and returns the
+// exit code.
+func serve(ctx context.Context, f *front, logDir, token string, logger *zap.Logger) int {
+	f.start()
 	logger.Info("sandbox-api listening",
-		zap.String("addr", ln.Addr().String()),
+		zap.String("addr", f.ln.Addr().String()),
 		zap.String("version", version),
 		zap.String("git_commit", gitCommit),
 		zap.String("build_time", buildTime),
 		zap.String("log_dir", logDir),
 		zap.String("auth", authDescription(token)),
-		zap.Int("max_connections", conns.Max()),
+		zap.Int("max_connections", f.maxConns),
 	)
 
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down on signal")
 		return 0
-	case err := <-serveErr:
+	case err := <-f.failed:
 		logger.Error("http server failed", zap.Error(err))
 		return 1
 	}
 }
 
 // shutdown stops accepting connections, then ends every managed process
-// tree while open requests drain: a request waiting for a process, or a log
-// stream, gets the process's final state instead of a cut connection. What
-// still runs after a short moment (streams with no end of their own) has
-// its context cancelled, and is cut after the drain timeout.
-func shutdown(srv *http.Server, mgr *process.Manager, endRequests context.CancelFunc, grace time.Duration, logger *zap.Logger) {
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		// Shutdown closes the listeners at once, then waits for handlers.
-		ctx, cancel := context.WithTimeout(context.Background(), grace+httpDrainTimeout)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}()
-	mgr.Shutdown(grace)
-	select {
-	case <-drained:
-	case <-time.After(finalAnswerTime):
-		endRequests()
-		select {
-		case <-drained:
-		case <-time.After(httpDrainTimeout):
-			logger.Info("requests still open after the drain timeout; closing them")
-		}
-	}
-	_ = srv.Close() // cuts whatever did not finish
+// tree while open requests drain (front.drain): a request waiting for a
+// process, or a log stream, gets the process's final state instead of a
+// cut connection.
+func shutdown(f *front, mgr *process.Manager, grace time.Duration, logger *zap.Logger) {
+	f.drain(func() {
+		_ = f.ln.Close() // new connections are refused from now on
+		mgr.Shutdown(grace)
+	}, false)
 	logger.Info("shutdown complete")
 }
 

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"fmt"
+	"slices"
+
 	"go.uber.org/zap"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
 	"github.com/sandbox-api/sandbox-api/network"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/terminal"
+	"github.com/sandbox-api/sandbox-api/upgrade"
 	"github.com/sandbox-api/sandbox-api/watch"
 )
 
@@ -20,11 +24,18 @@ type services struct {
 	watches   *watch.Service
 	ports     *network.Service
 	terminals *terminal.Manager // nil: DISABLE_TERMINAL
+	upgrades  *upgrade.Upgrader // set by newUpgrader, once the services exist
 }
 
-// newServices builds every service; an error has been logged.
-func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logger) (*services, error) {
-	mgr, err := process.NewManager(process.Config{
+// The names the services' states go under in a switch to a new binary
+// (upgrade.NamedPart).
+const partProcesses = "process"
+
+// newServices builds every service; an error has been logged. An image
+// started by a switch resumes those that handed their state over (inh),
+// and fails when it cannot resume one: the state would be lost.
+func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logger, inh *upgrade.Inherited) (*services, error) {
+	mgr, err := newProcessManager(process.Config{
 		LogDir:                logDir,
 		MaxLogBytesPerProcess: cfg.maxLogProcessBytes,
 		MaxLogBytesTotal:      cfg.maxLogTotalBytes,
@@ -33,9 +44,13 @@ func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logge
 		Reap:                  true,
 		ResetChildOOMScore:    oomProtected,
 		User:                  cfg.access.user,
-	})
+	}, inh)
 	if err != nil {
 		logger.Error("cannot start the process manager", zap.Error(err))
+		return nil, err
+	}
+	if err := checkAllResumed(inh, partProcesses); err != nil {
+		logger.Error("cannot take over from the earlier image", zap.Error(err))
 		return nil, err
 	}
 	files, err := filesystem.New(filesystem.Config{
@@ -60,6 +75,48 @@ func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logge
 		s.terminals = terminal.NewManager(terminal.Config{Logger: logger.Named("terminal"), IdleTimeout: cfg.terminalIdle, MaxSessions: cfg.terminal.maxSessions, User: cfg.access.user})
 	}
 	return s, nil
+}
+
+// newProcessManager resumes the earlier image's processes, or starts
+// afresh.
+func newProcessManager(cfg process.Config, inh *upgrade.Inherited) (*process.Manager, error) {
+	if inh == nil {
+		return process.NewManager(cfg)
+	}
+	f, ok := inh.Part(partProcesses)
+	if !ok {
+		return process.NewManager(cfg)
+	}
+	mgr, err := process.Resume(cfg, f)
+	if err != nil {
+		return nil, err
+	}
+	inh.Resumed(partProcesses, mgr)
+	return mgr, nil
+}
+
+// checkAllResumed fails when the earlier image handed over the state of a
+// service this binary does not resume (known lists those it does).
+func checkAllResumed(inh *upgrade.Inherited, known ...string) error {
+	if inh == nil {
+		return nil
+	}
+	for _, name := range inh.Parts() {
+		if !slices.Contains(known, name) {
+			return fmt.Errorf("the earlier image handed over %q, which this binary cannot resume", name)
+		}
+	}
+	return nil
+}
+
+// handoverParts are the services that hand their state to the next image
+// in a switch, in the order they freeze (they thaw in reverse). The port
+// monitors and the terminal sessions freeze before the processes they
+// watch or run in.
+func (s *services) handoverParts() []upgrade.NamedPart {
+	return []upgrade.NamedPart{
+		{Name: partProcesses, Part: s.processes},
+	}
 }
 
 // close stops the services' background work, the last built first. The

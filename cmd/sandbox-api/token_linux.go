@@ -26,9 +26,7 @@ package main
 // and signals of a root process.
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -36,6 +34,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-api/sandbox-api/internal/handover"
 )
 
 // envTokenFD names the descriptor that holds the token, set by the daemon
@@ -75,16 +75,16 @@ func secureToken(cfg *config) (warning, err error) {
 // token, and the same environment but SANDBOX_API_TOKEN; the token goes
 // through a memory file. It returns only on failure.
 func reexecWithout(cfg *config) error {
-	// No MFD_CLOEXEC: the new image inherits it. Nothing is started yet
-	// that could inherit it too.
-	fd, err := unix.MemfdCreate("sandbox-api-token", 0)
+	f, err := handover.NewMemFile("sandbox-api-token", []byte(cfg.token))
 	if err != nil {
-		return fmt.Errorf("memfd_create: %w", err)
+		return err
 	}
-	f := os.NewFile(uintptr(fd), "sandbox-api-token")
 	defer f.Close() // reached only when the execve failed
-	if _, err := f.WriteString(cfg.token); err != nil {
-		return fmt.Errorf("write the token to a memory file: %w", err)
+	// The new image inherits it. Nothing is started yet that could
+	// inherit it too.
+	fd, err := handover.KeepAcrossExec(f)
+	if err != nil {
+		return err
 	}
 	args := os.Args[1:]
 	if cfg.access.argsChanged {
@@ -105,31 +105,26 @@ func reexecWithout(cfg *config) error {
 	return fmt.Errorf("execute the daemon again: %w", err)
 }
 
-// readTokenFD reads the token from the descriptor numbered fdText, from its
-// start, and closes the descriptor.
+// readTokenFD reads the token from the descriptor numbered fdText (a
+// memory file from its start, or a pipe a supervisor gave), and closes the
+// descriptor.
 func readTokenFD(fdText string) (string, error) {
 	fd, err := strconv.Atoi(fdText)
 	if err != nil || fd < 3 {
 		return "", fmt.Errorf("%q is not a descriptor number above 2", fdText)
 	}
-	f := os.NewFile(uintptr(fd), "sandbox-api-token")
-	defer f.Close()
-	// The writer left the offset at the end; a pipe has none.
-	if _, err := f.Seek(0, io.SeekStart); err != nil && !errors.Is(err, syscall.ESPIPE) {
-		return "", fmt.Errorf("descriptor %d: %w", fd, err)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxTokenBytes+1))
+	data, err := handover.ReadFD(fd, maxTokenBytes)
 	if err != nil {
-		return "", fmt.Errorf("read descriptor %d: %w", fd, err)
-	}
-	if len(data) > maxTokenBytes {
-		return "", fmt.Errorf("descriptor %d: a token is at most %d bytes", fd, maxTokenBytes)
+		return "", fmt.Errorf("%w (a token is at most %d bytes)", err, maxTokenBytes)
 	}
 	return strings.TrimSpace(string(data)), nil
 }
 
 // restoreName gives the daemon back the name ps and the port listings show
-// (/proc/<pid>/comm): executing /proc/self/exe named it "exe". The kernel
+// (/proc/<pid>/comm) after an exec of itself: the kernel names a process
+// after the file it executes, and the token's re-exec executes
+// /proc/self/exe ("exe"), a switch to a new binary a file of the upgrade
+// folder ("candidate-..."). argv[0] stays the first image's. The kernel
 // keeps 15 bytes of it.
 func restoreName() {
 	name := filepath.Base(os.Args[0])
