@@ -36,8 +36,8 @@ type front struct {
 type serving struct {
 	srv     *http.Server
 	ends    requestEnds
-	limited net.Listener       // the connection limiter's listener (its Close is for good)
-	served  chan struct{}      // closed when Serve returned
+	limited net.Listener  // the connection limiter's listener (its Close is for good)
+	served  chan struct{} // closed when Serve returned
 	busy    busyConns
 }
 
