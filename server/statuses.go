@@ -79,6 +79,7 @@ var errorStatuses = []errorStatus{
 	{terminal.ErrNotFound, http.StatusNotFound},
 	{terminal.ErrInvalid, http.StatusBadRequest},
 	{terminal.ErrTooManySessions, http.StatusServiceUnavailable},
+	{terminal.ErrFrozen, http.StatusServiceUnavailable}, // the daemon is switching images: retry
 
 	// Multipart uploads.
 	{filesystem.ErrUploadNotFound, http.StatusNotFound},

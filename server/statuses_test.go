@@ -49,6 +49,7 @@ func TestErrorStatuses(t *testing.T) {
 		{terminal.ErrNotFound, 404},
 		{terminal.ErrInvalid, 400},
 		{terminal.ErrTooManySessions, 503},
+		{terminal.ErrFrozen, 503},
 
 		{filesystem.ErrUploadNotFound, 404},
 		{filesystem.ErrUploadPartTooLarge, 413},

@@ -47,8 +47,14 @@ func Adopt(pid int, f *os.File) (*Handle, error) {
 		return nil, fmt.Errorf("adopt the pidfd of %d: %w", pid, err)
 	}
 	fd, derr := -1, error(nil)
-	if err := rc.Control(func(old uintptr) { fd, derr = unix.FcntlInt(old, unix.F_DUPFD_CLOEXEC, 0) }); err != nil || derr != nil {
-		return nil, fmt.Errorf("duplicate the pidfd of %d: %w", pid, errors.Join(err, derr))
+	if err := rc.Control(func(old uintptr) {
+		// Signal 0 checks that the descriptor is a pidfd (ESRCH: of a
+		// child that has exited), not something a mangled state points at.
+		if derr = unix.PidfdSendSignal(int(old), 0, nil, 0); derr == nil || errors.Is(derr, unix.ESRCH) {
+			fd, derr = unix.FcntlInt(old, unix.F_DUPFD_CLOEXEC, 0)
+		}
+	}); err != nil || derr != nil {
+		return nil, fmt.Errorf("adopt the pidfd of %d: %w", pid, errors.Join(err, derr))
 	}
 	if err := unix.SetNonblock(fd, true); err != nil {
 		_ = unix.Close(fd)

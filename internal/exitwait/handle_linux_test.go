@@ -76,9 +76,14 @@ func TestHandleAdoptedWaitsForTheSameChild(t *testing.T) {
 	if err != nil {
 		t.Skipf("no pidfds here: %v", err)
 	}
-	inherited, err := unix.Dup(int(first.File().Fd()))
+	rc, err := first.File().SyscallConn()
 	if err != nil {
 		t.Fatal(err)
+	}
+	inherited, derr := -1, error(nil)
+	_ = rc.Control(func(fd uintptr) { inherited, derr = unix.Dup(int(fd)) })
+	if derr != nil {
+		t.Fatal(derr)
 	}
 	f := os.NewFile(uintptr(inherited), "inherited pidfd") // dup(2): not close-on-exec, as after the exec
 	_ = first.Close()
@@ -88,9 +93,13 @@ func TestHandleAdoptedWaitsForTheSameChild(t *testing.T) {
 	}
 	_ = f.Close()
 	defer h.Close()
-	flags, err := unix.FcntlInt(h.File().Fd(), unix.F_GETFD, 0)
-	if err != nil || flags&unix.FD_CLOEXEC == 0 {
-		t.Fatalf("adopted pidfd flags %#x (%v), want close-on-exec", flags, err)
+	if rc, err = h.File().SyscallConn(); err != nil {
+		t.Fatal(err)
+	}
+	flags, ferr := 0, error(nil)
+	_ = rc.Control(func(fd uintptr) { flags, ferr = unix.FcntlInt(fd, unix.F_GETFD, 0) })
+	if ferr != nil || flags&unix.FD_CLOEXEC == 0 {
+		t.Fatalf("adopted pidfd flags %#x (%v), want close-on-exec", flags, ferr)
 	}
 	res := waitAsync(h, context.Background())
 	_ = stdin.Close()
@@ -120,4 +129,18 @@ func TestHandleChildReapedElsewhere(t *testing.T) {
 	reaped := make(chan struct{})
 	go func() { h.Reap(); close(reaped) }()
 	testsupport.Receive(t, reaped, "Reap of a child reaped elsewhere to return")
+}
+
+// Adopt refuses a descriptor that is no pidfd.
+func TestAdoptRefusesOtherDescriptors(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if h, err := Adopt(os.Getpid(), r); err == nil {
+		_ = h.Close()
+		t.Fatal("Adopt took a pipe for a pidfd")
+	}
 }
