@@ -74,6 +74,7 @@ var errorStatuses = []errorStatus{
 	// Ports.
 	{network.ErrInvalidPID, http.StatusBadRequest},
 	{network.ErrClosed, http.StatusServiceUnavailable},
+	{network.ErrFrozen, http.StatusServiceUnavailable}, // the daemon is switching images: retry
 
 	// Terminal sessions.
 	{terminal.ErrNotFound, http.StatusNotFound},

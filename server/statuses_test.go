@@ -45,6 +45,7 @@ func TestErrorStatuses(t *testing.T) {
 
 		{network.ErrInvalidPID, 400},
 		{network.ErrClosed, 503},
+		{network.ErrFrozen, 503},
 
 		{terminal.ErrNotFound, 404},
 		{terminal.ErrInvalid, 400},
