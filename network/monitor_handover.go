@@ -79,6 +79,12 @@ func (s *Service) Freeze(ctx context.Context) (handover.Frozen, error) {
 	for m := range s.running {
 		all = append(all, m)
 	}
+	// A monitor just replaced by a new one for the same process still runs
+	// until stopped: it is not handed over.
+	listed := make(map[*monitor]bool, len(s.monitors))
+	for _, m := range s.monitors {
+		listed[m] = true
+	}
 	s.mu.Unlock()
 
 	for _, m := range all {
@@ -94,7 +100,9 @@ func (s *Service) Freeze(ctx context.Context) (handover.Frozen, error) {
 	}
 	st := frozenMonitors{Version: monitorStateVersion, Monitors: []frozenMonitor{}}
 	for _, m := range all {
-		if m.kept {
+		// Kept: halted, rather than stopped meanwhile. A monitor left
+		// delivering after its process ended is no longer listed.
+		if m.kept && (listed[m] || m.drainTimer != nil) {
 			st.Monitors = append(st.Monitors, m.frozen())
 		}
 	}
