@@ -86,7 +86,7 @@ func tailSegment(seg *segment, streams Stream, want int, emit func(Stream, []byt
 	buf := make([]byte, 0, window)
 	var bufStart int64 // file offset of buf[0]
 	pos := seg.size    // end of the next record to read, in the file
-	for pos > 0 {
+	for pos > seg.head { // the segment-start record holds no output
 		if want <= 0 {
 			return true, nil
 		}
