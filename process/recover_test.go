@@ -261,34 +261,3 @@ func TestRecoverTornEnd(t *testing.T) {
 		t.Errorf("output %q, want %q", got, want)
 	}
 }
-
-// TestJournalStaysSmall: however many processes start and are pruned, the
-// journal is rewritten to about the records kept.
-func TestJournalStaysSmall(t *testing.T) {
-	m := newTestManager(t, func(c *Config) { c.MaxEndedProcesses = 2 })
-	path := filepath.Join(m.cfg.LogDir, journalFileName)
-	for i := 0; i < journalRewriteMin+50; i++ {
-		waitEnded(t, mustStart(t, m, Spec{Command: "true"}))
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if lines := bytes.Count(data, []byte("\n")); lines > journalRewriteMin+10 {
-		t.Errorf("the journal has %d lines after %d starts", lines, journalRewriteMin+50)
-	}
-	entries, _, err := readJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids, want []uint64
-	for _, e := range entries {
-		ids = append(ids, e.ID)
-	}
-	for _, p := range m.List() {
-		want = append(want, p.id)
-	}
-	if !slices.Equal(ids, want) {
-		t.Errorf("the journal lists %v, the manager %v", ids, want)
-	}
-}
