@@ -36,6 +36,11 @@ var (
 	ErrUnknownSignal = errors.New("unknown signal")
 	// ErrShuttingDown: the manager refuses new starts once Shutdown began.
 	ErrShuttingDown = errors.New("daemon is shutting down")
+	// ErrLogDirLocked: another daemon holds the log folder (LockLogDir).
+	ErrLogDirLocked = errors.New("another sandbox-api is using the log dir")
+	// ErrNotLogDirLock: a descriptor handed over is not the lock file of
+	// the log folder (AdoptLogDirLock).
+	ErrNotLogDirLock = errors.New("not the lock file of this log dir")
 )
 
 // SpecError says what is wrong with a request the manager refuses before

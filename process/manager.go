@@ -3,8 +3,6 @@ package process
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -114,13 +112,15 @@ type Manager struct {
 	starting sync.WaitGroup // starts between reserveName and add or releaseName
 
 	budgetMu sync.Mutex // serialises enforcement of the total disk cap
+	journal  *journal   // what a restart reads back (records_journal.go)
 
 	beforeAppend   func()        // tests only: holds a pump back, as a loaded machine may
 	lateDrainLimit time.Duration // defaultLateDrainLimit; tests lengthen it
 }
 
-// NewManager prepares the log folder (removing logs a previous run left) and,
-// with cfg.Reap, starts reaping orphans.
+// NewManager prepares the log folder and, with cfg.Reap, starts reaping
+// orphans. What an earlier run left in the folder stays: RecoverEarlierRun
+// lists it, and new logs never take the names of its files.
 func NewManager(cfg Config) (*Manager, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
@@ -128,28 +128,18 @@ func NewManager(cfg Config) (*Manager, error) {
 	if err := os.MkdirAll(cfg.LogDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create log dir %s: %w", cfg.LogDir, err)
 	}
-	removeStaleLogs(cfg.LogDir)
-	m := &Manager{cfg: cfg, reaper: newReaper(), reserved: map[string]struct{}{}, lateDrainLimit: defaultLateDrainLimit}
+	j, err := openJournal(cfg.LogDir, cfg.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("log dir %s: %w", cfg.LogDir, err)
+	}
+	m := &Manager{cfg: cfg, reaper: newReaper(), reserved: map[string]struct{}{}, lateDrainLimit: defaultLateDrainLimit, journal: j}
+	m.ids.Store(highestLogID(cfg.LogDir))
 	if cfg.Reap {
 		if err := m.reaper.run(); err != nil {
 			cfg.Logger.Warn("cannot become child subreaper; orphans are reaped by the real init", zap.Error(err))
 		}
 	}
 	return m, nil
-}
-
-var staleLogName = regexp.MustCompile(`^p[0-9]+-[0-9]+\.log$`)
-
-func removeStaleLogs(dir string) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		if staleLogName.MatchString(e.Name()) {
-			_ = os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
 }
 
 // Get finds a process by pid string or name; the newest match wins.
@@ -250,6 +240,9 @@ func (m *Manager) pruneEnded() {
 	}
 	m.procs = kept
 	m.mu.Unlock()
+	if len(gone) > 0 {
+		m.journal.forgot(gone)
+	}
 	for _, p := range gone {
 		p.log.Remove()
 	}
@@ -294,11 +287,14 @@ func (m *Manager) logs() []*Log {
 // Shutdown stops every running process: SIGTERM to each process group,
 // SIGKILL to what is left after grace (the daemon's default:
 // DefaultShutdownGrace). It returns once all have ended or a
-// short while after the SIGKILL, and refuses new starts from then on.
+// short while after the SIGKILL, and refuses new starts from then on. The
+// records are then written with their ends, for the next daemon on the log
+// folder to list (recover.go).
 func (m *Manager) Shutdown(grace time.Duration) {
 	m.mu.Lock()
 	m.closing = true
 	m.mu.Unlock()
+	defer m.recordShutdown()
 	// Starts already past reserveName finish first (a fork and exec), so
 	// that their processes are in the list below and get stopped too.
 	m.starting.Wait()

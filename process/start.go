@@ -46,6 +46,7 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 	}
 	p.pid = strconv.Itoa(p.cmd.Process.Pid)
 	m.add(p)
+	m.journal.started(p, m.List) // before it can end and be pruned: a restart lists it
 	p.armLifetime()
 	go p.supervise()
 	return p, nil

@@ -3,6 +3,10 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"go.uber.org/zap"
+
+	"github.com/sandbox-api/sandbox-api/process"
 )
 
 // defaultLogDir is where process output goes when nothing else is said.
@@ -49,4 +53,17 @@ func ensureWritable(dir string) error {
 		return fmt.Errorf("remove probe file in %s: %w", dir, removeErr)
 	}
 	return nil
+}
+
+// lockLogDir takes the log folder for this daemon alone (see
+// process.LockLogDir): a second daemon on it refuses to start, saying which
+// folder and which daemon holds it. The returned file holds the lock.
+func lockLogDir(dir string, logger *zap.Logger) (*os.File, error) {
+	f, err := process.LockLogDir(dir)
+	if err != nil {
+		logger.Error("cannot start: the log dir is in use; give this daemon its own --log-dir",
+			zap.String("log_dir", dir), zap.Error(err))
+		return nil, err
+	}
+	return f, nil
 }

@@ -66,6 +66,11 @@ func run(args []string) int {
 	if err != nil {
 		return 1 // chooseLogDir has logged why
 	}
+	logDirLock, err := lockLogDir(logDir, logger)
+	if err != nil {
+		return 1 // lockLogDir has logged why
+	}
+	defer logDirLock.Close() // held, and kept from the garbage collector, until the end
 	ln, err := listen(cfg, logger)
 	if err != nil {
 		return 1 // listen has logged why

@@ -38,6 +38,7 @@ func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logge
 		logger.Error("cannot start the process manager", zap.Error(err))
 		return nil, err
 	}
+	recoverEarlierRun(mgr, logDir, logger)
 	files, err := filesystem.New(filesystem.Config{
 		UploadDir:     cfg.uploadDir,
 		UploadTTL:     cfg.uploadTTL,
@@ -83,5 +84,32 @@ func startBootCommand(cfg config, mgr *process.Manager, logger *zap.Logger) {
 		logger.Error("boot command did not start", zap.String("command", cfg.command), zap.Error(err))
 	} else {
 		logger.Info("boot command started", zap.String("command", cfg.command))
+	}
+}
+
+// recoverEarlierRun lists again the processes of the daemon that used the
+// log folder before (process.Manager.RecoverEarlierRun) and says what it
+// found. A failure is no reason not to serve: the daemon starts with no
+// earlier records, and says why.
+func recoverEarlierRun(mgr *process.Manager, logDir string, logger *zap.Logger) {
+	rep, err := mgr.RecoverEarlierRun()
+	if err != nil {
+		logger.Warn("cannot list the processes of an earlier run", zap.String("log_dir", logDir), zap.Error(err))
+		return
+	}
+	if rep.Processes == 0 && rep.Removed == 0 {
+		return
+	}
+	fields := []zap.Field{zap.String("log_dir", logDir), zap.Int("processes", rep.Processes)}
+	if rep.Removed > 0 {
+		fields = append(fields, zap.Int("removed_files", rep.Removed))
+	}
+	if rep.SkippedLines > 0 {
+		fields = append(fields, zap.Int("unreadable_journal_lines", rep.SkippedLines))
+	}
+	logger.Info("kept the records and output of an earlier run's processes", fields...)
+	if len(rep.Unsupervised) > 0 {
+		logger.Warn("the earlier daemon ended without stopping its processes: they are listed as failed and no longer supervised",
+			zap.Strings("pids", rep.Unsupervised), zap.Strings("still_running", rep.StillRunning))
 	}
 }
