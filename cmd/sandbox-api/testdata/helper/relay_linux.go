@@ -55,4 +55,3 @@ func relay(args []string) {
 		}
 	}
 }
-
