@@ -100,6 +100,7 @@ func BenchmarkWatchEventLatency(b *testing.B) {
 	relayLat := make([]time.Duration, 0, b.N)
 	daemonCPU, relayCPU := threadsCPU(b, d.pid), threadsCPU(b, relayPID)
 	daemonSwitches, relaySwitches := threadsSwitches(b, d.pid), threadsSwitches(b, relayPID)
+	daemonWrites := writeCalls(b, d.pid)
 	b.ResetTimer()
 	for range b.N {
 		daemonLat = append(daemonLat, timeCreate(daemonDir, viaDaemon))
@@ -115,6 +116,7 @@ func BenchmarkWatchEventLatency(b *testing.B) {
 	// they cost more than the work itself.
 	b.ReportMetric(float64(threadsSwitches(b, d.pid)-daemonSwitches)/float64(2*b.N), "daemon-switches/event")
 	b.ReportMetric(float64(threadsSwitches(b, relayPID)-relaySwitches)/float64(2*b.N), "relay-switches/event")
+	b.ReportMetric(float64(writeCalls(b, d.pid)-daemonWrites)/float64(2*b.N), "daemon-writes/event")
 	for _, l := range [][]time.Duration{daemonLat, rawLat, relayLat} {
 		slices.Sort(l)
 	}
@@ -152,6 +154,73 @@ func watchLineReader(b *testing.B, lines *bufio.Reader) func(want string) {
 	}
 }
 
+// BenchmarkWatchEventBurst: burst files created at once → the CREATE line
+// of the last read by the client, beside the relay of the latency benchmark
+// (which writes whatever one read of inotify returned with one write), in
+// the same run. daemon-writes/event says how well the stream batches: one
+// write per event would be 1.
+func BenchmarkWatchEventBurst(b *testing.B) {
+	const burst = 256
+	d := startDaemon(b, daemonOptions{})
+	daemonDir, relayDir := memoryDir(b), memoryDir(b)
+	resp, err := d.stream.Get(d.url + "/watch/filesystem/" + url.PathEscape(daemonDir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("watch: status %d", resp.StatusCode)
+	}
+	viaDaemon := watchLineReader(b, bufio.NewReader(resp.Body))
+	viaRelay, _ := startRelay(b, relayDir)
+
+	// timeBurst creates the files, returns how long until the last event
+	// was read, then removes them and reads their events (untimed).
+	timeBurst := func(dir string, await func(want string)) time.Duration {
+		start := time.Now()
+		for i := range burst {
+			f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(i)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = f.Close()
+		}
+		for range burst {
+			await(`"CREATE"`)
+		}
+		took := time.Since(start)
+		for i := range burst {
+			if err := os.Remove(filepath.Join(dir, strconv.Itoa(i))); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for range burst {
+			await(`"REMOVE"`)
+		}
+		return took
+	}
+	for range 5 {
+		timeBurst(daemonDir, viaDaemon)
+		timeBurst(relayDir, viaRelay)
+	}
+	daemonLat := make([]time.Duration, 0, b.N)
+	relayLat := make([]time.Duration, 0, b.N)
+	writes := writeCalls(b, d.pid)
+	b.ResetTimer()
+	for range b.N {
+		daemonLat = append(daemonLat, timeBurst(daemonDir, viaDaemon))
+		relayLat = append(relayLat, timeBurst(relayDir, viaRelay))
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(writeCalls(b, d.pid)-writes)/float64(2*burst*b.N), "daemon-writes/event")
+	slices.Sort(daemonLat)
+	slices.Sort(relayLat)
+	p50, relayP50 := percentileUS(daemonLat, 0.50), percentileUS(relayLat, 0.50)
+	b.ReportMetric(p50, "p50-µs")
+	b.ReportMetric(relayP50, "relay-p50-µs")
+	b.ReportMetric(p50/relayP50, "p50/relay")
+}
+
 // startRelay runs the helper's inotify relay on dir and returns what awaits
 // its next line (one per event; creates and removals alternate), and its pid.
 func startRelay(b *testing.B, dir string) (await func(string), pid int) {
@@ -180,7 +249,7 @@ func startRelay(b *testing.B, dir string) (await func(string), pid int) {
 	b.Cleanup(func() { _ = c.Close() })
 	lines := bufio.NewReader(c)
 	return func(string) {
-		if line, err := lines.ReadSlice('\n'); err != nil || string(line) != "f\n" {
+		if line, err := lines.ReadSlice('\n'); err != nil || len(line) < 2 {
 			b.Fatalf("relay: %q, %v", line, err)
 		}
 	}, cmd.Process.Pid
@@ -228,4 +297,22 @@ func threadsSwitches(b *testing.B, pid int) int {
 		}
 	}
 	return total
+}
+
+// writeCalls is how many write system calls pid has made so far (all its
+// threads).
+func writeCalls(b *testing.B, pid int) int {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "syscw:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(rest))
+			return n
+		}
+	}
+	b.Fatalf("no syscw in /proc/%d/io", pid)
+	return 0
 }
