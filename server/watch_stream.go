@@ -81,10 +81,11 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Accel-Buffering", "no") // proxies must not hold lines back
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
-	bw := bufio.NewWriterSize(w, 32<<10)
+	// Each write the buffer makes gets its own deadline: a client that
+	// stopped reading is dropped instead of holding the watch, one that
+	// reads slowly through a long burst is not.
+	bw := bufio.NewWriterSize(deadlineWriter{w: w, rc: rc}, 32<<10)
 	flush := func() error {
-		// A client that stopped reading is dropped instead of holding the watch.
-		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		if err := bw.Flush(); err != nil {
 			return err
 		}
@@ -102,7 +103,7 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 	defer idle.Stop()
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	events := watcher.Events()
+	events := make([]watch.Event, watchBatch)
 	for {
 		select {
 		case <-r.Context().Done():
@@ -112,15 +113,32 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			idle.Reset(keepalive)
-		case ev, ok := <-events:
-			if !ok { // the watched path went away (its events were sent)
-				_ = flush()
-				return
+		case <-watcher.Ready():
+			// Everything waiting goes out together, with one write when it
+			// fits the buffer: a lone event costs one write, a burst few.
+			for {
+				n, open := watcher.Take(events)
+				for _, ev := range events[:n] {
+					if enc.Encode(wireWatchEvent(ev)) != nil {
+						return
+					}
+				}
+				if !open { // the watched path went away (its events were sent)
+					_ = flush()
+					return
+				}
+				if n < len(events) {
+					break // nothing more waits
+				}
 			}
-			if enc.Encode(wireWatchEvent(ev)) != nil || flush() != nil {
+			if flush() != nil {
 				return
 			}
 			idle.Reset(keepalive)
 		}
 	}
 }
+
+// watchBatch is how many events one Take hands the stream; more are taken
+// until none wait, then written out together.
+const watchBatch = 64
