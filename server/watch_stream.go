@@ -81,10 +81,7 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Accel-Buffering", "no") // proxies must not hold lines back
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
-	// Each write the buffer makes gets its own deadline: a client that
-	// stopped reading is dropped instead of holding the watch, one that
-	// reads slowly through a long burst is not.
-	bw := bufio.NewWriterSize(deadlineWriter{w: w, rc: rc}, 32<<10)
+	bw := bufio.NewWriterSize(&lazyDeadlineWriter{w: w, rc: rc}, 32<<10)
 	flush := func() error {
 		if err := bw.Flush(); err != nil {
 			return err
@@ -99,6 +96,10 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 	if keepalive <= 0 {
 		keepalive = DefaultKeepaliveInterval
 	}
+	// The keepalive timer is not reset at each event, which would change a
+	// runtime timer per event (see lazyDeadlineWriter): when it fires, a
+	// stream that wrote meanwhile re-arms it for the rest of the interval.
+	lastWrite := time.Now()
 	idle := time.NewTimer(keepalive)
 	defer idle.Stop()
 	enc := json.NewEncoder(bw)
@@ -109,9 +110,14 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-idle.C:
+			if quiet := time.Since(lastWrite); quiet < keepalive {
+				idle.Reset(keepalive - quiet)
+				continue
+			}
 			if _, err := bw.WriteString("[keepalive]\n"); err != nil || flush() != nil {
 				return
 			}
+			lastWrite = time.Now()
 			idle.Reset(keepalive)
 		case <-watcher.Ready():
 			// Everything waiting goes out together, with one write when it
@@ -134,7 +140,7 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 			if flush() != nil {
 				return
 			}
-			idle.Reset(keepalive)
+			lastWrite = time.Now()
 		}
 	}
 }
