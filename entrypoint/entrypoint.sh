@@ -13,6 +13,16 @@
 # makes the daemon end every process group and exit. The entrypoint's exit
 # status is the daemon's.
 #
+# A daemon that dies on its own once it has answered (a crash, the OOM
+# killer, a kill -9) is started again with the same arguments and token,
+# unless the entrypoint was told to stop: at once the first time, then
+# after about 1, 2, 4... (at most 30) seconds, at most SANDBOX_RESTART_MAX
+# times within SANDBOX_RESTART_WINDOW seconds; past that the entrypoint
+# exits with the daemon's status. Each restart is said on stderr. The new
+# daemon lists the earlier processes from its log folder (failed, no longer
+# supervised; those still running are not stopped); the startup commands
+# are not started again.
+#
 # Environment:
 #   SANDBOX_API_BIN        the daemon (default /usr/local/bin/sandbox-api)
 #   SANDBOX_API_PORT       its port (default 8080); the entrypoint talks to
@@ -26,6 +36,9 @@
 #   SANDBOX_READY_TIMEOUT  seconds to wait for /health (default 30, 0 = no
 #                          limit); on expiry: an error, the daemon is
 #                          stopped, exit 1
+#   SANDBOX_RESTART_MAX    restarts of a daemon that died on its own allowed
+#                          within the window (default 5, 0 = never restart)
+#   SANDBOX_RESTART_WINDOW that window, in seconds (default 60)
 #   SANDBOX_STARTUP        startup commands, one per line, started in order;
 #                          a line "NAME: command" (NAME of [A-Za-z0-9_.-]+)
 #                          names its process NAME, any other line is named
@@ -82,6 +95,8 @@ ctl=$(printf '\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\020\0
 bin=${SANDBOX_API_BIN:-/usr/local/bin/sandbox-api}
 port=${SANDBOX_API_PORT:-8080}
 ready_timeout=${SANDBOX_READY_TIMEOUT:-30}
+restart_max=${SANDBOX_RESTART_MAX:-5}
+restart_window=${SANDBOX_RESTART_WINDOW:-60}
 base_url="http://127.0.0.1:$port"
 
 say() { printf 'entrypoint: %s\n' "$*" >&2; }
@@ -93,6 +108,8 @@ has() { command -v "$1" >/dev/null 2>&1; }
 
 case $port in '' | *[!0-9]*) fail "SANDBOX_API_PORT=$port is not a port number" ;; esac
 case $ready_timeout in '' | *[!0-9]*) fail "SANDBOX_READY_TIMEOUT=$ready_timeout is not a whole number of seconds" ;; esac
+case $restart_max in '' | *[!0-9]*) fail "SANDBOX_RESTART_MAX=$restart_max is not a whole number" ;; esac
+case $restart_window in '' | *[!0-9]*) fail "SANDBOX_RESTART_WINDOW=$restart_window is not a whole number of seconds" ;; esac
 case $bin in */*) [ -f "$bin" ] && [ -x "$bin" ] ;; *) has "$bin" ;; esac ||
 	fail "SANDBOX_API_BIN=$bin: not found or not executable"
 
@@ -259,14 +276,21 @@ forward() {
 trap 'forward TERM' TERM
 trap 'forward INT' INT
 
-# Word splitting of SANDBOX_API_ARGS is the interface; globbing is not.
-set -f
-# The token goes in the daemon's environment only (the daemon hides it in
-# turn).
-# shellcheck disable=SC2086
-SANDBOX_API_TOKEN=$token "$bin" --port "$port" ${SANDBOX_API_ARGS:-} &
-daemon=$!
-set +f
+# start_daemon: the daemon in the background, its pid in $daemon.
+start_daemon() {
+	# Word splitting of SANDBOX_API_ARGS is the interface; globbing is not.
+	set -f
+	# The token goes in the daemon's environment only (the daemon hides it
+	# in turn).
+	# shellcheck disable=SC2086
+	SANDBOX_API_TOKEN=$token "$bin" --port "$port" ${SANDBOX_API_ARGS:-} &
+	daemon=$!
+	set +f
+	# A signal trapped before $daemon was set was not passed on.
+	[ -n "$stopping" ] && kill -TERM "$daemon" 2>/dev/null
+	return 0
+}
+start_daemon
 
 # Wait for /health, unless the daemon dies or is told to stop first.
 deadline=$(($(now) + ready_timeout))
@@ -322,7 +346,32 @@ fi
 
 # A trapped signal interrupts wait; the daemon is then shutting down, so
 # wait again until it is gone. Shells remember a reaped child's status, so
-# the last wait gives the daemon's own.
-while kill -0 "$daemon" 2>/dev/null; do wait "$daemon"; done
-wait "$daemon"
-exit $?
+# the last wait gives the daemon's own. A daemon that died on its own
+# while nobody asked for a stop is started again, within the bound.
+restarts=0
+window_start=$(now)
+while :; do
+	while kill -0 "$daemon" 2>/dev/null; do wait "$daemon"; done
+	wait "$daemon"
+	status=$?
+	[ -n "$stopping" ] && exit "$status"
+	t=$(now)
+	if [ $((t - window_start)) -ge "$restart_window" ]; then
+		restarts=0
+		window_start=$t
+	fi
+	if [ "$restarts" -ge "$restart_max" ]; then
+		say "error: sandbox-api exited with status $status on its own, after $restarts restarts within ${restart_window}s (SANDBOX_RESTART_MAX=$restart_max); giving up"
+		exit "$status"
+	fi
+	# At once the first time, then 1, 2, 4... seconds, 30 at most.
+	delay=0
+	[ "$restarts" -gt 0 ] && delay=30
+	[ "$restarts" -gt 0 ] && [ "$restarts" -le 5 ] && delay=$((1 << (restarts - 1)))
+	restarts=$((restarts + 1))
+	say "sandbox-api exited with status $status on its own; restarting it in ${delay}s (restart $restarts of at most $restart_max within ${restart_window}s)"
+	_until=$(($(now) + delay))
+	while [ -z "$stopping" ] && [ "$(now)" -lt "$_until" ]; do nap; done
+	[ -n "$stopping" ] && exit "$status"
+	start_daemon
+done

@@ -15,6 +15,8 @@ func TestRefusedSettings(t *testing.T) {
 	}{
 		{"port", map[string]string{"SANDBOX_API_PORT": "http"}, "entrypoint: error: SANDBOX_API_PORT=http is not a port number\n"},
 		{"timeout", map[string]string{"SANDBOX_READY_TIMEOUT": "1.5"}, "entrypoint: error: SANDBOX_READY_TIMEOUT=1.5 is not a whole number of seconds\n"},
+		{"restart max", map[string]string{"SANDBOX_RESTART_MAX": "-1"}, "entrypoint: error: SANDBOX_RESTART_MAX=-1 is not a whole number\n"},
+		{"restart window", map[string]string{"SANDBOX_RESTART_WINDOW": "1m"}, "entrypoint: error: SANDBOX_RESTART_WINDOW=1m is not a whole number of seconds\n"},
 		{"bin", map[string]string{"SANDBOX_API_BIN": "/nonexistent/sandbox-api"}, "entrypoint: error: SANDBOX_API_BIN=/nonexistent/sandbox-api: not found or not executable\n"},
 	}
 	for _, c := range cases {

@@ -41,11 +41,47 @@ type monitor struct {
 	p        *process.Process
 	callback string
 	events   chan PortEvent
+	ctx      context.Context // cancelled: stopped, the deliveries not made dropped
 	cancel   context.CancelFunc
 	done     chan struct{}
 	once     sync.Once
-	// drainTimer bounds delivery after the process ended; poll sets it.
+	// drainTimer bounds delivery after the process ended; poll sets it,
+	// and drainEnd to when it fires.
 	drainTimer *time.Timer
+	drainEnd   time.Time
+
+	// Freeze (monitor_handover.go) closes halt: the goroutines stop and
+	// leave what the next image needs, seen and pending. posts is the
+	// context of each callback attempt, which Freeze cuts past its own
+	// deadline (cutPosts).
+	halt     chan struct{}
+	posts    context.Context
+	cutPosts context.CancelFunc
+	seen     map[portKey]bool // the ports known open when poll halted
+	pending  []pendingPost    // the deliveries not made when deliver halted
+	kept     bool             // deliver halted before the monitor was stopped
+}
+
+// pendingPost is an event to deliver and the attempts already made at it.
+type pendingPost struct {
+	Event    PortEvent `json:"event"`
+	Attempts int       `json:"attempts"`
+}
+
+// newMonitor makes a monitor of p, its goroutines not started.
+func newMonitor(s *Service, p *process.Process, callback string) *monitor {
+	ctx, cancel := context.WithCancel(s.ctx)
+	posts, cutPosts := context.WithCancel(ctx)
+	return &monitor{s: s, p: p, callback: callback, events: make(chan PortEvent, callbackQueue),
+		ctx: ctx, cancel: cancel, done: make(chan struct{}), halt: make(chan struct{}),
+		posts: posts, cutPosts: cutPosts}
+}
+
+// start runs the monitor's goroutines: poll from the ports in seen, and
+// deliver from the posts carried over from an earlier image, if any.
+func (m *monitor) start(seen map[portKey]bool, carried []pendingPost) {
+	go m.poll(m.ctx, seen)
+	go m.deliver(m.ctx, carried)
 }
 
 // ValidateCallback accepts absolute http(s) URLs only.
@@ -68,29 +104,43 @@ func (s *Service) StartMonitor(id, callback string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ctx, cancel := context.WithCancel(s.ctx)
-	m := &monitor{s: s, p: p, callback: callback, events: make(chan PortEvent, callbackQueue),
-		cancel: cancel, done: make(chan struct{})}
+	m := newMonitor(s, p, callback)
 	known, err := s.treePorts(p.OSPID())
 	if err != nil {
-		cancel()
+		m.cancel()
 		return "", fmt.Errorf("read ports of %s: %w", p.PID(), err)
 	}
+	seen := map[portKey]bool{}
+	for _, p := range known {
+		seen[portKey{p.Port, p.Address}] = true
+	}
 	s.mu.Lock()
-	if s.closed {
+	if err := s.refuseLocked(); err != nil {
 		s.mu.Unlock()
-		cancel()
-		return "", ErrClosed
+		m.cancel()
+		return "", err
 	}
 	old := s.monitors[p.PID()]
 	s.monitors[p.PID()] = m
+	s.running[m] = struct{}{}
 	s.mu.Unlock()
 	if old != nil {
 		old.stop()
 	}
-	go m.poll(ctx, known)
-	go m.deliver(ctx)
+	m.start(seen, nil)
 	return p.PID(), nil
+}
+
+// refuseLocked tells why no monitor may start or stop now, if so. s.mu is
+// held.
+func (s *Service) refuseLocked() error {
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.frozen:
+		return ErrFrozen
+	}
+	return nil
 }
 
 // StopMonitor ends the process's monitor; false when none runs.
@@ -100,6 +150,10 @@ func (s *Service) StopMonitor(id string) (string, bool, error) {
 		return "", false, err
 	}
 	s.mu.Lock()
+	if err := s.refuseLocked(); err != nil {
+		s.mu.Unlock()
+		return "", false, err
+	}
 	m := s.monitors[p.PID()]
 	delete(s.monitors, p.PID())
 	s.mu.Unlock()
@@ -131,18 +185,21 @@ type portKey struct {
 	addr string
 }
 
-// poll watches the tree every interval. An idle tick is one sock_diag dump
-// of the LISTEN sockets (tens of microseconds) compared with the previous
-// one; the process tree is walked only when that set changed. It closes
-// events when it ends; when the process ended (rather than a stop), the
-// events already found are still delivered, for at most drainMax.
-func (m *monitor) poll(ctx context.Context, known []Port) {
+// poll watches the tree every interval, seen being the ports known open.
+// An idle tick is one sock_diag dump of the LISTEN sockets (tens of
+// microseconds) compared with the previous one; the process tree is walked
+// only when that set changed. It closes events when it ends; when the
+// process ended (rather than a stop), the events already found are still
+// delivered, for at most drainMax. Halted, it leaves seen to Freeze and
+// stays in the service's table.
+func (m *monitor) poll(ctx context.Context, seen map[portKey]bool) {
 	defer close(m.events)
-	defer m.forget()
-	seen := map[portKey]bool{}
-	for _, p := range known {
-		seen[portKey{p.Port, p.Address}] = true
-	}
+	halted := false
+	defer func() {
+		if !halted {
+			m.forget()
+		}
+	}()
 	var last map[uint64]bool
 	tick := time.NewTicker(m.s.cfg.PollInterval)
 	defer tick.Stop()
@@ -150,8 +207,11 @@ func (m *monitor) poll(ctx context.Context, known []Port) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-m.halt:
+			halted, m.seen = true, seen
+			return
 		case <-m.p.Done():
-			m.drainTimer = time.AfterFunc(drainMax, func() { m.once.Do(m.cancel) })
+			m.drainUntil(time.Now().Add(drainMax))
 			return
 		case <-tick.C:
 		}
@@ -212,10 +272,18 @@ func (m *monitor) enqueue(ev PortEvent) {
 	}
 }
 
-// deliver posts events in order, in its own goroutine so that a slow
-// callback never delays detection, until poll has closed events and the
-// queue is empty. Once ctx is cancelled, the rest of the queue is dropped.
-func (m *monitor) deliver(ctx context.Context) {
+// drainUntil bounds the deliveries left once the process has ended.
+func (m *monitor) drainUntil(end time.Time) {
+	m.drainEnd = end
+	m.drainTimer = time.AfterFunc(time.Until(end), func() { m.once.Do(m.cancel) })
+}
+
+// deliver posts the events carried over from an earlier image, then
+// events, in order, in its own goroutine so that a slow callback never
+// delays detection, until poll has closed events and the queue is empty.
+// Once ctx is cancelled, the rest of the queue is dropped; once halted, it
+// is kept in pending, for the next image.
+func (m *monitor) deliver(ctx context.Context, carried []pendingPost) {
 	defer close(m.done)
 	defer m.once.Do(m.cancel)
 	defer func() {
@@ -224,32 +292,70 @@ func (m *monitor) deliver(ctx context.Context) {
 			m.drainTimer.Stop()
 		}
 	}()
-	for ev := range m.events {
-		if ctx.Err() != nil {
-			continue // stopped: drain without posting
+	defer m.s.untrack(m)
+	next := func(p pendingPost) {
+		switch {
+		case ctx.Err() != nil: // stopped: drain without posting
+		case m.halted():
+			m.pending = append(m.pending, p)
+		default:
+			if left, halted := m.post(ctx, p); halted {
+				m.pending = append(m.pending, left)
+			}
 		}
-		m.post(ctx, ev)
+	}
+	for _, p := range carried {
+		next(p)
+	}
+	for ev := range m.events {
+		next(pendingPost{Event: ev})
+	}
+	m.kept = m.halted() && ctx.Err() == nil
+}
+
+// halted reports whether Freeze has halted the monitor.
+func (m *monitor) halted() bool {
+	select {
+	case <-m.halt:
+		return true
+	default:
+		return false
 	}
 }
 
-// post tries a few times with a short backoff; the client timeout bounds
-// each try.
-func (m *monitor) post(ctx context.Context, ev PortEvent) {
-	body, _ := json.Marshal(ev)
-	backoff := 200 * time.Millisecond
-	for attempt := 1; attempt <= callbackAttempts; attempt++ {
-		err := m.postOnce(ctx, body)
+// backoffBase is the wait after a first failed attempt; it doubles after
+// each further one.
+const backoffBase = 200 * time.Millisecond
+
+// post goes on with p's attempts, up to callbackAttempts, with a short
+// backoff between them; the client timeout bounds each. Halted between two
+// attempts, or during one that Freeze cut, it returns p with the attempts
+// actually made (a cut attempt is not one: the callback's answer is
+// unknown, and it is made again).
+func (m *monitor) post(ctx context.Context, p pendingPost) (left pendingPost, halted bool) {
+	body, _ := json.Marshal(p.Event)
+	for p.Attempts < callbackAttempts {
+		err := m.postOnce(m.posts, body)
 		if err == nil {
-			return
+			return p, false
 		}
-		m.s.cfg.Logger.Warn(fmt.Sprintf("port callback attempt %d: %v", attempt, err))
+		if m.posts.Err() != nil && ctx.Err() == nil {
+			return p, true // cut by Freeze
+		}
+		p.Attempts++
+		m.s.cfg.Logger.Warn(fmt.Sprintf("port callback attempt %d: %v", p.Attempts, err))
+		if p.Attempts == callbackAttempts {
+			break
+		}
 		select {
 		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
+			return p, false
+		case <-m.halt:
+			return p, true
+		case <-time.After(backoffBase << (p.Attempts - 1)):
 		}
-		backoff *= 2
 	}
+	return p, false
 }
 
 func (m *monitor) postOnce(ctx context.Context, body []byte) error {

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -32,8 +31,8 @@ func TestCallbackRetries(t *testing.T) {
 				w.WriteHeader(http.StatusNoContent)
 			}))
 			defer srv.Close()
-			m := &monitor{s: New(Config{}), callback: srv.URL}
-			m.post(context.Background(), PortEvent{Port: 1})
+			m := newMonitor(New(Config{}), nil, srv.URL)
+			m.post(m.ctx, pendingPost{Event: PortEvent{Port: 1}})
 			if got := hits.Load(); got != tt.wantHits {
 				t.Errorf("callback hit %d times, want %d", got, tt.wantHits)
 			}
@@ -53,10 +52,10 @@ func TestCallbackTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	m := &monitor{s: New(Config{Client: &http.Client{Timeout: 50 * time.Millisecond}}), callback: srv.URL}
+	m := newMonitor(New(Config{Client: &http.Client{Timeout: 50 * time.Millisecond}}), nil, srv.URL)
 	done := make(chan struct{})
 	go func() {
-		m.post(context.Background(), PortEvent{Port: 1})
+		m.post(m.ctx, pendingPost{Event: PortEvent{Port: 1}})
 		close(done)
 	}()
 	testsupport.Receive(t, done, "post to give up on a hanging callback")

@@ -47,7 +47,16 @@ type Service struct {
 
 	mu       sync.Mutex
 	monitors map[string]*monitor // by process pid string
-	closed   bool
+	// running holds every monitor whose goroutines run, those still
+	// delivering after their process ended included (they have left
+	// monitors): Freeze halts them all.
+	running map[*monitor]struct{}
+	closed  bool
+	// frozen: the monitors are being handed over to the daemon's next
+	// image; handed is the state Freeze wrote, for Thaw
+	// (monitor_handover.go).
+	frozen bool
+	handed frozenMonitors
 }
 
 // New makes a Service.
@@ -65,7 +74,7 @@ func New(cfg Config) *Service {
 		cfg.Client = &http.Client{Timeout: 3 * time.Second}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{cfg: cfg, ctx: ctx, cancelAll: cancel, monitors: map[string]*monitor{}}
+	return &Service{cfg: cfg, ctx: ctx, cancelAll: cancel, monitors: map[string]*monitor{}, running: map[*monitor]struct{}{}}
 }
 
 // Port is one listening TCP socket and the process that holds it open.

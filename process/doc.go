@@ -35,6 +35,8 @@
 //   - ports_linux.go: WaitForPorts, ValidatePorts and ListeningPorts.
 //   - signals_linux.go: ParseSignal and SignalName (golang.org/x/sys/unix).
 //   - name.go: what a process name may be.
+//   - logdir_lock_linux.go: LockLogDir and AdoptLogDirLock, one daemon per
+//     log folder.
 //   - reaper_linux.go: reaping orphans without racing os/exec.
 //   - pipe_linux.go: larger pipes for fast writers.
 //
@@ -44,4 +46,14 @@
 //   - log_tail.go: the last bytes of a log, read backwards.
 //   - chunks.go: ChunkReader, output byte for byte (streamed exec).
 //   - lines.go: LineReader, output line by line (log streams).
+//   - log_segment_start.go: the record each segment begins with, saying
+//     where it starts.
+//
+// A restart after a crash, from what the log folder already holds:
+//   - records_journal.go: the records journal, one line per process started
+//     or forgotten; written whole at a clean shutdown.
+//   - recover.go: Manager.RecoverEarlierRun, the earlier run's records and
+//     output listed again, ended.
+//   - log_reopen.go: a log rebuilt from its segment files.
+//   - still_runs_linux.go: whether an earlier run's process still runs.
 package process

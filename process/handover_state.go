@@ -45,6 +45,8 @@ type frozenProcess struct {
 	RestartAt    time.Time      `json:"restartAt"`
 	LifetimeAt   time.Time      `json:"lifetimeAt"`
 	LifetimeOf   time.Duration  `json:"lifetimeOf"`
+	// Earlier: a record of a run before a restart (RecoverEarlierRun).
+	Earlier bool `json:"earlier,omitempty"`
 }
 
 // frozenAttempt is the last attempt of a record: a child the next image
@@ -99,6 +101,7 @@ func (m *Manager) snapshot(procs []*Process, outs []*output) (frozenManager, []*
 			StartedAt: p.startedAt, CompletedAt: p.completedAt, RestartCount: p.restartCount,
 			Intent: p.intent, StdinClosed: p.stdinClosed, Ended: p.ended.Load(), Alive: p.alive,
 			Stdin: -1, RestartAt: p.restartAt, LifetimeAt: p.lifetimeAt, LifetimeOf: p.lifetimeOf,
+			Earlier: p.earlier,
 		}
 		if a := p.att; a != nil {
 			fa := &frozenAttempt{PID: a.pid, Reaped: a.reaped, Code: a.code, Output: -1}

@@ -52,6 +52,9 @@ type segment struct {
 	data  int64  // bytes of output in those records, framing excluded
 	path  string
 	index int // the segment's number within its log, for its file name
+	// head is the bytes of the segment-start record the file begins with
+	// (log_segment_start.go), 0 for a file written before it existed.
+	head int64
 }
 
 func (s *segment) end() int64 { return s.base + s.size }
@@ -166,8 +169,14 @@ func lossRecord(buf []byte, lost int64) []byte {
 	return binary.LittleEndian.AppendUint32(buf, 8)
 }
 
-// writeLocked writes whole records to the current segment.
+// writeLocked writes whole records to the current segment. The first write
+// of a segment starts with the segment-start record (log_segment_start.go),
+// in the same write.
 func (l *Log) writeLocked(seg *segment, rec []byte, payload int) error {
+	if seg.size == 0 {
+		rec = append(appendSegmentStart(make([]byte, 0, segmentStartSize+len(rec)), segmentStart{seg.base, l.dataEnd}), rec...)
+		seg.head = segmentStartSize
+	}
 	n, err := l.w.Write(rec)
 	if err != nil {
 		// A partial record would corrupt the framing: cut it off again.

@@ -131,29 +131,35 @@ func (l *Log) segmentAtLocked(off int64) *segment {
 }
 
 // fromBuffer parses the record at r.off out of the buffer, if it is whole.
+// Segment-start records are passed over: they are no output.
 func (r *Reader) fromBuffer() (Chunk, bool, error) {
-	start := r.off - r.bufOff
-	if start < 0 || start+recordHeaderSize > int64(len(r.buf)) {
-		return Chunk{}, false, nil
-	}
-	b := r.buf[start:]
-	n := int64(binary.LittleEndian.Uint32(b[1:5]))
-	if n > maxChunk {
-		return Chunk{}, false, fmt.Errorf("corrupt log record at offset %d", r.off)
-	}
-	if recordOverhead+n > int64(len(b)) {
-		return Chunk{}, false, nil
-	}
-	r.off += recordOverhead + n
-	data := b[recordHeaderSize : recordHeaderSize+n]
-	if Stream(b[0]) == lossMark {
-		if n != 8 {
-			return Chunk{}, false, fmt.Errorf("corrupt loss record at offset %d", r.off-recordOverhead-n)
+	for {
+		start := r.off - r.bufOff
+		if start < 0 || start+recordHeaderSize > int64(len(r.buf)) {
+			return Chunk{}, false, nil
 		}
-		return Chunk{Lost: int64(binary.LittleEndian.Uint64(data))}, true, nil
+		b := r.buf[start:]
+		n := int64(binary.LittleEndian.Uint32(b[1:5]))
+		if n > maxChunk {
+			return Chunk{}, false, fmt.Errorf("corrupt log record at offset %d", r.off)
+		}
+		if recordOverhead+n > int64(len(b)) {
+			return Chunk{}, false, nil
+		}
+		r.off += recordOverhead + n
+		data := b[recordHeaderSize : recordHeaderSize+n]
+		switch Stream(b[0]) {
+		case segmentMark:
+			continue
+		case lossMark:
+			if n != 8 {
+				return Chunk{}, false, fmt.Errorf("corrupt loss record at offset %d", r.off-recordOverhead-n)
+			}
+			return Chunk{Lost: int64(binary.LittleEndian.Uint64(data))}, true, nil
+		}
+		r.seen += n
+		return Chunk{Stream: Stream(b[0]), Data: data}, true, nil
 	}
-	r.seen += n
-	return Chunk{Stream: Stream(b[0]), Data: data}, true, nil
 }
 
 // fill reads as much of seg as fits in the buffer, starting at r.off.

@@ -84,9 +84,9 @@ func tailSegment(seg *segment, streams Stream, want int, emit func(Stream, []byt
 
 	const window = 64<<10 + maxChunk + recordOverhead
 	buf := make([]byte, 0, window)
-	var bufStart int64 // file offset of buf[0]
-	pos := seg.size    // end of the next record to read, in the file
-	for pos > 0 {
+	var bufStart int64   // file offset of buf[0]
+	pos := seg.size      // end of the next record to read, in the file
+	for pos > seg.head { // the segment-start record holds no output
 		if want <= 0 {
 			return true, nil
 		}

@@ -213,7 +213,7 @@ func TestLogDroppable(t *testing.T) {
 	if _, ok := l.oldestDroppable(); !ok {
 		t.Fatal("a finished log's last segment is not droppable")
 	}
-	size := int64(3 + recordOverhead)
+	size := int64(segmentStartSize + 3 + recordOverhead)
 	if freed := l.dropOldest(); freed != size {
 		t.Fatalf("dropOldest freed %d, want %d", freed, size)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -115,6 +113,7 @@ type Manager struct {
 	starting sync.WaitGroup // starts between reserveName and their supervisor's start
 
 	budgetMu sync.Mutex // serialises enforcement of the total disk cap
+	journal  *journal   // what a restart reads back (records_journal.go)
 
 	// outputs are the outputs with a pipe not yet at end of file
 	// (output.go), of every attempt, ended and forgotten processes' too.
@@ -138,8 +137,9 @@ type Manager struct {
 	lateDrainLimit time.Duration // defaultLateDrainLimit; tests lengthen it
 }
 
-// NewManager prepares the log folder (removing logs a previous run left) and,
-// with cfg.Reap, starts reaping orphans.
+// NewManager prepares the log folder and, with cfg.Reap, starts reaping
+// orphans. What an earlier run left in the folder stays: RecoverEarlierRun
+// lists it, and new logs never take the names of its files.
 func NewManager(cfg Config) (*Manager, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
@@ -147,15 +147,19 @@ func NewManager(cfg Config) (*Manager, error) {
 	if err := os.MkdirAll(cfg.LogDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create log dir %s: %w", cfg.LogDir, err)
 	}
-	removeStaleLogs(cfg.LogDir)
-	m := newManager(cfg)
+	j, err := openJournal(cfg.LogDir, cfg.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("log dir %s: %w", cfg.LogDir, err)
+	}
+	m := newManager(cfg, j)
+	m.ids.Store(highestLogID(cfg.LogDir))
 	m.startReaper()
 	return m, nil
 }
 
-// newManager is an empty manager on cfg, defaults set; its reaper does not
-// run yet.
-func newManager(cfg Config) *Manager {
+// newManager is an empty manager on cfg, defaults set, appending to the
+// records journal j; its reaper does not run yet.
+func newManager(cfg Config, j *journal) *Manager {
 	m := &Manager{
 		cfg:            cfg,
 		reaper:         newReaper(),
@@ -163,6 +167,7 @@ func newManager(cfg Config) *Manager {
 		outputs:        map[*output]struct{}{},
 		pidfds:         pidfdsWork(),
 		lateDrainLimit: defaultLateDrainLimit,
+		journal:        j,
 	}
 	m.halt, m.haltNow = context.WithCancel(context.Background())
 	return m
@@ -175,20 +180,6 @@ func (m *Manager) startReaper() {
 	}
 	if err := m.reaper.run(); err != nil {
 		m.cfg.Logger.Warn("cannot become child subreaper; orphans are reaped by the real init", zap.Error(err))
-	}
-}
-
-var staleLogName = regexp.MustCompile(`^p[0-9]+-[0-9]+\.log$`)
-
-func removeStaleLogs(dir string) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		if staleLogName.MatchString(e.Name()) {
-			_ = os.Remove(filepath.Join(dir, e.Name()))
-		}
 	}
 }
 
@@ -318,6 +309,9 @@ func (m *Manager) pruneEnded() {
 	}
 	m.procs = kept
 	m.mu.Unlock()
+	if len(gone) > 0 {
+		m.journal.forgot(gone)
+	}
 	for _, p := range gone {
 		p.log.Remove()
 	}
@@ -362,11 +356,14 @@ func (m *Manager) logs() []*Log {
 // Shutdown stops every running process: SIGTERM to each process group,
 // SIGKILL to what is left after grace (the daemon's default:
 // DefaultShutdownGrace). It returns once all have ended or a
-// short while after the SIGKILL, and refuses new starts from then on.
+// short while after the SIGKILL, and refuses new starts from then on. The
+// records are then written with their ends, for the next daemon on the log
+// folder to list (recover.go).
 func (m *Manager) Shutdown(grace time.Duration) {
 	m.mu.Lock()
 	m.closing = true
 	m.mu.Unlock()
+	defer m.recordShutdown()
 	// Starts already past reserveName finish first (a fork and exec), so
 	// that their processes are in the list below and get stopped too.
 	m.starting.Wait()

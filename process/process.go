@@ -22,6 +22,9 @@ type Process struct {
 	requestedDir string
 	log          *Log
 	done         chan struct{} // closed when the process has ended for good
+	// earlier: the record is of an earlier run of the daemon, ended as a
+	// restart found it (recover.go).
+	earlier bool
 
 	ended atomic.Bool
 

@@ -29,12 +29,19 @@ func Resume(cfg Config, f handover.Frozen) (*Manager, error) {
 	if st.Version != stateVersion {
 		return nil, fmt.Errorf("%w: state version %d, this binary knows %d", ErrHandover, st.Version, stateVersion)
 	}
-	m := newManager(cfg)
+	// The journal goes on where the earlier image left it: its records
+	// are this manager's (a crash after the switch lists them all).
+	j, err := openJournal(cfg.LogDir, cfg.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("%w: log dir %s: %v", ErrHandover, cfg.LogDir, err)
+	}
+	m := newManager(cfg, j)
 	m.ids.Store(st.IDs)
 	m.segSeq.Store(st.SegSeq)
 	r := resumer{m: m, files: f.Files, self: os.Getpid()}
 	if err := r.build(st); err != nil {
 		r.undo()
+		j.close()
 		return nil, fmt.Errorf("%w: %v", ErrHandover, err)
 	}
 	// The children first, then the reaper: it must never take the status
@@ -126,6 +133,7 @@ func (r *resumer) process(fp frozenProcess) (*Process, error) {
 		status: fp.Status, exitCode: fp.ExitCode, startedAt: fp.StartedAt, completedAt: fp.CompletedAt,
 		restartCount: fp.RestartCount, alive: fp.Alive, intent: fp.Intent, stdinClosed: fp.StdinClosed,
 		restartAt: fp.RestartAt, lifetimeAt: fp.LifetimeAt, lifetimeOf: fp.LifetimeOf,
+		earlier: fp.Earlier,
 	}
 	if fp.Ended {
 		p.ended.Store(true)

@@ -47,6 +47,7 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 	}
 	p.pid = strconv.Itoa(p.att.pid)
 	m.add(p)
+	m.journal.started(p, m.List) // before it can end and be pruned: a restart lists it
 	p.armLifetime()
 	m.supervisors.Add(1)
 	go p.supervise(m.haltContext())

@@ -48,5 +48,7 @@
 //   - mcp.go: /mcp, the Model Context Protocol endpoint;
 //   - platform.go: routes of the Blaxel platform this daemon does not have;
 //   - unknown_routes.go: JSON 404 and 405; head.go: HEAD for every GET;
-//   - stream_limit.go: the bound on streams served at once (--max-streams).
+//   - stream_limit.go: the bound on streams served at once (--max-streams);
+//     stream_deadline.go: a write deadline for streams that is moved
+//     rarely (a watch event must not cost a timer change).
 package server

@@ -76,11 +76,13 @@ var errorStatuses = []errorStatus{
 	// Ports.
 	{network.ErrInvalidPID, http.StatusBadRequest},
 	{network.ErrClosed, http.StatusServiceUnavailable},
+	{network.ErrFrozen, http.StatusServiceUnavailable}, // the daemon is switching images: retry
 
 	// Terminal sessions.
 	{terminal.ErrNotFound, http.StatusNotFound},
 	{terminal.ErrInvalid, http.StatusBadRequest},
 	{terminal.ErrTooManySessions, http.StatusServiceUnavailable},
+	{terminal.ErrFrozen, http.StatusServiceUnavailable}, // the daemon is switching images: retry
 
 	// Multipart uploads.
 	{filesystem.ErrUploadNotFound, http.StatusNotFound},

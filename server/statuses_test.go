@@ -47,10 +47,12 @@ func TestErrorStatuses(t *testing.T) {
 
 		{network.ErrInvalidPID, 400},
 		{network.ErrClosed, 503},
+		{network.ErrFrozen, 503},
 
 		{terminal.ErrNotFound, 404},
 		{terminal.ErrInvalid, 400},
 		{terminal.ErrTooManySessions, 503},
+		{terminal.ErrFrozen, 503},
 
 		{filesystem.ErrUploadNotFound, 404},
 		{filesystem.ErrUploadPartTooLarge, 413},

@@ -135,8 +135,13 @@ func (h *terminalHandlers) closeEnded(conn *websocket.Conn, sess *terminal.Sessi
 	case <-sess.Done():
 		_ = conn.Close(websocket.StatusNormalClosure, "shell exited")
 	default:
-		if client.Dropped() {
+		switch {
+		case client.Dropped():
 			_ = conn.Close(websocket.StatusPolicyViolation, "client too slow; reconnect to resume")
+		case client.HandedOver():
+			// 1012 Service Restart: the session goes on in the daemon's
+			// next image, which serves the reattach and its replay.
+			_ = conn.Close(websocket.StatusServiceRestart, "daemon restarting; reconnect to resume")
 		}
 	}
 }

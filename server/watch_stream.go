@@ -81,10 +81,8 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Accel-Buffering", "no") // proxies must not hold lines back
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
-	bw := bufio.NewWriterSize(w, 32<<10)
+	bw := bufio.NewWriterSize(&lazyDeadlineWriter{w: w, rc: rc}, 32<<10)
 	flush := func() error {
-		// A client that stopped reading is dropped instead of holding the watch.
-		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		if err := bw.Flush(); err != nil {
 			return err
 		}
@@ -98,29 +96,55 @@ func (h *filesystemHandlers) watch(w http.ResponseWriter, r *http.Request) {
 	if keepalive <= 0 {
 		keepalive = DefaultKeepaliveInterval
 	}
+	// The keepalive timer is not reset at each event, which would change a
+	// runtime timer per event (see lazyDeadlineWriter): when it fires, a
+	// stream that wrote meanwhile re-arms it for the rest of the interval.
+	lastWrite := time.Now()
 	idle := time.NewTimer(keepalive)
 	defer idle.Stop()
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	events := watcher.Events()
+	events := make([]watch.Event, watchBatch)
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case <-idle.C:
+			if quiet := time.Since(lastWrite); quiet < keepalive {
+				idle.Reset(keepalive - quiet)
+				continue
+			}
 			if _, err := bw.WriteString("[keepalive]\n"); err != nil || flush() != nil {
 				return
 			}
+			lastWrite = time.Now()
 			idle.Reset(keepalive)
-		case ev, ok := <-events:
-			if !ok { // the watched path went away (its events were sent)
-				_ = flush()
+		case <-watcher.Ready():
+			// Everything waiting goes out together, with one write when it
+			// fits the buffer: a lone event costs one write, a burst few.
+			for {
+				n, open := watcher.Take(events)
+				for _, ev := range events[:n] {
+					if enc.Encode(wireWatchEvent(ev)) != nil {
+						return
+					}
+				}
+				if !open { // the watched path went away (its events were sent)
+					_ = flush()
+					return
+				}
+				if n < len(events) {
+					break // nothing more waits
+				}
+			}
+			if flush() != nil {
 				return
 			}
-			if enc.Encode(wireWatchEvent(ev)) != nil || flush() != nil {
-				return
-			}
-			idle.Reset(keepalive)
+			lastWrite = time.Now()
 		}
 	}
 }
+
+// watchBatch is how many events one Take hands the stream; more are taken
+// until none wait, then written out together.
+const watchBatch = 64

@@ -52,6 +52,12 @@ func startOnPTY(cmd *exec.Cmd, cols, rows uint16) (*os.File, error) {
 // poller watches, and closes f.
 func onPoller(f *os.File) (*os.File, error) {
 	defer f.Close()
+	return pollerCopy(f)
+}
+
+// pollerCopy returns a non-blocking, close-on-exec copy of f's descriptor
+// that the runtime poller watches; f is left open.
+func pollerCopy(f *os.File) (*os.File, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return nil, fmt.Errorf("pty master: %w", err)
@@ -82,4 +88,18 @@ func setSize(master *os.File, cols, rows uint16) error {
 		return fmt.Errorf("set the pty size to %dx%d: %w", cols, rows, errors.Join(err, ierr))
 	}
 	return nil
+}
+
+// getSize reads the PTY's window size.
+func getSize(master *os.File) (cols, rows uint16, err error) {
+	rc, err := master.SyscallConn()
+	if err != nil {
+		return 0, 0, fmt.Errorf("read the pty size: %w", err)
+	}
+	var ws *unix.Winsize
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { ws, ierr = unix.IoctlGetWinsize(int(fd), unix.TIOCGWINSZ) }); err != nil || ierr != nil {
+		return 0, 0, fmt.Errorf("read the pty size: %w", errors.Join(err, ierr))
+	}
+	return ws.Col, ws.Row, nil
 }

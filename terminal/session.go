@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -30,14 +31,21 @@ type Session struct {
 	id, shell, dir string
 	pid            int
 	created        time.Time
-	cmd            *exec.Cmd
-	tty            *os.File      // the PTY master
-	inputTurn      chan struct{} // a token: whoever holds it writes input (see Write)
-	tuning         sessionTuning
-	idle           time.Duration
-	queue          int
-	onEnd          func(*Session)
-	done           chan struct{}
+	// exit is the shell's pidfd: waits that stop without reaping, and the
+	// shell handed to the next image of the daemon (handover.go). Nil where
+	// pidfds are missing: the session then cannot be handed over.
+	exit *exitwait.Handle
+	// reap takes the shell's exit status once it has exited: cmd.Wait for
+	// a shell this image started, exit.Reap for one of an earlier image.
+	reap      func()
+	tty       *os.File      // the PTY master
+	inputTurn chan struct{} // a token: whoever holds it writes input (see Write)
+	tuning    sessionTuning
+	idle      time.Duration
+	queue     int
+	onEnd     func(*Session)
+	done      chan struct{}
+	run       sessionRun // the pump and the waiter now running (handover.go stops them)
 
 	mu         sync.Mutex
 	cols, rows uint16
@@ -45,7 +53,9 @@ type Session struct {
 	clients    map[*Client]struct{}
 	detachedAt time.Time // when the last client left: eviction picks the longest detached
 	idleTimer  *time.Timer
+	idleEnd    time.Time // when idleTimer fires
 	ended      bool
+	frozen     frozenIdle // the idle timer's state at Freeze, for Thaw
 }
 
 // startSession starts a shell on a new PTY; opts are resolved.
@@ -62,17 +72,43 @@ func startSession(opts Options, cfg Config, onEnd func(*Session), tuning session
 	}
 	giveTerminal(tty, cfg.User)
 	now := time.Now()
+	s := newSession(opts, cmd.Process.Pid, now, tty, cfg, onEnd, tuning)
+	s.detachedAt = now
+	// The shell has not been reaped yet: its pid is still its own.
+	if h, err := exitwait.Open(s.pid); err == nil {
+		s.exit = h
+	}
+	s.reap = func() { _ = cmd.Wait() }
+	s.start()
+	return s, nil
+}
+
+// newSession is a session of the shell pid on the PTY master tty, its
+// goroutines not started yet; opts are resolved.
+func newSession(opts Options, pid int, created time.Time, tty *os.File, cfg Config, onEnd func(*Session), tuning sessionTuning) *Session {
 	s := &Session{
-		id: opts.ID, shell: opts.Shell, dir: opts.WorkingDir, pid: cmd.Process.Pid, created: now,
-		cmd: cmd, tty: tty, tuning: tuning, idle: cfg.IdleTimeout, queue: cfg.ClientQueue, onEnd: onEnd,
+		id: opts.ID, shell: opts.Shell, dir: opts.WorkingDir, pid: pid, created: created,
+		tty: tty, tuning: tuning, idle: cfg.IdleTimeout, queue: cfg.ClientQueue, onEnd: onEnd,
 		inputTurn: make(chan struct{}, 1), done: make(chan struct{}), cols: opts.Cols, rows: opts.Rows,
-		scroll: newRing(cfg.ScrollbackBytes), clients: map[*Client]struct{}{}, detachedAt: now,
+		scroll: newRing(cfg.ScrollbackBytes), clients: map[*Client]struct{}{},
 	}
 	s.inputTurn <- struct{}{}
-	readDone := make(chan struct{})
-	go s.pump(readDone)
-	go s.wait(readDone)
-	return s, nil
+	return s
+}
+
+// sessionRun is one run of a session's pump and waiter: the first from
+// its start, another after a Thaw or in the next image.
+type sessionRun struct {
+	halt               context.CancelFunc
+	readDone, waitDone chan struct{}
+}
+
+// start runs the session's pump and waiter.
+func (s *Session) start() {
+	ctx, halt := context.WithCancel(context.Background())
+	s.run = sessionRun{halt: halt, readDone: make(chan struct{}), waitDone: make(chan struct{})}
+	go s.pump(s.run.readDone)
+	go s.wait(ctx, s.run.readDone, s.run.waitDone)
 }
 
 // ID is the session's id.
@@ -126,15 +162,12 @@ func (s *Session) attach() (*Client, error) {
 	if s.ended {
 		return nil, errors.New("session has ended")
 	}
-	c := &Client{s: s, out: make(chan []byte, s.queue+1)}
+	c := &Client{s: s, out: make(chan []byte, s.queue+1), detached: make(chan struct{})}
 	if back := s.scroll.Bytes(); len(back) > 0 {
 		c.out <- back // the extra slot: never blocks
 	}
 	s.clients[c] = struct{}{}
-	if s.idleTimer != nil {
-		s.idleTimer.Stop()
-		s.idleTimer = nil
-	}
+	s.stopIdleLocked()
 	return c, nil
 }
 
@@ -161,16 +194,32 @@ func (s *Session) removeLocked(c *Client) {
 	c.close()
 	if len(s.clients) == 0 {
 		s.detachedAt = time.Now()
+		s.armIdleLocked(s.idle)
 	}
-	if len(s.clients) == 0 && !s.ended && s.idle > 0 {
-		s.idleTimer = time.AfterFunc(s.idle, func() {
-			s.mu.Lock()
-			stillIdle := len(s.clients) == 0
-			s.mu.Unlock()
-			if stillIdle {
-				go s.Close()
-			}
-		})
+}
+
+// armIdleLocked ends the session after d with no client attached (a
+// negative idle timeout: never). s.mu is held.
+func (s *Session) armIdleLocked(d time.Duration) {
+	if s.ended || s.idle <= 0 {
+		return
+	}
+	s.idleEnd = time.Now().Add(d)
+	s.idleTimer = time.AfterFunc(d, func() {
+		s.mu.Lock()
+		stillIdle := len(s.clients) == 0
+		s.mu.Unlock()
+		if stillIdle {
+			go s.Close()
+		}
+	})
+}
+
+// stopIdleLocked stops the idle timer, if armed. s.mu is held.
+func (s *Session) stopIdleLocked() {
+	if s.idleTimer != nil {
+		s.idleTimer.Stop()
+		s.idleTimer = nil
 	}
 }
 
@@ -217,14 +266,27 @@ type sessionTuning struct {
 	lateOutput   time.Duration
 }
 
-// wait ends the session when the shell exits.
-func (s *Session) wait(readDone <-chan struct{}) {
+// wait ends the session when the shell exits, unless ctx ends first (the
+// run is halted: handover.go), and then reaps nothing: the next run, in
+// this image or the next, waits again.
+func (s *Session) wait(ctx context.Context, readDone <-chan struct{}, waitDone chan<- struct{}) {
+	defer close(waitDone)
 	// No thread held while the shell runs. The daemon's reaper of orphans
-	// does not know terminal shells and may reap one first: both calls then
+	// does not know terminal shells and may reap one first: the waits then
 	// return at once, and nothing is lost, since a session reports no exit
 	// status.
-	exitwait.Await(s.pid)
-	_ = s.cmd.Wait()
+	if s.exit != nil {
+		_ = s.exit.Wait(ctx) // an error other than ctx's: reap blocks instead
+		if ctx.Err() != nil {
+			return
+		}
+	} else {
+		exitwait.Await(s.pid)
+	}
+	s.reap()
+	if s.exit != nil {
+		_ = s.exit.Close()
+	}
 	// Output still in the PTY is read first, unless a background child
 	// keeps the terminal open (see fdholders.AwaitDrained).
 	fdholders.AwaitDrained(readDone, exitGrace, s.tuning.lateOutput, func() []fdholders.ID { return slaveOf(s.tty) })
@@ -233,9 +295,7 @@ func (s *Session) wait(readDone <-chan struct{}) {
 	s.onEnd(s)
 	s.mu.Lock()
 	s.ended = true
-	if s.idleTimer != nil {
-		s.idleTimer.Stop()
-	}
+	s.stopIdleLocked()
 	for c := range s.clients {
 		delete(s.clients, c)
 		c.close()

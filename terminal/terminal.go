@@ -23,7 +23,9 @@
 // clients, its scrollback and its input; options.go, the options of a new
 // session and the shell it runs; pty_linux.go, pts_linux.go and
 // signal_linux.go, the PTY and the shell's process group; user.go and
-// user_linux.go, the --user a shell runs as.
+// user_linux.go, the --user a shell runs as; handover.go and
+// handover_linux.go, the sessions handed over to the daemon's next image
+// across an in-place re-exec (Freeze, Thaw, Resume).
 //
 // Linux only, like the whole daemon: PTYs are opened through /dev/ptmx and
 // named through /proc, and shells are waited for through pidfds.
@@ -81,6 +83,10 @@ type Manager struct {
 	// shell has not ended yet: they still count against MaxSessions.
 	evicting int
 	closed   bool
+	// frozen: the sessions are being handed over to the next image
+	// (handover.go); handed are those Freeze handed over, for Thaw.
+	frozen bool
+	handed []*Session
 
 	tuning sessionTuning // what tests change of every session's behaviour
 }
@@ -120,6 +126,9 @@ func (m *Manager) Attach(opts Options) (*Session, *Client, error) {
 	for {
 		if m.closed {
 			return nil, nil, errors.New("terminal manager closed")
+		}
+		if m.frozen {
+			return nil, nil, ErrFrozen
 		}
 		if s, ok := m.sessions[opts.ID]; ok {
 			if c, err := s.attach(); err == nil {
@@ -196,17 +205,31 @@ func (m *Manager) List() []Info {
 
 // CloseSession ends a session: its shell is hung up and its clients closed.
 func (m *Manager) CloseSession(id string) error {
-	s, ok := m.Get(id)
+	m.mu.Lock()
+	s, ok := m.sessions[id]
+	frozen := m.frozen
+	m.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if frozen {
+		// Its shell would be hung up, but its end is seen only once the
+		// sessions run again.
+		return fmt.Errorf("close terminal session %s: %w", id, ErrFrozen)
 	}
 	s.Close()
 	return nil
 }
 
-// Close ends every session and refuses new ones.
+// Close ends every session and refuses new ones. Frozen sessions are
+// thawed first, so that their ends are seen.
 func (m *Manager) Close() {
 	m.mu.Lock()
+	if m.frozen {
+		m.mu.Unlock()
+		_ = m.Thaw()
+		m.mu.Lock()
+	}
 	m.closed = true
 	all := make([]*Session, 0, len(m.sessions))
 	for _, s := range m.sessions {

@@ -233,16 +233,12 @@ func TestWatchHubChurn(t *testing.T) {
 func sawCreate(w *Watcher, path string) bool {
 	deadline := time.After(watchGuard)
 	for {
-		select {
-		case ev, ok := <-w.Events():
-			if !ok {
-				return false
-			}
-			if ev.Op == OpCreate && ev.Path == path {
-				return true
-			}
-		case <-deadline:
+		ev, ok, _ := receive(w, deadline)
+		switch {
+		case !ok:
 			return false
+		case ev.Op == OpCreate && ev.Path == path:
+			return true
 		}
 	}
 }

@@ -82,31 +82,46 @@ func (q *dropQueue[T]) signal() {
 	}
 }
 
+// take moves up to len(into) items into into, in order, without waiting,
+// and says how many. open is false once the queue is closed and nothing is
+// left in it: nothing more will come. A take that fills into may leave
+// items behind, and the signal of ready is spent: take again before
+// waiting.
+func (q *dropQueue[T]) take(into []T) (n int, open bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for n < len(into) && len(q.items) > 0 {
+		it := q.items[0]
+		q.items[0] = queued[T]{}
+		q.items = q.items[1:]
+		if !it.notice {
+			q.waiting--
+		}
+		into[n] = it.v
+		n++
+	}
+	// Drops while the queue was full, and nothing pushed since to carry
+	// their notice: it comes now.
+	if n < len(into) && len(q.items) == 0 && q.dropped > 0 {
+		into[n] = q.notice(q.dropped)
+		q.dropped = 0
+		n++
+	}
+	return n, !q.closed || len(q.items) > 0 || q.dropped > 0
+}
+
 // pop waits for the next item; ok is false once the queue is closed and
 // empty, or ctx is done.
 func (q *dropQueue[T]) pop(ctx context.Context) (v T, ok bool) {
+	var one [1]T
 	for {
-		q.mu.Lock()
+		n, open := q.take(one[:])
 		switch {
-		case len(q.items) > 0:
-			it := q.items[0]
-			q.items[0] = queued[T]{}
-			q.items = q.items[1:]
-			if !it.notice {
-				q.waiting--
-			}
-			q.mu.Unlock()
-			return it.v, true
-		case q.dropped > 0:
-			v = q.notice(q.dropped)
-			q.dropped = 0
-			q.mu.Unlock()
-			return v, true
-		case q.closed:
-			q.mu.Unlock()
+		case n == 1:
+			return one[0], true
+		case !open:
 			return v, false
 		}
-		q.mu.Unlock()
 		select {
 		case <-q.ready:
 		case <-ctx.Done():

@@ -158,33 +158,14 @@ func startWatch(ctx context.Context, hub *inotifyHub, files Files, w *Watcher, i
 		return err
 	}
 
-	var wg sync.WaitGroup
-	wg.Add(2)
 	go func() {
-		defer wg.Done()
-		defer tw.q.close()
+		defer func() {
+			files.WatchEnded()
+			close(w.done)
+		}()
+		defer tw.q.close() // once released: the reader learns the end last
 		defer tw.release() // the root went away: let go of everything now
 		tw.run()
-	}()
-	go func() {
-		defer wg.Done()
-		defer close(w.events)
-		for {
-			ev, ok := tw.q.pop(ctx)
-			if !ok {
-				return
-			}
-			select {
-			case w.events <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		files.WatchEnded()
-		close(w.done)
 	}()
 	return nil
 }

@@ -72,12 +72,14 @@ func TestUserWatchAddsFoldersAsTheUser(t *testing.T) {
 	var events []string
 	guard := time.After(atomicGuard)
 	for !strings.Contains(strings.Join(events, "\n"), "CREATE "+filepath.Join(wd, "open")) {
-		select {
-		case ev := <-w.Events():
-			events = append(events, fmt.Sprintf("%s %s %s", ev.Op, ev.Path, ev.Err))
-		case <-guard:
+		ev, ok, hung := receive(w, guard)
+		switch {
+		case hung:
 			t.Fatalf("no CREATE of open/ within %s; saw %q", atomicGuard, events)
+		case !ok:
+			t.Fatalf("the watch ended before the CREATE of open/; saw %q", events)
 		}
+		events = append(events, fmt.Sprintf("%s %s %s", ev.Op, ev.Path, ev.Err))
 	}
 	all := strings.Join(events, "\n")
 	if strings.Contains(all, "inside.txt") {

@@ -65,11 +65,14 @@ const defaultBuffer = 4096
 // instance or watch (fs.inotify.max_user_instances / max_user_watches).
 var ErrLimit = errors.New("out of inotify watches")
 
-// Watcher delivers the events of one watch until it is closed.
+// Watcher delivers the events of one watch until it is closed. Its reader
+// takes them straight from the watch's bounded queue (Ready, then Take):
+// no goroutine stands between the two, since each hand-over from one
+// goroutine to another may wake a thread, which costs an event more than
+// anything else on its way to the client.
 type Watcher struct {
 	root   string
-	queue  *eventQueue // filled by the inotify reader, drained into events
-	events chan Event
+	queue  *eventQueue // filled by the watch's goroutine, emptied by Take
 	cancel context.CancelFunc
 	done   chan struct{} // closed once its goroutines are gone and its inotify watches released
 	user   *runas.User   // folders are watched and listed as this user (see Files.User)
@@ -78,10 +81,19 @@ type Watcher struct {
 // Root is the absolute path being watched.
 func (w *Watcher) Root() string { return w.root }
 
-// Events delivers the events in order. It is closed when the watch ends:
-// its context was cancelled, Close was called, or the watched path itself
-// was removed or moved (reported first as an event).
-func (w *Watcher) Events() <-chan Event { return w.events }
+// Ready receives a signal when events may be waiting, or the watch may have
+// ended: then Take them. A signal may find nothing to take.
+func (w *Watcher) Ready() <-chan struct{} { return w.queue.ready }
+
+// Take moves up to len(into) waiting events into into, in order, without
+// waiting, and says how many: all that wait when into is large enough, so
+// that a reader writes them out together. When into was filled, more may
+// wait with no new signal: take again before waiting on Ready.
+//
+// open is false once the watch has ended and every event was taken: its
+// context was cancelled, Close was called, or the watched path itself was
+// removed or moved (reported first as an event).
+func (w *Watcher) Take(into []Event) (n int, open bool) { return w.queue.take(into) }
 
 // Close ends the watch and waits until its inotify watches are released.
 func (w *Watcher) Close() {
@@ -116,7 +128,6 @@ func (s *Service) Watch(ctx context.Context, path string, opts Options) (*Watche
 	w := &Watcher{
 		root:   root,
 		queue:  newEventQueue(root, opts.Buffer),
-		events: make(chan Event),
 		cancel: cancel,
 		done:   make(chan struct{}),
 		user:   user,

@@ -196,6 +196,28 @@ func TestWatchEachOperation(t *testing.T) {
 	}
 }
 
+// TestWatchBurstArrivesWholeAndInOrder: events that wait together are
+// written together; a burst still reaches the client complete, in order,
+// one whole JSON line per event.
+func TestWatchBurstArrivesWholeAndInOrder(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{})
+	dir := t.TempDir()
+	s := openWatch(t, d, "/watch/filesystem/"+url.PathEscape(dir), nil)
+	s.wantStream(t)
+	const files = 1000 // well within what waits for a client (4096)
+	for i := range files {
+		touch(t, filepath.Join(dir, fmt.Sprintf("f%04d", i)))
+	}
+	for i := range files {
+		ev := s.next(t)
+		want := fmt.Sprintf("f%04d", i)
+		if testsupport.Deref(ev.Op) != "CREATE" || testsupport.Deref(ev.Name) != want || testsupport.Deref(ev.Path) != dir {
+			t.Fatalf("event %d: %v, want CREATE %s/%s", i, ev, dir, want)
+		}
+	}
+}
+
 // The path arrives encoded (the SDK), raw with a double slash, or relative
 // to the daemon's working directory; names with spaces, '#', '?' and
 // unicode must round-trip.

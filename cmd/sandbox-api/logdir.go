@@ -3,6 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"go.uber.org/zap"
+
+	"github.com/sandbox-api/sandbox-api/process"
+	"github.com/sandbox-api/sandbox-api/upgrade"
 )
 
 // defaultLogDir is where process output goes when nothing else is said.
@@ -49,4 +54,33 @@ func ensureWritable(dir string) error {
 		return fmt.Errorf("remove probe file in %s: %w", dir, removeErr)
 	}
 	return nil
+}
+
+// lockLogDir takes the log folder for this daemon alone (see
+// process.LockLogDir): a second daemon on it refuses to start, saying which
+// folder and which daemon holds it. The returned file holds the lock.
+func lockLogDir(dir string, logger *zap.Logger) (*os.File, error) {
+	f, err := process.LockLogDir(dir)
+	if err != nil {
+		logger.Error("cannot start: the log dir is in use; give this daemon its own --log-dir",
+			zap.String("log_dir", dir), zap.Error(err))
+		return nil, err
+	}
+	return f, nil
+}
+
+// holdLogDir takes the log folder for this daemon alone (lockLogDir). An
+// image started by a switch adopts the lock the earlier image held and
+// handed over instead: a lock of its own would conflict with that one, and
+// letting it go for a moment would let another daemon in.
+func holdLogDir(dir string, inh *upgrade.Inherited, logger *zap.Logger) (*os.File, error) {
+	if inh == nil || inh.Lock() == nil {
+		return lockLogDir(dir, logger)
+	}
+	f := inh.Lock()
+	if err := process.AdoptLogDirLock(dir, f); err != nil {
+		logger.Error("cannot take over the log dir's lock from the earlier image", zap.String("log_dir", dir), zap.Error(err))
+		return nil, err
+	}
+	return f, nil
 }

@@ -97,6 +97,11 @@ func run(args []string) int {
 	if err != nil {
 		return fail(err) // chooseLogDir has logged why
 	}
+	logDirLock, err := holdLogDir(logDir, inh, logger)
+	if err != nil {
+		return fail(err) // holdLogDir has logged why
+	}
+	defer logDirLock.Close() // held, and kept from the garbage collector, until the end
 	ln, err := listen(cfg, inh, logger)
 	if err != nil {
 		return fail(err) // listen has logged why
@@ -110,12 +115,6 @@ func run(args []string) int {
 	if inh != nil && refuseHandover != "" {
 		return fail(errors.New("this build refuses every hand-over (main.refuseHandover, a test build)"))
 	}
-	// The log folder's lock goes from image to image: the next one
-	// adopts it, since a lock of its own would conflict with this one.
-	var logLock *os.File
-	if inh != nil {
-		logLock = inh.Lock()
-	}
 	newUpgrader(cfg, inh, svc, logger)
 	f, err := newFront(ln, maxConns, func(conns *connlimit.Limiter) (*http.Server, requestEnds) {
 		return newHTTPServer(cfg, svc, conns, startedAt, logger)
@@ -124,7 +123,7 @@ func run(args []string) int {
 		logger.Error("cannot serve", zap.Error(err))
 		return fail(err)
 	}
-	attachUpgrader(cfg, svc, f, logLock, startedAt, ctx.Done(), logger)
+	attachUpgrader(cfg, svc, f, logDirLock, startedAt, ctx.Done(), logger)
 	go upgradeOnSignal(ctx, upgradeSignals, svc.upgrades, logger)
 	if inh == nil {
 		startBootCommand(cfg, svc.processes, logger)

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/internal/handover"
 	"github.com/sandbox-api/sandbox-api/network"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/terminal"
@@ -29,12 +30,24 @@ type services struct {
 
 // The names the services' states go under in a switch to a new binary
 // (upgrade.NamedPart).
-const partProcesses = "process"
+const (
+	partTerminals = "terminal"
+	partPorts     = "network"
+	partProcesses = "process"
+)
 
 // newServices builds every service; an error has been logged. An image
 // started by a switch resumes those that handed their state over (inh),
 // and fails when it cannot resume one: the state would be lost.
 func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logger, inh *upgrade.Inherited) (*services, error) {
+	// Resumed in this order (the hand-over's descriptors being
+	// close-on-exec already, upgrade.Inherit): the terminals, the
+	// processes, then the port monitors, which look the processes up.
+	terms, err := newTerminals(cfg, logger, inh)
+	if err != nil {
+		logger.Error("cannot take over the terminal sessions", zap.Error(err))
+		return nil, err
+	}
 	mgr, err := newProcessManager(process.Config{
 		LogDir:                logDir,
 		MaxLogBytesPerProcess: cfg.maxLogProcessBytes,
@@ -49,9 +62,10 @@ func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logge
 		logger.Error("cannot start the process manager", zap.Error(err))
 		return nil, err
 	}
-	if err := checkAllResumed(inh, partProcesses); err != nil {
-		logger.Error("cannot take over from the earlier image", zap.Error(err))
-		return nil, err
+	if inh == nil {
+		// Only a fresh start: a hand-over holds every record, and its
+		// processes are still supervised.
+		recoverEarlierRun(mgr, logDir, logger)
 	}
 	files, err := filesystem.New(filesystem.Config{
 		UploadDir:     cfg.uploadDir,
@@ -65,25 +79,72 @@ func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logge
 		logger.Error("cannot set up the filesystem service", zap.Error(err))
 		return nil, err
 	}
-	s := &services{
+	ports, err := newPorts(network.Config{Processes: mgr, Logger: logger.Named("network")}, inh)
+	if err != nil {
+		logger.Error("cannot take over the port monitors", zap.Error(err))
+		return nil, err
+	}
+	if err := checkAllResumed(inh, partTerminals, partProcesses, partPorts); err != nil {
+		logger.Error("cannot take over from the earlier image", zap.Error(err))
+		return nil, err
+	}
+	return &services{
 		processes: mgr,
 		files:     files,
 		watches:   watch.New(files, watch.Config{MaxFolders: cfg.bounds.maxWatchFolders}),
-		ports:     network.New(network.Config{Processes: mgr, Logger: logger.Named("network")}),
+		ports:     ports,
+		terminals: terms,
+	}, nil
+}
+
+// newTerminals resumes the earlier image's terminal sessions, or starts
+// afresh; nil when the terminal is disabled (a hand-over of sessions is
+// then refused by checkAllResumed).
+func newTerminals(cfg config, logger *zap.Logger, inh *upgrade.Inherited) (*terminal.Manager, error) {
+	if cfg.terminal.disabled {
+		return nil, nil
 	}
-	if !cfg.terminal.disabled {
-		s.terminals = terminal.NewManager(terminal.Config{Logger: logger.Named("terminal"), IdleTimeout: cfg.terminalIdle, MaxSessions: cfg.terminal.maxSessions, User: cfg.access.user})
+	tcfg := terminal.Config{Logger: logger.Named("terminal"), IdleTimeout: cfg.terminalIdle, MaxSessions: cfg.terminal.maxSessions, User: cfg.access.user}
+	f, ok := inherited(inh, partTerminals)
+	if !ok {
+		return terminal.NewManager(tcfg), nil
 	}
+	m, err := terminal.Resume(tcfg, f)
+	if err != nil {
+		return nil, err
+	}
+	inh.Resumed(partTerminals, m)
+	return m, nil
+}
+
+// newPorts resumes the earlier image's port monitors, or starts afresh;
+// cfg.Processes must hold the earlier image's processes already.
+func newPorts(cfg network.Config, inh *upgrade.Inherited) (*network.Service, error) {
+	f, ok := inherited(inh, partPorts)
+	if !ok {
+		return network.New(cfg), nil
+	}
+	s, err := network.Resume(cfg, f)
+	if err != nil {
+		return nil, err
+	}
+	inh.Resumed(partPorts, s)
 	return s, nil
+}
+
+// inherited is the state the service name handed over in a switch; false
+// on a fresh start, or when the earlier image had no such service.
+func inherited(inh *upgrade.Inherited, name string) (handover.Frozen, bool) {
+	if inh == nil {
+		return handover.Frozen{}, false
+	}
+	return inh.Part(name)
 }
 
 // newProcessManager resumes the earlier image's processes, or starts
 // afresh.
 func newProcessManager(cfg process.Config, inh *upgrade.Inherited) (*process.Manager, error) {
-	if inh == nil {
-		return process.NewManager(cfg)
-	}
-	f, ok := inh.Part(partProcesses)
+	f, ok := inherited(inh, partProcesses)
 	if !ok {
 		return process.NewManager(cfg)
 	}
@@ -110,13 +171,17 @@ func checkAllResumed(inh *upgrade.Inherited, known ...string) error {
 }
 
 // handoverParts are the services that hand their state to the next image
-// in a switch, in the order they freeze (they thaw in reverse). The port
-// monitors and the terminal sessions freeze before the processes they
-// watch or run in.
+// in a switch, in the order they freeze (they thaw in reverse): the
+// terminal sessions, whose clients are ended first; the port monitors,
+// which look up processes; then the processes themselves.
 func (s *services) handoverParts() []upgrade.NamedPart {
-	return []upgrade.NamedPart{
-		{Name: partProcesses, Part: s.processes},
+	var parts []upgrade.NamedPart
+	if s.terminals != nil {
+		parts = append(parts, upgrade.NamedPart{Name: partTerminals, Part: s.terminals})
 	}
+	return append(parts,
+		upgrade.NamedPart{Name: partPorts, Part: s.ports},
+		upgrade.NamedPart{Name: partProcesses, Part: s.processes})
 }
 
 // close stops the services' background work, the last built first. The
@@ -140,5 +205,32 @@ func startBootCommand(cfg config, mgr *process.Manager, logger *zap.Logger) {
 		logger.Error("boot command did not start", zap.String("command", cfg.command), zap.Error(err))
 	} else {
 		logger.Info("boot command started", zap.String("command", cfg.command))
+	}
+}
+
+// recoverEarlierRun lists again the processes of the daemon that used the
+// log folder before (process.Manager.RecoverEarlierRun) and says what it
+// found. A failure is no reason not to serve: the daemon starts with no
+// earlier records, and says why.
+func recoverEarlierRun(mgr *process.Manager, logDir string, logger *zap.Logger) {
+	rep, err := mgr.RecoverEarlierRun()
+	if err != nil {
+		logger.Warn("cannot list the processes of an earlier run", zap.String("log_dir", logDir), zap.Error(err))
+		return
+	}
+	if rep.Processes == 0 && rep.Removed == 0 {
+		return
+	}
+	fields := []zap.Field{zap.String("log_dir", logDir), zap.Int("processes", rep.Processes)}
+	if rep.Removed > 0 {
+		fields = append(fields, zap.Int("removed_files", rep.Removed))
+	}
+	if rep.SkippedLines > 0 {
+		fields = append(fields, zap.Int("unreadable_journal_lines", rep.SkippedLines))
+	}
+	logger.Info("kept the records and output of an earlier run's processes", fields...)
+	if len(rep.Unsupervised) > 0 {
+		logger.Warn("the earlier daemon ended without stopping its processes: they are listed as failed and no longer supervised",
+			zap.Strings("pids", rep.Unsupervised), zap.Strings("still_running", rep.StillRunning))
 	}
 }

@@ -74,6 +74,10 @@ func (s *suite) runImages(t *testing.T) {
 	for _, ex := range []string{"debian", "alpine"} {
 		t.Run("ready_timeout_"+ex, func(t *testing.T) { checkReadyTimeout(t, s.d, exampleTag(ex)) })
 	}
+	// entrypoint.sh starts again a daemon that died on its own.
+	for _, ex := range []string{"debian", "alpine"} {
+		t.Run("restart_after_crash_"+ex, func(t *testing.T) { checkRestartAfterCrash(t, s.d, exampleTag(ex)) })
+	}
 }
 
 // serveOn adds to r a startup command `app` serving HTTP on the first port

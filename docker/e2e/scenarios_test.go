@@ -179,6 +179,39 @@ func checkReadyTimeout(t *testing.T, d *dockerCLI, image string) {
 	t.Logf("gave up after %s, saying:\n%s", took.Round(time.Millisecond), tail(notJSON(logs), 1000))
 }
 
+// checkRestartAfterCrash: a daemon killed with SIGKILL inside the
+// container is started again by entrypoint.sh, and the new daemon lists the
+// earlier process with its output, failed and no longer supervised; then
+// `docker stop` still ends the container with exit code 0.
+func checkRestartAfterCrash(t *testing.T, d *dockerCLI, image string) {
+	c := runContainer(t, d, runSpec{image: image, flags: []string{
+		"-e", "SANDBOX_STARTUP=svc: echo before-the-crash; exec sleep 86400",
+	}})
+	c.waitHealthy(healthMax)
+	waitProcess(t, c, "svc", "running with its output", func(p proc) bool {
+		return p.Status == "running" && p.LogsText() == "before-the-crash\n"
+	})
+	first := daemonPid(t, c)
+	if _, err := c.exec("sh", "-c", "kill -9 "+strconv.Itoa(first)); err != nil {
+		t.Fatalf("kill the daemon: %v", err)
+	}
+	const said = "entrypoint: sandbox-api exited with status 137 on its own; restarting it"
+	for deadline := time.Now().Add(testsupport.HangGuard); !strings.Contains(c.logs(), said); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the entrypoint never said %q:\n%s", said, tail(notJSON(c.logs()), 3000))
+		}
+	}
+	c.waitHealthy(healthMax)
+	p := waitProcess(t, c, "svc", "listed as failed by the new daemon", func(p proc) bool { return p.Status == "failed" })
+	if want := "before-the-crash\n[sandbox-api: the daemon restarted; this process is no longer supervised (pid " + p.PID + " still runs; its output is no longer kept)]\n"; p.LogsText() != want {
+		t.Errorf("svc's output after the restart: %q, want %q", p.LogsText(), want)
+	}
+	if second := daemonPid(t, c); second == first {
+		t.Errorf("the daemon's pid did not change (%d): no new daemon", first)
+	}
+	checkStop(t, c, "", "")
+}
+
 // checkHTTPPort: a server a startup command started answers HTTP from
 // outside, through the example's published port (any status: the point is
 // that the request reached it).

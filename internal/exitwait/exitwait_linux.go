@@ -3,6 +3,10 @@
 // way: a blocking wait4 pins one thread per running child, so a daemon with
 // many children runs into a container's pids limit (threads count) or the
 // Go runtime's limit of 10,000 threads, and dies.
+//
+// Await opens a pidfd for one wait; a Handle (handle_linux.go) keeps one
+// for the child's life, for waits that stop without reaping and a child
+// handed to the next image of the daemon across an exec.
 package exitwait
 
 import (

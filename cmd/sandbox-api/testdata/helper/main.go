@@ -3,6 +3,8 @@
 //
 //	helper listen ADDR [DELAY]  listen on ADDR (host:port) after DELAY, print "listening", wait
 //	helper gen BYTES LINELEN    write BYTES bytes of LINELEN-byte lines ('x'... '\n') to stdout, fast
+//	helper relay DIR            listen on 127.0.0.1, print "listening ADDR", and send the first client
+//	                            the name of each entry created or removed in DIR, one line each
 package main
 
 import (
@@ -15,13 +17,15 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: helper listen ADDR [DELAY] | helper gen BYTES LINELEN")
+		fail("usage: helper listen ADDR [DELAY] | helper gen BYTES LINELEN | helper relay DIR")
 	}
 	switch os.Args[1] {
 	case "listen":
 		listen(os.Args[2:])
 	case "gen":
 		gen(os.Args[2:])
+	case "relay":
+		relay(os.Args[2:])
 	default:
 		fail("unknown mode " + os.Args[1])
 	}

@@ -1,0 +1,68 @@
+package process
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// TestJournalStaysSmall: however many processes start and are pruned, the
+// journal is rewritten to about the records kept.
+func TestJournalStaysSmall(t *testing.T) {
+	m := newTestManager(t, func(c *Config) { c.MaxEndedProcesses = 2 })
+	path := filepath.Join(m.cfg.LogDir, journalFileName)
+	for i := 0; i < journalRewriteMin+50; i++ {
+		waitEnded(t, mustStart(t, m, Spec{Command: "true"}))
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := bytes.Count(data, []byte("\n")); lines > journalRewriteMin+10 {
+		t.Errorf("the journal has %d lines after %d starts", lines, journalRewriteMin+50)
+	}
+	entries, _, err := readJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids, want []uint64
+	for _, e := range entries {
+		ids = append(ids, e.ID)
+	}
+	for _, p := range m.List() {
+		want = append(want, p.id)
+	}
+	if !slices.Equal(ids, want) {
+		t.Errorf("the journal lists %v, the manager %v", ids, want)
+	}
+}
+
+// BenchmarkJournalPerProcess is what the journal adds to each process: the
+// line of its start and, once the ended records are at their cap, the line
+// of one forgotten (rewrites included, as they come). Compare with
+// BenchmarkStartWait's managed-µs/op: the whole cost of a process.
+func BenchmarkJournalPerProcess(b *testing.B) {
+	j, err := openJournal(b.TempDir(), zap.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.close()
+	m := &Manager{}
+	var procs []*Process
+	all := func() []*Process { return procs }
+	for i := 0; i < b.N; i++ {
+		p := &Process{m: m, id: uint64(i + 1), pid: "12345", name: "proc-" + string(rune('a'+i%26)),
+			spec: Spec{Command: "npm run dev -- --port 3000", WorkingDir: "/home/user/app"}, startedAt: time.Now()}
+		procs = append(procs, p)
+		j.started(p, all)
+		if len(procs) > DefaultMaxEndedProcesses {
+			j.forgot(procs[:1])
+			procs = procs[1:]
+		}
+	}
+}
