@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -41,9 +42,16 @@ type Options struct {
 	// StreamsEnd, once done, ends every stream (log streams, watches,
 	// streamed execs, terminal sockets) as if its client had left: a
 	// switch to a new binary ends them at once, where other requests get
-	// a moment to finish. nil: streams end with their request only.
+	// a moment to finish. nil: streams end with their request only. Its
+	// cause is ErrHandedOver for a switch: terminal sockets then close
+	// with 1012 (Service Restart) rather than 1001 (Going Away).
 	StreamsEnd context.Context
 }
+
+// ErrHandedOver is the cause Options.StreamsEnd ends with when the daemon
+// switches to a new binary in place (POST /upgrade, SIGUSR2): what a
+// stream's client had is still there once it reconnects.
+var ErrHandedOver = errors.New("the daemon is switching to a new binary; reconnect to resume")
 
 // Services are the domain objects the API exposes.
 type Services struct {

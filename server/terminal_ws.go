@@ -83,7 +83,12 @@ func (h *terminalHandlers) websocket(w http.ResponseWriter, r *http.Request) {
 	defer conn.CloseNow()
 	conn.SetReadLimit(wsReadLimit)
 
-	ctx, cancel := context.WithCancel(r.Context())
+	// ctx is the socket's own life: it ends when the client goes or stops
+	// answering pings. The daemon ending the request (r's context: a
+	// switch to a new binary, a shutdown) is told to the client with a
+	// close frame (closeCut), which a read or write under an ended
+	// context would prevent: the library then drops the connection.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
 	go h.readInput(ctx, cancel, conn, sess)
 	if h.opts.KeepaliveInterval > 0 {
@@ -94,6 +99,9 @@ func (h *terminalHandlers) websocket(w http.ResponseWriter, r *http.Request) {
 	var carry []byte
 	for {
 		select {
+		case <-r.Context().Done():
+			h.closeCut(conn)
+			return
 		case <-ctx.Done():
 			return
 		case p, ok := <-client.Output():
@@ -144,6 +152,18 @@ func (h *terminalHandlers) closeEnded(conn *websocket.Conn, sess *terminal.Sessi
 			_ = conn.Close(websocket.StatusServiceRestart, "daemon restarting; reconnect to resume")
 		}
 	}
+}
+
+// closeCut tells the client why the daemon ends its socket: 1012 (Service
+// Restart) when the daemon switches to a new binary, whose image serves
+// the reattach and its replay (the session goes on); 1001 (Going Away)
+// when it shuts down.
+func (h *terminalHandlers) closeCut(conn *websocket.Conn) {
+	if ends := h.opts.StreamsEnd; ends != nil && errors.Is(context.Cause(ends), ErrHandedOver) {
+		_ = conn.Close(websocket.StatusServiceRestart, "daemon restarting; reconnect to resume")
+		return
+	}
+	_ = conn.Close(websocket.StatusGoingAway, "daemon shutting down")
 }
 
 // readInput forwards the client's keystrokes and resizes until it goes.

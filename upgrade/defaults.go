@@ -20,6 +20,12 @@ const (
 	// a build of the daemon answers at once; something that hangs is no
 	// such build. It is generous because the machine may be loaded.
 	DefaultVersionTimeout = 10 * time.Second
+	// DefaultFreezeWait bounds, for all the services of a switch
+	// together, the wait for what they let finish before they freeze: a
+	// terminal socket's close handshake, a port callback under way. Past
+	// it these are cut (by the exec) and made again by the next image;
+	// meanwhile new connections wait in the listening socket's backlog.
+	DefaultFreezeWait = 3 * time.Second
 )
 
 // maxVersionOutput bounds what is kept of the answer to --version: one

@@ -48,8 +48,10 @@ func (u *Upgrader) switchTo(path string, status Status) error {
 		d.Front.Resume()
 		_ = os.Remove(previous)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), u.cfg.FreezeWait)
+	defer cancel()
 	for _, p := range d.Parts {
-		f, err := p.Part.Freeze(context.Background())
+		f, err := p.Part.Freeze(ctx)
 		if err != nil {
 			undo()
 			return fmt.Errorf("%w: freeze %s: %v", ErrSwitch, p.Name, err)

@@ -33,6 +33,7 @@ type Config struct {
 	MaxBytes        int64         // default DefaultMaxBinaryBytes
 	DownloadTimeout time.Duration // default DefaultDownloadTimeout
 	VersionTimeout  time.Duration // default DefaultVersionTimeout
+	FreezeWait      time.Duration // default DefaultFreezeWait
 	Client          *http.Client  // default: the system's proxy settings and CA roots
 	// Children runs the new binary's --version as a child the daemon's
 	// reaper leaves alone (process.Manager); default: cmd.Run.
@@ -61,6 +62,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.VersionTimeout <= 0 {
 		c.VersionTimeout = DefaultVersionTimeout
+	}
+	if c.FreezeWait <= 0 {
+		c.FreezeWait = DefaultFreezeWait
 	}
 	if c.Client == nil {
 		c.Client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -25,9 +26,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/sandbox-api/sandbox-api/internal/handover"
 	"github.com/sandbox-api/sandbox-api/internal/testsupport"
-	"github.com/sandbox-api/sandbox-api/terminal"
 )
 
 // upgradeBuilds are the binaries of these tests, built once per run: the
@@ -143,18 +142,21 @@ func (d *daemon) waitUpgradeOver() healthJSON {
 // healthLoop calls /health in a tight loop, each call on a new
 // connection, until stopped: what a load balancer's checks see.
 type healthLoop struct {
-	stop     chan struct{}
-	done     chan struct{}
+	stop chan struct{}
+	done chan struct{}
+
+	mu       sync.Mutex
 	calls    int
 	failures []string
 	longest  time.Duration
 }
 
-func startHealthLoop(d *daemon) *healthLoop {
+func startHealthLoop(url string) *healthLoop {
 	l := &healthLoop{stop: make(chan struct{}), done: make(chan struct{})}
 	client := &http.Client{Timeout: hangGuard, Transport: &http.Transport{DisableKeepAlives: true}}
 	go func() {
 		defer close(l.done)
+		defer client.CloseIdleConnections()
 		for {
 			select {
 			case <-l.stop:
@@ -162,38 +164,43 @@ func startHealthLoop(d *daemon) *healthLoop {
 			default:
 			}
 			start := time.Now()
-			resp, err := client.Get(d.url + "/health")
-			took := time.Since(start)
-			l.calls++
-			l.longest = max(l.longest, took)
+			resp, err := client.Get(url + "/health")
+			failure := ""
 			switch {
 			case err != nil:
-				l.failures = append(l.failures, err.Error())
+				failure = err.Error()
 			case resp.StatusCode != http.StatusOK:
-				l.failures = append(l.failures, resp.Status)
+				failure = resp.Status
 			}
 			if resp != nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 			}
+			took := time.Since(start)
+			l.mu.Lock()
+			l.calls++
+			l.longest = max(l.longest, took)
+			if failure != "" {
+				l.failures = append(l.failures, failure)
+			}
+			l.mu.Unlock()
 		}
 	}()
 	return l
 }
 
-func (l *healthLoop) end() {
-	close(l.stop)
-	<-l.done
+// callsMade is the number of calls made so far.
+func (l *healthLoop) callsMade() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.calls
 }
 
-// handsOver reports whether values of v's type hand their state to the
-// next image: the terminal sessions and the port monitors do once their
-// part of the upgrade is in (their Freeze), and the checks that need it
-// run from then on.
-func handsOver(v any) bool {
-	_, ok := v.(interface {
-		Freeze(context.Context) (handover.Frozen, error)
-	})
-	return ok
+// end stops the loop and returns its calls, failures and longest call.
+func (l *healthLoop) end() (calls int, failures []string, longest time.Duration) {
+	close(l.stop)
+	<-l.done
+	return l.calls, l.failures, l.longest
 }
 
 // checkCounted checks that out is the lines 1..n, each once, in order,
@@ -223,7 +230,9 @@ func TestUpgradeKeepsEverythingAsPID1(t *testing.T) {
 func checkUpgradeKeepsEverything(t *testing.T, pidns bool) {
 	bins := upgradeBinaries(t)
 	site := releaseSite(t, map[string]string{"v2": bins["v2"]}, nil)
-	d := startDaemon(t, daemonOptions{bin: bins["v1"], pidns: pidns, args: []string{"--upgrade-dir", t.TempDir()}, env: []string{"SHELL=/bin/sh"}})
+	uploads := filepath.Join(t.TempDir(), "uploads")
+	d := startDaemon(t, daemonOptions{bin: bins["v1"], pidns: pidns, args: []string{"--upgrade-dir", t.TempDir(), "--upload-dir", uploads}, env: []string{"SHELL=/bin/sh"}})
+	mp := mpDaemon{daemon: d, uploadDir: uploads}
 	before := d.health()
 	if before.Version != "v1" || before.UpgradeCount != 0 || before.LastUpgrade.Status != "idle" {
 		t.Fatalf("before the upgrade: %+v", before)
@@ -243,15 +252,25 @@ func checkUpgradeKeepsEverything(t *testing.T, pidns bool) {
 	watched := t.TempDir()
 	watch := openWatch(t, d, "/watch/filesystem/"+url.PathEscape(watched), nil)
 	watch.wantStream(t)
-	terminals := handsOver((*terminal.Manager)(nil))
-	var term *termConn
-	if terminals {
-		term = dialTerminal(t, d, "sessionId=kept&workingDir="+url.QueryEscape(d.workDir))
-		term.input("echo before-$((6*7))\n")
-		term.mustSee("before-42")
-	}
+	term := dialTerminal(t, d, "sessionId=kept&workingDir="+url.QueryEscape(d.workDir))
+	term.input("x=shell-kept; echo before-$((6*7))\n")
+	term.mustSee("before-42")
+	upload, dest := mp.initiate(filepath.Join(d.workDir, "uploaded.txt"), nil)
+	part1 := mp.putPart(upload, 1, []byte("started before the switch, "))
 
-	loop := startHealthLoop(d)
+	// The terminal's client reads on, as a browser does: it answers the
+	// close frame of the switch at once.
+	termEnd := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := term.conn.Read(context.Background()); err != nil {
+				termEnd <- err
+				return
+			}
+		}
+	}()
+
+	loop := startHealthLoop(d.url)
 	start := time.Now()
 	d.doJSON(http.MethodPost, "/upgrade", map[string]string{"version": "v2", "baseUrl": site}, http.StatusOK, nil)
 	var after healthJSON
@@ -261,12 +280,12 @@ func checkUpgradeKeepsEverything(t *testing.T, pidns bool) {
 	})
 	switchTime := time.Since(start)
 	// A few more calls on the new image.
-	calls := loop.calls
-	testsupport.Until(t, "health calls after the switch", func() bool { return loop.calls > calls+20 })
-	loop.end()
-	t.Logf("switch (POST /upgrade to v2 answering /health): %s; %d /health calls on new connections meanwhile, the longest %s", switchTime.Round(time.Millisecond), loop.calls, loop.longest.Round(time.Millisecond))
-	if len(loop.failures) > 0 {
-		t.Errorf("%d of %d /health calls failed during the switch: %q", len(loop.failures), loop.calls, loop.failures[:min(len(loop.failures), 5)])
+	callsThen := loop.callsMade()
+	testsupport.Until(t, "health calls after the switch", func() bool { return loop.callsMade() > callsThen+20 })
+	calls, failures, longest := loop.end()
+	t.Logf("switch (POST /upgrade to v2 answering /health): %s; %d /health calls on new connections meanwhile, the longest %s", switchTime.Round(time.Millisecond), calls, longest.Round(time.Millisecond))
+	if len(failures) > 0 {
+		t.Errorf("%d of %d /health calls failed during the switch: %q", len(failures), calls, failures[:min(len(failures), 5)])
 	}
 
 	l := after.LastUpgrade
@@ -310,6 +329,13 @@ func checkUpgradeKeepsEverything(t *testing.T, pidns bool) {
 		t.Errorf("cat after the upgrade: %s, want before and after echoed", got)
 	}
 
+	// The upload started before goes on: a part added, then completed.
+	part2 := mp.putPart(upload, 2, []byte("completed after it"))
+	mp.complete(upload, part1, part2)
+	if got, err := os.ReadFile(dest); err != nil || string(got) != "started before the switch, completed after it" {
+		t.Errorf("the upload across the switch: %q (%v)", got, err)
+	}
+
 	// The watch ended with the switch; reconnected, it sees new events.
 	testsupport.Until(t, "the watch opened before the switch to end", func() bool {
 		select {
@@ -324,17 +350,25 @@ func checkUpgradeKeepsEverything(t *testing.T, pidns bool) {
 	touch(t, filepath.Join(watched, "new"))
 	again.waitEvent(t, "CREATE", filepath.Join(watched, "new"))
 
-	// The terminal session goes on: its socket ended with the switch;
-	// reattached, it replays what it showed and runs what it is given.
-	if !terminals {
-		t.Log("terminal sessions are not handed over by this build (terminal.Manager has no Freeze): that check is skipped")
-		return
+	// The terminal session goes on: its socket ended with the switch
+	// (1012, service restart); reattached, it replays what it showed and
+	// runs what it is given, in the same shell.
+	var err error
+	testsupport.Until(t, "the terminal socket open at the switch to end", func() bool {
+		select {
+		case err = <-termEnd:
+			return true
+		default:
+			return false
+		}
+	})
+	if code := websocket.CloseStatus(err); code != websocket.StatusServiceRestart {
+		t.Errorf("the terminal socket open at the switch ended with %v (code %d), want 1012", err, code)
 	}
-	_ = term.waitFor("never printed")
 	back := dialTerminal(t, d, "sessionId=kept")
 	back.mustSee("before-42")
-	back.input("echo after-$((2*3))\n")
-	back.mustSee("after-6")
+	back.input("echo after-$((2*3))-$x\n")
+	back.mustSee("after-6-shell-kept")
 	back.conn.Close(websocket.StatusNormalClosure, "bye")
 }
 

@@ -1,16 +1,17 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/sandbox-api/sandbox-api/internal/connlimit"
+	"github.com/sandbox-api/sandbox-api/server"
 )
 
 // front is the daemon's HTTP front door: it serves the API on the listening
@@ -34,11 +35,12 @@ type front struct {
 
 // serving is one run of Serve.
 type serving struct {
-	srv     *http.Server
-	ends    requestEnds
-	limited net.Listener  // the connection limiter's listener (its Close is for good)
-	served  chan struct{} // closed when Serve returned
-	busy    busyConns
+	srv       *http.Server
+	ends      requestEnds
+	accepting pausable
+	limited   net.Listener  // the connection limiter's listener (its Close is for good)
+	served    chan struct{} // closed when Serve returned
+	busy      busyConns
 }
 
 func newFront(ln net.Listener, maxConns int, build func(*connlimit.Limiter) (*http.Server, requestEnds), logger *zap.Logger) (*front, error) {
@@ -62,13 +64,15 @@ func (f *front) start() {
 		}
 	}
 	_ = f.ln.SetDeadline(time.Time{}) // a pause's
-	r.limited = conns.Listen(pausable{f.ln})
+	r.accepting = pausable{f.ln, &atomic.Bool{}}
+	r.limited = conns.Listen(r.accepting)
 	f.mu.Lock()
 	f.run = r
 	f.mu.Unlock()
 	go func() {
 		defer close(r.served)
-		if err := srv.Serve(stopOnly{r.limited, f.ln}); !errors.Is(err, http.ErrServerClosed) {
+		err := srv.Serve(stopOnly{r.limited, r.accepting})
+		if !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, errStopped) {
 			select {
 			case f.failed <- err:
 			default:
@@ -78,32 +82,32 @@ func (f *front) start() {
 }
 
 // Pause stops accepting and ends the requests in flight (drain), leaving
-// the socket open. Streams end at once: they would not end by themselves,
-// and the switch waits for them.
-func (f *front) Pause() { f.drain(nil, true) }
+// the socket open. Streams end at once, with server.ErrHandedOver as
+// their cause: they would not end by themselves, and the switch waits for
+// them.
+func (f *front) Pause() { f.drain(nil, server.ErrHandedOver) }
 
 // Resume serves again after a pause: the switch was abandoned.
 func (f *front) Resume() { f.start() }
 
-// drain shuts the current server down: no new connection is accepted, and
+// drain stops the current server: no new connection is accepted, and
 // requests in flight finish, or are cut once bounded waits are over.
 // During it, meanwhile runs (the processes stopped at a shutdown), so that
 // a request waiting for a process gets its final state instead of a cut
-// connection. What still runs after a short moment (streams with no end of
-// their own, unless endStreams ended them at once) has its context
-// cancelled, and is cut after the drain timeout.
-func (f *front) drain(meanwhile func(), endStreams bool) {
+// connection. Streams end at once when endStreams is set (their cause);
+// else what still runs after a short moment (streams with no end of their
+// own) has its context cancelled, and is cut after the drain timeout.
+//
+// It does not use http.Server.Shutdown: a connection whose first request
+// is read once Shutdown has begun is closed unanswered (net/http does so),
+// and the kernel may hand one over at any moment until accepting stops.
+// Here accepting stops first, then every connection accepted is answered
+// (with Connection: close) before it is closed.
+func (f *front) drain(meanwhile func(), endStreams error) {
 	f.mu.Lock()
 	r := f.run
 	f.mu.Unlock()
-	shutDown := make(chan struct{})
-	go func() {
-		defer close(shutDown)
-		// Shutdown stops accepting at once, closes idle connections and
-		// waits for the others (polling ever more slowly: drain watches
-		// the connections itself, and does not wait for that).
-		_ = r.srv.Shutdown(context.Background())
-	}()
+	r.accepting.stop()
 	// Every connection accepted is known once Serve has returned. At the
 	// connection bound Serve may be waiting for room: the limiter is
 	// then closed, as at a shutdown.
@@ -113,21 +117,25 @@ func (f *front) drain(meanwhile func(), endStreams bool) {
 		_ = r.limited.Close()
 		<-r.served
 	}
-	if endStreams {
-		r.ends.streams()
+	// Idle keep-alive connections are closed (a client retries a request
+	// it sent on one meanwhile, as after any idle close); the others
+	// close after their answer.
+	r.srv.SetKeepAlivesEnabled(false)
+	if endStreams != nil {
+		r.ends.streams(endStreams)
 	}
 	if meanwhile != nil {
 		meanwhile()
 	}
-	if !r.busy.waitIdle(shutDown, finalAnswerTime) {
+	if !r.busy.waitIdle(finalAnswerTime) {
 		r.ends.requests()
-		if !r.busy.waitIdle(shutDown, httpDrainTimeout) {
+		if !r.busy.waitIdle(httpDrainTimeout) {
 			f.logger.Info("requests still open after the drain timeout; closing them")
 		}
 	}
 	_ = r.srv.Close() // cuts whatever did not finish
 	r.ends.requests()
-	r.ends.streams()
+	r.ends.streams(nil)
 }
 
 // busyConns are the connections with a request under way, or not yet
@@ -152,9 +160,10 @@ func (b *busyConns) note(c net.Conn, s http.ConnState) {
 	b.changed = make(chan struct{})
 }
 
-// waitIdle waits until no connection is busy, or done is closed, for at
-// most bound; it reports whether that happened.
-func (b *busyConns) waitIdle(done <-chan struct{}, bound time.Duration) bool {
+// waitIdle waits until no connection is busy, for at most bound; it
+// reports whether that happened. Once Serve has returned, no connection
+// can be added: the set only shrinks.
+func (b *busyConns) waitIdle(bound time.Duration) bool {
 	timer := time.NewTimer(bound)
 	defer timer.Stop()
 	for {
@@ -166,29 +175,53 @@ func (b *busyConns) waitIdle(done <-chan struct{}, bound time.Duration) bool {
 		}
 		select {
 		case <-changed:
-		case <-done:
-			return true
 		case <-timer.C:
 			return false
 		}
 	}
 }
 
+// errStopped ends Serve once accepting stopped (pausable.stop). It is not
+// a temporary error, which Serve would retry.
+var errStopped = errors.New("the front door stopped accepting")
+
 // pausable is the listening socket as the connection limiter sees it:
-// closing it stops Accept (a deadline in the past wakes it) without
+// stopping it ends Accept (a deadline in the past wakes it) without
 // closing the socket, which the next run of Serve, or the next image,
-// takes over.
-type pausable struct{ *net.TCPListener }
+// takes over. Connections the kernel completes meanwhile wait in its
+// backlog.
+type pausable struct {
+	*net.TCPListener
+	stopped *atomic.Bool
+}
 
-func (p pausable) Close() error { return p.TCPListener.SetDeadline(time.Unix(1, 0)) }
+func (p pausable) Accept() (net.Conn, error) {
+	c, err := p.TCPListener.Accept()
+	if err != nil && p.stopped.Load() {
+		return nil, errStopped
+	}
+	return c, err
+}
 
-// stopOnly is the listener Serve gets: Shutdown's Close stops accepting
+// stop makes Accept return errStopped, now or after the connection it is
+// accepting at this moment.
+func (p pausable) stop() {
+	p.stopped.Store(true)
+	_ = p.TCPListener.SetDeadline(time.Unix(1, 0))
+}
+
+func (p pausable) Close() error {
+	p.stop()
+	return nil
+}
+
+// stopOnly is the listener Serve gets: the server's Close stops accepting
 // (pausable) but leaves the connection limiter open, so that a connection
 // accepted at that moment is served, not dropped as a closed limiter
 // would.
 type stopOnly struct {
 	net.Listener // the limiter's
-	tcp          *net.TCPListener
+	accepting    pausable
 }
 
-func (s stopOnly) Close() error { return pausable{s.tcp}.Close() }
+func (s stopOnly) Close() error { return s.accepting.Close() }

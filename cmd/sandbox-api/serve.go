@@ -59,7 +59,7 @@ func newHTTPServer(cfg config, svc *services, conns *connlimit.Limiter, startedA
 	// net/http's own complaints (bad handshakes, misused writers) as JSON too.
 	httpErrorLog, _ := zap.NewStdLogAt(logger.Named("http"), zap.WarnLevel) // fails only on an invalid level
 	requestsCtx, endRequests := context.WithCancel(context.Background())
-	streamsCtx, endStreams := context.WithCancel(context.Background())
+	streamsCtx, endStreams := context.WithCancelCause(context.Background())
 	handler := server.New(server.Options{
 		Logger:            logger.Named("http"),
 		Token:             cfg.token,
@@ -97,7 +97,9 @@ func newHTTPServer(cfg config, svc *services, conns *connlimit.Limiter, startedA
 // requestEnds end the requests of one server.
 type requestEnds struct {
 	requests context.CancelFunc // every request's context
-	streams  context.CancelFunc // the streams' only
+	// streams ends the streams' only, with a cause (nil: a shutdown's)
+	// that handlers may tell their clients (server.ErrHandedOver).
+	streams context.CancelCauseFunc
 }
 
 // serve serves until ctx is done or the server fails, and returns the
@@ -132,7 +134,7 @@ func shutdown(f *front, mgr *process.Manager, grace time.Duration, logger *zap.L
 	f.drain(func() {
 		_ = f.ln.Close() // new connections are refused from now on
 		mgr.Shutdown(grace)
-	}, false)
+	}, nil)
 	logger.Info("shutdown complete")
 }
 
