@@ -294,7 +294,7 @@ func hostileCases(d *daemon, m, ok, file string, uploads []string) []hostileCase
 		{name: "unknown/deep", method: "GET", target: "/process/x/y/z/w", want: 404},
 		{name: "unknown/prefix-lookalike", method: "GET", target: "/filesystemx/a", want: 404},
 		{name: "unknown/long", method: "GET", target: "/" + strings.Repeat("z", 20000), want: 404},
-		{name: "platform/upgrade", method: "POST", target: "/upgrade", body: "{", want: 501},
+		{name: "platform/upgrade", method: "POST", target: "/upgrade", body: "{", want: 400},
 	} {
 		add(c)
 	}

@@ -9,12 +9,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -38,7 +40,7 @@ var upgradeBuilds struct {
 	err  error
 }
 
-func upgradeBinaries(t *testing.T) map[string]string {
+func upgradeBinaries(t testing.TB) map[string]string {
 	t.Helper()
 	upgradeBuilds.once.Do(func() {
 		dir := filepath.Dir(daemonBin) // removed by TestMain
@@ -84,7 +86,7 @@ func upgradeBinaries(t *testing.T) map[string]string {
 // /releases/download/<tag>/<asset> for the others; anything else is 404.
 // A tag whose file is "" blocks until release is closed (an upgrade that
 // stays under way).
-func releaseSite(t *testing.T, files map[string]string, release <-chan struct{}) (base string) {
+func releaseSite(t testing.TB, files map[string]string, release <-chan struct{}) (base string) {
 	t.Helper()
 	asset := "sandbox-api-" + runtime.GOOS + "-" + runtime.GOARCH
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -561,5 +563,39 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, data, 0o755); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The log folder stays this daemon's across a switch (the lock is handed
+// over, not let go), and the records journal goes on in the new image: a
+// crash after the upgrade, then a restart on the folder, lists the
+// processes of before and after the switch with their output.
+func TestUpgradeKeepsTheLogDirThroughACrash(t *testing.T) {
+	bins := upgradeBinaries(t)
+	d := startDaemon(t, daemonOptions{bin: bins["v1"], args: []string{"--upgrade-dir", t.TempDir()}})
+	d.exec(map[string]any{"name": "before", "command": "echo from-before", "waitForCompletion": true})
+	d.doJSON(http.MethodPost, "/upgrade", map[string]string{"binaryPath": bins["v2"]}, http.StatusOK, nil)
+	testsupport.Until(t, "v2 to answer", func() bool { return d.health().Version == "v2" })
+
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	defer cancel()
+	second := exec.CommandContext(ctx, daemonBin, "-p", "0", "--host", "127.0.0.1", "--log-dir", d.logDir)
+	second.Env = append(os.Environ(), "SANDBOX_API_TOKEN=")
+	out, err := second.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "pid "+strconv.Itoa(d.pid)) {
+		t.Fatalf("a second daemon on the folder after the upgrade: %v, want exit status 1 naming pid %d; output:\n%s", err, d.pid, out)
+	}
+
+	d.exec(map[string]any{"name": "after", "command": "echo from-after", "waitForCompletion": true})
+	d.crash()
+	restarted := startDaemon(t, daemonOptions{args: []string{"--log-dir", d.logDir}})
+	// As after any crash, the records whose end no clean shutdown wrote
+	// come back failed, their output whole, the restart line last.
+	for name, want := range map[string]string{"before": "from-before\n", "after": "from-after\n"} {
+		want += unsupervisedLine + "\n"
+		if got := testsupport.Deref(restarted.logs(name).Stdout); got != want {
+			t.Errorf("after the crash, the output of %q is %q, want %q", name, got, want)
+		}
 	}
 }
