@@ -73,9 +73,18 @@ bench:
 	@command -v rg >/dev/null || { echo "make bench needs ripgrep: apt-get install -y ripgrep" >&2; exit 1; }
 	go test -run '^$$' -bench . -benchmem ./...
 
-# The published image: the static binary of `make build`, alone in an
-# empty image (see Dockerfile); no builder image to pull.
-image: build
+# The CA roots the published image carries, so that the daemon alone can
+# fetch an upgrade over HTTPS (POST /upgrade): the build machine's Debian
+# bundle (package ca-certificates), copied beside the binary.
+CA_BUNDLE := bin/ca-certificates.crt
+$(CA_BUNDLE): /etc/ssl/certs/ca-certificates.crt
+	@mkdir -p bin
+	cp $< $@
+
+# The published image: the static binary of `make build` and the CA
+# roots, alone in an empty image (see Dockerfile); no builder image to
+# pull.
+image: build $(CA_BUNDLE)
 	docker build -t $(IMAGE) .
 
 # The target of each [[runtime.ports]] table of $(TOML), a blaxel.toml.

@@ -39,6 +39,7 @@ fi
 if [ "${1:-}" = image ]; then
 	need dockerd docker.io  # a private Docker engine (legacy builder)
 	need mmdebstrap mmdebstrap # base images from the apt mirror
+	need update-ca-certificates ca-certificates # the CA roots the published image carries
 fi
 
 if [ -n "$missing" ]; then

@@ -27,10 +27,28 @@ import (
 //	switch-ms, coldstart-ms, switch/coldstart
 //	maxlat-switch-ms, maxlat-idle-ms, maxlat-switch/idle
 //
-// Any failed /health call fails the benchmark.
+// Any failed /health call fails the benchmark. Sub-benchmarks: "release"
+// downloads the binary from the release site (the contract's request);
+// "binaryPath" copies it from a local path, leaving the checks and the
+// switch itself.
 func BenchmarkUpgradeSwitch(b *testing.B) {
 	bins := upgradeBinaries(b)
 	site := releaseSite(b, map[string]string{"v1": bins["v1"], "v2": bins["v2"]}, nil)
+	b.Run("release", func(b *testing.B) {
+		benchmarkSwitch(b, bins, func(version string) map[string]string {
+			return map[string]string{"version": version, "baseUrl": site}
+		})
+	})
+	b.Run("binaryPath", func(b *testing.B) {
+		benchmarkSwitch(b, bins, func(version string) map[string]string {
+			return map[string]string{"binaryPath": bins[version]}
+		})
+	})
+}
+
+// benchmarkSwitch switches between v1 and v2 b.N times, with the request
+// body request gives for a version.
+func benchmarkSwitch(b *testing.B, bins map[string]string, request func(version string) map[string]string) {
 	d := startDaemon(b, daemonOptions{bin: bins["v1"], args: []string{"--upgrade-dir", b.TempDir()}})
 	d.exec(map[string]any{"name": "counter", "command": "i=0; while :; do i=$((i+1)); echo $i; sleep 0.02; done"})
 
@@ -46,7 +64,7 @@ func BenchmarkUpgradeSwitch(b *testing.B) {
 
 		loop := startHealthLoop(d.url)
 		start := time.Now()
-		d.doJSON(http.MethodPost, "/upgrade", map[string]string{"version": next, "baseUrl": site}, http.StatusOK, nil)
+		d.doJSON(http.MethodPost, "/upgrade", request(next), http.StatusOK, nil)
 		testsupport.Eventually(b, func() (bool, string) {
 			h := d.health()
 			return h.Version == next, fmt.Sprintf("still %s: %+v", h.Version, h.LastUpgrade)

@@ -27,7 +27,7 @@ func exampleTag(name string) string { return "sbx-e2e/" + name + ":test" }
 // `make image` does. It returns the sizes of both.
 func buildPublished(t *testing.T, d *dockerCLI, root string) (binSize, imageSize int64) {
 	t.Helper()
-	if _, err := runCmd(10*time.Minute, nil, nil, "make", "-C", root, "build"); err != nil {
+	if _, err := runCmd(10*time.Minute, nil, nil, "make", "-C", root, "build", "bin/ca-certificates.crt"); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(filepath.Join(root, "bin", "sandbox-api"))
@@ -44,9 +44,9 @@ func buildPublished(t *testing.T, d *dockerCLI, root string) (binSize, imageSize
 	return st.Size(), imageSize
 }
 
-// checkPublishedContent: the image holds /sandbox-api and nothing else (a
-// COPY --from source must not drag anything along), runs it as its
-// entrypoint and exposes 8080.
+// checkPublishedContent: the image holds /sandbox-api and the CA roots
+// (for an upgrade over HTTPS) and nothing else (a COPY --from source must
+// not drag anything along), runs it as its entrypoint and exposes 8080.
 func checkPublishedContent(t *testing.T, d *dockerCLI) {
 	t.Helper()
 	var cfg struct {
@@ -63,8 +63,8 @@ func checkPublishedContent(t *testing.T, d *dockerCLI) {
 		t.Errorf("8080/tcp not exposed: %v", cfg.ExposedPorts)
 	}
 	files := imageFiles(t, d, publishedTag)
-	if strings.Join(files, " ") != "sandbox-api" {
-		t.Errorf("the published image holds %v, want only sandbox-api", files)
+	if strings.Join(files, " ") != "etc/ssl/certs/ca-certificates.crt sandbox-api" {
+		t.Errorf("the published image holds %v, want only sandbox-api and the CA bundle", files)
 	}
 }
 
