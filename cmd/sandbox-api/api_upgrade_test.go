@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -260,6 +261,36 @@ func checkUpgradeKeepsEverything(t *testing.T, pidns bool) {
 	upload, dest := mp.initiate(filepath.Join(d.workDir, "uploaded.txt"), nil)
 	part1 := mp.putPart(upload, 1, []byte("started before the switch, "))
 
+	// A port monitor whose process opens its port only after the switch.
+	events := make(chan map[string]any, 16)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		data, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(data, &ev); err != nil {
+			t.Errorf("callback body %q: %v", data, err)
+		}
+		events <- ev
+	}))
+	t.Cleanup(cb.Close)
+	port := testsupport.FreePort(t, "tcp4", "127.0.0.1")
+	gate := filepath.Join(t.TempDir(), "listen")
+	listener := d.exec(map[string]any{"name": "listener", "command": listenCommand("127.0.0.1", port, gate)})
+	d.doJSON(http.MethodPost, "/network/process/"+listener.PID+"/monitor", map[string]string{"callback": cb.URL}, http.StatusOK, nil)
+
+	// A restart policy and its counter: one failure before the switch.
+	flaky := "echo run; while [ ! -e fail-now ]; do sleep 0.02; done; rm fail-now; exit 1"
+	d.exec(map[string]any{"name": "flaky", "command": flaky, "restartOnFailure": true, "maxRestarts": 3})
+	failFlaky := func(runs int) {
+		t.Helper()
+		touch(t, filepath.Join(d.workDir, "fail-now"))
+		want := strings.Repeat("run\n", runs)
+		testsupport.Eventually(t, func() (bool, string) {
+			p := d.get("flaky")
+			return p.RestartCount == runs-1 && p.Status == "running" && p.StdoutText() == want, fmt.Sprintf("flaky is %s, want running after %d restarts", p, runs-1)
+		})
+	}
+	failFlaky(2)
+
 	// The terminal's client reads on, as a browser does: it answers the
 	// close frame of the switch at once.
 	termEnd := make(chan error, 1)
@@ -331,6 +362,14 @@ func checkUpgradeKeepsEverything(t *testing.T, pidns bool) {
 		t.Errorf("cat after the upgrade: %s, want before and after echoed", got)
 	}
 
+	// The monitor goes on: the port opened now is sent as new.
+	openGate(t, gate)
+	if ev := testsupport.Receive(t, events, "the callback for the port opened after the switch"); ev["pid"] != listener.PID || ev["port"] != float64(port) || ev["event"] != "open" {
+		t.Errorf("callback after the switch %v, want pid %s port %d open", ev, listener.PID, port)
+	}
+	// The restart policy goes on from its counter.
+	failFlaky(3)
+
 	// The upload started before goes on: a part added, then completed.
 	part2 := mp.putPart(upload, 2, []byte("completed after it"))
 	mp.complete(upload, part1, part2)
@@ -372,6 +411,32 @@ func checkUpgradeKeepsEverything(t *testing.T, pidns bool) {
 	back.input("echo after-$((2*3))-$x\n")
 	back.mustSee("after-6-shell-kept")
 	back.conn.Close(websocket.StatusNormalClosure, "bye")
+}
+
+// A client calling /health in a tight loop, each call on a new connection,
+// sees no failed call across switch after switch: the listening socket is
+// never closed, and every connection accepted is answered.
+func TestUpgradeHealthLoopNeverFails(t *testing.T) {
+	bins := upgradeBinaries(t)
+	d := startDaemon(t, daemonOptions{bin: bins["v1"], args: []string{"--upgrade-dir", t.TempDir()}})
+	loop := startHealthLoop(d.url)
+	version := "v1"
+	for i := 0; i < 6; i++ {
+		version = map[string]string{"v1": "v2", "v2": "v1"}[version]
+		d.doJSON(http.MethodPost, "/upgrade", map[string]string{"binaryPath": bins[version]}, http.StatusOK, nil)
+		testsupport.Until(t, version+" to answer", func() bool { return d.health().Version == version })
+		// Calls on the new image too, before the next switch.
+		calls := loop.callsMade()
+		testsupport.Until(t, "health calls after the switch", func() bool { return loop.callsMade() > calls+10 })
+	}
+	calls, failures, longest := loop.end()
+	t.Logf("%d /health calls on new connections across 6 switches, the longest %s", calls, longest.Round(time.Millisecond))
+	if len(failures) > 0 {
+		t.Errorf("%d of %d /health calls failed: %q", len(failures), calls, failures[:min(len(failures), 5)])
+	}
+	if h := d.health(); h.UpgradeCount != 6 {
+		t.Errorf("upgradeCount %d after 6 switches", h.UpgradeCount)
+	}
 }
 
 // A switch the new binary cannot complete (it refuses the state once it
