@@ -283,10 +283,13 @@ func checkUpgradeKeepsEverything(t *testing.T, pidns bool) {
 	failFlaky := func(runs int) {
 		t.Helper()
 		touch(t, filepath.Join(d.workDir, "fail-now"))
-		want := strings.Repeat("run\n", runs)
+		want := "run\n"
+		for i := 1; i < runs; i++ {
+			want += fmt.Sprintf("Attempting restart %d/3\nrun\n", i)
+		}
 		testsupport.Eventually(t, func() (bool, string) {
 			p := d.get("flaky")
-			return p.RestartCount == runs-1 && p.Status == "running" && p.StdoutText() == want, fmt.Sprintf("flaky is %s, want running after %d restarts", p, runs-1)
+			return p.RestartCount == runs-1 && p.Status == "running" && p.StdoutText() == want, fmt.Sprintf("flaky is %s, want running after %d restarts, its output %q", p, runs-1, want)
 		})
 	}
 	failFlaky(2)
