@@ -184,7 +184,7 @@ func checkReadyTimeout(t *testing.T, d *dockerCLI, image string) {
 // earlier process with its output, failed and no longer supervised; then
 // `docker stop` still ends the container with exit code 0.
 func checkRestartAfterCrash(t *testing.T, d *dockerCLI, image string) {
-	c := runContainer(t, d, runSpec{image: image, flags: []string{
+	c := runContainer(t, d, runSpec{image: image, ps: defaultPS, flags: []string{
 		"-e", "SANDBOX_STARTUP=svc: echo before-the-crash; exec sleep 86400",
 	}})
 	c.waitHealthy(healthMax)
