@@ -84,7 +84,11 @@ func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logge
 		logger.Error("cannot take over the port monitors", zap.Error(err))
 		return nil, err
 	}
-	if err := checkAllResumed(inh, partTerminals, partProcesses, partPorts); err != nil {
+	resumable := []string{partProcesses, partPorts}
+	if terms != nil {
+		resumable = append(resumable, partTerminals)
+	}
+	if err := checkAllResumed(inh, resumable...); err != nil {
 		logger.Error("cannot take over from the earlier image", zap.Error(err))
 		return nil, err
 	}
