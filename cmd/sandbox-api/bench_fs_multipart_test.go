@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -164,4 +165,115 @@ func mpRawCopySync(src, dst string) error {
 		}
 	}
 	return out.Sync()
+}
+
+// BenchmarkMultipartUploadSDK: 256 MiB sent as uploadWithMultipart of
+// @blaxel/core 0.3.21 sends a file over 5 MiB (writeBinary, or write of a
+// large string): initiate with permissions 0644, 5 MiB parts as a "file"
+// form field with a Content-Length, three workers each taking the next
+// part number as soon as its previous part is answered, then complete with
+// the answers sorted by part number. Against uploadFloor of the same
+// bytes: complete answers only once the file is fsynced. The forms are
+// built once, outside the timing. The figure is ratio-to-floor (median of
+// the rounds).
+func BenchmarkMultipartUploadSDK(b *testing.B) {
+	const (
+		total    = 256 << 20
+		partSize = 5 << 20 // the SDK's CHUNK_SIZE
+		workers  = 3       // its MAX_PARALLEL_UPLOADS
+	)
+	d := mpStartDaemon(b)
+	data := make([]byte, total)
+	_, _ = rand.Read(data)
+	numParts := (total + partSize - 1) / partSize
+	forms := make([][]byte, numParts)
+	contentTypes := make([]string, numParts)
+	for i := range forms {
+		forms[i], contentTypes[i] = mpForm(b, data[i*partSize:min((i+1)*partSize, total)])
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}, Timeout: hangGuard}
+	dest := filepath.Join(d.workDir, "uploaded.bin")
+
+	upload := func() {
+		id, _ := d.initiate(filesEnc("", dest), map[string]string{"permissions": "0644"})
+		var (
+			mu    sync.Mutex
+			next  = 1
+			parts []mpPart
+			wg    sync.WaitGroup
+			errs  = make(chan error, workers)
+		)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					mu.Lock()
+					n := next
+					next++
+					mu.Unlock()
+					if n > numParts {
+						return
+					}
+					p, err := mpSendPart(client, d.url, id, n, forms[n-1], contentTypes[n-1])
+					if err != nil {
+						errs <- err
+						return
+					}
+					mu.Lock()
+					parts = append(parts, p)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			b.Fatal(err)
+		}
+		slices.SortFunc(parts, func(a, b mpPart) int { return a.PartNumber - b.PartNumber })
+		d.complete(id, parts...)
+	}
+	floorDest := filepath.Join(d.workDir, "floor.bin")
+	floor := func() {
+		if err := uploadFloor(floorDest, data); err != nil {
+			b.Fatal(err)
+		}
+		_ = os.Remove(floorDest)
+	}
+
+	rounds := uploadRounds{size: total}
+	b.SetBytes(total)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rounds.round(b, d.pid, floor, upload)
+		b.StopTimer()
+		if fi, err := os.Stat(dest); err != nil || fi.Size() != total {
+			b.Fatalf("uploaded file: %v %v", fi, err)
+		}
+		_ = os.Remove(dest)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	rounds.report(b, "upload-MiB/s", "floor-MiB/s")
+}
+
+// mpSendPart PUTs one part's form and decodes the answer.
+func mpSendPart(client *http.Client, base, id string, n int, form []byte, contentType string) (mpPart, error) {
+	var p mpPart
+	req, err := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/filesystem-multipart/%s/part?partNumber=%d", base, id, n), bytes.NewReader(form))
+	if err != nil {
+		return p, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := client.Do(req)
+	if err != nil {
+		return p, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &p) != nil {
+		return p, fmt.Errorf("part %d: %d %s", n, resp.StatusCode, testsupport.Truncate(body))
+	}
+	return p, nil
 }
