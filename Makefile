@@ -67,6 +67,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzLineSplitter$$' -fuzztime $(FUZZTIME) ./process/
 	go test -run '^$$' -fuzz '^FuzzChunkReader$$' -fuzztime $(FUZZTIME) ./process/
 	go test -run '^$$' -fuzz '^FuzzStepValues$$' -fuzztime $(FUZZTIME) ./imagebuilder/
+	go test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./internal/formdata/
 
 # Each figure beside its raw baseline; content search is compared with ripgrep.
 bench:
