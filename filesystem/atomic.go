@@ -134,10 +134,15 @@ func (a *AtomicFile) Write(p []byte) (int, error) {
 
 // ReadFrom streams r into the file in fixed-size chunks. Errors from r
 // wrap ErrSourceRead; errors of the disk are the disk's (see ErrNoSpace).
-// An *os.File is copied by the kernel instead (see readFile).
+// An *os.File is copied by the kernel instead (see readFile), and a
+// source that keeps its bytes in a buffer of its own writes them in
+// itself (see readWriterTo).
 func (a *AtomicFile) ReadFrom(r io.Reader) (int64, error) {
-	if f, ok := r.(*os.File); ok {
-		return a.readFile(f)
+	switch src := r.(type) {
+	case *os.File:
+		return a.readFile(src)
+	case io.WriterTo:
+		return a.readWriterTo(src)
 	}
 	buf := make([]byte, copyBufferSize)
 	var total int64
@@ -156,6 +161,33 @@ func (a *AtomicFile) ReadFrom(r io.Reader) (int64, error) {
 			return total, fmt.Errorf("%w: %w", ErrSourceRead, rerr)
 		}
 	}
+}
+
+// readWriterTo lets src write its bytes in from its own buffer: a form
+// field (internal/formdata) hands over pieces of up to its whole buffer,
+// with no copy into one of ours. What fails is told apart by who failed:
+// an error of the file's own writes is the disk's, any other src's.
+func (a *AtomicFile) readWriterTo(src io.WriterTo) (int64, error) {
+	w := &recordedWrites{w: a}
+	n, err := src.WriteTo(w)
+	if err != nil && w.err == nil {
+		err = fmt.Errorf("%w: %w", ErrSourceRead, err)
+	}
+	return n, err
+}
+
+// recordedWrites passes writes on to w and keeps the first error w gave.
+type recordedWrites struct {
+	w   io.Writer
+	err error
+}
+
+func (r *recordedWrites) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 // readFile lets the kernel copy a local file (copy_file_range; a reflink
