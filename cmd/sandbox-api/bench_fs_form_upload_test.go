@@ -24,50 +24,68 @@ import (
 // figure is ratio-to-floor (median of the rounds).
 func BenchmarkFormUpload256MB(b *testing.B) {
 	const total = 256 << 20
-	d := startDaemon(b, daemonOptions{})
 	data := make([]byte, total)
 	_, _ = rand.Read(data)
-	dest := filepath.Join(d.workDir, "uploaded.bin")
-	form, contentType := benchWriteBinaryForm(b, data, dest)
 	client := &http.Client{Timeout: hangGuard}
 
-	upload := func() {
-		// Hidden behind a plain Reader: no length, so the body goes
-		// chunked, and no WriterTo, so in io.Copy's 32 KiB chunks.
-		req, err := http.NewRequest(http.MethodPut, d.url+filesRaw("/filesystem/", dest), struct{ io.Reader }{bytes.NewReader(form)})
-		if err != nil {
-			b.Fatal(err)
+	// side starts a daemon from bin and returns its upload, and where that
+	// lands.
+	side := func(bin string) (uploadSide, string) {
+		d := startDaemon(b, daemonOptions{bin: bin})
+		dest := filepath.Join(d.workDir, "uploaded.bin")
+		form, contentType := benchWriteBinaryForm(b, data, dest)
+		upload := func() {
+			// Hidden behind a plain Reader: no length, so the body goes
+			// chunked, and no WriterTo, so in io.Copy's 32 KiB chunks.
+			req, err := http.NewRequest(http.MethodPut, d.url+filesRaw("/filesystem/", dest), struct{ io.Reader }{bytes.NewReader(form)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			req.ContentLength = -1 // unknown: sent chunked
+			req.Header.Set("Content-Type", contentType)
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("upload: %d %s", resp.StatusCode, body)
+			}
 		}
-		req.ContentLength = -1 // unknown: sent chunked
-		req.Header.Set("Content-Type", contentType)
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("upload: %d %s", resp.StatusCode, body)
-		}
+		return uploadSide{pid: d.pid, upload: upload}, dest
 	}
-	floorDest := filepath.Join(d.workDir, "floor.bin")
+	now, nowDest := side("")
+	var before *uploadSide
+	var beforeDest string
+	if bin := beforeBin(); bin != "" {
+		s, dest := side(bin)
+		before, beforeDest = &s, dest
+	}
+	floorDest := filepath.Join(b.TempDir(), "floor.bin")
 	floor := func() {
 		if err := uploadFloor(floorDest, data); err != nil {
 			b.Fatal(err)
 		}
 		_ = os.Remove(floorDest)
 	}
+	landed := func(dest string) {
+		if fi, err := os.Stat(dest); err != nil || fi.Size() != total {
+			b.Fatalf("uploaded file: %v %v", fi, err)
+		}
+		_ = os.Remove(dest)
+	}
 
 	rounds := uploadRounds{size: total}
 	b.SetBytes(total)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		rounds.round(b, d.pid, floor, upload)
+		rounds.round(b, floor, now, before)
 		b.StopTimer()
-		if fi, err := os.Stat(dest); err != nil || fi.Size() != total {
-			b.Fatalf("uploaded file: %v %v", fi, err)
+		landed(nowDest)
+		if before != nil {
+			landed(beforeDest)
 		}
-		_ = os.Remove(dest)
 		b.StartTimer()
 	}
 	b.StopTimer()

@@ -3,14 +3,25 @@ package main
 // What the upload benchmarks share: the physical floor of an upload (its
 // bytes, already in memory, written to a new file and fsynced), and rounds
 // that time the daemon and that floor one after the other, so that a busy
-// machine slows both alike and their ratio holds.
+// machine slows both alike and their ratio holds. An earlier build of the
+// daemon (BENCH_BEFORE_BIN) may be timed in the same rounds, so that a
+// before and an after share one floor and one run.
 
 import (
 	"os"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 )
+
+// envBeforeBin names a daemon binary (another build: main's, say) that the
+// upload benchmarks time beside this tree's in the same rounds, reported
+// as before-ratio-to-floor. Unset, only this tree's daemon is timed.
+const envBeforeBin = "BENCH_BEFORE_BIN"
+
+// beforeBin is $BENCH_BEFORE_BIN, or "" when it is unset.
+func beforeBin() string { return os.Getenv(envBeforeBin) }
 
 // uploadFloor writes data to a new file dst in 1 MiB write() calls and
 // fsyncs it: what landing the bytes of an upload durably costs at least,
@@ -29,52 +40,91 @@ func uploadFloor(dst string, data []byte) error {
 	return f.Sync()
 }
 
-// uploadRounds keeps, round by round, the time of an upload through the
-// daemon and of uploadFloor for the same bytes, and the daemon's largest
-// RSS growth during an upload.
-type uploadRounds struct {
-	size   int64
-	daemon []time.Duration
-	floor  []time.Duration
-	growth int64
+// uploadSide is one daemon a round times: its pid (for its RSS) and one
+// upload of the benchmark's bytes through it, checked.
+type uploadSide struct {
+	pid    int
+	upload func()
 }
 
-// round times floor() then upload(), the daemon's RSS sampled during the
-// upload. Only upload() runs with the benchmark's timer on.
-func (r *uploadRounds) round(b *testing.B, pid int, floor, upload func()) {
+// sideTimes is what the rounds measured of one daemon.
+type sideTimes struct {
+	times  []time.Duration
+	cpu    []time.Duration // the daemon's CPU time during each upload
+	growth int64           // the largest RSS growth during an upload
+}
+
+// uploadRounds keeps, round by round, the time of uploadFloor and of an
+// upload of the same bytes through each daemon timed.
+type uploadRounds struct {
+	size   int64
+	floor  []time.Duration
+	now    sideTimes // this tree's daemon
+	before sideTimes // BENCH_BEFORE_BIN's, when given
+}
+
+// round times floor(), then before's upload when before is not nil, then
+// now's. Only now's upload runs with the benchmark's timer on. Each starts
+// after a sync(): what the step before left to write back (files removed
+// since, another daemon's leftovers) is not the next one's cost.
+func (r *uploadRounds) round(b *testing.B, floor func(), now uploadSide, before *uploadSide) {
 	b.Helper()
 	b.StopTimer()
+	syscall.Sync()
 	start := time.Now()
 	floor()
 	r.floor = append(r.floor, time.Since(start))
-	base, err := rssBytes(pid)
+	if before != nil {
+		syscall.Sync()
+		timeUpload(b, *before, &r.before)
+	}
+	syscall.Sync()
+	b.StartTimer()
+	timeUpload(b, now, &r.now)
+}
+
+// timeUpload times one upload through side into into, the daemon's RSS
+// sampled meanwhile. The caller's benchmark timer state is kept.
+func timeUpload(b *testing.B, side uploadSide, into *sideTimes) {
+	b.Helper()
+	base, err := rssBytes(side.pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	sampler := sampleRSS(pid, 10*time.Millisecond)
-	b.StartTimer()
-	start = time.Now()
-	upload()
-	r.daemon = append(r.daemon, time.Since(start))
-	b.StopTimer()
-	r.growth = max(r.growth, sampler.stop()-base)
-	b.StartTimer()
+	sampler := sampleRSS(side.pid, 10*time.Millisecond)
+	cpu := threadsCPU(b, side.pid)
+	start := time.Now()
+	side.upload()
+	into.times = append(into.times, time.Since(start))
+	into.cpu = append(into.cpu, threadsCPU(b, side.pid)-cpu)
+	into.growth = max(into.growth, sampler.stop()-base)
 }
 
-// report gives the medians of the rounds: each side's MiB/s and the
-// ratio of the floor's time to the daemon's in the same round (1 is the
-// physical limit).
+// report gives the medians of the rounds: each side's MiB/s, the ratio
+// of the floor's time to the daemon's in the same round (1 is the physical
+// limit) and the daemon's CPU time per upload (all its threads); with a
+// before daemon, its figures too, prefixed "before-".
 func (r *uploadRounds) report(b *testing.B, daemonUnit, floorUnit string) {
 	b.Helper()
-	ratios := make([]float64, len(r.daemon))
-	for i := range r.daemon {
-		ratios[i] = r.floor[i].Seconds() / r.daemon[i].Seconds()
-	}
 	mibps := func(d time.Duration) float64 { return float64(r.size) / (1 << 20) / d.Seconds() }
-	b.ReportMetric(mibps(medianDuration(r.daemon)), daemonUnit)
 	b.ReportMetric(mibps(medianDuration(r.floor)), floorUnit)
-	b.ReportMetric(medianFloat(ratios), "ratio-to-floor")
-	b.ReportMetric(float64(r.growth)/(1<<20), "rss-growth-MiB")
+	sides := []struct {
+		prefix string
+		t      sideTimes
+	}{{"", r.now}, {"before-", r.before}}
+	for _, s := range sides {
+		if len(s.t.times) == 0 {
+			continue
+		}
+		ratios := make([]float64, len(s.t.times))
+		for i, d := range s.t.times {
+			ratios[i] = r.floor[i].Seconds() / d.Seconds()
+		}
+		b.ReportMetric(mibps(medianDuration(s.t.times)), s.prefix+daemonUnit)
+		b.ReportMetric(medianFloat(ratios), s.prefix+"ratio-to-floor")
+		b.ReportMetric(float64(s.t.growth)/(1<<20), s.prefix+"rss-growth-MiB")
+		b.ReportMetric(float64(medianDuration(s.t.cpu))/float64(time.Millisecond), s.prefix+"daemon-cpu-ms")
+	}
 }
 
 func medianDuration(ds []time.Duration) time.Duration {

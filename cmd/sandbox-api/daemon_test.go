@@ -73,6 +73,9 @@ type daemonOptions struct {
 	// grace is the --shutdown-grace given in args, used to bound the stop;
 	// 0 means the daemon's default.
 	grace time.Duration
+	// bin is the daemon binary to run; "" is daemonBin, the one built from
+	// this tree (a benchmark may time another build beside it).
+	bin string
 }
 
 // daemon is one running sandbox-api.
@@ -115,7 +118,11 @@ func startDaemon(t testing.TB, opts daemonOptions) *daemon {
 	if d.grace == 0 {
 		d.grace = 10 * time.Second
 	}
-	argv := append([]string{daemonBin, "-p", "0", "--log-dir", d.logDir}, opts.args...)
+	bin := daemonBin
+	if opts.bin != "" {
+		bin = opts.bin
+	}
+	argv := append([]string{bin, "-p", "0", "--log-dir", d.logDir}, opts.args...)
 	argv = append(append([]string{}, opts.wrap...), argv...)
 	if opts.pidns {
 		argv = append([]string{"unshare", "--pid", "--fork", "--mount-proc"}, argv...)
