@@ -42,6 +42,9 @@ type AtomicFile struct {
 	tmpPath string
 	size    int64
 	done    bool
+	// flushed is where the writeback started so far ends (see
+	// startWriteback): bytes before it are on their way to disk.
+	flushed int64
 
 	writes *inflightWrites
 	write  *inflightWrite
@@ -129,7 +132,17 @@ func (a *AtomicFile) Write(p []byte) (int, error) {
 	if err != nil {
 		return n, fmt.Errorf("write %s: %w", a.dest, diskError(err))
 	}
+	a.writeback()
 	return n, nil
+}
+
+// writeback starts writing to disk what was written since the last time,
+// once that is writebackChunk or more.
+func (a *AtomicFile) writeback() {
+	if a.size-a.flushed >= writebackChunk {
+		startWriteback(a.tmp, a.flushed, a.size-a.flushed)
+		a.flushed = a.size
+	}
 }
 
 // ReadFrom streams r into the file in fixed-size chunks. Errors from r

@@ -47,55 +47,61 @@ type uploadSide struct {
 	upload func()
 }
 
-// sideTimes is what the rounds measured of one daemon.
+// sideTimes is what the rounds measured of one daemon: each upload's time
+// beside the floor's, timed just before it.
 type sideTimes struct {
 	times  []time.Duration
+	floors []time.Duration
 	cpu    []time.Duration // the daemon's CPU time during each upload
 	growth int64           // the largest RSS growth during an upload
 }
 
-// uploadRounds keeps, round by round, the time of uploadFloor and of an
-// upload of the same bytes through each daemon timed.
+// uploadRounds keeps, round by round, the time of an upload through each
+// daemon timed and of uploadFloor for the same bytes just before it.
 type uploadRounds struct {
 	size   int64
-	floor  []time.Duration
 	now    sideTimes // this tree's daemon
 	before sideTimes // BENCH_BEFORE_BIN's, when given
 }
 
-// round times floor(), then before's upload when before is not nil, then
-// now's. Only now's upload runs with the benchmark's timer on. Each starts
-// after a sync(): what the step before left to write back (files removed
-// since, another daemon's leftovers) is not the next one's cost.
+// round times floor() then before's upload, when before is not nil, then
+// floor() again and now's upload. Only now's upload runs with the
+// benchmark's timer on. Each step starts after a sync(): what the step
+// before left to write back (files removed since, another daemon's
+// leftovers) is not the next one's cost. A floor next to each upload keeps
+// a burst of the machine's other work from skewing one side only.
 func (r *uploadRounds) round(b *testing.B, floor func(), now uploadSide, before *uploadSide) {
 	b.Helper()
 	b.StopTimer()
+	if before != nil {
+		timeUpload(b, floor, *before, &r.before, false)
+	}
+	timeUpload(b, floor, now, &r.now, true)
+}
+
+// timeUpload times floor() then one upload through side into into, the
+// daemon's RSS sampled meanwhile; the benchmark's timer runs during the
+// upload when timed.
+func timeUpload(b *testing.B, floor func(), side uploadSide, into *sideTimes, timed bool) {
+	b.Helper()
 	syscall.Sync()
 	start := time.Now()
 	floor()
-	r.floor = append(r.floor, time.Since(start))
-	if before != nil {
-		syscall.Sync()
-		timeUpload(b, *before, &r.before)
-	}
-	syscall.Sync()
-	b.StartTimer()
-	timeUpload(b, now, &r.now)
-}
-
-// timeUpload times one upload through side into into, the daemon's RSS
-// sampled meanwhile. The caller's benchmark timer state is kept.
-func timeUpload(b *testing.B, side uploadSide, into *sideTimes) {
-	b.Helper()
+	into.floors = append(into.floors, time.Since(start))
 	base, err := rssBytes(side.pid)
 	if err != nil {
 		b.Fatal(err)
 	}
+	syscall.Sync()
 	sampler := sampleRSS(side.pid, 10*time.Millisecond)
 	cpu := threadsCPU(b, side.pid)
-	start := time.Now()
+	if timed {
+		b.StartTimer()
+	}
+	start = time.Now()
 	side.upload()
 	into.times = append(into.times, time.Since(start))
+	b.StopTimer()
 	into.cpu = append(into.cpu, threadsCPU(b, side.pid)-cpu)
 	into.growth = max(into.growth, sampler.stop()-base)
 }
@@ -107,7 +113,7 @@ func timeUpload(b *testing.B, side uploadSide, into *sideTimes) {
 func (r *uploadRounds) report(b *testing.B, daemonUnit, floorUnit string) {
 	b.Helper()
 	mibps := func(d time.Duration) float64 { return float64(r.size) / (1 << 20) / d.Seconds() }
-	b.ReportMetric(mibps(medianDuration(r.floor)), floorUnit)
+	b.ReportMetric(mibps(medianDuration(r.now.floors)), floorUnit)
 	sides := []struct {
 		prefix string
 		t      sideTimes
@@ -118,7 +124,7 @@ func (r *uploadRounds) report(b *testing.B, daemonUnit, floorUnit string) {
 		}
 		ratios := make([]float64, len(s.t.times))
 		for i, d := range s.t.times {
-			ratios[i] = r.floor[i].Seconds() / d.Seconds()
+			ratios[i] = s.t.floors[i].Seconds() / d.Seconds()
 		}
 		b.ReportMetric(mibps(medianDuration(s.t.times)), s.prefix+daemonUnit)
 		b.ReportMetric(medianFloat(ratios), s.prefix+"ratio-to-floor")
