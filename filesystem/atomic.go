@@ -147,13 +147,17 @@ func (a *AtomicFile) writeback() {
 
 // ReadFrom streams r into the file in fixed-size chunks. Errors from r
 // wrap ErrSourceRead; errors of the disk are the disk's (see ErrNoSpace).
-// An *os.File is copied by the kernel instead (see readFile), and a
-// source that keeps its bytes in a buffer of its own writes them in
-// itself (see readWriterTo).
+// An *os.File, whole or from its offset through an *io.LimitedReader, is
+// copied by the kernel instead (see readFile), and a source that keeps its
+// bytes in a buffer of its own writes them in itself (see readWriterTo).
 func (a *AtomicFile) ReadFrom(r io.Reader) (int64, error) {
 	switch src := r.(type) {
 	case *os.File:
 		return a.readFile(src)
+	case *io.LimitedReader:
+		if _, ok := src.R.(*os.File); ok {
+			return a.readFile(src)
+		}
 	case io.WriterTo:
 		return a.readWriterTo(src)
 	}
@@ -203,10 +207,11 @@ func (r *recordedWrites) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// readFile lets the kernel copy a local file (copy_file_range; a reflink
-// on some filesystems) rather than pass it through user space. A local
-// file is no client, so its errors are not ErrSourceRead.
-func (a *AtomicFile) readFile(src *os.File) (int64, error) {
+// readFile lets the kernel copy a local file, src (an *os.File or an
+// *io.LimitedReader of one), with copy_file_range (a reflink on some
+// filesystems) rather than pass it through user space. A local file is no
+// client, so its errors are not ErrSourceRead.
+func (a *AtomicFile) readFile(src io.Reader) (int64, error) {
 	if a.tmp == nil {
 		return 0, fmt.Errorf("write %s: already committed or aborted", a.dest)
 	}
@@ -215,6 +220,7 @@ func (a *AtomicFile) readFile(src *os.File) (int64, error) {
 	if err != nil {
 		return n, fmt.Errorf("write %s: %w", a.dest, diskError(err))
 	}
+	a.writeback()
 	return n, nil
 }
 
