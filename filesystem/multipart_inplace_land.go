@@ -60,7 +60,13 @@ func (u *uploads) landInPlace(dir, dest string, mode fs.FileMode, pieces []partP
 	defer a.Abort()
 	// The upload's mode always applies, as it was recorded at initiate,
 	// even over an existing file.
-	return true, a.Commit(&mode)
+	if err := a.Commit(&mode); err != nil {
+		return false, err
+	}
+	// The upload's own link goes at once, before the upload itself: were
+	// its removal to fail, no part could be written into the landed file.
+	_ = os.Remove(asmPath)
+	return true, nil
 }
 
 // fillSlots copies the pieces into their slots of f and cuts f at end.
