@@ -339,3 +339,30 @@ func TestUploadInPlaceParallelVersions(t *testing.T) {
 	}
 	wantFile(t, up.Path, want)
 }
+
+// At the default threshold, a first part of 1 MiB sets the stride (as the
+// SDK's 5 MiB parts do) and a smaller one does not.
+func TestUploadInPlaceDefaultThreshold(t *testing.T) {
+	f, uploadDir := newUploadFS(t, time.Hour)
+	up := initiate(t, f, "small-parts.bin", "")
+	putPart(t, f, up.ID, 1, randomBytes(1, defaultMinStride-1))
+	putPart(t, f, up.ID, 2, randomBytes(2, 10))
+	if _, ok := uploadStride(filepath.Join(uploadDir, up.ID)); ok {
+		t.Fatal("a part under the threshold set the stride")
+	}
+
+	up = initiate(t, f, "sdk-parts.bin", "")
+	p1 := putPart(t, f, up.ID, 1, randomBytes(1, defaultMinStride))
+	p2 := putPart(t, f, up.ID, 2, randomBytes(2, 10))
+	if rec := partRecord(t, uploadDir, up.ID, 2); rec.Data != uploadAssemblyFile || rec.Offset != defaultMinStride {
+		t.Fatalf("part 2 record %+v, want in place at %d", rec, defaultMinStride)
+	}
+	asm := inodeOfPath(t, filepath.Join(uploadDir, up.ID, uploadAssemblyFile))
+	if _, err := f.CompleteUpload(up.ID, listed(p1, p2)); err != nil {
+		t.Fatal(err)
+	}
+	wantFile(t, up.Path, append(randomBytes(1, defaultMinStride), randomBytes(2, 10)...))
+	if inodeOfPath(t, up.Path) != asm {
+		t.Fatal("the destination is a copy, not the assembly file")
+	}
+}
