@@ -15,7 +15,7 @@ IMAGE     ?= sandbox-api:latest
 TOML      ?=
 RUN_FLAGS ?=
 
-.PHONY: build run test test-go test-sdk test-browser test-mcp bench fuzz clean image run-image e2e-image
+.PHONY: build run test test-go test-sdk test-browser test-mcp bench bench-uploads fuzz clean image run-image e2e-image
 
 # The terminal page's xterm.js files, copied from npm once and embedded in
 # the binary (a plain `go build` works without them; the page then says how
@@ -67,11 +67,22 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzLineSplitter$$' -fuzztime $(FUZZTIME) ./process/
 	go test -run '^$$' -fuzz '^FuzzChunkReader$$' -fuzztime $(FUZZTIME) ./process/
 	go test -run '^$$' -fuzz '^FuzzStepValues$$' -fuzztime $(FUZZTIME) ./imagebuilder/
+	go test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./internal/formdata/
 
 # Each figure beside its raw baseline; content search is compared with ripgrep.
 bench:
 	@command -v rg >/dev/null || { echo "make bench needs ripgrep: apt-get install -y ripgrep" >&2; exit 1; }
 	go test -run '^$$' -bench . -benchmem ./...
+
+# The two upload benchmarks with the daemon of BEFORE (a git ref) timed
+# beside this tree's in the same rounds: a before and an after that share
+# one floor and one run (see cmd/sandbox-api/bench_upload_rounds_test.go).
+BEFORE ?= main
+bench-uploads:
+	@before=$$(mktemp -d) && trap 'rm -rf "$$before"' EXIT && \
+	git archive $(BEFORE) | tar -x -C "$$before" && \
+	(cd "$$before" && CGO_ENABLED=0 go build -o "$$before/sandbox-api" ./cmd/sandbox-api) && \
+	BENCH_BEFORE_BIN="$$before/sandbox-api" go test -run '^$$' -bench 'FormUpload256MB|MultipartUploadSDK' -benchtime 10x -count 3 ./cmd/sandbox-api/
 
 # The CA roots the published image carries, so that the daemon alone can
 # fetch an upgrade over HTTPS (POST /upgrade): the build machine's Debian

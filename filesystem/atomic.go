@@ -42,6 +42,9 @@ type AtomicFile struct {
 	tmpPath string
 	size    int64
 	done    bool
+	// flushed is where the writeback started so far ends (see
+	// startWriteback): bytes before it are on their way to disk.
+	flushed int64
 
 	writes *inflightWrites
 	write  *inflightWrite
@@ -129,15 +132,34 @@ func (a *AtomicFile) Write(p []byte) (int, error) {
 	if err != nil {
 		return n, fmt.Errorf("write %s: %w", a.dest, diskError(err))
 	}
+	a.writeback()
 	return n, nil
+}
+
+// writeback starts writing to disk what was written since the last time,
+// once that is writebackChunk or more.
+func (a *AtomicFile) writeback() {
+	if a.size-a.flushed >= writebackChunk {
+		startWriteback(a.tmp, a.flushed, a.size-a.flushed)
+		a.flushed = a.size
+	}
 }
 
 // ReadFrom streams r into the file in fixed-size chunks. Errors from r
 // wrap ErrSourceRead; errors of the disk are the disk's (see ErrNoSpace).
-// An *os.File is copied by the kernel instead (see readFile).
+// An *os.File, whole or from its offset through an *io.LimitedReader, is
+// copied by the kernel instead (see readFile), and a source that keeps its
+// bytes in a buffer of its own writes them in itself (see readWriterTo).
 func (a *AtomicFile) ReadFrom(r io.Reader) (int64, error) {
-	if f, ok := r.(*os.File); ok {
-		return a.readFile(f)
+	switch src := r.(type) {
+	case *os.File:
+		return a.readFile(src)
+	case *io.LimitedReader:
+		if _, ok := src.R.(*os.File); ok {
+			return a.readFile(src)
+		}
+	case io.WriterTo:
+		return a.readWriterTo(src)
 	}
 	buf := make([]byte, copyBufferSize)
 	var total int64
@@ -158,10 +180,38 @@ func (a *AtomicFile) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
-// readFile lets the kernel copy a local file (copy_file_range; a reflink
-// on some filesystems) rather than pass it through user space. A local
-// file is no client, so its errors are not ErrSourceRead.
-func (a *AtomicFile) readFile(src *os.File) (int64, error) {
+// readWriterTo lets src write its bytes in from its own buffer: a form
+// field (internal/formdata) hands over pieces of up to its whole buffer,
+// with no copy into one of ours. What fails is told apart by who failed:
+// an error of the file's own writes is the disk's, any other src's.
+func (a *AtomicFile) readWriterTo(src io.WriterTo) (int64, error) {
+	w := &recordedWrites{w: a}
+	n, err := src.WriteTo(w)
+	if err != nil && w.err == nil {
+		err = fmt.Errorf("%w: %w", ErrSourceRead, err)
+	}
+	return n, err
+}
+
+// recordedWrites passes writes on to w and keeps the first error w gave.
+type recordedWrites struct {
+	w   io.Writer
+	err error
+}
+
+func (r *recordedWrites) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
+}
+
+// readFile lets the kernel copy a local file, src (an *os.File or an
+// *io.LimitedReader of one), with copy_file_range (a reflink on some
+// filesystems) rather than pass it through user space. A local file is no
+// client, so its errors are not ErrSourceRead.
+func (a *AtomicFile) readFile(src io.Reader) (int64, error) {
 	if a.tmp == nil {
 		return 0, fmt.Errorf("write %s: already committed or aborted", a.dest)
 	}
@@ -170,6 +220,7 @@ func (a *AtomicFile) readFile(src *os.File) (int64, error) {
 	if err != nil {
 		return n, fmt.Errorf("write %s: %w", a.dest, diskError(err))
 	}
+	a.writeback()
 	return n, nil
 }
 

@@ -13,10 +13,14 @@
 //     by renaming a temporary file over its destination; the temporary
 //     names, the registry of writes in flight the watches consult, and
 //     the journal that lets the next start remove a crash's leftovers.
+//     atomic_adopt.go lands a finished file of the daemon's that way;
+//     writeback_linux.go and copy_range_linux.go: writeback started while
+//     a write streams, and kernel copies between offsets.
 //   - special_files.go, unsized_read.go, access_linux.go: FIFOs, devices,
 //     kernel files whose size is unknown, and what the --user may write.
 //   - multipart*.go: multipart uploads (the store, the parts, the
-//     assembly, the sweep of abandoned ones).
+//     assembly, the sweep of abandoned ones); multipart_inplace*.go: parts
+//     written in place in one file that complete lands as it is.
 //   - walk.go, tree.go, find.go, fuzzy.go, grep*.go: the tree walker and
 //     the tree, find, fuzzy and content searches built on it.
 //   - heavy_reads.go: the queue of reads that build their answer in memory.

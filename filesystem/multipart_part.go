@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/fnv"
 	"io"
 	"os"
@@ -12,21 +13,42 @@ import (
 	"time"
 )
 
-// partBodyReader tags the body's read errors, so they are not taken for
-// the disk's.
-type partBodyReader struct{ r io.Reader }
+// errPartTooLarge stops the copy of a part past the cap.
+var errPartTooLarge = errors.New("part too large")
 
-func (p partBodyReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("%w: %w", ErrUploadPartBody, err)
+// partWriter hashes and stores the bytes of a part, and refuses more than
+// max of them. It keeps the first error of its own, so that a failed copy
+// tells the body's errors from the disk's.
+type partWriter struct {
+	sink *partSink
+	sum  hash.Hash
+	n    int64
+	max  int64
+	err  error
+}
+
+func (w *partWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.n+int64(len(p)) > w.max {
+		w.err = errPartTooLarge
+		return 0, w.err
+	}
+	n, err := w.sink.Write(p)
+	w.sum.Write(p[:n])
+	w.n += int64(n)
+	if err != nil {
+		w.err = err
 	}
 	return n, err
 }
 
-// putPart streams body to a new data file while hashing it, then makes it
-// the part's current version. The data file is not an AtomicFile: the
-// record's rename (commitPart) is what publishes it.
+// putPart streams body to the part's slot or a new data file while
+// hashing it (see openPartSink), then makes it the part's current version.
+// The data file is not an AtomicFile: the record's rename (commitPart) is
+// what publishes it. A form field (internal/formdata) writes itself out
+// from its own buffer, with no copy into one of ours.
 func (u *uploads) putPart(id string, number int, body io.Reader) (UploadedPart, error) {
 	if err := uploadCheckID(id); err != nil {
 		return UploadedPart{}, err
@@ -38,42 +60,41 @@ func (u *uploads) putPart(id string, number int, body io.Reader) (UploadedPart, 
 	if err != nil {
 		return UploadedPart{}, err
 	}
-	dataName := fmt.Sprintf("%05d.%s.data", number, uploadRandomHex(8))
-	dataPath := filepath.Join(dir, dataName)
-	f, err := os.OpenFile(dataPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	sink, release, err := u.openPartSink(id, dir, number)
+	defer release() // after the commit: the slot is held until its record says so
 	if err != nil {
 		return UploadedPart{}, u.folderErr(id, fmt.Errorf("store part %d of upload %s: %w", number, id, err))
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = os.Remove(dataPath)
-		}
-	}()
-
-	sum := md5.New()
-	buf := make([]byte, copyBufferSize)
-	// One byte past the cap tells a part that is too large from one that
-	// is exactly at it.
-	src := io.LimitReader(partBodyReader{body}, u.maxPart+1)
-	n, err := io.CopyBuffer(io.MultiWriter(f, sum), src, buf)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = cerr
+	w := &partWriter{sink: sink, sum: md5.New(), max: u.maxPart}
+	if src, ok := body.(io.WriterTo); ok {
+		_, err = src.WriteTo(w)
+	} else {
+		_, err = io.CopyBuffer(w, body, make([]byte, copyBufferSize))
 	}
+	n := w.n
 	switch {
-	case err != nil && errors.Is(err, ErrUploadPartBody):
-		return UploadedPart{}, err
-	case err != nil:
-		return UploadedPart{}, fmt.Errorf("store part %d of upload %s: %w", number, id, err)
-	case n > u.maxPart:
+	case errors.Is(w.err, errPartTooLarge):
+		sink.drop()
 		return UploadedPart{}, uploadErr(ErrUploadPartTooLarge, "part %d is larger than %d bytes", number, u.maxPart)
+	case err != nil && w.err == nil:
+		sink.drop()
+		return UploadedPart{}, fmt.Errorf("%w: %w", ErrUploadPartBody, err)
+	case err != nil:
+		sink.drop()
+		return UploadedPart{}, fmt.Errorf("store part %d of upload %s: %w", number, id, err)
 	}
-
-	meta := partMeta{Data: dataName, ETag: hex.EncodeToString(sum.Sum(nil)), Size: n, UploadedAt: time.Now().UTC()}
+	meta, err := sink.close(n)
+	if err != nil {
+		sink.drop()
+		return UploadedPart{}, fmt.Errorf("store part %d of upload %s: %w", number, id, err)
+	}
+	meta.ETag = hex.EncodeToString(w.sum.Sum(nil))
+	meta.UploadedAt = time.Now().UTC()
 	if err := u.commitPart(id, dir, number, meta); err != nil {
+		sink.drop()
 		return UploadedPart{}, u.folderErr(id, err)
 	}
-	committed = true
+	u.learnStride(dir, n)
 	return UploadedPart{Number: number, ETag: meta.ETag, Size: n, UploadedAt: meta.UploadedAt}, nil
 }
 
@@ -94,7 +115,9 @@ func (u *uploads) commitPart(id, dir string, number int, meta partMeta) error {
 	if err := uploadWriteJSON(dir, name, meta); err != nil {
 		return err
 	}
-	if old, ok := previous.dataPath(dir); prevErr == nil && ok && previous.Data != meta.Data {
+	// A data file of its own is the version's alone; a slot is left for
+	// its next writer.
+	if old, ok := previous.dataPath(dir); prevErr == nil && ok && previous.Data != meta.Data && previous.Data != uploadAssemblyFile {
 		_ = os.Remove(old)
 	}
 	return nil

@@ -5,14 +5,16 @@ package filesystem
 //
 //	<UploadDir>/<uploadId>/upload.json          destination, permissions, start time
 //	<UploadDir>/<uploadId>/00007.json           the current version of part 7
-//	<UploadDir>/<uploadId>/00007.<random>.data  its bytes
+//	<UploadDir>/<uploadId>/00007.<random>.data  its bytes, or
+//	<UploadDir>/<uploadId>/assembly.data        its slot there (multipart_inplace.go)
 //
-// A part's bytes go to a data file of their own, never reused; the part's
-// JSON file, replaced by an atomic rename, is what makes a version current.
-// So a re-sent part replaces the old one atomically, parallel parts never
-// share a file, and whoever reads a part's JSON finds data that matches its
-// etag. All state being on disk, an upload survives a daemon restart (not
-// a machine crash: parts are not fsynced, only the assembled file is).
+// A part's bytes go to a data file of their own, never reused, or to its
+// slot in the assembly file when that is free; the part's JSON file,
+// replaced by an atomic rename, is what makes a version current. So a
+// re-sent part replaces the old one atomically, parallel parts never share
+// bytes, and whoever reads a part's JSON finds data that matches its etag.
+// All state being on disk, an upload survives a daemon restart (not a
+// machine crash: parts are not fsynced, only the assembled file is).
 
 import (
 	"context"
@@ -50,9 +52,11 @@ type uploadMeta struct {
 	InitiatedAt time.Time `json:"initiatedAt"`
 }
 
-// partMeta is the JSON file of a part's current version.
+// partMeta is the JSON file of a part's current version: its bytes are
+// Size bytes at Offset of the data file.
 type partMeta struct {
 	Data       string    `json:"data"` // name of the data file in the upload folder
+	Offset     int64     `json:"offset,omitempty"`
 	ETag       string    `json:"etag"`
 	Size       int64     `json:"size"`
 	UploadedAt time.Time `json:"uploadedAt"`
@@ -81,9 +85,16 @@ type uploads struct {
 	// commits serializes the commits of one part (striped by upload and
 	// part number); see commitPart.
 	commits [64]sync.Mutex
-	writes  *inflightWrites // assembles land through it (see AtomicFile)
-	user    *runas.User     // destinations are checked and written as this user
-	log     *zap.Logger
+	// completing serializes the completes of one upload (striped by id).
+	completing [16]sync.Mutex
+	// claims: who writes into assembly files now (multipart_inplace.go).
+	claims *slotClaims
+	// minStride is the smallest part that sets an upload's stride
+	// (defaultMinStride; smaller in tests).
+	minStride int64
+	writes    *inflightWrites // assembles land through it (see AtomicFile)
+	user      *runas.User     // destinations are checked and written as this user
+	log       *zap.Logger
 	// The sweep's lifecycle (see sweepLoop).
 	stop   context.CancelFunc
 	done   chan struct{}
@@ -96,14 +107,16 @@ func newUploads(cfg Config) (*uploads, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	u := &uploads{
-		root:    cfg.UploadDir,
-		ttl:     cfg.UploadTTL,
-		maxPart: MaxUploadPartSize,
-		max:     cfg.MaxUploads,
-		log:     cfg.Logger,
-		user:    cfg.User,
-		stop:    cancel,
-		done:    make(chan struct{}),
+		root:      cfg.UploadDir,
+		ttl:       cfg.UploadTTL,
+		maxPart:   MaxUploadPartSize,
+		claims:    newSlotClaims(),
+		minStride: defaultMinStride,
+		max:       cfg.MaxUploads,
+		log:       cfg.Logger,
+		user:      cfg.User,
+		stop:      cancel,
+		done:      make(chan struct{}),
 	}
 	go u.sweepLoop(ctx)
 	return u, nil

@@ -14,6 +14,7 @@
 //     answers a failed domain call with writeFailure, never its own status.
 //   - write_json.go: writeJSON and writeError, the one error shape
 //     {"error": "..."}; request_body.go: body limits and JSON decoding;
+//     form_body.go: multipart/form-data bodies, read by internal/formdata;
 //     jsonstring.go: a JSON string streamed from a reader (file contents,
 //     process output) without holding it.
 //

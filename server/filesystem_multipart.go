@@ -134,8 +134,9 @@ func (h *filesystemHandlers) multipartPart(w http.ResponseWriter, r *http.Reques
 }
 
 // multipartBody finds the part's bytes: the "file" field of a
-// multipart/form-data body (what the SDK sends), or a raw
-// application/octet-stream body.
+// multipart/form-data body (what the SDK sends; a *formdata.Part, which
+// writes itself out in large pieces), or a raw application/octet-stream
+// body.
 func multipartBody(r *http.Request) (io.Reader, error) {
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err == nil && mediaType == "application/octet-stream" {
@@ -144,7 +145,7 @@ func multipartBody(r *http.Request) (io.Reader, error) {
 	if err != nil || mediaType != "multipart/form-data" {
 		return nil, multipartBadRequest(`the part must be multipart/form-data with a "file" field, or application/octet-stream`)
 	}
-	mr, err := r.MultipartReader()
+	mr, err := formBody(r, r.Body)
 	if err != nil {
 		return nil, multipartBadRequest("multipart/form-data: " + err.Error())
 	}

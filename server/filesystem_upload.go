@@ -6,12 +6,12 @@ import (
 	"io"
 	"io/fs"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/internal/formdata"
 )
 
 const (
@@ -107,7 +107,8 @@ func (h *filesystemHandlers) putRaw(w http.ResponseWriter, r *http.Request, p st
 }
 
 // putMultipart streams the form's file field to disk as it arrives (never
-// ParseMultipartForm, which would buffer it). The optional permissions and
+// ParseMultipartForm, which would buffer it), in large writes straight
+// from the form reader's buffer (see formBody). The optional permissions and
 // path fields may come after the file, so the file is committed at the
 // end. A path field names the destination: the SDK's writeBinary pastes
 // the path into the URL unencoded, so a "#", "?" or "%" in a name cuts or
@@ -117,8 +118,7 @@ func (h *filesystemHandlers) putMultipart(w http.ResponseWriter, r *http.Request
 	if !ok {
 		return
 	}
-	r.Body = body
-	mr, err := r.MultipartReader()
+	mr, err := formBody(r, body)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid multipart body: "+err.Error())
 		return
@@ -194,7 +194,7 @@ func (h *filesystemHandlers) putMultipart(w http.ResponseWriter, r *http.Request
 }
 
 // formField reads a small form field.
-func formField(w http.ResponseWriter, part *multipart.Part) (string, bool) {
+func formField(w http.ResponseWriter, part *formdata.Part) (string, bool) {
 	data, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
 	if err != nil {
 		fileRoutes.writeFailure(w, fmt.Errorf("%w: %w", filesystem.ErrSourceRead, err))

@@ -144,6 +144,23 @@ func TestWatchSeesAtomicWritesAsInPlaceWrites(t *testing.T) {
 			want: []string{"WRITE big.bin"},
 		},
 		{
+			name: "a multipart upload landed as its assembly file, replacing a file, is one WRITE",
+			setup: func(t *testing.T, f *FS, dir string) {
+				must(t, os.WriteFile(filepath.Join(dir, "big.bin"), []byte("old"), 0o644))
+			},
+			act: func(t *testing.T, f *FS, dir string) {
+				uploadInPlace(t, f, filepath.Join(dir, "big.bin"))
+			},
+			want: []string{"WRITE big.bin"},
+		},
+		{
+			name: "a new one is CREATE, WRITE",
+			act: func(t *testing.T, f *FS, dir string) {
+				uploadInPlace(t, f, filepath.Join(dir, "big.bin"))
+			},
+			want: []string{"CREATE big.bin", "WRITE big.bin"},
+		},
+		{
 			name: "a file landed from a temporary file in another folder",
 			act: func(t *testing.T, f *FS, dir string) {
 				a, err := f.CreateAtomic(filepath.Join(t.TempDir(), "elsewhere"))
@@ -491,4 +508,21 @@ func TestWatchEndLetsTheRegistryForget(t *testing.T) {
 	if n := files.running.Load(); n != 0 {
 		t.Errorf("%d watches running after a watch that failed to start", n)
 	}
+}
+
+// uploadInPlace uploads to dest in two parts, a first one of 1 MiB, which
+// sets the upload's stride, and a short one written in place after it,
+// so that complete lands the upload's assembly file itself.
+func uploadInPlace(t *testing.T, f *FS, dest string) {
+	t.Helper()
+	up, err := f.InitiateUpload(dest, "")
+	must(t, err)
+	var list []filesystem.CompletedPart
+	for n, size := range []int{1 << 20, 10} {
+		part, err := f.UploadPart(up.ID, n+1, strings.NewReader(strings.Repeat("x", size)))
+		must(t, err)
+		list = append(list, filesystem.CompletedPart{Number: part.Number, ETag: part.ETag})
+	}
+	_, err = f.CompleteUpload(up.ID, list)
+	must(t, err)
 }

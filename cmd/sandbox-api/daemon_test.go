@@ -73,7 +73,9 @@ type daemonOptions struct {
 	// grace is the --shutdown-grace given in args, used to bound the stop;
 	// 0 means the daemon's default.
 	grace time.Duration
-	bin   string // the binary to run; "" = daemonBin
+	// bin is the daemon binary to run; "" is daemonBin, the one built from
+	// this tree (a benchmark may time another build beside it).
+	bin string
 }
 
 // daemon is one running sandbox-api.
