@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/binary"
 	"io"
 	"unicode/utf8"
 )
@@ -44,9 +45,7 @@ func (j *jsonStringWriter) Write(p []byte) (int, error) {
 				// A run of plain characters, no longer than the buffer has
 				// room for: memory stays bounded whatever the write's size.
 				start, end := i, min(len(p), i+max(jsonStringFlushAt-len(j.buf), 1))
-				for i < end && p[i] >= 0x20 && p[i] < utf8.RuneSelf && p[i] != '"' && p[i] != '\\' {
-					i++
-				}
+				i += plainRun(p[i:end])
 				j.buf = append(j.buf, p[start:i]...)
 				if err := j.flushIfFull(); err != nil {
 					return 0, err
@@ -118,4 +117,31 @@ func (j *jsonStringWriter) Close() error {
 		j.carry = nil
 	}
 	return j.flush()
+}
+
+// plainRun is the length of the start of p that goes into a JSON string as
+// it is: ASCII from 0x20, quote and backslash excepted. It tests eight
+// bytes at a time (output is mostly such text, and a byte at a time was a
+// quarter of a streamed exec's CPU), then finishes byte by byte.
+func plainRun(p []byte) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		quote, backslash := x^('"'*ones), x^('\\'*ones)
+		// A high bit in any term marks a byte to stop at: one of 0x80 and
+		// up, one below 0x20, or a zero byte after the XOR (a quote or a
+		// backslash). Each term is exact about whether such a byte exists.
+		stop := x | (x - 0x20*ones) | (quote - ones) &^ quote | (backslash - ones) &^ backslash
+		if stop&highs != 0 {
+			break
+		}
+	}
+	for i < len(p) && p[i] >= 0x20 && p[i] < utf8.RuneSelf && p[i] != '"' && p[i] != '\\' {
+		i++
+	}
+	return i
 }

@@ -123,3 +123,24 @@ func TestJSONStringWriterBoundsItsBuffer(t *testing.T) {
 		t.Fatalf("empty output: %v, writes %v, buffer of %d", err, out.sizes, cap(jw.buf))
 	}
 }
+
+// TestPlainRun: the word-at-a-time scan stops where a byte-at-a-time scan
+// does, for every byte value at every position of a run.
+func TestPlainRun(t *testing.T) {
+	plain := func(b byte) bool { return b >= 0x20 && b < 0x80 && b != '"' && b != '\\' }
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 23, 24} {
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				p := bytes.Repeat([]byte("a"), n)
+				p[pos] = byte(c)
+				want := n
+				if !plain(byte(c)) {
+					want = pos
+				}
+				if got := plainRun(p); got != want {
+					t.Fatalf("plainRun of %d bytes with %#x at %d = %d, want %d", n, c, pos, got, want)
+				}
+			}
+		}
+	}
+}
