@@ -135,7 +135,7 @@ func plainRun(p []byte) int {
 		// A high bit in any term marks a byte to stop at: one of 0x80 and
 		// up, one below 0x20, or a zero byte after the XOR (a quote or a
 		// backslash). Each term is exact about whether such a byte exists.
-		stop := x | (x - 0x20*ones) | (quote - ones) &^ quote | (backslash - ones) &^ backslash
+		stop := x | (x - 0x20*ones) | (quote-ones)&^quote | (backslash-ones)&^backslash
 		if stop&highs != 0 {
 			break
 		}
