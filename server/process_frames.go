@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"io"
 
 	"github.com/sandbox-api/sandbox-api/process"
@@ -12,13 +11,19 @@ import (
 // {"type":"error","data":"..."} and last {"type":"result","data":"<the
 // ProcessResponse as a JSON string>"}, one per line.
 type execFrames struct {
-	w *bufio.Writer
+	w frameWriter
 	// data escapes output straight into w, one string per frame. Bytes
 	// that are not UTF-8 become U+FFFD, as everywhere else in the API.
 	data *jsonStringWriter
 }
 
-func newExecFrames(w *bufio.Writer) *execFrames {
+// frameWriter is the buffered writer frames go to.
+type frameWriter interface {
+	io.Writer
+	io.StringWriter
+}
+
+func newExecFrames(w frameWriter) *execFrames {
 	return &execFrames{w: w, data: newJSONStringWriter(w)}
 }
 
