@@ -82,7 +82,7 @@ type Log struct {
 	removed              bool // the log was deleted: late output is discarded
 	waiting              bool // a reader waits on changed
 	changed              chan struct{}
-	buf                  []byte
+	recent               recentWrites // the last writes, for readers that keep up
 	writeErr             error
 	// lost counts output bytes a failed write (a full disk) could not keep
 	// since the last loss record; readers are told with a marker.
@@ -123,22 +123,20 @@ func (l *Log) Append(s Stream, data []byte) (rolled bool, err error) {
 			}
 			rolled = true
 		}
-		if l.buf == nil { // held only while output flows: Finish lets it go
-			l.buf = make([]byte, 0, pumpBufferSize+4*recordOverhead)
-		}
-		// As many records as fit in the buffer and the current segment.
+		// As many records as fit in one block and the current segment.
 		seg := l.segs[len(l.segs)-1]
+		block, rec := l.recent.block(len(data) + (len(data)/maxChunk+1)*recordOverhead + segmentStartSize)
+		rec = l.startWriteLocked(rec, seg)
 		if l.lost > 0 {
 			// Output lost to a failed write comes back as a marker, in its
 			// place, once the log can be written again.
-			if err := l.writeLocked(seg, lossRecord(l.buf[:0], l.lost), 0); err != nil {
+			if err := l.writeLocked(seg, block, lossRecord(rec, l.lost), 0); err != nil {
 				l.lost += int64(len(data))
 				return rolled, err
 			}
 			l.lost = 0
 			continue // the segment may be full now
 		}
-		rec := l.buf[:0]
 		var payload int
 		for len(data) > 0 && len(rec)+recordOverhead+1 <= cap(rec) && seg.size+int64(len(rec)) < l.segmentSize {
 			n := min(len(data), maxChunk, cap(rec)-len(rec)-recordOverhead)
@@ -149,10 +147,13 @@ func (l *Log) Append(s Stream, data []byte) (rolled bool, err error) {
 			payload += n
 			data = data[n:]
 		}
-		if err := l.writeLocked(seg, rec, payload); err != nil {
+		if err := l.writeLocked(seg, block, rec, payload); err != nil {
 			l.lost += int64(payload + len(data))
 			return rolled, err
 		}
+	}
+	if l.finished {
+		l.recent.release() // late output of orphans: kept on disk only
 	}
 	return rolled, nil
 }
@@ -169,14 +170,20 @@ func lossRecord(buf []byte, lost int64) []byte {
 	return binary.LittleEndian.AppendUint32(buf, 8)
 }
 
-// writeLocked writes whole records to the current segment. The first write
-// of a segment starts with the segment-start record (log_segment_start.go),
-// in the same write.
-func (l *Log) writeLocked(seg *segment, rec []byte, payload int) error {
+// startWriteLocked begins the bytes of a write to seg in buf: a
+// segment's first write starts with its segment-start record
+// (log_segment_start.go).
+func (l *Log) startWriteLocked(buf []byte, seg *segment) []byte {
 	if seg.size == 0 {
-		rec = append(appendSegmentStart(make([]byte, 0, segmentStartSize+len(rec)), segmentStart{seg.base, l.dataEnd}), rec...)
-		seg.head = segmentStartSize
+		return appendSegmentStart(buf, segmentStart{seg.base, l.dataEnd})
 	}
+	return buf
+}
+
+// writeLocked writes whole records, begun by startWriteLocked, to the
+// current segment. block is the recent-writes buffer rec was built in, to
+// keep it there once written; -1 when it is none.
+func (l *Log) writeLocked(seg *segment, block int, rec []byte, payload int) error {
 	n, err := l.w.Write(rec)
 	if err != nil {
 		// A partial record would corrupt the framing: cut it off again.
@@ -186,6 +193,12 @@ func (l *Log) writeLocked(seg *segment, rec []byte, payload int) error {
 		}
 		l.writeErr = fmt.Errorf("write log %s: %w", seg.path, err)
 		return l.writeErr
+	}
+	if seg.size == 0 {
+		seg.head = segmentStartSize
+	}
+	if block >= 0 {
+		l.recent.wrote(block, l.end, n)
 	}
 	seg.size += int64(n)
 	seg.data += int64(payload)
@@ -252,11 +265,12 @@ func (l *Log) Finish() {
 	defer l.mu.Unlock()
 	l.finished = true
 	if l.lost > 0 && l.w != nil && len(l.segs) > 0 {
-		if l.writeLocked(l.segs[len(l.segs)-1], lossRecord(nil, l.lost), 0) == nil {
+		seg := l.segs[len(l.segs)-1]
+		if l.writeLocked(seg, -1, lossRecord(l.startWriteLocked(nil, seg), l.lost), 0) == nil {
 			l.lost = 0
 		} // else readers report it at the end (Reader.Next)
 	}
-	l.buf = nil
+	l.recent.release() // readers still behind read the file
 	if l.w != nil {
 		_ = l.w.Close()
 		l.w = nil
@@ -275,6 +289,7 @@ func (l *Log) Remove() {
 	for _, s := range l.segs {
 		_ = os.Remove(s.path)
 	}
+	l.recent.release()
 	if len(l.segs) > 0 {
 		l.dropped = l.end
 		l.dataDropped = l.dataEnd

@@ -109,6 +109,10 @@ func (r *Reader) Next(ctx context.Context, follow bool, idle time.Duration) (Chu
 				return Chunk{}, ctx.Err()
 			}
 		}
+		if r.fillFromMemoryLocked() {
+			l.mu.Unlock()
+			continue
+		}
 		seg := l.segmentAtLocked(r.off)
 		segCopy := *seg
 		l.mu.Unlock()
@@ -160,6 +164,22 @@ func (r *Reader) fromBuffer() (Chunk, bool, error) {
 		r.seen += n
 		return Chunk{Stream: Stream(b[0]), Data: data}, true, nil
 	}
+}
+
+// fillFromMemoryLocked fills the buffer from r.off on with what the log
+// still holds of its last writes (log_recent.go), and reports false when
+// that does not include r.off: then the file has it.
+func (r *Reader) fillFromMemoryLocked() bool {
+	want := int(min(readerBufferSize, r.l.end-r.off))
+	if cap(r.buf) < want {
+		r.buf = make([]byte, 0, want)
+	}
+	buf, ok := r.l.recent.appendFrom(r.buf[:0], r.off, want)
+	if !ok {
+		return false
+	}
+	r.buf, r.bufOff = buf, r.off
+	return true
 }
 
 // fill reads as much of seg as fits in the buffer, starting at r.off.
