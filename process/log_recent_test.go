@@ -39,7 +39,9 @@ func spoilSegments(t *testing.T, l *Log) {
 	}
 }
 
-func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
 
 // readReady returns what r has now, joined, and the error that stopped it
 // (ErrIdle when it caught up, io.EOF at the end).
