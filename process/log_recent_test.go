@@ -2,6 +2,7 @@ package process
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +28,7 @@ func spoilSegments(t *testing.T, l *Log) {
 			t.Fatal(err)
 		}
 		for off := 0; off+recordOverhead <= len(data); {
-			n := int(le32(data[off+1:]))
+			n := int(binary.LittleEndian.Uint32(data[off+1:]))
 			if s := Stream(data[off]); s == Stdout || s == Stderr {
 				copy(data[off+recordHeaderSize:off+recordHeaderSize+n], bytes.Repeat([]byte("#"), n))
 			}
@@ -37,10 +38,6 @@ func spoilSegments(t *testing.T, l *Log) {
 			t.Fatal(err)
 		}
 	}
-}
-
-func le32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 // readReady returns what r has now, joined, and the error that stopped it
