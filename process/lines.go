@@ -173,28 +173,38 @@ func (ls *lineSplitter) flush(emit emitFunc) {
 }
 
 // appendFramed appends the lines split would emit for c to dst, each as
-// prefix, text and newline. A stream with no partial line pending takes a
-// fast path: its whole lines of at most MaxLineLength are copied to dst
-// with their newline as they are; the rest goes through split.
+// prefix, text and newline. Whole lines of at most MaxLineLength take a
+// fast path, copied to dst with their newline as they are; a line that
+// completes a pending one, a long line and the partial line at the end go
+// through split.
 func (ls *lineSplitter) appendFramed(dst []byte, c Chunk, prefix *LinePrefixes) []byte {
+	if c.Dropped > 0 || c.Lost > 0 {
+		ls.split(c, framedEmit(&dst, prefix))
+		return dst
+	}
 	data := c.Data
-	if c.Dropped == 0 && c.Lost == 0 && len(ls.pending[c.Stream&Both]) == 0 {
-		pre := prefix[c.Stream&Both]
-		for {
-			i := bytes.IndexByte(data, '\n')
-			if i < 0 || i > MaxLineLength {
-				break
-			}
-			dst = append(dst, pre...)
-			dst = append(dst, data[:i+1]...)
-			data = data[i+1:]
-		}
-		if len(data) == 0 {
+	if len(ls.pending[c.Stream&Both]) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			ls.split(c, framedEmit(&dst, prefix))
 			return dst
 		}
-		c.Data = data
+		ls.split(Chunk{Stream: c.Stream, Data: data[:i+1]}, framedEmit(&dst, prefix))
+		data = data[i+1:]
 	}
-	ls.split(c, framedEmit(&dst, prefix))
+	pre := prefix[c.Stream&Both]
+	for {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 || i > MaxLineLength {
+			break
+		}
+		dst = append(dst, pre...)
+		dst = append(dst, data[:i+1]...)
+		data = data[i+1:]
+	}
+	if len(data) > 0 {
+		ls.split(Chunk{Stream: c.Stream, Data: data}, framedEmit(&dst, prefix))
+	}
 	return dst
 }
 

@@ -55,6 +55,10 @@ type segment struct {
 	// head is the bytes of the segment-start record the file begins with
 	// (log_segment_start.go), 0 for a file written before it existed.
 	head int64
+	// alloc is the bytes of the file reserved ahead of fast writes
+	// (log_prealloc_linux.go); allocFailed: the file system refused.
+	alloc       int64
+	allocFailed bool
 }
 
 func (s *segment) end() int64 { return s.base + s.size }
@@ -184,6 +188,7 @@ func (l *Log) startWriteLocked(buf []byte, seg *segment) []byte {
 // current segment. block is the recent-writes buffer rec was built in, to
 // keep it there once written; -1 when it is none.
 func (l *Log) writeLocked(seg *segment, block int, rec []byte, payload int) error {
+	l.preallocateLocked(seg, len(rec))
 	n, err := l.w.Write(rec)
 	if err != nil {
 		// A partial record would corrupt the framing: cut it off again.
@@ -210,6 +215,7 @@ func (l *Log) writeLocked(seg *segment, block int, rec []byte, payload int) erro
 
 func (l *Log) rollLocked() error {
 	if l.w != nil {
+		l.trimLocked(l.segs[len(l.segs)-1])
 		if err := l.w.Close(); err != nil {
 			return fmt.Errorf("close log segment: %w", err)
 		}
@@ -272,6 +278,7 @@ func (l *Log) Finish() {
 	}
 	l.recent.release() // readers still behind read the file
 	if l.w != nil {
+		l.trimLocked(l.segs[len(l.segs)-1])
 		_ = l.w.Close()
 		l.w = nil
 	}
