@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"encoding/binary"
 	"io"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -29,60 +31,70 @@ const hexDigits = "0123456789abcdef"
 
 func (j *jsonStringWriter) Write(p []byte) (int, error) {
 	n := len(p)
-	if j.buf == nil {
-		// Room for the write with some escapes, up to the flush size.
-		j.buf = make([]byte, 0, min(len(p)+len(p)/8+16, jsonStringFlushAt))
-	}
 	if len(j.carry) > 0 {
 		p = append(j.carry, p...)
 		j.carry = nil
 	}
+	// Room for the write with some escapes, up to the flush size; grown
+	// by doubling, so that many small writes reallocate a few times only.
+	if want := min(len(j.buf)+len(p)+len(p)/8+16, jsonStringFlushAt); cap(j.buf) < want {
+		j.buf = append(make([]byte, 0, min(max(want, 2*cap(j.buf)), jsonStringFlushAt)), j.buf...)
+	}
+	// Where the next quote and backslash are, each looked up (with the
+	// vector search of bytes.IndexByte) once passed: text seldom has them.
+	quote, backslash := -1, -1
 	for i := 0; i < len(p); {
+		if len(j.buf)+8 >= cap(j.buf) { // room for the longest escape and a run
+			if err := j.flush(); err != nil {
+				return 0, err
+			}
+		}
+		if quote < i {
+			quote = indexFrom(p, i, '"')
+		}
+		if backslash < i {
+			backslash = indexFrom(p, i, '\\')
+		}
+		// A run of plain characters, no longer than the buffer has room
+		// for: memory stays bounded whatever the write's size.
+		end := min(quote, backslash, i+cap(j.buf)-len(j.buf)-8)
+		k := plainRun(p[i:end])
+		j.buf = append(j.buf, p[i:i+k]...)
+		if i += k; i == len(p) || i == end && i < quote && i < backslash {
+			continue // the end, or a full buffer
+		}
 		b := p[i]
 		if b < utf8.RuneSelf {
-			switch {
-			case b >= 0x20 && b != '"' && b != '\\':
-				// A run of plain characters, no longer than the buffer has
-				// room for: memory stays bounded whatever the write's size.
-				start, end := i, min(len(p), i+max(jsonStringFlushAt-len(j.buf), 1))
-				i += plainRun(p[i:end])
-				j.buf = append(j.buf, p[start:i]...)
-				if err := j.flushIfFull(); err != nil {
-					return 0, err
-				}
-				continue
-			case b == '"' || b == '\\':
+			switch b {
+			case '"', '\\':
 				j.buf = append(j.buf, '\\', b)
-			case b == '\n':
+			case '\n':
 				j.buf = append(j.buf, '\\', 'n')
-			case b == '\r':
+			case '\r':
 				j.buf = append(j.buf, '\\', 'r')
-			case b == '\t':
+			case '\t':
 				j.buf = append(j.buf, '\\', 't')
 			default:
 				j.buf = append(j.buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
 			}
 			i++
-		} else {
-			if !utf8.FullRune(p[i:]) {
-				j.carry = append([]byte(nil), p[i:]...)
-				break
-			}
-			r, size := utf8.DecodeRune(p[i:])
-			switch {
-			case r == utf8.RuneError && size == 1:
-				j.buf = append(j.buf, `\ufffd`...)
-			case r == '\u2028' || r == '\u2029':
-				j.buf = append(j.buf, `\u202`...)
-				j.buf = append(j.buf, hexDigits[r&0xf])
-			default:
-				j.buf = append(j.buf, p[i:i+size]...)
-			}
-			i += size
+			continue
 		}
-		if err := j.flushIfFull(); err != nil {
-			return 0, err
+		if !utf8.FullRune(p[i:]) {
+			j.carry = append([]byte(nil), p[i:]...)
+			break
 		}
+		r, size := utf8.DecodeRune(p[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			j.buf = append(j.buf, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			j.buf = append(j.buf, `\u202`...)
+			j.buf = append(j.buf, hexDigits[r&0xf])
+		default:
+			j.buf = append(j.buf, p[i:i+size]...)
+		}
+		i += size
 	}
 	if len(j.buf) >= 16<<10 {
 		if err := j.flush(); err != nil {
@@ -92,13 +104,47 @@ func (j *jsonStringWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// flushIfFull hands the text on once the buffer is (nearly) full; an
-// escape adds at most 6 bytes.
-func (j *jsonStringWriter) flushIfFull() error {
-	if len(j.buf) >= jsonStringFlushAt-8 {
-		return j.flush()
+// indexFrom is the index of the first c in p from i on, len(p) if none.
+func indexFrom(p []byte, i int, c byte) int {
+	if k := bytes.IndexByte(p[i:], c); k >= 0 {
+		return i + k
 	}
-	return nil
+	return len(p)
+}
+
+// plainRun is the length of the start of p that has neither control
+// characters nor bytes of 0x80 and up (quotes and backslashes are the
+// caller's). It tests sixteen bytes at a time, then finds the byte that
+// stopped it eight at a time: output is mostly such text, and a test of
+// each byte was a quarter of a streamed exec's CPU.
+func plainRun(p []byte) int {
+	const (
+		ones  = 0x0101010101010101
+		low7  = 0x7f * ones
+		highs = 0x80 * ones
+	)
+	i := 0
+	for ; i+16 <= len(p); i += 16 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		y := binary.LittleEndian.Uint64(p[i+8:])
+		// A high bit: a byte of 0x80 or more, or (by the borrow) one
+		// below 0x20. Exact about whether there is one, not where.
+		if (x|(x-0x20*ones)|y|(y-0x20*ones))&highs != 0 {
+			break
+		}
+	}
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		// Each byte on its own, no borrow between them: +0x60 on the
+		// low seven bits leaves the high bit clear below 0x20 only.
+		if stop := x&highs | ^(x&low7+0x60*ones)&highs; stop != 0 {
+			return i + bits.TrailingZeros64(stop)/8
+		}
+	}
+	for i < len(p) && p[i] >= 0x20 && p[i] < utf8.RuneSelf {
+		i++
+	}
+	return i
 }
 
 func (j *jsonStringWriter) flush() error {
@@ -117,31 +163,4 @@ func (j *jsonStringWriter) Close() error {
 		j.carry = nil
 	}
 	return j.flush()
-}
-
-// plainRun is the length of the start of p that goes into a JSON string as
-// it is: ASCII from 0x20, quote and backslash excepted. It tests eight
-// bytes at a time (output is mostly such text, and a byte at a time was a
-// quarter of a streamed exec's CPU), then finishes byte by byte.
-func plainRun(p []byte) int {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
-	i := 0
-	for ; i+8 <= len(p); i += 8 {
-		x := binary.LittleEndian.Uint64(p[i:])
-		quote, backslash := x^('"'*ones), x^('\\'*ones)
-		// A high bit in any term marks a byte to stop at: one of 0x80 and
-		// up, one below 0x20, or a zero byte after the XOR (a quote or a
-		// backslash). Each term is exact about whether such a byte exists.
-		stop := x | (x - 0x20*ones) | (quote-ones)&^quote | (backslash-ones)&^backslash
-		if stop&highs != 0 {
-			break
-		}
-	}
-	for i < len(p) && p[i] >= 0x20 && p[i] < utf8.RuneSelf && p[i] != '"' && p[i] != '\\' {
-		i++
-	}
-	return i
 }
