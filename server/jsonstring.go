@@ -40,61 +40,20 @@ func (j *jsonStringWriter) Write(p []byte) (int, error) {
 	if want := min(len(j.buf)+len(p)+len(p)/8+16, jsonStringFlushAt); cap(j.buf) < want {
 		j.buf = append(make([]byte, 0, min(max(want, 2*cap(j.buf)), jsonStringFlushAt)), j.buf...)
 	}
-	// Where the next quote and backslash are, each looked up (with the
-	// vector search of bytes.IndexByte) once passed: text seldom has them.
-	quote, backslash := -1, -1
-	for i := 0; i < len(p); {
-		if len(j.buf)+8 >= cap(j.buf) { // room for the longest escape and a run
+	for len(p) > 0 {
+		if len(j.buf)+jsonEscapeRoom >= cap(j.buf) {
 			if err := j.flush(); err != nil {
 				return 0, err
 			}
 		}
-		if quote < i {
-			quote = indexFrom(p, i, '"')
-		}
-		if backslash < i {
-			backslash = indexFrom(p, i, '\\')
-		}
-		// A run of plain characters, no longer than the buffer has room
-		// for: memory stays bounded whatever the write's size.
-		end := min(quote, backslash, i+cap(j.buf)-len(j.buf)-8)
-		k := plainRun(p[i:end])
-		j.buf = append(j.buf, p[i:i+k]...)
-		if i += k; i == len(p) || i == end && i < quote && i < backslash {
-			continue // the end, or a full buffer
-		}
-		b := p[i]
-		if b < utf8.RuneSelf {
-			switch b {
-			case '"', '\\':
-				j.buf = append(j.buf, '\\', b)
-			case '\n':
-				j.buf = append(j.buf, '\\', 'n')
-			case '\r':
-				j.buf = append(j.buf, '\\', 'r')
-			case '\t':
-				j.buf = append(j.buf, '\\', 't')
-			default:
-				j.buf = append(j.buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
-			}
-			i++
-			continue
-		}
-		if !utf8.FullRune(p[i:]) {
-			j.carry = append([]byte(nil), p[i:]...)
+		var k int
+		j.buf, k = appendJSONEscaped(j.buf, p, cap(j.buf))
+		if p = p[k:]; len(p) > 0 && len(j.buf)+jsonEscapeRoom < cap(j.buf) {
+			// Not stopped by the buffer: by a character the next write
+			// completes.
+			j.carry = append([]byte(nil), p...)
 			break
 		}
-		r, size := utf8.DecodeRune(p[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			j.buf = append(j.buf, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			j.buf = append(j.buf, `\u202`...)
-			j.buf = append(j.buf, hexDigits[r&0xf])
-		default:
-			j.buf = append(j.buf, p[i:i+size]...)
-		}
-		i += size
 	}
 	if len(j.buf) >= 16<<10 {
 		if err := j.flush(); err != nil {
@@ -102,6 +61,83 @@ func (j *jsonStringWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// appendJSONString appends p as the inside of a JSON string, whole: a
+// character cut by the end of p becomes U+FFFD.
+func appendJSONString(dst, p []byte) []byte {
+	for len(p) > 0 {
+		// Room enough for most text; escapes that need more take turns.
+		limit := len(dst) + len(p) + len(p)/8 + jsonEscapeRoom + 1
+		var k int
+		dst, k = appendJSONEscaped(dst, p, limit)
+		if p = p[k:]; len(p) > 0 && len(dst)+jsonEscapeRoom < limit {
+			return append(dst, `\ufffd`...) // stopped by the cut character
+		}
+	}
+	return dst
+}
+
+// jsonEscapeRoom is the room appendJSONEscaped needs for its next step: the
+// longest escape, or more of a run.
+const jsonEscapeRoom = 8
+
+// appendJSONEscaped appends p to dst as the inside of a JSON string while
+// dst has room for it below limit, and returns dst and the bytes of p it
+// took. It stops early at the start of a character that p ends before
+// completing. Invalid UTF-8 becomes U+FFFD, as encoding/json does.
+func appendJSONEscaped(dst, p []byte, limit int) ([]byte, int) {
+	// Where the next quote and backslash are, each looked up (with the
+	// vector search of bytes.IndexByte) once passed: text seldom has them.
+	quote, backslash := -1, -1
+	i := 0
+	for i < len(p) && len(dst)+jsonEscapeRoom < limit {
+		if quote < i {
+			quote = indexFrom(p, i, '"')
+		}
+		if backslash < i {
+			backslash = indexFrom(p, i, '\\')
+		}
+		// A run of plain characters, no longer than the room left.
+		end := min(quote, backslash, i+limit-len(dst)-jsonEscapeRoom)
+		k := plainRun(p[i:end])
+		dst = append(dst, p[i:i+k]...)
+		if i += k; i == len(p) || i == end && i < quote && i < backslash {
+			continue // the end, or no more room
+		}
+		b := p[i]
+		if b < utf8.RuneSelf {
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
+			}
+			i++
+			continue
+		}
+		if !utf8.FullRune(p[i:]) {
+			return dst, i
+		}
+		r, size := utf8.DecodeRune(p[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, `\u202`...)
+			dst = append(dst, hexDigits[r&0xf])
+		default:
+			dst = append(dst, p[i:i+size]...)
+		}
+		i += size
+	}
+	return dst, i
 }
 
 // indexFrom is the index of the first c in p from i on, len(p) if none.

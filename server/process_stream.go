@@ -77,6 +77,10 @@ func (s *logStream) run(ctx context.Context, next func(ctx context.Context, idle
 	}
 }
 
+// maxFramedChunk is what one chunk of output takes framed as lines, as a
+// rule: a chunk of short lines with their prefixes.
+const maxFramedChunk = 2 * process.MaxChunkData
+
 // logStreamPrefix starts each line of a log stream.
 var logStreamPrefix = process.LinePrefixes{process.Stdout: "stdout:", process.Stderr: "stderr:"}
 
@@ -99,7 +103,7 @@ func (h *processHandlers) streamLogs(w http.ResponseWriter, r *http.Request) {
 	_ = s.run(r.Context(),
 		func(ctx context.Context, idle time.Duration) error {
 			var err error
-			werr := s.bw.Append(func(dst []byte) []byte {
+			werr := s.bw.Append(maxFramedChunk, func(dst []byte) []byte {
 				dst, err = lines.NextFramed(ctx, idle, dst, &logStreamPrefix)
 				return dst
 			})

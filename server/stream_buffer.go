@@ -49,12 +49,18 @@ func (b *streamBuffer) WriteString(s string) (int, error) {
 	return len(s), nil
 }
 
-// Append lets fill append to the buffer (what it appends in one call is
-// bounded by its caller: one chunk of output, framed), then writes the
-// buffer out once it holds streamBufferSize.
-func (b *streamBuffer) Append(fill func(dst []byte) []byte) error {
+// Append lets fill append to the buffer, first writing out what it holds
+// when less than need is left (need: what fill appends, at most, as a
+// rule: one chunk of output, framed; more only grows the buffer once).
+// The buffer is written out once it holds streamBufferSize.
+func (b *streamBuffer) Append(need int, fill func(dst []byte) []byte) error {
 	if b.err != nil {
 		return b.err
+	}
+	if len(b.buf)+need > cap(b.buf) {
+		if err := b.Flush(); err != nil {
+			return err
+		}
 	}
 	b.buf = fill(b.buf)
 	if len(b.buf) >= streamBufferSize {

@@ -48,9 +48,13 @@ func TestStreamBuffer(t *testing.T) {
 			_, _ = b.WriteString("0123456789x")
 		}, []int{len(fill)}, fill + "0123456789x"},
 		{"append flushes at the buffer size", func(b *streamBuffer) {
-			_ = b.Append(func(dst []byte) []byte { return append(dst, fill...) })
-			_ = b.Append(func(dst []byte) []byte { return append(dst, "0123456789"...) })
+			_ = b.Append(len(fill), func(dst []byte) []byte { return append(dst, fill...) })
+			_ = b.Append(10, func(dst []byte) []byte { return append(dst, "0123456789"...) })
 		}, []int{streamBufferSize}, fill + "0123456789"},
+		{"append flushes first when it needs more room than is left", func(b *streamBuffer) {
+			_ = b.Append(len(fill), func(dst []byte) []byte { return append(dst, fill...) })
+			_ = b.Append(11, func(dst []byte) []byte { return append(dst, "0123456789x"...) })
+		}, []int{len(fill)}, fill + "0123456789x"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,7 +96,7 @@ func TestStreamBufferKeepsTheFirstError(t *testing.T) {
 	if _, err := b.Write([]byte("b")); !errors.Is(err, errClientGone) {
 		t.Fatalf("Write after the error = %v", err)
 	}
-	if err := b.Append(func(dst []byte) []byte { return append(dst, 'c') }); !errors.Is(err, errClientGone) {
+	if err := b.Append(1, func(dst []byte) []byte { return append(dst, 'c') }); !errors.Is(err, errClientGone) {
 		t.Fatalf("Append after the error = %v", err)
 	}
 	if len(w.sizes) != 0 {
