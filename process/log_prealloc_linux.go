@@ -1,6 +1,10 @@
 package process
 
-import "golang.org/x/sys/unix"
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
 
 // A process that writes fast gets the blocks of its current segment
 // reserved ahead of its writes, a few MiB at a time (fallocate, the file's
@@ -15,35 +19,37 @@ const (
 	preallocMinWrite = 64 << 10 // writes smaller than this reserve nothing
 )
 
-// preallocateLocked reserves the blocks of seg for a write of n bytes at
-// its end, and a step beyond, unless they are reserved already. A refusal
-// (a full disk, a file system without fallocate) stops it for the segment:
+// preallocate reserves the blocks of seg, the last segment, whose file is
+// w, for a write of n bytes at its end and a step beyond, unless they are
+// reserved already. It runs holding the writers' lock, which guards what
+// it reads and changes (finished is set under both locks). A refusal (a
+// full disk, a file system without fallocate) stops it for the segment:
 // the write itself then goes on as it would have. Late output, after the
 // process ended, reserves nothing: no close would give it back.
-func (l *Log) preallocateLocked(seg *segment, n int) {
+func (l *Log) preallocate(w *os.File, seg *segment, n int) {
 	end := seg.size + int64(n)
-	if n < preallocMinWrite || end <= seg.alloc || seg.allocFailed || l.finished {
+	if n < preallocMinWrite || end <= l.alloc || l.allocFailed || l.finished {
 		return
 	}
 	upTo := min(end+preallocStep, l.segmentSize+maxBlock)
-	from := max(seg.alloc, seg.size)
+	from := max(l.alloc, seg.size)
 	if upTo <= from {
 		return
 	}
-	if err := unix.Fallocate(int(l.w.Fd()), unix.FALLOC_FL_KEEP_SIZE, from, upTo-from); err != nil {
+	if err := unix.Fallocate(int(w.Fd()), unix.FALLOC_FL_KEEP_SIZE, from, upTo-from); err != nil {
 		// What a failed call reserved before it failed is given back.
-		_ = l.w.Truncate(seg.size)
-		seg.alloc, seg.allocFailed = 0, true
+		_ = w.Truncate(seg.size)
+		l.alloc, l.allocFailed = 0, true
 		return
 	}
-	seg.alloc = upTo
+	l.alloc = upTo
 }
 
 // trimLocked gives back what the current segment has reserved past its
 // end, before its file is closed.
 func (l *Log) trimLocked(seg *segment) {
-	if seg.alloc > seg.size {
+	if l.alloc > seg.size {
 		_ = l.w.Truncate(seg.size) // frees the blocks past the end
-		seg.alloc = 0
+		l.alloc = 0
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"os"
 	"testing"
+	"time"
 )
 
 // spoilSegments overwrites every byte of output in the log's files with
@@ -87,7 +88,7 @@ func TestReaderKeepingUpReadsFromMemory(t *testing.T) {
 
 	mustAppend(t, l, Stdout, "6\n")
 	l.Finish()
-	if l.recent.bufs[0] != nil || l.recent.bufs[1] != nil {
+	if l.recent.written[0] != nil || l.recent.written[1] != nil || l.recent.spare != nil {
 		t.Fatal("the log still holds its last writes after Finish")
 	}
 	spoilSegments(t, l)
@@ -174,23 +175,181 @@ func readersFallBehind(t *testing.T, segmentSize int64) {
 	}
 }
 
+// recentBlocks is the blocks the log holds for its recent writes.
+func recentBlocks(l *Log) []*logBlock {
+	var out []*logBlock
+	for _, b := range []*logBlock{l.recent.written[0], l.recent.written[1], l.recent.spare} {
+		if b != nil {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // TestRecentWritesStayBounded: whatever the writes, the log holds at most
-// two buffers of maxBlock, and writes of small output hold small buffers.
+// two writes and a spare of at most maxBlock each; small output holds
+// small blocks; a reader holding a block costs at most that block more.
 func TestRecentWritesStayBounded(t *testing.T) {
 	l := newTestLog(t, 1<<30)
 	mustAppend(t, l, Stdout, "small\n")
-	if c := cap(l.recent.bufs[0]) + cap(l.recent.bufs[1]); c > 4<<10 {
-		t.Fatalf("a 6-byte write holds %d bytes of buffers", c)
+	for _, b := range recentBlocks(l) {
+		if cap(b.buf) > 4<<10 {
+			t.Fatalf("a 6-byte write holds a block of %d bytes", cap(b.buf))
+		}
 	}
+	r := l.NewReader()
+	defer r.Close()
 	big := bytes.Repeat([]byte("x"), 3*pumpBufferSize)
 	for range 5 {
 		if _, err := l.Append(Stdout, big); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := r.Next(testCtx(t), true, -1); err != nil { // holds a block
+			t.Fatal(err)
+		}
+		blocks := recentBlocks(l)
+		if r.held != nil && r.held != l.recent.written[0] && r.held != l.recent.written[1] {
+			blocks = append(blocks, r.held)
+		}
+		if len(blocks) > 4 {
+			t.Fatalf("%d blocks held, want at most two writes, a spare and the reader's", len(blocks))
+		}
+		for _, b := range blocks {
+			if cap(b.buf) > maxBlock {
+				t.Fatalf("a block of %d bytes, over maxBlock %d", cap(b.buf), maxBlock)
+			}
+		}
 	}
-	for i, b := range l.recent.bufs {
-		if cap(b) > maxBlock {
-			t.Fatalf("buffer %d holds %d bytes, over maxBlock %d", i, cap(b), maxBlock)
+}
+
+// TestReadersGoOnWhileAWriteIsOnItsWay: while a write is on its way to
+// disk (held here), readers still get everything written before, and wait
+// as usual; then they get the write.
+func TestReadersGoOnWhileAWriteIsOnItsWay(t *testing.T) {
+	l := newTestLog(t, 1<<20)
+	mustAppend(t, l, Stdout, "before\n")
+	entered, release := make(chan struct{}), make(chan struct{})
+	l.beforeWrite = func() {
+		close(entered)
+		<-release
+	}
+	appended := make(chan error, 1)
+	go func() {
+		_, err := l.Append(Stderr, []byte("during\n"))
+		appended <- err
+	}()
+	select {
+	case <-entered:
+	case <-time.After(hangGuard):
+		t.Fatal("the write never started")
+	}
+	l.beforeWrite = nil // read by the held write only before it started
+
+	got := make(chan string, 1)
+	go func() {
+		r := l.NewReader()
+		defer r.Close()
+		s, err := readReady(t, r)
+		if !errors.Is(err, ErrIdle) {
+			s += " / " + err.Error()
+		}
+		got <- s
+	}()
+	select {
+	case s := <-got:
+		if s != "before\n" {
+			t.Fatalf("a reader during the write got %q, want what was written before", s)
+		}
+	case <-time.After(hangGuard):
+		t.Fatal("a reader was held up by a write on its way to disk")
+	}
+	close(release)
+	if err := <-appended; err != nil {
+		t.Fatal(err)
+	}
+	r := l.NewReader()
+	defer r.Close()
+	if s, err := readReady(t, r); s != "before\nduring\n" || !errors.Is(err, ErrIdle) {
+		t.Fatalf("after the write: %q, %v", s, err)
+	}
+}
+
+// TestManyFollowersWhileTheProcessWrites: followers reading as output
+// arrives, from both streams, through the end of the process (which comes
+// while some are still behind), each get every byte once, in order.
+func TestManyFollowersWhileTheProcessWrites(t *testing.T) {
+	l := newTestLog(t, 1<<30)
+	l.segmentSize = 2 << 20 // segments roll while they read
+	const followers = 4
+	var want [Both + 1][]byte
+	var rng = rand.New(rand.NewSource(7))
+	type write struct {
+		s    Stream
+		data []byte
+	}
+	var writes []write
+	for i := 0; i < 200; i++ {
+		data := bytes.Repeat([]byte{byte('a' + i%26)}, 1+rng.Intn(2*pumpBufferSize))
+		s := Stream(1 + i%2)
+		writes = append(writes, write{s, data})
+		want[s] = append(want[s], data...)
+	}
+	results := make(chan error, followers)
+	for f := 0; f < followers; f++ {
+		r := l.NewReader()
+		go func() {
+			defer r.Close()
+			var got [Both + 1][]byte
+			for {
+				c, err := r.Next(testCtx(t), true, 0)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil || c.Dropped > 0 || c.Lost > 0 {
+					results <- fmt.Errorf("%+v, %v", c, err)
+					return
+				}
+				got[c.Stream] = append(got[c.Stream], c.Data...)
+			}
+			for _, s := range []Stream{Stdout, Stderr} {
+				if !bytes.Equal(got[s], want[s]) {
+					results <- fmt.Errorf("%v: %d bytes, want %d", s, len(got[s]), len(want[s]))
+					return
+				}
+			}
+			results <- nil
+		}()
+	}
+	// stdout and stderr written by their own goroutines, as the pumps do.
+	var done [2]chan error
+	for i, s := range []Stream{Stdout, Stderr} {
+		done[i] = make(chan error, 1)
+		go func() {
+			for _, w := range writes {
+				if w.s == s {
+					if _, err := l.Append(s, w.data); err != nil {
+						done[i] <- err
+						return
+					}
+				}
+			}
+			done[i] <- nil
+		}()
+	}
+	for i := range done {
+		if err := <-done[i]; err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Finish()
+	for f := 0; f < followers; f++ {
+		select {
+		case err := <-results:
+			if err != nil {
+				t.Fatalf("a follower: %v", err)
+			}
+		case <-time.After(hangGuard):
+			t.Fatal("a follower never reached the end")
 		}
 	}
 }
