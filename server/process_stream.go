@@ -14,9 +14,16 @@ import (
 // stopped reading is dropped instead of holding its handler forever.
 const streamWriteTimeout = 30 * time.Second
 
-// streamBufferSize batches the lines that are ready at once into large
-// writes: a client catching up on a fast process costs few syscalls.
-const streamBufferSize = 256 << 10
+// A stream's buffer batches what is ready at once into large writes: a
+// client catching up on a fast process costs few syscalls (and, for a
+// chunked response, few chunks, each of which net/http writes in two). It
+// starts small and grows, doubling, up to streamBufferSize only while
+// there is that much to send at once: a stream that keeps up, or waits,
+// holds little.
+const (
+	streamBufferStart = 64 << 10
+	streamBufferSize  = 1 << 20
+)
 
 // logStream writes what a reader pulls from a process's log to one
 // client, at the client's pace. Whatever is available at once is batched

@@ -13,24 +13,49 @@ type streamBuffer struct {
 }
 
 func newStreamBuffer(w io.Writer) *streamBuffer {
-	return &streamBuffer{w: w, buf: make([]byte, 0, streamBufferSize)}
+	return &streamBuffer{w: w}
+}
+
+// room makes room for n more bytes: the buffer grows, doubling from
+// streamBufferStart, up to streamBufferSize; past that what it holds is
+// written out first.
+func (b *streamBuffer) room(n int) error {
+	if len(b.buf)+n <= cap(b.buf) {
+		return nil
+	}
+	if len(b.buf)+n > streamBufferSize {
+		if err := b.Flush(); err != nil {
+			return err
+		}
+		if n <= cap(b.buf) {
+			return nil
+		}
+	}
+	c := max(2*cap(b.buf), streamBufferStart)
+	for c < len(b.buf)+n {
+		c *= 2
+	}
+	grown := make([]byte, len(b.buf), min(c, max(streamBufferSize, len(b.buf)+n)))
+	copy(grown, b.buf)
+	b.buf = grown
+	return nil
 }
 
 func (b *streamBuffer) Write(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
-	if len(b.buf)+len(p) > cap(b.buf) {
+	if len(p) >= streamBufferSize { // large: straight through, no copy
 		if err := b.Flush(); err != nil {
 			return 0, err
 		}
-		if len(p) >= cap(b.buf) { // large: straight through, no copy
-			_, b.err = b.w.Write(p)
-			if b.err != nil {
-				return 0, b.err
-			}
-			return len(p), nil
+		if _, b.err = b.w.Write(p); b.err != nil {
+			return 0, b.err
 		}
+		return len(p), nil
+	}
+	if err := b.room(len(p)); err != nil {
+		return 0, err
 	}
 	b.buf = append(b.buf, p...)
 	return len(p), nil
@@ -40,27 +65,23 @@ func (b *streamBuffer) WriteString(s string) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
-	if len(b.buf)+len(s) > cap(b.buf) {
-		if err := b.Flush(); err != nil {
-			return 0, err
-		}
+	if err := b.room(len(s)); err != nil {
+		return 0, err
 	}
-	b.buf = append(b.buf, s...) // a string this large is no stream's data
+	b.buf = append(b.buf, s...)
 	return len(s), nil
 }
 
-// Append lets fill append to the buffer, first writing out what it holds
-// when less than need is left (need: what fill appends, at most, as a
-// rule: one chunk of output, framed; more only grows the buffer once).
-// The buffer is written out once it holds streamBufferSize.
+// Append lets fill append to the buffer, after making room for need bytes
+// (what fill appends, at most, as a rule: one chunk of output, framed;
+// more only grows the buffer once). The buffer is written out once it
+// holds streamBufferSize.
 func (b *streamBuffer) Append(need int, fill func(dst []byte) []byte) error {
 	if b.err != nil {
 		return b.err
 	}
-	if len(b.buf)+need > cap(b.buf) {
-		if err := b.Flush(); err != nil {
-			return err
-		}
+	if err := b.room(need); err != nil {
+		return err
 	}
 	b.buf = fill(b.buf)
 	if len(b.buf) >= streamBufferSize {

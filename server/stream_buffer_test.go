@@ -72,7 +72,7 @@ func TestStreamBuffer(t *testing.T) {
 			if err := b.Flush(); err != nil {
 				t.Fatal(err)
 			}
-			if cap(b.buf) != streamBufferSize {
+			if cap(b.buf) > streamBufferSize {
 				t.Fatalf("the buffer grew to %d bytes", cap(b.buf))
 			}
 			if out.String() != tc.want {
@@ -101,5 +101,31 @@ func TestStreamBufferKeepsTheFirstError(t *testing.T) {
 	}
 	if len(w.sizes) != 0 {
 		t.Fatalf("%d writes reached the client", len(w.sizes))
+	}
+}
+
+// TestStreamBufferGrowsWithWhatIsReady: small writes keep a small buffer;
+// a backlog grows it, doubling, to streamBufferSize and no further.
+func TestStreamBufferGrowsWithWhatIsReady(t *testing.T) {
+	var out writeSizes
+	b := newStreamBuffer(&out)
+	line := strings.Repeat("l", 1000)
+	for range 10 {
+		_, _ = b.WriteString(line)
+		_ = b.Flush() // a stream that keeps up flushes as it waits
+	}
+	if cap(b.buf) != streamBufferStart {
+		t.Fatalf("a stream that keeps up holds %d bytes, want %d", cap(b.buf), streamBufferStart)
+	}
+	for range 3 * streamBufferSize / len(line) {
+		_, _ = b.WriteString(line)
+	}
+	if cap(b.buf) != streamBufferSize {
+		t.Fatalf("a backlog grew the buffer to %d bytes, want %d", cap(b.buf), streamBufferSize)
+	}
+	for i, n := range out.sizes[10:] {
+		if n > streamBufferSize || n < streamBufferSize-len(line) {
+			t.Fatalf("write %d of the backlog was %d bytes, want about %d", i, n, streamBufferSize)
+		}
 	}
 }
