@@ -60,8 +60,9 @@ type segment struct {
 func (s *segment) end() int64 { return s.base + s.size }
 
 // Log keeps every byte a process writes, in order, on disk. Memory stays
-// bounded whatever the volume: readers pull from the files at their own pace
-// and the writer never waits for them. Past maxBytes the oldest segment is
+// bounded whatever the volume: readers pull at their own pace, from the
+// last writes still in memory (log_recent.go) or else from the files, and
+// the writer never waits for them. Past maxBytes the oldest segment is
 // removed; readers that fall behind it get a marker saying how much was lost.
 type Log struct {
 	dir         string
