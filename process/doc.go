@@ -42,10 +42,14 @@
 //
 // Output, kept on disk so that no reader slows a process down:
 //   - log.go: Log, the segmented, capped file of one process's output.
+//   - log_recent.go: the last writes kept in memory, which a reader that
+//     keeps up parses in place instead of reading the file back.
+//   - log_prealloc_linux.go: file blocks reserved ahead of a fast writer.
 //   - log_reader.go: Reader, each client's own position in a log.
 //   - log_tail.go: the last bytes of a log, read backwards.
 //   - chunks.go: ChunkReader, output byte for byte (streamed exec).
-//   - lines.go: LineReader, output line by line (log streams).
+//   - lines.go: LineReader, output line by line (log streams), framed
+//     straight into the stream's buffer (NextFramed).
 //   - log_segment_start.go: the record each segment begins with, saying
 //     where it starts.
 //

@@ -67,27 +67,30 @@ func (lr *LineReader) Next(ctx context.Context, idle time.Duration) (Line, error
 	return line, nil
 }
 
-// NextBatch is Next for high volumes: it takes the next chunk of output
-// and calls fn for each line it completes, without copying (Text is valid
-// only during the call). It waits like Next, and returns nil after a chunk
-// (which may complete no line), io.EOF once everything was delivered, or
-// ErrIdle. Do not mix it with Next on one reader.
-func (lr *LineReader) NextBatch(ctx context.Context, idle time.Duration, fn func(Line)) error {
+// LinePrefixes gives, per stream, what starts each framed line.
+type LinePrefixes [Both + 1]string
+
+// NextFramed is Next for high volumes: it takes the next chunk of output
+// and appends each line it completes to dst as the stream's prefix, the
+// text and a newline (pieces of a long line and a last line without a
+// newline get one too), and returns dst. The lines are those Next gives,
+// framed without a call or a copy per line beyond the one into dst. It
+// waits like Next, and returns after a chunk (which may complete no line),
+// io.EOF once everything was delivered, or ErrIdle. Do not mix it with
+// Next on one reader.
+func (lr *LineReader) NextFramed(ctx context.Context, idle time.Duration, dst []byte, prefix *LinePrefixes) ([]byte, error) {
 	if lr.eof {
-		return io.EOF
+		return dst, io.EOF
 	}
-	emit := func(s Stream, text []byte, eol bool) { fn(Line{Stream: s, Text: text, EOL: eol}) }
 	c, err := lr.r.Next(ctx, true, idle)
 	switch {
 	case errors.Is(err, io.EOF):
 		lr.eof = true
-		lr.lines.flush(emit)
-		return nil
+		return lr.lines.appendFlushed(dst, prefix), nil
 	case err != nil:
-		return err
+		return dst, err
 	}
-	lr.lines.split(c, emit)
-	return nil
+	return lr.lines.appendFramed(dst, c, prefix), nil
 }
 
 func (lr *LineReader) split(c Chunk) {
@@ -166,6 +169,56 @@ func (ls *lineSplitter) flush(emit emitFunc) {
 			emit(s, p, false)
 			ls.pending[s] = p[:0]
 		}
+	}
+}
+
+// appendFramed appends the lines split would emit for c to dst, each as
+// prefix, text and newline. Whole lines of at most MaxLineLength take a
+// fast path, copied to dst with their newline as they are; a line that
+// completes a pending one, a long line and the partial line at the end go
+// through split.
+func (ls *lineSplitter) appendFramed(dst []byte, c Chunk, prefix *LinePrefixes) []byte {
+	if c.Dropped > 0 || c.Lost > 0 {
+		ls.split(c, framedEmit(&dst, prefix))
+		return dst
+	}
+	data := c.Data
+	if len(ls.pending[c.Stream&Both]) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			ls.split(c, framedEmit(&dst, prefix))
+			return dst
+		}
+		ls.split(Chunk{Stream: c.Stream, Data: data[:i+1]}, framedEmit(&dst, prefix))
+		data = data[i+1:]
+	}
+	pre := prefix[c.Stream&Both]
+	for {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 || i > MaxLineLength {
+			break
+		}
+		dst = append(dst, pre...)
+		dst = append(dst, data[:i+1]...)
+		data = data[i+1:]
+	}
+	if len(data) > 0 {
+		ls.split(Chunk{Stream: c.Stream, Data: data}, framedEmit(&dst, prefix))
+	}
+	return dst
+}
+
+// appendFlushed appends the partial lines still waiting, framed, to dst.
+func (ls *lineSplitter) appendFlushed(dst []byte, prefix *LinePrefixes) []byte {
+	ls.flush(framedEmit(&dst, prefix))
+	return dst
+}
+
+func framedEmit(dst *[]byte, prefix *LinePrefixes) emitFunc {
+	return func(s Stream, text []byte, _ bool) {
+		*dst = append(*dst, prefix[s]...)
+		*dst = append(*dst, text...)
+		*dst = append(*dst, '\n')
 	}
 }
 

@@ -70,3 +70,42 @@ func FuzzLineSplitter(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFramedLines: the fast framing of NextFramed gives byte for byte
+// what framing each line split emits gives, however the output of both
+// streams arrives, markers included.
+func FuzzFramedLines(f *testing.F) {
+	f.Add([]byte("a\nbc\n\nd"), []byte("err\npartial"), uint8(3), false)
+	f.Add(bytes.Repeat([]byte("x\n"), 100), []byte(""), uint8(255), true)
+	f.Add(append(bytes.Repeat([]byte("z"), MaxLineLength+3), '\n'), []byte("\n"), uint8(200), false)
+	prefix := &LinePrefixes{Stdout: "o:", Stderr: "e:"}
+	f.Fuzz(func(t *testing.T, out, errOut []byte, step uint8, marker bool) {
+		n := int(step) + 1
+		var chunks []Chunk
+		for i := 0; i < max(len(out), len(errOut)); i += n {
+			if i < len(out) {
+				// Long runs, so that long lines reach the fast path whole.
+				chunks = append(chunks, Chunk{Stream: Stdout, Data: out[i:min(i+n*300, len(out))]})
+				i += n * 299
+			}
+			if i < len(errOut) {
+				chunks = append(chunks, Chunk{Stream: Stderr, Data: errOut[i:min(i+n, len(errOut))]})
+			}
+			if marker && i == 0 {
+				chunks = append(chunks, Chunk{Dropped: 42})
+			}
+		}
+		var fast, slow lineSplitter
+		var got, want []byte
+		emit := framedEmit(&want, prefix)
+		for _, c := range chunks {
+			got = fast.appendFramed(got, c, prefix)
+			slow.split(c, emit)
+		}
+		got = fast.appendFlushed(got, prefix)
+		slow.flush(emit)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("framed fast:\n%q\nframed line by line:\n%q", got, want)
+		}
+	})
+}

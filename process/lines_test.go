@@ -222,3 +222,50 @@ func TestLineReaderFollow(t *testing.T) {
 		t.Fatalf("Next at the end = %v, want io.EOF", err)
 	}
 }
+
+// TestLineReaderNextFramed: NextFramed over a log gives the lines Next
+// gives, each framed as prefix, text and newline, the last partial lines
+// included, then io.EOF for good.
+func TestLineReaderNextFramed(t *testing.T) {
+	long := strings.Repeat("y", MaxLineLength+5)
+	tests := []struct {
+		name   string
+		writes []chunk
+		want   string
+	}{
+		{"lines", []chunk{{Stream: Stdout, Data: "a\nb\n"}}, "o:a\no:b\n"},
+		{"partial lines of both streams", []chunk{{Stream: Stdout, Data: "ab"}, {Stream: Stderr, Data: "x\ny"}, {Stream: Stdout, Data: "c\nd"}},
+			"e:x\no:abc\no:d\ne:y\n"},
+		{"long line in pieces", []chunk{{Stream: Stderr, Data: long + "\nz\n"}},
+			"e:" + long[:MaxLineLength] + "\ne:yyyyy\ne:z\n"},
+		{"empty lines", []chunk{{Stream: Stdout, Data: "\n\n"}}, "o:\no:\n"},
+		{"no output", nil, ""},
+	}
+	prefix := &LinePrefixes{Stdout: "o:", Stderr: "e:"}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newTestLog(t, 1<<20)
+			for _, w := range tc.writes {
+				mustAppend(t, l, w.Stream, w.Data)
+			}
+			l.Finish()
+			lr := l.NewLineReader()
+			defer lr.Close()
+			ctx := testCtx(t)
+			var got []byte
+			var err error
+			for err == nil {
+				got, err = lr.NextFramed(ctx, 0, got, prefix)
+			}
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("NextFramed: %v", err)
+			}
+			if string(got) != tc.want {
+				t.Fatalf("framed %q, want %q", got, tc.want)
+			}
+			if _, err := lr.NextFramed(ctx, 0, nil, prefix); !errors.Is(err, io.EOF) {
+				t.Fatalf("NextFramed after EOF = %v", err)
+			}
+		})
+	}
+}

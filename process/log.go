@@ -60,8 +60,9 @@ type segment struct {
 func (s *segment) end() int64 { return s.base + s.size }
 
 // Log keeps every byte a process writes, in order, on disk. Memory stays
-// bounded whatever the volume: readers pull from the files at their own pace
-// and the writer never waits for them. Past maxBytes the oldest segment is
+// bounded whatever the volume: readers pull at their own pace, from the
+// last writes still in memory (log_recent.go) or else from the files, and
+// the writer never waits for them. Past maxBytes the oldest segment is
 // removed; readers that fall behind it get a marker saying how much was lost.
 type Log struct {
 	dir         string
@@ -70,6 +71,10 @@ type Log struct {
 	maxBytes    int64
 	nextSeq     func() uint64
 
+	// wmu serializes the writers (the pumps of stdout and stderr, Finish,
+	// Remove) and is held while a write goes to disk; mu guards the state
+	// readers see, and is never held across a write of output.
+	wmu     sync.Mutex
 	mu      sync.Mutex
 	segs    []*segment // retained segments, oldest first
 	w       *os.File   // writer of the last segment; nil until first output
@@ -82,11 +87,18 @@ type Log struct {
 	removed              bool // the log was deleted: late output is discarded
 	waiting              bool // a reader waits on changed
 	changed              chan struct{}
-	buf                  []byte
+	recent               recentWrites // the last writes, for readers that keep up (log_recent.go)
 	writeErr             error
 	// lost counts output bytes a failed write (a full disk) could not keep
 	// since the last loss record; readers are told with a marker.
 	lost int64
+	// The bytes of the last segment's file reserved ahead of fast writes
+	// (log_prealloc_linux.go), and whether the file system refused; the
+	// writers' own state, guarded by wmu alone.
+	alloc       int64
+	allocFailed bool
+	// beforeWrite, when set (by tests), runs before each write goes to disk.
+	beforeWrite func()
 }
 
 // newLog makes an empty log whose files are dir/prefix-N.log. The log is
@@ -107,52 +119,71 @@ func newLog(dir, prefix string, maxBytes int64, nextSeq func() uint64) *Log {
 	}
 }
 
-// Append writes one chunk, as records of at most maxChunk bytes, in one
-// write and one wakeup of the readers. It reports whether a new segment was
-// started, the moment the caller re-checks the daemon-wide disk budget.
+// Append writes one chunk, as records of at most maxChunk bytes, in as few
+// writes as blocks allow (one, as a rule), each followed by a wakeup of the
+// readers. It reports whether a new segment was started, the moment the
+// caller re-checks the daemon-wide disk budget.
+//
+// A write goes to disk holding the writers' lock only: readers go on
+// reading what was written before (from memory, as a rule) meanwhile, and
+// only see the write once it is on the file.
 func (l *Log) Append(s Stream, data []byte) (rolled bool, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	defer l.notifyLocked()
-	for len(data) > 0 && !l.removed {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	for len(data) > 0 {
+		l.mu.Lock()
+		if l.removed {
+			l.mu.Unlock()
+			return rolled, nil
+		}
 		if l.w == nil || l.segs[len(l.segs)-1].size >= l.segmentSize {
 			if err := l.rollLocked(); err != nil {
 				l.writeErr = err
 				l.lost += int64(len(data))
+				l.mu.Unlock()
 				return rolled, err
 			}
 			rolled = true
 		}
-		if l.buf == nil { // held only while output flows: Finish lets it go
-			l.buf = make([]byte, 0, pumpBufferSize+4*recordOverhead)
-		}
-		// As many records as fit in the buffer and the current segment.
 		seg := l.segs[len(l.segs)-1]
-		if l.lost > 0 {
+		block := l.recent.take(len(data) + (len(data)/maxChunk+1)*recordOverhead + segmentStartSize)
+		rec := l.startWriteLocked(block.buf[:0], seg)
+		lost, w, segSize := l.lost, l.w, seg.size
+		l.mu.Unlock()
+
+		var payload int
+		if lost > 0 {
 			// Output lost to a failed write comes back as a marker, in its
 			// place, once the log can be written again.
-			if err := l.writeLocked(seg, lossRecord(l.buf[:0], l.lost), 0); err != nil {
-				l.lost += int64(len(data))
-				return rolled, err
+			rec = lossRecord(rec, lost)
+		} else {
+			// As many records as fit in the block and the segment.
+			for rest := data; len(rest) > 0 && len(rec)+recordOverhead+1 <= cap(rec) && segSize+int64(len(rec)) < l.segmentSize; {
+				n := min(len(rest), maxChunk, cap(rec)-len(rec)-recordOverhead)
+				rec = append(rec, byte(s))
+				rec = binary.LittleEndian.AppendUint32(rec, uint32(n))
+				rec = append(rec, rest[:n]...)
+				rec = binary.LittleEndian.AppendUint32(rec, uint32(n))
+				payload += n
+				rest = rest[n:]
 			}
+		}
+		werr := l.write(w, seg, rec)
+
+		l.mu.Lock()
+		if werr != nil {
+			l.writeErr = werr
+			l.lost += int64(len(data))
+			l.recent.giveBack(block)
+			l.mu.Unlock()
+			return rolled, werr
+		}
+		if lost > 0 {
 			l.lost = 0
-			continue // the segment may be full now
 		}
-		rec := l.buf[:0]
-		var payload int
-		for len(data) > 0 && len(rec)+recordOverhead+1 <= cap(rec) && seg.size+int64(len(rec)) < l.segmentSize {
-			n := min(len(data), maxChunk, cap(rec)-len(rec)-recordOverhead)
-			rec = append(rec, byte(s))
-			rec = binary.LittleEndian.AppendUint32(rec, uint32(n))
-			rec = append(rec, data[:n]...)
-			rec = binary.LittleEndian.AppendUint32(rec, uint32(n))
-			payload += n
-			data = data[n:]
-		}
-		if err := l.writeLocked(seg, rec, payload); err != nil {
-			l.lost += int64(payload + len(data))
-			return rolled, err
-		}
+		l.committedLocked(seg, block, rec, payload)
+		data = data[payload:]
+		l.mu.Unlock()
 	}
 	return rolled, nil
 }
@@ -169,34 +200,59 @@ func lossRecord(buf []byte, lost int64) []byte {
 	return binary.LittleEndian.AppendUint32(buf, 8)
 }
 
-// writeLocked writes whole records to the current segment. The first write
-// of a segment starts with the segment-start record (log_segment_start.go),
-// in the same write.
-func (l *Log) writeLocked(seg *segment, rec []byte, payload int) error {
+// startWriteLocked begins the bytes of a write to seg in buf: a
+// segment's first write starts with its segment-start record
+// (log_segment_start.go).
+func (l *Log) startWriteLocked(buf []byte, seg *segment) []byte {
 	if seg.size == 0 {
-		rec = append(appendSegmentStart(make([]byte, 0, segmentStartSize+len(rec)), segmentStart{seg.base, l.dataEnd}), rec...)
-		seg.head = segmentStartSize
+		return appendSegmentStart(buf, segmentStart{seg.base, l.dataEnd})
 	}
-	n, err := l.w.Write(rec)
+	return buf
+}
+
+// write puts whole records, begun by startWriteLocked, at the end of seg,
+// whose file is w. It runs holding the writers' lock only: seg's size and
+// w change only under it.
+func (l *Log) write(w *os.File, seg *segment, rec []byte) error {
+	if l.beforeWrite != nil {
+		l.beforeWrite()
+	}
+	l.preallocate(w, seg, len(rec))
+	n, err := w.Write(rec)
 	if err != nil {
 		// A partial record would corrupt the framing: cut it off again.
 		if n > 0 {
-			_ = l.w.Truncate(seg.size)
-			_, _ = l.w.Seek(seg.size, io.SeekStart)
+			_ = w.Truncate(seg.size)
+			_, _ = w.Seek(seg.size, io.SeekStart)
 		}
-		l.writeErr = fmt.Errorf("write log %s: %w", seg.path, err)
-		return l.writeErr
+		return fmt.Errorf("write log %s: %w", seg.path, err)
 	}
-	seg.size += int64(n)
+	return nil
+}
+
+// committedLocked makes a write of rec, built in block (nil: none), to
+// seg readable, and wakes the readers.
+func (l *Log) committedLocked(seg *segment, block *logBlock, rec []byte, payload int) {
+	if seg.size == 0 {
+		seg.head = segmentStartSize
+	}
+	if block != nil {
+		l.recent.wrote(block, l.end, rec)
+	}
+	seg.size += int64(len(rec))
 	seg.data += int64(payload)
-	l.end += int64(n)
+	l.end += int64(len(rec))
 	l.dataEnd += int64(payload)
 	l.dropOverCapLocked()
-	return nil
+	if l.finished {
+		l.recent.release() // late output of orphans: kept on disk only
+	}
+	l.notifyLocked()
 }
 
 func (l *Log) rollLocked() error {
 	if l.w != nil {
+		l.trimLocked(l.segs[len(l.segs)-1])
 		if err := l.w.Close(); err != nil {
 			return fmt.Errorf("close log segment: %w", err)
 		}
@@ -212,6 +268,7 @@ func (l *Log) rollLocked() error {
 		return fmt.Errorf("create log segment %s: %w", path, err)
 	}
 	l.w = f
+	l.alloc, l.allocFailed = 0, false
 	l.segs = append(l.segs, &segment{seq: l.nextSeq(), base: l.end, path: path, index: index})
 	return nil
 }
@@ -248,16 +305,24 @@ func (l *Log) notifyLocked() {
 // return io.EOF instead of waiting. Late writes (from orphaned children that
 // still hold the pipe) are still kept.
 func (l *Log) Finish() {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.finished = true
 	if l.lost > 0 && l.w != nil && len(l.segs) > 0 {
-		if l.writeLocked(l.segs[len(l.segs)-1], lossRecord(nil, l.lost), 0) == nil {
+		seg := l.segs[len(l.segs)-1]
+		rec := lossRecord(l.startWriteLocked(nil, seg), l.lost)
+		if err := l.write(l.w, seg, rec); err == nil {
+			l.committedLocked(seg, nil, rec, 0)
 			l.lost = 0
-		} // else readers report it at the end (Reader.Next)
+		} else { // readers report it at the end (Reader.Next)
+			l.writeErr = err
+		}
 	}
-	l.buf = nil
+	l.recent.release() // readers still behind read the file
 	if l.w != nil {
+		l.trimLocked(l.segs[len(l.segs)-1])
 		_ = l.w.Close()
 		l.w = nil
 	}
@@ -266,6 +331,8 @@ func (l *Log) Finish() {
 
 // Remove deletes every file of the log.
 func (l *Log) Remove() {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.w != nil {
@@ -275,6 +342,7 @@ func (l *Log) Remove() {
 	for _, s := range l.segs {
 		_ = os.Remove(s.path)
 	}
+	l.recent.release()
 	if len(l.segs) > 0 {
 		l.dropped = l.end
 		l.dataDropped = l.dataEnd

@@ -31,10 +31,12 @@ type Reader struct {
 	l      *Log
 	off    int64 // logical offset of the next record to return
 	f      *os.File
-	fBase  int64 // logical offset of f's first byte
-	buf    []byte
-	bufOff int64 // logical offset of buf[0]
-	seen   int64 // output bytes before off: returned, or reported dropped
+	fBase  int64     // logical offset of f's first byte
+	buf    []byte    // what the reader parses: own, or held
+	bufOff int64     // logical offset of buf[0]
+	own    []byte    // the reader's buffer for reads of the file
+	held   *logBlock // a recent write buf is, pinned (log_recent.go)
+	seen   int64     // output bytes before off: returned, or reported dropped
 	// lostTold: the loss the log could not record before it finished was
 	// reported (once, at the end).
 	lostTold bool
@@ -49,8 +51,13 @@ func (l *Log) NewReader() *Reader {
 	return &Reader{l: l} // the buffer grows with what there is to read
 }
 
-// Close releases the reader's file.
+// Close releases the reader's file, and the recent write it holds.
 func (r *Reader) Close() {
+	if r.held != nil {
+		r.l.mu.Lock()
+		r.letGoLocked()
+		r.l.mu.Unlock()
+	}
 	if r.f != nil {
 		_ = r.f.Close()
 		r.f = nil
@@ -70,6 +77,7 @@ func (r *Reader) Next(ctx context.Context, follow bool, idle time.Duration) (Chu
 		}
 		l := r.l
 		l.mu.Lock()
+		r.letGoLocked() // the buffer holds no more whole records
 		if r.off < l.dropped {
 			lost := l.dataDropped - r.seen
 			r.off, r.seen = l.dropped, l.dataDropped
@@ -108,6 +116,11 @@ func (r *Reader) Next(ctx context.Context, follow bool, idle time.Duration) (Chu
 			case <-ctx.Done():
 				return Chunk{}, ctx.Err()
 			}
+		}
+		if b := l.recent.hold(r.off); b != nil {
+			r.held, r.buf, r.bufOff = b, b.buf, b.off
+			l.mu.Unlock()
+			continue
 		}
 		seg := l.segmentAtLocked(r.off)
 		segCopy := *seg
@@ -162,6 +175,15 @@ func (r *Reader) fromBuffer() (Chunk, bool, error) {
 	}
 }
 
+// letGoLocked lets go of the recent write the reader holds, if any: its
+// records are all parsed.
+func (r *Reader) letGoLocked() {
+	if r.held != nil {
+		r.l.recent.unpin(r.held)
+		r.held, r.buf = nil, nil
+	}
+}
+
 // fill reads as much of seg as fits in the buffer, starting at r.off.
 func (r *Reader) fill(seg *segment) error {
 	if r.f == nil || r.fBase != seg.base {
@@ -179,10 +201,10 @@ func (r *Reader) fill(seg *segment) error {
 		r.f, r.fBase = f, seg.base
 	}
 	want := min(readerBufferSize, seg.end()-r.off)
-	if int64(cap(r.buf)) < want {
-		r.buf = make([]byte, 0, want)
+	if int64(cap(r.own)) < want {
+		r.own = make([]byte, 0, want)
 	}
-	r.buf = r.buf[:want]
+	r.buf = r.own[:want]
 	n, err := r.f.ReadAt(r.buf, r.off-seg.base)
 	r.buf = r.buf[:n]
 	r.bufOff = r.off

@@ -145,6 +145,8 @@ func reopenLog(dir, prefix string, maxBytes int64, nextSeq func() uint64, files 
 // the daemon's own (Append, then Finish): to the last segment's file when
 // there is one, so that the line costs no new file.
 func (l *Log) reopenForAppend() error {
+	l.wmu.Lock() // finished and w are the writers' too
+	defer l.wmu.Unlock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.finished = false

@@ -12,7 +12,7 @@ import (
 // it, up to several records, so that a fast writer costs few wakeups.
 const (
 	pumpBufferStart = 4 << 10
-	pumpBufferSize  = 4 * maxChunk
+	pumpBufferSize  = 16 * maxChunk
 	defaultPipeSize = 64 << 10 // Linux's default pipe capacity
 )
 

@@ -34,6 +34,7 @@ func FuzzJSONStringWriter(f *testing.F) {
 		"\xe4\xb8A", "x\u2028y\u2029z", "\xf0\x9f\x8e", "\xed\xa0\x80", "\xc0\xaf"} {
 		f.Add([]byte(s), uint8(1))
 	}
+	f.Add(bytes.Repeat([]byte("\x01"), 5000), uint8(7)) // escapes six times the input
 	f.Fuzz(func(t *testing.T, data []byte, split uint8) {
 		whole := writeJSONString(t, [][]byte{data})
 		var got string
@@ -45,6 +46,10 @@ func FuzzJSONStringWriter(f *testing.F) {
 		}
 		if utf8.Valid(data) && got != string(data) {
 			t.Fatalf("valid input %q decoded to %q", data, got)
+		}
+		// appendJSONString, which frames use, gives the same string.
+		if got := appendJSONString([]byte{'"'}, data); !bytes.Equal(append(got, '"'), whole) {
+			t.Fatalf("appendJSONString: %q, the writer: %q", append(got, '"'), whole)
 		}
 		// The same bytes in pieces of split+1 bytes, and byte by byte.
 		step := int(split) + 1

@@ -123,3 +123,53 @@ func TestJSONStringWriterBoundsItsBuffer(t *testing.T) {
 		t.Fatalf("empty output: %v, writes %v, buffer of %d", err, out.sizes, cap(jw.buf))
 	}
 }
+
+// TestPlainRun: the word-at-a-time scan stops where a byte-at-a-time scan
+// does, for every byte value at every place of a run, beside neighbours of
+// every kind (borrows must not leak from one byte into the next).
+func TestPlainRun(t *testing.T) {
+	plain := func(b byte) bool { return b >= 0x20 && b < 0x80 }
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 24, 33} {
+		for _, fill := range []byte{'a', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xff} {
+			for pos := 0; pos < n; pos++ {
+				for c := 0; c < 256; c++ {
+					p := bytes.Repeat([]byte{fill}, n)
+					p[pos] = byte(c)
+					want := 0
+					for want < n && plain(p[want]) {
+						want++
+					}
+					if got := plainRun(p); got != want {
+						t.Fatalf("plainRun(% x) = %d, want %d", p, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestJSONStringWriterSmallThenLarge: a writer whose first output was
+// short (a small buffer) takes a large write in pieces of at most the
+// flush size, and the result decodes to the input.
+func TestJSONStringWriterSmallThenLarge(t *testing.T) {
+	var out writeSizes
+	jw := newJSONStringWriter(&out)
+	big := bytes.Repeat([]byte("0123456789abcde\n\"é"), 10000)
+	for _, p := range [][]byte{[]byte("a"), big, []byte("z")} {
+		if _, err := jw.Write(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := jw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range out.sizes {
+		if n > jsonStringFlushAt {
+			t.Fatalf("a write of %d bytes went on, want at most %d", n, jsonStringFlushAt)
+		}
+	}
+	var got string
+	if err := json.Unmarshal(append(append([]byte{'"'}, out.Bytes()...), '"'), &got); err != nil || got != "a"+string(big)+"z" {
+		t.Fatalf("round trip: %v, %d bytes", err, len(got))
+	}
+}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"io"
 
 	"github.com/sandbox-api/sandbox-api/process"
@@ -12,29 +11,33 @@ import (
 // {"type":"error","data":"..."} and last {"type":"result","data":"<the
 // ProcessResponse as a JSON string>"}, one per line.
 type execFrames struct {
-	w *bufio.Writer
-	// data escapes output straight into w, one string per frame. Bytes
-	// that are not UTF-8 become U+FFFD, as everywhere else in the API.
+	w frameWriter
+	// data escapes the result into w. Bytes that are not UTF-8 become
+	// U+FFFD, as everywhere else in the API.
 	data *jsonStringWriter
 }
 
-func newExecFrames(w *bufio.Writer) *execFrames {
+// frameWriter is the buffered writer frames go to (streamBuffer).
+type frameWriter interface {
+	io.Writer
+	io.StringWriter
+	Append(need int, fill func(dst []byte) []byte) error
+}
+
+func newExecFrames(w frameWriter) *execFrames {
 	return &execFrames{w: w, data: newJSONStringWriter(w)}
 }
 
-// output writes one chunk of output as a frame.
+// output writes one chunk of output as a frame, escaped straight into the
+// stream's buffer.
 func (f *execFrames) output(c process.Chunk) error {
-	_, _ = f.w.WriteString(`{"type":"`)
-	_, _ = f.w.WriteString(c.Stream.String())
-	_, _ = f.w.WriteString(`","data":"`)
-	if _, err := f.data.Write(c.Data); err != nil {
-		return err
-	}
-	if err := f.data.Close(); err != nil { // ends the string; the writer is reused
-		return err
-	}
-	_, err := f.w.WriteString("\"}\n")
-	return err
+	return f.w.Append(len(c.Data)+len(c.Data)/8+64, func(dst []byte) []byte {
+		dst = append(dst, `{"type":"`...)
+		dst = append(dst, c.Stream.String()...)
+		dst = append(dst, `","data":"`...)
+		dst = appendJSONString(dst, c.Data)
+		return append(dst, "\"}\n"...)
+	})
 }
 
 func (f *execFrames) keepalive() error {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -33,7 +32,7 @@ func TestExecFramesOutput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			bw := bufio.NewWriter(&out)
+			bw := newStreamBuffer(&out)
 			f := newExecFrames(bw)
 			for _, c := range tc.chunks {
 				if err := f.output(c); err != nil {
@@ -53,7 +52,7 @@ func TestExecFramesOutput(t *testing.T) {
 func TestExecFramesLarge(t *testing.T) {
 	data := strings.Repeat("é\"x\n", 40<<10)
 	var out bytes.Buffer
-	bw := bufio.NewWriter(&out)
+	bw := newStreamBuffer(&out)
 	f := newExecFrames(bw)
 	if err := f.output(process.Chunk{Stream: process.Stdout, Data: []byte(data)}); err != nil {
 		t.Fatal(err)
@@ -74,7 +73,7 @@ func TestExecFramesLarge(t *testing.T) {
 // JSON string, and the error frame its message.
 func TestExecFramesResult(t *testing.T) {
 	var out bytes.Buffer
-	bw := bufio.NewWriter(&out)
+	bw := newStreamBuffer(&out)
 	f := newExecFrames(bw)
 	_ = f.error("process timed out after 1 seconds")
 	record := `{"pid":"1","logs":"a\n\"b\""}`

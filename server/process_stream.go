@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -15,17 +14,23 @@ import (
 // stopped reading is dropped instead of holding its handler forever.
 const streamWriteTimeout = 30 * time.Second
 
-// streamBufferSize batches the lines that are ready at once into large
-// writes: a client catching up on a fast process costs few syscalls.
-const streamBufferSize = 256 << 10
+// A stream's buffer batches what is ready at once into large writes: a
+// client catching up on a fast process costs few syscalls (and, for a
+// chunked response, few chunks, each of which net/http writes in two). It
+// starts small and grows, doubling, up to streamBufferSize only while
+// there is that much to send at once: a stream that keeps up, or waits,
+// holds little.
+const (
+	streamBufferStart = 64 << 10
+	streamBufferSize  = 1 << 20
+)
 
 // logStream writes what a reader pulls from a process's log to one
 // client, at the client's pace. Whatever is available at once is batched
 // into the buffer, which is flushed whenever the stream would wait.
 type logStream struct {
-	w         http.ResponseWriter
 	rc        *http.ResponseController
-	bw        *bufio.Writer
+	bw        *streamBuffer
 	keepalive time.Duration
 }
 
@@ -33,16 +38,15 @@ func newLogStream(w http.ResponseWriter, keepalive time.Duration) *logStream {
 	if keepalive <= 0 {
 		keepalive = DefaultKeepaliveInterval
 	}
+	rc := http.NewResponseController(w)
 	return &logStream{
-		w:         w,
-		rc:        http.NewResponseController(w),
-		bw:        bufio.NewWriterSize(w, streamBufferSize),
+		rc:        rc,
+		bw:        newStreamBuffer(&lazyDeadlineWriter{w: w, rc: rc}),
 		keepalive: keepalive,
 	}
 }
 
 func (s *logStream) flush() error {
-	_ = s.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	if err := s.bw.Flush(); err != nil {
 		return err
 	}
@@ -80,8 +84,12 @@ func (s *logStream) run(ctx context.Context, next func(ctx context.Context, idle
 	}
 }
 
+// maxFramedChunk is what one chunk of output takes framed as lines, as a
+// rule: a chunk of short lines with their prefixes.
+const maxFramedChunk = 2 * process.MaxChunkData
+
 // logStreamPrefix starts each line of a log stream.
-var logStreamPrefix = [...]string{process.Stdout: "stdout:", process.Stderr: "stderr:"}
+var logStreamPrefix = process.LinePrefixes{process.Stdout: "stdout:", process.Stderr: "stderr:"}
 
 // streamLogs is GET /process/{id}/logs/stream: "stdout:<line>" and
 // "stderr:<line>" lines, everything so far then live, until the process ends.
@@ -99,17 +107,14 @@ func (h *processHandlers) streamLogs(w http.ResponseWriter, r *http.Request) {
 	lines := p.Log().NewLineReader()
 	defer lines.Close()
 	_ = s.flush() // the client knows at once that the stream is open
-	var werr error
-	each := func(l process.Line) { // lines come straight from the reader's buffer
-		if werr == nil {
-			_, _ = s.bw.WriteString(logStreamPrefix[l.Stream])
-			_, _ = s.bw.Write(l.Text)
-			werr = s.bw.WriteByte('\n')
-		}
-	}
 	_ = s.run(r.Context(),
 		func(ctx context.Context, idle time.Duration) error {
-			if err := lines.NextBatch(ctx, idle, each); err != nil {
+			var err error
+			werr := s.bw.Append(maxFramedChunk, func(dst []byte) []byte {
+				dst, err = lines.NextFramed(ctx, idle, dst, &logStreamPrefix)
+				return dst
+			})
+			if err != nil {
 				return err
 			}
 			return werr
