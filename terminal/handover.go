@@ -186,7 +186,6 @@ func Resume(cfg Config, f handover.Frozen) (*Manager, error) {
 	m := NewManager(cfg)
 	for i, fs := range st.Sessions {
 		s := m.resumeSession(fs, taken[i].tty, taken[i].exit)
-		m.sessions[s.id] = s
 		m.cfg.Logger.Info("terminal session resumed", zap.String("id", s.id), zap.String("shell", s.shell), zap.Int("pid", s.pid))
 	}
 	return m, nil
@@ -225,6 +224,11 @@ func (m *Manager) resumeSession(fs frozenSession, tty *os.File, exit *exitwait.H
 	s.scroll.Write(fs.Scrollback)
 	s.detachedAt = fs.DetachedAt
 	s.frozen = fs.IdleLeft
+	// Listed before it runs: a shell that exited during the switch ends the
+	// session at once, and its end must find it listed to forget it.
+	m.mu.Lock()
+	m.sessions[s.id] = s
+	m.mu.Unlock()
 	s.thaw()
 	return s
 }
