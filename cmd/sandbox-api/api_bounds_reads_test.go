@@ -18,7 +18,7 @@ import (
 )
 
 // procStatusKB reads a "Name:   N kB" field of /proc/<pid>/status.
-func procStatusKB(t *testing.T, pid int, field string) int64 {
+func procStatusKB(t testing.TB, pid int, field string) int64 {
 	t.Helper()
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {

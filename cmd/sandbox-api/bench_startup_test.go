@@ -1,0 +1,254 @@
+package main
+
+// Start-up and idle-memory benchmarks: the daemon as `make build` ships it,
+// beside a minimal net/http server (testdata/minhttp) built with the same
+// flags, started and polled the same way in the same run.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
+)
+
+// shippedBuildFlags are the go build flags of the Makefile's `build`
+// target (its version stamps aside): the figures are the shipped binary's.
+var shippedBuildFlags = []string{"-trimpath", "-ldflags=-s -w"}
+
+// shippedBins holds the two binaries of the start-up benchmarks, built
+// once per test process.
+var shippedBins struct {
+	once            sync.Once
+	daemon, minimal string
+	err             error
+}
+
+// shippedBinaries builds the daemon and the minimal server with
+// shippedBuildFlags, into a folder that outlives single benchmarks.
+func shippedBinaries(b *testing.B) (daemon, minimal string) {
+	b.Helper()
+	shippedBins.once.Do(func() {
+		dir, err := os.MkdirTemp("", "sandbox-api-startup-bench-")
+		if err != nil {
+			shippedBins.err = err
+			return
+		}
+		// Left in the temp dir on purpose: a sync.Once has no end of run.
+		shippedBins.daemon = filepath.Join(dir, "sandbox-api")
+		shippedBins.minimal = filepath.Join(dir, "minhttp")
+		env := []string{"CGO_ENABLED=0"}
+		build := func(out, pkg string) error {
+			args := append(append([]string{"build"}, shippedBuildFlags...), "-o", out, pkg)
+			return testsupport.GoBuild("", env, args...)
+		}
+		if err := build(shippedBins.daemon, "."); err != nil {
+			shippedBins.err = err
+			return
+		}
+		shippedBins.err = build(shippedBins.minimal, "./testdata/minhttp")
+	})
+	if shippedBins.err != nil {
+		b.Fatal(shippedBins.err)
+	}
+	return shippedBins.daemon, shippedBins.minimal
+}
+
+// startupSubject is one server the start-up benchmarks run.
+type startupSubject struct {
+	name string
+	argv func(port int, logDir string) []string
+}
+
+func startupSubjects(b *testing.B) (daemon, minimal startupSubject) {
+	daemonBin, minimalBin := shippedBinaries(b)
+	daemon = startupSubject{"daemon", func(port int, logDir string) []string {
+		return []string{daemonBin, "-p", strconv.Itoa(port), "--log-dir", logDir}
+	}}
+	minimal = startupSubject{"minimal", func(port int, _ string) []string {
+		return []string{minimalBin, ":" + strconv.Itoa(port)}
+	}}
+	return daemon, minimal
+}
+
+// startedServer is one server started by startAndPoll.
+type startedServer struct {
+	cmd    *exec.Cmd
+	logDir string
+	stderr *testsupport.LogBuffer
+	// tookToHealth is the time from just before the fork to the end of
+	// the first 200 answer of /health.
+	tookToHealth time.Duration
+}
+
+// healthPollPause is the pause between two refused connections while a
+// server starts: short beside a start-up (~10 ms), long enough that the
+// poller leaves the second core to the server most of the time.
+const healthPollPause = 100 * time.Microsecond
+
+// startAndPoll starts s on a free port with a fresh log dir and asks GET
+// /health, each time on a new connection, until the first 200.
+func startAndPoll(b *testing.B, s startupSubject, root string) *startedServer {
+	b.Helper()
+	port := freePort(b)
+	logDir, err := os.MkdirTemp(root, "logs-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	argv := s.argv(port, logDir)
+	srv := &startedServer{cmd: exec.Command(argv[0], argv[1:]...), logDir: logDir, stderr: &testsupport.LogBuffer{Bound: 64 << 10}}
+	srv.cmd.Env = benchEnv()
+	srv.cmd.Stderr = srv.stderr
+	srv.cmd.Stdout = srv.stderr
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: hangGuard}
+	url := fmt.Sprintf("http://127.0.0.1:%d/health", port)
+
+	start := time.Now()
+	if err := srv.cmd.Start(); err != nil {
+		b.Fatalf("start %s: %v", s.name, err)
+	}
+	deadline := start.Add(hangGuard)
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				srv.tookToHealth = time.Since(start)
+				return srv
+			}
+			srv.stop(b)
+			b.Fatalf("%s: /health answered %d", s.name, resp.StatusCode)
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
+			srv.stop(b)
+			b.Fatalf("%s: /health: %v; output:\n%s", s.name, err, srv.stderr.String())
+		}
+		time.Sleep(healthPollPause)
+	}
+}
+
+// stop ends the server with SIGTERM (the daemon's clean shutdown; the
+// default action for the minimal server) and removes its log dir.
+func (s *startedServer) stop(b *testing.B) {
+	b.Helper()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(hangGuard):
+		_ = s.cmd.Process.Kill()
+		<-done
+		b.Errorf("%s did not exit within %s of SIGTERM", s.cmd.Path, hangGuard)
+	}
+	_ = os.RemoveAll(s.logDir)
+}
+
+// freePort is a TCP port free at the time of the call.
+func freePort(b *testing.B) int {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// benchEnv is the benchmark's environment without the daemon's token
+// variables (a token re-executes the daemon: a start-up of its own) and
+// with the shell the other black-box tests give it.
+func benchEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, envToken+"=") && !strings.HasPrefix(kv, envTokenFD+"=") && !strings.HasPrefix(kv, "GODEBUG=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "SHELL=/bin/bash")
+}
+
+// medianMS of durations, in milliseconds.
+func medianMS(d []time.Duration) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return float64(s[len(s)/2]) / float64(time.Millisecond)
+}
+
+// BenchmarkStartup: from the fork to the first 200 on /health, the daemon
+// beside the minimal net/http server, started alternately. ns/op covers
+// the daemon's start-ups only; the ratio is of the medians.
+func BenchmarkStartup(b *testing.B) {
+	daemon, minimal := startupSubjects(b)
+	root := b.TempDir()
+	for range 3 { // page cache, binaries and the first fork warm for both
+		startAndPoll(b, daemon, root).stop(b)
+		startAndPoll(b, minimal, root).stop(b)
+	}
+	var daemonTook, minimalTook []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		m := startAndPoll(b, minimal, root)
+		minimalTook = append(minimalTook, m.tookToHealth)
+		m.stop(b)
+		b.StartTimer()
+		d := startAndPoll(b, daemon, root)
+		b.StopTimer()
+		daemonTook = append(daemonTook, d.tookToHealth)
+		d.stop(b)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	dm, mm := medianMS(daemonTook), medianMS(minimalTook)
+	b.ReportMetric(dm, "daemon-p50-ms")
+	b.ReportMetric(mm, "minimal-p50-ms")
+	b.ReportMetric(dm/mm, "daemon/minimal") // issue 15 target: ≤ 1.3
+}
+
+// idleSettle is part of the idle-RSS figure's definition: VmRSS 1 s after
+// /health first answers, with no request since.
+const idleSettle = time.Second
+
+// BenchmarkIdleRSS: VmRSS 1 s after the first 200 on /health, the daemon
+// beside the minimal net/http server; RssAnon is the private part (the
+// rest is the binary's file-backed pages, shared by every process that
+// runs the same file). Figures are averages over b.N start-ups of each.
+func BenchmarkIdleRSS(b *testing.B) {
+	daemon, minimal := startupSubjects(b)
+	root := b.TempDir()
+	startAndPoll(b, daemon, root).stop(b) // page cache
+	startAndPoll(b, minimal, root).stop(b)
+	keys := []string{"VmRSS", "RssAnon", "RssFile"}
+	sum := map[string]float64{}
+	for range b.N {
+		for _, s := range []startupSubject{daemon, minimal} {
+			srv := startAndPoll(b, s, root)
+			time.Sleep(idleSettle)
+			for _, k := range keys {
+				sum[s.name+"-"+k] += float64(procStatusKB(b, srv.cmd.Process.Pid, k))
+			}
+			srv.stop(b)
+		}
+	}
+	mb := func(key string) float64 { return sum[key] / float64(b.N) / 1000 }
+	b.ReportMetric(mb("daemon-VmRSS"), "daemon-MB")
+	b.ReportMetric(mb("daemon-RssAnon"), "daemon-anon-MB")
+	b.ReportMetric(mb("daemon-RssFile"), "daemon-file-MB")
+	b.ReportMetric(mb("minimal-VmRSS"), "minimal-MB")
+	b.ReportMetric(mb("minimal-RssAnon"), "minimal-anon-MB")
+	b.ReportMetric(mb("daemon-VmRSS")/mb("minimal-VmRSS"), "daemon/minimal") // issue 15 target: daemon ≤ 10 MB
+}
