@@ -4,7 +4,8 @@ package filesystem
 // folder (beside its destination), so a crash of the daemon could leave one
 // anywhere; the journal says where, and the next start removes it.
 //
-// Each daemon keeps its own journal file in Config.JournalDir,
+// Each daemon keeps its own journal file in Config.JournalDir, from its
+// first atomic write on,
 //
 //	<JournalDir>/atomic-writes-<random>.journal
 //
@@ -55,11 +56,16 @@ const (
 	journalShrinkSlots = 64
 )
 
-// writeJournal is one daemon's journal file.
+// writeJournal is one daemon's journal file. The file is set up by the
+// first write that needs it (create, lock, rename: three file-system
+// operations that would otherwise stand between a start and its first
+// answer, and most sandboxes serve a while before their first atomic write).
 type writeJournal struct {
-	file *os.File
-	path string
+	dir  string
 	log  *zap.Logger
+	open sync.Once
+	file *os.File // nil until the first add, and if it cannot be set up
+	path string
 
 	mu   sync.Mutex
 	free []int // slots written before and free again
@@ -68,16 +74,35 @@ type writeJournal struct {
 }
 
 // openJournal first cleans up after the daemons that are gone, removing the
-// temporary files their journals list, then opens a journal of its own in
-// dir.
+// temporary files their journals list; the journal of its own in dir comes
+// with the first add.
 func openJournal(dir string, log *zap.Logger) (*writeJournal, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the journal folder: %w", err)
 	}
 	recoverJournals(dir, log)
+	return &writeJournal{dir: dir, log: log}, nil
+}
+
+// setUp creates and locks the journal file, once; on failure the writes go
+// on unrecorded (only a crash would leave their files behind), as said in
+// the log.
+func (j *writeJournal) setUp() {
+	j.open.Do(func() {
+		f, path, err := createJournalFile(j.dir)
+		if err != nil {
+			j.log.Warn("no journal of atomic writes: temporary files a crash leaves behind will stay", zap.Error(err))
+			return
+		}
+		j.file, j.path = f, path
+	})
+}
+
+// createJournalFile makes a new journal in dir, locked, under its final name.
+func createJournalFile(dir string) (*os.File, string, error) {
 	f, err := os.CreateTemp(dir, journalPrefix+"*"+journalSuffix+journalNewSuffix)
 	if err != nil {
-		return nil, fmt.Errorf("create the journal of atomic writes in %s: %w", dir, err)
+		return nil, "", fmt.Errorf("create the journal of atomic writes in %s: %w", dir, err)
 	}
 	if ok, err := lockJournal(f); err != nil || !ok {
 		_ = f.Close()
@@ -85,15 +110,15 @@ func openJournal(dir string, log *zap.Logger) (*writeJournal, error) {
 		if err == nil {
 			err = errors.New("locked by another process")
 		}
-		return nil, fmt.Errorf("lock the journal of atomic writes %s: %w", f.Name(), err)
+		return nil, "", fmt.Errorf("lock the journal of atomic writes %s: %w", f.Name(), err)
 	}
 	final := strings.TrimSuffix(f.Name(), journalNewSuffix)
 	if err := os.Rename(f.Name(), final); err != nil {
 		_ = f.Close()
 		_ = os.Remove(f.Name())
-		return nil, fmt.Errorf("set up the journal of atomic writes %s: %w", final, err)
+		return nil, "", fmt.Errorf("set up the journal of atomic writes %s: %w", final, err)
 	}
-	return &writeJournal{file: f, path: final, log: log}, nil
+	return f, final, nil
 }
 
 // add records the temporary file path and returns its slot, or -1 when it
@@ -102,6 +127,10 @@ func openJournal(dir string, log *zap.Logger) (*writeJournal, error) {
 func (j *writeJournal) add(path string) int {
 	if j == nil || len(path) > maxPathLen {
 		return -1 // the kernel refuses such a path anyway: no file to list
+	}
+	j.setUp()
+	if j.file == nil {
+		return -1
 	}
 	j.mu.Lock()
 	slot := j.next
@@ -154,6 +183,10 @@ func (j *writeJournal) release(slot int) {
 // writes (a shutdown that cut them) stays for the next start to clean.
 func (j *writeJournal) close() {
 	if j == nil {
+		return
+	}
+	j.open.Do(func() {}) // no file set up from now on
+	if j.file == nil {
 		return
 	}
 	j.mu.Lock()

@@ -200,3 +200,31 @@ func TestFSRemovesCrashLeftoversAtStart(t *testing.T) {
 		t.Errorf("the destination reads %q", got)
 	}
 }
+
+// The journal file comes with the first write it records, not with the
+// start (three file-system operations off the way to serving), and a
+// journal closed before any write leaves nothing behind.
+func TestJournalFileComesWithTheFirstWrite(t *testing.T) {
+	jdir := t.TempDir()
+	j, err := openJournal(jdir, zap.NewNop())
+	must(t, err)
+	if entries, _ := os.ReadDir(jdir); len(entries) != 0 {
+		t.Fatalf("journal folder before any write: %v, want empty", entries)
+	}
+	slot := j.add("/d/.f.x-1" + tempSuffix)
+	if slot != 0 || !exists(j.path) {
+		t.Fatalf("first write: slot %d, journal %q exists %v", slot, j.path, exists(j.path))
+	}
+	j.done(slot)
+	j.close()
+
+	unused, err := openJournal(jdir, zap.NewNop())
+	must(t, err)
+	unused.close()
+	if slot := unused.add("/d/.f.x-2" + tempSuffix); slot != -1 {
+		t.Errorf("a closed journal recorded a write in slot %d", slot)
+	}
+	if entries, _ := os.ReadDir(jdir); len(entries) != 0 {
+		t.Errorf("journal folder after two clean stops: %v, want empty", entries)
+	}
+}

@@ -18,13 +18,16 @@ func (u *uploads) sweepLoop(ctx context.Context) {
 	defer close(u.done)
 	tick := time.NewTicker(uploadSweepInterval(u.ttl))
 	defer tick.Stop()
+	// The first sweep comes with the first tick, not at once: uploads an
+	// earlier daemon left wait at most one interval more, and a start does
+	// not list and stat the upload folder while it gets ready to serve.
 	for {
-		u.sweep() // at once too: uploads left by an earlier daemon
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+		u.sweep()
 	}
 }
 

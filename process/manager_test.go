@@ -177,7 +177,7 @@ func TestNamesAreNotPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if !segmentFileName.MatchString(e.Name()) && e.Name() != journalFileName {
+		if _, _, ok := parseSegmentFileName(e.Name()); !ok && e.Name() != journalFileName {
 			t.Errorf("unexpected file %q in the log dir", e.Name())
 		}
 	}
@@ -282,7 +282,7 @@ func TestDiskBudget(t *testing.T) {
 	var onDisk int64
 	entries, _ := os.ReadDir(m.cfg.LogDir)
 	for _, e := range entries {
-		if !segmentFileName.MatchString(e.Name()) {
+		if _, _, ok := parseSegmentFileName(e.Name()); !ok {
 			continue // the records journal: not output
 		}
 		info, err := e.Info()

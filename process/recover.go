@@ -1,13 +1,12 @@
 package process
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -39,8 +38,33 @@ func UnsupervisedMarker(pid string, stillRuns bool) string {
 	return "[sandbox-api: the daemon restarted; this process is no longer supervised]\n"
 }
 
-// segmentFileName is the name of a log segment: p<id>-<index>.log.
-var segmentFileName = regexp.MustCompile(`^p([0-9]+)-([0-9]+)\.log$`)
+// parseSegmentFileName reads the name of a log segment, p<id>-<index>.log
+// (both decimal); ok is false for any other name. By hand rather than a
+// regexp: compiling one at package init cost every start of the daemon.
+func parseSegmentFileName(name string) (id uint64, index int, ok bool) {
+	rest, okP := strings.CutPrefix(name, "p")
+	rest, okL := strings.CutSuffix(rest, ".log")
+	idText, indexText, okD := strings.Cut(rest, "-")
+	if !okP || !okL || !okD || !allDigits(idText) || !allDigits(indexText) {
+		return 0, 0, false
+	}
+	id, err1 := strconv.ParseUint(idText, 10, 64)
+	index, err2 := strconv.Atoi(indexText)
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return id, index, true
+}
+
+// allDigits: s is one or more ASCII digits (ParseUint alone takes "+1").
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // RecoverEarlierRun lists the processes of the daemon that used the log
 // folder before this one, from what the folder already holds: the records
@@ -132,7 +156,12 @@ func (m *Manager) RecoverEarlierRun() (Recovered, error) {
 	m.enforceDiskBudget()
 	// The journal now lists this run's view: the earlier records with the
 	// ends found here, so that a later restart does not note them again.
-	m.journal.rewrite(m.List(), false)
+	// A journal that listed nothing (a fresh folder: the first start of a
+	// sandbox) already says so; writing it again would cost a file
+	// creation and a rename on the way to serving.
+	if len(entries) > 0 || skipped > 0 {
+		m.journal.rewrite(m.List(), false)
+	}
 	return rep, nil
 }
 
@@ -212,13 +241,8 @@ func segmentFiles(dir string) (map[uint64][]segmentFile, error) {
 	}
 	out := map[uint64][]segmentFile{}
 	for _, e := range entries {
-		m := segmentFileName.FindStringSubmatch(e.Name())
-		if m == nil || !e.Type().IsRegular() {
-			continue
-		}
-		id, err1 := strconv.ParseUint(m[1], 10, 64)
-		index, err2 := strconv.Atoi(m[2])
-		if errors.Join(err1, err2) != nil {
+		id, index, ok := parseSegmentFileName(e.Name())
+		if !ok || !e.Type().IsRegular() {
 			continue
 		}
 		out[id] = append(out[id], segmentFile{index: index, path: filepath.Join(dir, e.Name())})

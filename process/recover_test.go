@@ -261,3 +261,32 @@ func TestRecoverTornEnd(t *testing.T) {
 		t.Errorf("output %q, want %q", got, want)
 	}
 }
+
+func TestParseSegmentFileName(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		id    uint64
+		index int
+		ok    bool
+	}{
+		{"p1-0.log", 1, 0, true},
+		{"p42-17.log", 42, 17, true},
+		{"p18446744073709551615-3.log", 18446744073709551615, 3, true},
+		{"p18446744073709551616-3.log", 0, 0, false}, // id overflows
+		{"p1-0.log.tmp", 0, 0, false},
+		{"p-0.log", 0, 0, false},
+		{"p1-.log", 0, 0, false},
+		{"p+1-0.log", 0, 0, false},
+		{"p1--1.log", 0, 0, false},
+		{"p1-0-1.log", 0, 0, false},
+		{"q1-0.log", 0, 0, false},
+		{"p1_0.log", 0, 0, false},
+		{"processes.jsonl", 0, 0, false},
+		{"sandbox-api.lock", 0, 0, false},
+	} {
+		id, index, ok := parseSegmentFileName(tc.name)
+		if id != tc.id || index != tc.index || ok != tc.ok {
+			t.Errorf("parseSegmentFileName(%q) = %d, %d, %v; want %d, %d, %v", tc.name, id, index, ok, tc.id, tc.index, tc.ok)
+		}
+	}
+}
