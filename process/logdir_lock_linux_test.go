@@ -93,3 +93,19 @@ func TestAdoptLogDirLock(t *testing.T) {
 		t.Errorf("adopting the lock of another folder = %v, want ErrNotLogDirLock", err)
 	}
 }
+
+// LockLogDirNoting says whether the lock file is new: only the folder's
+// first lock creates it.
+func TestLockLogDirNotesTheCreation(t *testing.T) {
+	dir := t.TempDir()
+	first, created, err := LockLogDirNoting(dir)
+	if err != nil || !created {
+		t.Fatalf("first lock: created %v, %v; want a new lock file", created, err)
+	}
+	first.Close()
+	again, created, err := LockLogDirNoting(dir)
+	if err != nil || created {
+		t.Fatalf("second lock: created %v, %v; want the existing lock file", created, err)
+	}
+	again.Close()
+}

@@ -66,3 +66,32 @@ func BenchmarkJournalPerProcess(b *testing.B) {
 		}
 	}
 }
+
+// TestJournalComesWithTheFirstProcess: a fresh folder gets its journal with
+// the first start, not at the manager's creation (a file creation less on
+// the way to serving), and a manager that started nothing leaves none; the
+// first start's record is in it, readable by a restart.
+func TestJournalComesWithTheFirstProcess(t *testing.T) {
+	idle := newTestManager(t, nil)
+	if _, err := idle.RecoverEarlierRun(); err != nil {
+		t.Fatal(err)
+	}
+	idle.Shutdown(time.Second)
+	if _, err := os.Stat(filepath.Join(idle.cfg.LogDir, journalFileName)); !os.IsNotExist(err) {
+		t.Errorf("a manager that started nothing left a journal: %v", err)
+	}
+
+	m := newTestManager(t, nil)
+	path := filepath.Join(m.cfg.LogDir, journalFileName)
+	if _, err := m.RecoverEarlierRun(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("journal before any start: %v, want none", err)
+	}
+	p := mustStart(t, m, Spec{Command: "true", Name: "first"})
+	entries, skipped, err := readJournal(path)
+	if err != nil || skipped != 0 || len(entries) != 1 || entries[0].Name != "first" || entries[0].PID != p.PID() {
+		t.Fatalf("journal after the first start: %+v, %d skipped, %v", entries, skipped, err)
+	}
+}

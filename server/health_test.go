@@ -135,3 +135,69 @@ func TestPlatformRoutes(t *testing.T) {
 		}
 	}
 }
+
+// The health answer written by hand is, byte for byte, what encodeJSON
+// writes for the same values, whatever strings the build stamps and
+// whatever state the last upgrade is in.
+func TestHealthJSONMatchesEncodingJSON(t *testing.T) {
+	base := healthResponse{
+		Status: "ok", Version: "v1.2.3", GitCommit: "abc123", BuildTime: "2026-01-29T17:36:52Z",
+		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
+		Uptime: "1h30m0s", UptimeSeconds: 5400.4, StartedAt: "2026-01-29T17:45:49Z",
+		LastUpgrade: upgradeStatus{Status: "idle", Step: "none"},
+	}
+	var cases []healthResponse
+	for _, f := range []float64{0, 1e-7, 9.99e-7, 1e-6, 0.309637154, 1, 5400.4, 123456789.123, 1e20, 1e21, 3.5e22} {
+		r := base
+		r.UptimeSeconds = f
+		cases = append(cases, r)
+	}
+	for _, v := range []string{"", "dev", `quote " and \ backslash`, "<tag>&amp;", "tab\tnew\nline\r\x00\x1f\x7f",
+		"back\bspace and form\ffeed", "héllo 世界 🎉", "bad \xff utf-8", "cut \xe4\xb8", "cut \xe4\xb8\b before", "line\u2028sep\u2029"} {
+		r := base
+		r.Version, r.GitCommit, r.BuildTime, r.LastUpgrade.Version = v, v, v, v
+		cases = append(cases, r)
+	}
+	// The last upgrade as /health shows it over its life: running (some
+	// fields set), completed, failed with an error full of what needs
+	// escaping, and a count of earlier upgrades.
+	attempt := "2026-02-03T04:05:06Z"
+	for _, u := range []upgradeStatus{
+		{Status: "running", Step: "starting", Version: "v2.0.0"},
+		{Status: "running", Step: "download", Version: "v2.0.0", DownloadURL: "https://example.invalid/sandbox-api?v=2&arch=amd64", BytesDownloaded: 1 << 20, LastAttempt: attempt},
+		{Status: "completed", Step: "completed", Version: "v2.0.0", DownloadURL: "https://example.invalid/a", BytesDownloaded: 12345678, BinaryPath: "/var/lib/sandbox-api/upgrades/sandbox-api-v2", LastAttempt: attempt},
+		{Status: "failed", Step: "validate", Version: "v2.0.0", BinaryPath: "/tmp/new bin", Error: `checksum mismatch: "abc" != "déf" — "ünïcödé" \ tab\t 🎉`, LastAttempt: attempt},
+		{Status: "failed", Step: "download", Version: "", Error: "fetch: 404 Not Found\n<html>&</html>\x01"},
+	} {
+		r := base
+		r.UpgradeCount, r.LastUpgrade = 3, u
+		cases = append(cases, r)
+	}
+	for _, r := range cases {
+		want, err := encodeJSON(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendHealthJSON(nil, r); string(got) != string(want) {
+			t.Errorf("health JSON\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+// FuzzHealthJSONString: any string the health answer carries is spelled as
+// encoding/json spells it.
+func FuzzHealthJSONString(f *testing.F) {
+	for _, s := range []string{"", "a\bb\fc", "cut \xe4\xb8", "\xf0\x9f", "é\xff\"\\<>&\u2028"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := encodeJSON(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = want[:len(want)-1] // encodeJSON's newline
+		if got := appendJSONField(nil, "", s); string(got) != string(want) {
+			t.Errorf("%q\n got %s\nwant %s", s, got, want)
+		}
+	})
+}

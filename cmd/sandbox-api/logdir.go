@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"go.uber.org/zap"
 
@@ -13,33 +15,59 @@ import (
 // defaultLogDir is where process output goes when nothing else is said.
 const defaultLogDir = "/var/log/sandbox-api"
 
-// resolveLogDir picks the folder for process output. A folder the operator
-// chose (flag or environment) must work, or startup fails: silently writing
-// elsewhere would hide the mistake. The built-in default falls back to
-// fallback, since unprivileged images often cannot write under /var/log.
-func resolveLogDir(explicit, preferred, fallback string) (dir string, fellBack bool, err error) {
+// takeLogDir picks the folder for process output and takes it for this
+// daemon alone (see process.LockLogDir): a second daemon on it refuses to
+// start, saying which folder and which daemon holds it. A folder the
+// operator chose (flag or environment) must work, or startup fails:
+// silently writing elsewhere would hide the mistake. The built-in default
+// falls back to fallback, since unprivileged images often cannot write under
+// /var/log; a default held by another daemon does not (it works, it is
+// taken). The returned file holds the lock.
+func takeLogDir(explicit, preferred, fallback string) (dir string, lock *os.File, fellBack bool, err error) {
 	if explicit != "" {
-		if err := ensureWritable(explicit); err != nil {
-			return "", false, fmt.Errorf("log dir: %w", err)
+		lock, err := takeWritable(explicit)
+		if err != nil {
+			return "", nil, false, fmt.Errorf("log dir: %w", err)
 		}
-		return explicit, false, nil
+		return explicit, lock, false, nil
 	}
-	preferredErr := ensureWritable(preferred)
+	lock, preferredErr := takeWritable(preferred)
 	if preferredErr == nil {
-		return preferred, false, nil
+		return preferred, lock, false, nil
 	}
-	if err := ensureWritable(fallback); err != nil {
-		return "", false, fmt.Errorf("log dir: %w (and fallback: %w)", preferredErr, err)
+	if errors.Is(preferredErr, process.ErrLogDirLocked) {
+		return "", nil, false, fmt.Errorf("log dir: %w", preferredErr)
 	}
-	return fallback, true, nil
+	lock, err = takeWritable(fallback)
+	if err != nil {
+		return "", nil, false, fmt.Errorf("log dir: %w (and fallback: %w)", preferredErr, err)
+	}
+	return fallback, lock, true, nil
 }
 
-// ensureWritable creates dir if needed and proves it takes files by creating
-// one: permission bits alone say nothing about read-only mounts.
-func ensureWritable(dir string) error {
+// takeWritable creates dir if needed, locks it, and proves it takes new
+// files: permission bits alone say nothing about read-only mounts. The
+// creation of the lock file, on a folder's first start, is that proof;
+// otherwise a probe file is created and removed.
+func takeWritable(dir string) (*os.File, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
+		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
+	lock, created, err := process.LockLogDirNoting(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !created {
+		if err := probeWritable(dir); err != nil {
+			_ = lock.Close()
+			return nil, err
+		}
+	}
+	return lock, nil
+}
+
+// probeWritable proves that dir takes new files by creating one.
+func probeWritable(dir string) error {
 	probe, err := os.CreateTemp(dir, ".write-probe-*")
 	if err != nil {
 		return fmt.Errorf("write in %s: %w", dir, err)
@@ -56,31 +84,51 @@ func ensureWritable(dir string) error {
 	return nil
 }
 
-// lockLogDir takes the log folder for this daemon alone (see
-// process.LockLogDir): a second daemon on it refuses to start, saying which
-// folder and which daemon holds it. The returned file holds the lock.
-func lockLogDir(dir string, logger *zap.Logger) (*os.File, error) {
-	f, err := process.LockLogDir(dir)
-	if err != nil {
-		logger.Error("cannot start: the log dir is in use; give this daemon its own --log-dir",
-			zap.String("log_dir", dir), zap.Error(err))
-		return nil, err
+// chooseLogDir is the folder for process output, taken for this daemon
+// alone (see takeLogDir); an error has been logged. An image started by a
+// switch adopts the lock the earlier image held and handed over instead
+// (adoptLogDir).
+func chooseLogDir(cfg config, inh *upgrade.Inherited, logger *zap.Logger) (string, *os.File, error) {
+	fallback := filepath.Join(os.TempDir(), "sandbox-api-logs")
+	if inh != nil && inh.Lock() != nil {
+		logDir, err := adoptLogDir(cfg.logDir, defaultLogDir, fallback, inh.Lock())
+		if err != nil {
+			logger.Error("cannot take over the log dir's lock from the earlier image", zap.Error(err))
+			return "", nil, err
+		}
+		return logDir, inh.Lock(), nil
 	}
-	return f, nil
+	logDir, lock, fellBack, err := takeLogDir(cfg.logDir, defaultLogDir, fallback)
+	if errors.Is(err, process.ErrLogDirLocked) {
+		logger.Error("cannot start: the log dir is in use; give this daemon its own --log-dir", zap.Error(err))
+		return "", nil, err
+	}
+	if err != nil {
+		logger.Error("cannot use a log dir", zap.Error(err))
+		return "", nil, err
+	}
+	if fellBack {
+		logger.Warn("default log dir is not writable, using the fallback",
+			zap.String("default", defaultLogDir), zap.String("log_dir", logDir))
+	}
+	return logDir, lock, nil
 }
 
-// holdLogDir takes the log folder for this daemon alone (lockLogDir). An
-// image started by a switch adopts the lock the earlier image held and
-// handed over instead: a lock of its own would conflict with that one, and
-// letting it go for a moment would let another daemon in.
-func holdLogDir(dir string, inh *upgrade.Inherited, logger *zap.Logger) (*os.File, error) {
-	if inh == nil || inh.Lock() == nil {
-		return lockLogDir(dir, logger)
+// adoptLogDir is the folder whose lock file is lock, which the earlier
+// image held and handed over: explicit, else preferred or fallback, as
+// takeLogDir chose. A lock of its own would conflict with that one, and
+// letting it go for a moment would let another daemon in. No probe file:
+// the earlier image proved the folder takes files.
+func adoptLogDir(explicit, preferred, fallback string, lock *os.File) (string, error) {
+	if explicit != "" {
+		return explicit, process.AdoptLogDirLock(explicit, lock)
 	}
-	f := inh.Lock()
-	if err := process.AdoptLogDirLock(dir, f); err != nil {
-		logger.Error("cannot take over the log dir's lock from the earlier image", zap.String("log_dir", dir), zap.Error(err))
-		return nil, err
+	preferredErr := process.AdoptLogDirLock(preferred, lock)
+	if !errors.Is(preferredErr, process.ErrNotLogDirLock) {
+		return preferred, preferredErr
 	}
-	return f, nil
+	if err := process.AdoptLogDirLock(fallback, lock); err != nil {
+		return "", fmt.Errorf("%w (and fallback: %w)", preferredErr, err)
+	}
+	return fallback, nil
 }

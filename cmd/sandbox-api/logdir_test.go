@@ -1,12 +1,16 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/sandbox-api/sandbox-api/process"
 )
 
-func TestResolveLogDir(t *testing.T) {
+func TestTakeLogDir(t *testing.T) {
 	root := t.TempDir()
 	// A path under a regular file can never be created, even by root.
 	blocker := filepath.Join(root, "file")
@@ -15,6 +19,25 @@ func TestResolveLogDir(t *testing.T) {
 	}
 	unusable := filepath.Join(blocker, "logs")
 	usable := func(name string) string { return filepath.Join(root, name, "nested") }
+	// A folder an earlier daemon used: its lock file is there already, so
+	// a probe file proves the folder still takes files.
+	restarted := usable("restarted")
+	if err := os.MkdirAll(restarted, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restarted, process.LockFileName), []byte("1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A folder another daemon holds: taken, so no fallback either.
+	held := usable("held")
+	if err := os.MkdirAll(held, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := process.LockLogDir(held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
 
 	tests := []struct {
 		name         string
@@ -23,35 +46,52 @@ func TestResolveLogDir(t *testing.T) {
 		fallback     string
 		wantDir      string
 		wantFellBack bool
-		wantErr      bool
+		wantErr      error // nil: any error when wantDir is ""
 	}{
 		{name: "explicit wins", explicit: usable("explicit"), preferred: usable("preferred"), fallback: usable("fallback"), wantDir: usable("explicit")},
-		{name: "explicit unusable fails", explicit: unusable, preferred: usable("p2"), fallback: usable("f2"), wantErr: true},
+		{name: "explicit unusable fails", explicit: unusable, preferred: usable("p2"), fallback: usable("f2")},
+		{name: "explicit used before", explicit: restarted, preferred: usable("p5"), fallback: usable("f5"), wantDir: restarted},
+		{name: "explicit held by another daemon fails", explicit: held, preferred: usable("p6"), fallback: usable("f6"), wantErr: process.ErrLogDirLocked},
 		{name: "preferred when usable", preferred: usable("p3"), fallback: usable("f3"), wantDir: usable("p3")},
 		{name: "fallback when preferred unusable", preferred: unusable, fallback: usable("f4"), wantDir: usable("f4"), wantFellBack: true},
-		{name: "both unusable fails", preferred: unusable, fallback: unusable, wantErr: true},
+		{name: "preferred held by another daemon fails, no fallback", preferred: held, fallback: usable("f7"), wantErr: process.ErrLogDirLocked},
+		{name: "both unusable fails", preferred: unusable, fallback: unusable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir, fellBack, err := resolveLogDir(tt.explicit, tt.preferred, tt.fallback)
-			if tt.wantErr {
+			dir, lock, fellBack, err := takeLogDir(tt.explicit, tt.preferred, tt.fallback)
+			if tt.wantDir == "" {
 				if err == nil {
-					t.Fatalf("resolveLogDir = %q, want an error", dir)
+					lock.Close()
+					t.Fatalf("takeLogDir = %q, want an error", dir)
+				}
+				if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+					t.Fatalf("takeLogDir: %v, want %v", err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("resolveLogDir: %v", err)
+				t.Fatalf("takeLogDir: %v", err)
 			}
+			defer lock.Close()
 			if dir != tt.wantDir || fellBack != tt.wantFellBack {
-				t.Errorf("resolveLogDir = (%q, %v), want (%q, %v)", dir, fellBack, tt.wantDir, tt.wantFellBack)
+				t.Errorf("takeLogDir = (%q, %v), want (%q, %v)", dir, fellBack, tt.wantDir, tt.wantFellBack)
+			}
+			// Held: a second daemon on the folder is refused.
+			if again, err := process.LockLogDir(dir); !errors.Is(err, process.ErrLogDirLocked) {
+				again.Close()
+				t.Errorf("a second lock of %s: %v, want ErrLogDirLocked", dir, err)
 			}
 			entries, err := os.ReadDir(dir)
 			if err != nil {
 				t.Fatalf("read %s: %v", dir, err)
 			}
-			if len(entries) != 0 {
-				t.Errorf("probe file left behind in %s: %v", dir, entries)
+			names := []string{}
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if !slices.Equal(names, []string{process.LockFileName}) {
+				t.Errorf("%s holds %v, want the lock file alone (no probe left behind)", dir, names)
 			}
 		})
 	}
