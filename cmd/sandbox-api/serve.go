@@ -51,35 +51,18 @@ func listen(cfg config, inh *upgrade.Inherited, logger *zap.Logger) (net.Listene
 	return ln, nil
 }
 
-// newHTTPServer builds the server of the API. Requests live in a context
+// newHTTPServer builds one server of the front door (front.build): the
+// API over the services, behind the start gate. Requests live in a context
 // that ends.requests cancels, so that endless streams (file watches, idle
 // log streams) end at shutdown instead of being cut; ends.streams ends the
 // streams alone, at once (a switch to a new binary).
-func newHTTPServer(cfg config, svc *services, conns *connlimit.Limiter, startedAt time.Time, logger *zap.Logger) (*http.Server, requestEnds) {
+func newHTTPServer(cfg config, gate *startGate[*services], conns *connlimit.Limiter, startedAt time.Time, logger *zap.Logger) (*http.Server, requestEnds) {
 	// net/http's own complaints (bad handshakes, misused writers) as JSON too.
 	httpErrorLog, _ := zap.NewStdLogAt(logger.Named("http"), zap.WarnLevel) // fails only on an invalid level
 	requestsCtx, endRequests := context.WithCancel(context.Background())
 	streamsCtx, endStreams := context.WithCancelCause(context.Background())
-	handler := server.New(server.Options{
-		Logger:            logger.Named("http"),
-		Token:             cfg.token,
-		Version:           version,
-		GitCommit:         gitCommit,
-		BuildTime:         buildTime,
-		StartedAt:         startedAt,
-		KeepaliveInterval: cfg.keepalive,
-		MaxStreams:        cfg.maxStreams,
-		Browsers:          cfg.browser.policy(),
-		BodyIdleTimeout:   cfg.conns.bodyIdle,
-		StreamsEnd:        streamsCtx,
-	}, server.Services{
-		Processes:   svc.processes,
-		Files:       svc.files,
-		Watches:     svc.watches,
-		Network:     svc.ports,
-		Terminals:   svc.terminals,
-		MCPDisabled: cfg.mcpDisabled,
-		Upgrades:    svc.upgrades,
+	handler := gate.through(func(svc *services) http.Handler {
+		return newAPI(cfg, svc, streamsCtx, startedAt, logger)
 	})
 	return &http.Server{
 		BaseContext:       func(net.Listener) context.Context { return requestsCtx },
@@ -94,6 +77,32 @@ func newHTTPServer(cfg config, svc *services, conns *connlimit.Limiter, startedA
 	}, requestEnds{requests: endRequests, streams: endStreams}
 }
 
+// newAPI builds the handler of every route, over the services; its
+// streams end with streamsEnd.
+func newAPI(cfg config, svc *services, streamsEnd context.Context, startedAt time.Time, logger *zap.Logger) http.Handler {
+	return server.New(server.Options{
+		Logger:            logger.Named("http"),
+		Token:             cfg.token,
+		Version:           version,
+		GitCommit:         gitCommit,
+		BuildTime:         buildTime,
+		StartedAt:         startedAt,
+		KeepaliveInterval: cfg.keepalive,
+		MaxStreams:        cfg.maxStreams,
+		Browsers:          cfg.browser.policy(),
+		BodyIdleTimeout:   cfg.conns.bodyIdle,
+		StreamsEnd:        streamsEnd,
+	}, server.Services{
+		Processes:   svc.processes,
+		Files:       svc.files,
+		Watches:     svc.watches,
+		Network:     svc.ports,
+		Terminals:   svc.terminals,
+		MCPDisabled: cfg.mcpDisabled,
+		Upgrades:    svc.upgrades,
+	})
+}
+
 // requestEnds end the requests of one server.
 type requestEnds struct {
 	requests context.CancelFunc // every request's context
@@ -102,10 +111,9 @@ type requestEnds struct {
 	streams context.CancelCauseFunc
 }
 
-// serve serves until ctx is done or the server fails, and returns the
-// exit code.
+// serve says the daemon is ready and serves (the front door has started)
+// until ctx is done or the server fails, and returns the exit code.
 func serve(ctx context.Context, f *front, logDir, token string, logger *zap.Logger) int {
-	f.start()
 	logger.Info("sandbox-api listening",
 		zap.String("addr", f.ln.Addr().String()),
 		zap.String("version", version),
