@@ -114,6 +114,10 @@ type Manager struct {
 
 	budgetMu sync.Mutex // serialises enforcement of the total disk cap
 	journal  *journal   // what a restart reads back (records_journal.go)
+	// devNull is the stdin of every process started without a stdin pipe,
+	// opened once and never closed: a process may start (a restart) until
+	// the daemon's last moment.
+	devNull *os.File
 
 	// outputs are the outputs with a pipe not yet at end of file
 	// (output.go), of every attempt, ended and forgotten processes' too.
@@ -151,7 +155,11 @@ func NewManager(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log dir %s: %w", cfg.LogDir, err)
 	}
-	m := newManager(cfg, j)
+	m, err := newManager(cfg, j)
+	if err != nil {
+		j.close()
+		return nil, err
+	}
 	m.ids.Store(highestLogID(cfg.LogDir))
 	m.startReaper()
 	return m, nil
@@ -159,8 +167,13 @@ func NewManager(cfg Config) (*Manager, error) {
 
 // newManager is an empty manager on cfg, defaults set, appending to the
 // records journal j; its reaper does not run yet.
-func newManager(cfg Config, j *journal) *Manager {
+func newManager(cfg Config, j *journal) (*Manager, error) {
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
 	m := &Manager{
+		devNull:        devNull,
 		cfg:            cfg,
 		reaper:         newReaper(),
 		reserved:       map[string]struct{}{},
@@ -170,7 +183,7 @@ func newManager(cfg Config, j *journal) *Manager {
 		journal:        j,
 	}
 	m.halt, m.haltNow = context.WithCancel(context.Background())
-	return m
+	return m, nil
 }
 
 // startReaper makes the manager reap orphans, with cfg.Reap.

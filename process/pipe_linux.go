@@ -1,6 +1,7 @@
 package process
 
 import (
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -23,4 +24,25 @@ func growPipe(f *os.File) {
 	_ = rc.Control(func(fd uintptr) {
 		_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, fastPipeSize)
 	})
+}
+
+// outputPipe is a pipe for a child's stdout or stderr. Only the read end
+// goes on the runtime's poller (the pump reads it without holding a
+// thread); the write end is the child's and is closed as soon as the child
+// holds its copy. os.Pipe would put both ends on the poller, and the write
+// end would cost a registration, a switch back to blocking mode for the
+// child and an unregistration: six system calls per process for nothing.
+func outputPipe() (r, w *os.File, err error) {
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
+		return nil, nil, fmt.Errorf("pipe: %w", err)
+	}
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		_ = unix.Close(fds[0])
+		_ = unix.Close(fds[1])
+		return nil, nil, fmt.Errorf("pipe: %w", err)
+	}
+	// A non-blocking descriptor makes a pollable *os.File; a blocking one
+	// stays off the poller.
+	return os.NewFile(uintptr(fds[0]), "|0"), os.NewFile(uintptr(fds[1]), "|1"), nil
 }

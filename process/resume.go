@@ -35,7 +35,11 @@ func Resume(cfg Config, f handover.Frozen) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: log dir %s: %v", ErrHandover, cfg.LogDir, err)
 	}
-	m := newManager(cfg, j)
+	m, err := newManager(cfg, j)
+	if err != nil {
+		j.close()
+		return nil, fmt.Errorf("%w: %v", ErrHandover, err)
+	}
 	m.ids.Store(st.IDs)
 	m.segSeq.Store(st.SegSeq)
 	r := resumer{m: m, files: f.Files, self: os.Getpid()}

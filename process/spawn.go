@@ -13,11 +13,11 @@ func (p *Process) spawn() error {
 	m := p.m
 	cmd := p.spec.command(&m.cfg)
 
-	outR, outW, err := os.Pipe()
+	outR, outW, err := outputPipe()
 	if err != nil {
 		return fmt.Errorf("stdout pipe: %w", err)
 	}
-	errR, errW, err := os.Pipe()
+	errR, errW, err := outputPipe()
 	if err != nil {
 		closeAll(outR, outW)
 		return fmt.Errorf("stderr pipe: %w", err)
@@ -33,6 +33,8 @@ func (p *Process) spawn() error {
 			return fmt.Errorf("stdin pipe: %w", err)
 		}
 		cmd.Stdin = inR
+	} else {
+		cmd.Stdin = m.devNull // os/exec would open and close one per start
 	}
 	err = m.reaper.start(cmd)
 	closeAll(outW, errW, inR) // the child holds its own copies
