@@ -24,6 +24,9 @@ type output struct {
 	// frozen: a freeze stopped the pumps, leaving the pipes open for
 	// Thaw or for the next image.
 	frozen atomic.Bool
+	// drainedHint, if set, is called once both pipes reached end of file:
+	// the sign that the attempt's process has just exited (exitWait.hint).
+	drainedHint func()
 }
 
 // outputStreams are the streams of output.files, in order.
@@ -97,6 +100,9 @@ func (o *output) reachedEOF(i int) {
 	}
 	if both {
 		close(o.drained)
+		if o.drainedHint != nil {
+			o.drainedHint()
+		}
 		m := o.p.m
 		m.outMu.Lock()
 		delete(m.outputs, o)

@@ -56,6 +56,7 @@ type attempt struct {
 	proc *os.Process
 	pid  int
 	out  *output
+	exit exitWait // the supervisor's wait for its end, which out hurries up
 	// Set by the supervisor once it reaped the process, under Process.mu.
 	reaped bool
 	code   int

@@ -50,6 +50,7 @@ func (p *Process) spawn() error {
 	// on cmd.Process, never on cmd: with files as its stdio, cmd.Wait would
 	// only wait for the process.
 	att := &attempt{proc: cmd.Process, pid: cmd.Process.Pid, out: m.newOutput(p, outR, errR)}
+	att.out.drainedHint = att.exit.hint // set before the pumps run
 	p.mu.Lock()
 	p.att, p.alive = att, true
 	if p.intent != "" {

@@ -65,7 +65,7 @@ func (p *Process) reap(halt context.Context, att *attempt) bool {
 	if reaped {
 		return true
 	}
-	if !awaitExit(halt, att.pid) {
+	if !awaitExit(halt, att.pid, &att.exit) {
 		return false
 	}
 	st, _ := att.proc.Wait()
