@@ -84,10 +84,14 @@ func (r *reaper) run() error {
 		return errno
 	}
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGCHLD)
 	go func() {
 		defer close(r.done)
+		// Registered here, not before run returns: watching a signal is a
+		// round trip to the runtime's signal thread, behind the daemon's
+		// other signals, that its start need not wait for. An orphan that
+		// ends before it is reaped by the scan that follows.
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGCHLD)
 		defer signal.Stop(sigs)
 		// Most SIGCHLDs are managed children, which cmd.Wait reaps; a scan
 		// reads /proc once per thread of the daemon. So scans follow a
@@ -95,8 +99,7 @@ func (r *reaper) run() error {
 		// the path of the requests waiting for them, and an orphan stays a
 		// zombie (no memory, no CPU) for that long at most.
 		scan := time.NewTimer(orphanScanDelay)
-		scan.Stop()
-		pending := false
+		pending := true // the scan after registering
 		for {
 			select {
 			case <-sigs:
