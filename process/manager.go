@@ -300,6 +300,12 @@ func (m *Manager) haltContext() context.Context {
 // pruneEnded forgets the oldest ended processes beyond MaxEndedProcesses,
 // and removes their logs.
 func (m *Manager) pruneEnded() {
+	m.forgetPruned(m.takePruned())
+}
+
+// takePruned takes out of the list the oldest ended records beyond
+// MaxEndedProcesses, and returns them for forgetPruned.
+func (m *Manager) takePruned() []*Process {
 	m.mu.Lock()
 	ended := 0
 	for _, p := range m.procs {
@@ -322,6 +328,13 @@ func (m *Manager) pruneEnded() {
 	}
 	m.procs = kept
 	m.mu.Unlock()
+	return gone
+}
+
+// forgetPruned notes in the journal that the records taken out are gone,
+// and removes their output. Until it has, a crash leaves them whole: a
+// restart lists them with their output, and prunes them again.
+func (m *Manager) forgetPruned(gone []*Process) {
 	if len(gone) > 0 {
 		m.journal.forgot(gone)
 	}

@@ -129,8 +129,16 @@ func (p *Process) finish(code int) {
 	p.mu.Unlock()
 	p.ended.Store(true)
 	p.log.Finish()
+	// The cap on ended records holds by the time whoever waits for this end
+	// looks (an exec that answers its client, then a list). The journal
+	// line and the files of the records it drops come after that answer: on
+	// their own goroutine, started before done is closed so that the waiter
+	// woken by the close runs first (a journal write is about 10 µs on the
+	// way to the answer otherwise).
+	if gone := p.m.takePruned(); len(gone) > 0 {
+		go p.m.forgetPruned(gone)
+	}
 	close(p.done)
-	p.m.pruneEnded()
 }
 
 // exitCode is the exit status, or -1 when a signal ended the process.
