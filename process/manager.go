@@ -114,6 +114,10 @@ type Manager struct {
 
 	budgetMu sync.Mutex // serialises enforcement of the total disk cap
 	journal  *journal   // what a restart reads back (records_journal.go)
+	// forgetting counts the pruned records whose journal line and files
+	// are being written and removed, off the way to an end's answer
+	// (Process.finish).
+	forgetting sync.WaitGroup
 	// devNull is the stdin of every process started without a stdin pipe,
 	// opened once and never closed: a process may start (a restart) until
 	// the daemon's last moment.

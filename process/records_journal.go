@@ -337,6 +337,7 @@ func readJournal(path string) (entries []journalEntry, skipped int, err error) {
 // them as they ended. A process that outlived the shutdown has no end
 // written, and is listed as unsupervised.
 func (m *Manager) recordShutdown() {
+	m.forgetting.Wait()
 	m.journal.rewrite(m.List(), true)
 	m.journal.close()
 }

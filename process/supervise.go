@@ -135,8 +135,25 @@ func (p *Process) finish(code int) {
 	// their own goroutine, started before done is closed so that the waiter
 	// woken by the close runs first (a journal write is about 10 µs on the
 	// way to the answer otherwise).
+	// A freeze and a shutdown wait for it (Manager.forgetting): the
+	// journal the next image or daemon reads says what went. Once a
+	// shutdown began (closing, under mu, before its wait) it is done here.
 	if gone := p.m.takePruned(); len(gone) > 0 {
-		go p.m.forgetPruned(gone)
+		m := p.m
+		m.mu.Lock()
+		later := !m.closing
+		if later {
+			m.forgetting.Add(1)
+		}
+		m.mu.Unlock()
+		if later {
+			go func() {
+				defer m.forgetting.Done()
+				m.forgetPruned(gone)
+			}()
+		} else {
+			m.forgetPruned(gone)
+		}
 	}
 	close(p.done)
 }
