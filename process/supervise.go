@@ -82,6 +82,11 @@ func (p *Process) reap(halt context.Context, att *attempt) bool {
 // fdholders.AwaitDrained, which this is, stopping at halt). It reports
 // false when halt came first.
 func (p *Process) awaitOutput(halt context.Context, o *output) bool {
+	select {
+	case <-o.drained: // the common case, on the way to the end's answer: no timer
+		return true
+	default:
+	}
 	grace := time.NewTimer(p.m.cfg.OutputDrainGrace)
 	defer grace.Stop()
 	select {
