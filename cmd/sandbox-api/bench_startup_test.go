@@ -98,7 +98,9 @@ func startupSubjects(b *testing.B) (daemon, minimal, linked startupSubject) {
 type startedServer struct {
 	cmd    *exec.Cmd
 	logDir string
-	stderr *testsupport.LogBuffer
+	// output is its stdout and stderr: a file, so that no goroutine of the
+	// benchmark copies the daemon's log lines while it starts.
+	output *os.File
 	// tookToHealth is the time from just before the fork to the end of
 	// the first 200 answer of /health.
 	tookToHealth time.Duration
@@ -129,10 +131,14 @@ func startAndPoll(b *testing.B, s startupSubject, root string) *startedServer {
 		b.Fatal(err)
 	}
 	argv := s.argv(port, logDir)
-	srv := &startedServer{cmd: exec.Command(argv[0], argv[1:]...), logDir: logDir, stderr: &testsupport.LogBuffer{Bound: 64 << 10}}
+	output, err := os.CreateTemp(root, "output-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &startedServer{cmd: exec.Command(argv[0], argv[1:]...), logDir: logDir, output: output}
 	srv.cmd.Env = benchEnv()
-	srv.cmd.Stderr = srv.stderr
-	srv.cmd.Stdout = srv.stderr
+	srv.cmd.Stderr = output
+	srv.cmd.Stdout = output
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: hangGuard}
 	url := fmt.Sprintf("http://127.0.0.1:%d/health", port)
 
@@ -155,7 +161,8 @@ func startAndPoll(b *testing.B, s startupSubject, root string) *startedServer {
 		}
 		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
 			srv.stop(b)
-			b.Fatalf("%s: /health: %v; output:\n%s", s.name, err, srv.stderr.String())
+			out, _ := os.ReadFile(srv.output.Name())
+			b.Fatalf("%s: /health: %v; output:\n%s", s.name, err, testsupport.Truncate(out))
 		}
 		pollPause()
 	}
@@ -176,6 +183,8 @@ func (s *startedServer) stop(b *testing.B) {
 		b.Errorf("%s did not exit within %s of SIGTERM", s.cmd.Path, hangGuard)
 	}
 	_ = os.RemoveAll(s.logDir)
+	_ = s.output.Close()
+	_ = os.Remove(s.output.Name())
 }
 
 // freePort is a TCP port free at the time of the call.
