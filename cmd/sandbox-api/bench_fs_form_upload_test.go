@@ -11,7 +11,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
-	"os"
 	"path/filepath"
 	"testing"
 )
@@ -55,41 +54,7 @@ func BenchmarkFormUpload256MB(b *testing.B) {
 		}
 		return uploadSide{pid: d.pid, upload: upload}, dest
 	}
-	now, nowDest := side("")
-	var before *uploadSide
-	var beforeDest string
-	if bin := beforeBin(); bin != "" {
-		s, dest := side(bin)
-		before, beforeDest = &s, dest
-	}
-	floorDest := filepath.Join(b.TempDir(), "floor.bin")
-	floor := func() {
-		if err := uploadFloor(floorDest, data); err != nil {
-			b.Fatal(err)
-		}
-		_ = os.Remove(floorDest)
-	}
-	landed := func(dest string) {
-		if fi, err := os.Stat(dest); err != nil || fi.Size() != total {
-			b.Fatalf("uploaded file: %v %v", fi, err)
-		}
-		_ = os.Remove(dest)
-	}
-
-	rounds := uploadRounds{size: total}
-	b.SetBytes(total)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		rounds.round(b, floor, now, before)
-		b.StopTimer()
-		landed(nowDest)
-		if before != nil {
-			landed(beforeDest)
-		}
-		b.StartTimer()
-	}
-	b.StopTimer()
-	rounds.report(b, "upload-MiB/s", "floor-MiB/s")
+	runUploadRounds(b, data, side)
 }
 
 // benchWriteBinaryForm is the body writeBinary of @blaxel/core sends for

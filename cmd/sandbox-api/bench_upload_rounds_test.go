@@ -9,6 +9,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"syscall"
 	"testing"
@@ -143,4 +144,47 @@ func medianFloat(fs []float64) float64 {
 	s := slices.Clone(fs)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// runUploadRounds times b.N rounds of the upload that side makes (this
+// tree's daemon, and BENCH_BEFORE_BIN's when set: side is called with the
+// binary, "" for this tree's, and returns the upload and where it lands)
+// beside the floor, a write + fsync of data, and reports them.
+func runUploadRounds(b *testing.B, data []byte, side func(bin string) (uploadSide, string)) {
+	total := int64(len(data))
+	now, nowDest := side("")
+	var before *uploadSide
+	var beforeDest string
+	if bin := beforeBin(); bin != "" {
+		s, dest := side(bin)
+		before, beforeDest = &s, dest
+	}
+	floorDest := filepath.Join(b.TempDir(), "floor.bin")
+	floor := func() {
+		if err := uploadFloor(floorDest, data); err != nil {
+			b.Fatal(err)
+		}
+		_ = os.Remove(floorDest)
+	}
+	landed := func(dest string) {
+		if fi, err := os.Stat(dest); err != nil || fi.Size() != total {
+			b.Fatalf("uploaded file: %v %v", fi, err)
+		}
+		_ = os.Remove(dest)
+	}
+
+	rounds := uploadRounds{size: total}
+	b.SetBytes(total)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rounds.round(b, floor, now, before)
+		b.StopTimer()
+		landed(nowDest)
+		if before != nil {
+			landed(beforeDest)
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	rounds.report(b, "upload-MiB/s", "floor-MiB/s")
 }
