@@ -143,11 +143,8 @@ func (s *Service) Thaw() error {
 // know is dropped, and logged.
 func Resume(cfg Config, f handover.Frozen) (*Service, error) {
 	var st frozenMonitors
-	if err := json.Unmarshal(f.State, &st); err != nil {
-		return nil, fmt.Errorf("resume port monitors: read the state: %w", err)
-	}
-	if st.Version != monitorStateVersion {
-		return nil, fmt.Errorf("resume port monitors: state version %d, this build reads %d", st.Version, monitorStateVersion)
+	if err := f.ReadState(&st, monitorStateVersion); err != nil {
+		return nil, fmt.Errorf("resume port monitors: %w", err)
 	}
 	s := New(cfg)
 	s.restore(st)

@@ -1,7 +1,6 @@
 package process
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 
@@ -23,11 +22,8 @@ func Resume(cfg Config, f handover.Frozen) (*Manager, error) {
 		return nil, err
 	}
 	var st frozenManager
-	if err := json.Unmarshal(f.State, &st); err != nil {
-		return nil, fmt.Errorf("%w: decode: %v", ErrHandover, err)
-	}
-	if st.Version != stateVersion {
-		return nil, fmt.Errorf("%w: state version %d, this binary knows %d", ErrHandover, st.Version, stateVersion)
+	if err := f.ReadState(&st, stateVersion); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrHandover, err)
 	}
 	// The journal goes on where the earlier image left it: its records
 	// are this manager's (a crash after the switch lists them all).

@@ -153,11 +153,8 @@ func (m *Manager) Thaw() error {
 // image.
 func Resume(cfg Config, f handover.Frozen) (*Manager, error) {
 	var st frozenState
-	if err := json.Unmarshal(f.State, &st); err != nil {
-		return nil, fmt.Errorf("resume terminal sessions: read the state: %w", err)
-	}
-	if st.Version != stateVersion {
-		return nil, fmt.Errorf("resume terminal sessions: state version %d, this build reads %d", st.Version, stateVersion)
+	if err := f.ReadState(&st, stateVersion); err != nil {
+		return nil, fmt.Errorf("resume terminal sessions: %w", err)
 	}
 	type adopted struct {
 		tty  *os.File

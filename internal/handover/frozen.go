@@ -6,6 +6,7 @@ package handover
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 )
 
@@ -18,4 +19,23 @@ type Frozen struct {
 	State json.RawMessage `json:"state"`
 	// Files are kept open across the exec; the state names them by index.
 	Files []*os.File `json:"-"`
+}
+
+// ReadState decodes f's state into st, a struct whose "version" field
+// numbers its format, and refuses any version but want: a build reads only
+// the formats it knows, and says so rather than guess.
+func (f Frozen) ReadState(st any, want int) error {
+	var v struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(f.State, &v); err != nil {
+		return fmt.Errorf("read the state: %w", err)
+	}
+	if v.Version != want {
+		return fmt.Errorf("state version %d, this build reads %d", v.Version, want)
+	}
+	if err := json.Unmarshal(f.State, st); err != nil {
+		return fmt.Errorf("read the state: %w", err)
+	}
+	return nil
 }
