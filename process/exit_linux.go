@@ -2,12 +2,12 @@ package process
 
 import (
 	"context"
-	"errors"
 	"os"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-api/sandbox-api/internal/exitwait"
 )
 
 // exitWait is the wait for one attempt's exit (awaitExit), which the
@@ -18,7 +18,7 @@ import (
 // difference. The zero value is ready.
 type exitWait struct {
 	mu sync.Mutex
-	f  *os.File // the pidfd of the wait under way; nil between waits
+	h  *exitwait.Handle // the pidfd of the wait under way; nil between waits
 }
 
 // hint makes a wait under way look at once whether the child exited. It
@@ -27,70 +27,35 @@ type exitWait struct {
 func (w *exitWait) hint() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.f != nil {
-		_ = w.f.SetReadDeadline(time.Unix(1, 0)) // in the past: wakes the wait now
+	if w.h != nil {
+		w.h.Hint()
 	}
 }
 
-// use makes f the pidfd that hints wake (nil: none).
-func (w *exitWait) use(f *os.File) {
+// use makes h the pidfd that hints wake (nil: none).
+func (w *exitWait) use(h *exitwait.Handle) {
 	w.mu.Lock()
-	w.f = f
+	w.h = h
 	w.mu.Unlock()
 }
 
 // awaitExit returns true once the child pid has exited, without reaping it
-// and without holding an OS thread meanwhile (a pidfd becomes readable when
-// its process exits, and the runtime's poller watches it like a socket),
-// and false when halt is done first: the child is then left as it is,
-// running or a zombie, for a later wait. w's hints make it look again at
-// once. Where pidfds are not available it returns true at once and the
-// caller's reap blocks, as exitwait.Await does; a manager there refuses to
-// freeze (ErrFreezeUnsupported), so halt never comes.
+// and without holding an OS thread meanwhile (exitwait.Handle.Wait), and
+// false when halt is done first: the child is then left as it is, running
+// or a zombie, for a later wait. w's hints make it look again at once.
+// Where pidfds are not available it returns true at once and the caller's
+// reap blocks, as exitwait.Await does; a manager there refuses to freeze
+// (ErrFreezeUnsupported), so halt never comes.
 func awaitExit(halt context.Context, pid int, w *exitWait) bool {
-	fd, err := unix.PidfdOpen(pid, 0)
+	h, err := exitwait.Open(pid)
 	if err != nil {
 		return true
 	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		_ = unix.Close(fd)
-		return true
-	}
-	f := os.NewFile(uintptr(fd), "pidfd") // non-blocking: on the poller
-	defer f.Close()
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return true
-	}
-	w.use(f)
+	defer h.Close()
+	w.use(h)
 	defer w.use(nil)
-	// halt moves the read deadline to the past, which wakes the parked
-	// wait with os.ErrDeadlineExceeded; so does a hint.
-	stop := context.AfterFunc(halt, func() { _ = f.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
-	for {
-		err = rc.Read(func(fd uintptr) bool {
-			ready := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-			n, err := unix.Poll(ready, 0)
-			if errors.Is(err, unix.EINTR) {
-				return false // the poller says when to look again
-			}
-			return err != nil || n > 0
-		})
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			return true
-		}
-		if halt.Err() != nil {
-			return false
-		}
-		// A hint, and the child still runs: back to the poller. halt is
-		// looked at again after the deadline is cleared, as it may have
-		// set it just before.
-		_ = f.SetReadDeadline(time.Time{})
-		if halt.Err() != nil {
-			return false
-		}
-	}
+	// Any other failure of the wait leaves it to the caller's reap.
+	return h.Wait(halt) == nil || halt.Err() == nil
 }
 
 // pidfdsWork reports whether this kernel gives pidfds (Linux 5.3, and no

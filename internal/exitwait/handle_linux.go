@@ -73,39 +73,62 @@ func (h *Handle) File() *os.File { return h.f }
 // Wait returns nil once the child has exited, or ctx's error if ctx ends
 // first, without holding an OS thread meanwhile. It reaps nothing, so it
 // may be called again, by this image or the next; one Wait at a time.
+// Hint makes it look again at once.
 func (h *Handle) Wait(ctx context.Context) error {
 	rc, err := h.f.SyscallConn()
 	if err != nil {
 		return fmt.Errorf("wait for %d: %w", h.pid, err)
 	}
 	// ctx ending moves the read deadline to the past, which wakes the
-	// parked wait; it is reset once that has happened, for the next Wait.
+	// parked wait (so does Hint); it is reset once that has happened, for
+	// the next Wait.
 	woken := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(woken)
 		_ = h.f.SetReadDeadline(time.Unix(1, 0))
 	})
-	var pollErr error
-	err = rc.Read(func(fd uintptr) bool {
-		ready := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(ready, 0)
-		if errors.Is(err, unix.EINTR) {
-			return false // the poller says when to look again
+	defer func() {
+		if !stop() {
+			<-woken
 		}
-		pollErr = err
-		return err != nil || n > 0
-	})
-	if !stop() {
-		<-woken
+		_ = h.f.SetReadDeadline(time.Time{})
+	}()
+	for {
+		var pollErr error
+		err = rc.Read(func(fd uintptr) bool {
+			ready := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			n, err := unix.Poll(ready, 0)
+			if errors.Is(err, unix.EINTR) {
+				return false // the poller says when to look again
+			}
+			pollErr = err
+			return err != nil || n > 0
+		})
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			if err = errors.Join(err, pollErr); err != nil {
+				return fmt.Errorf("wait for %d: %w", h.pid, err)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// A hint, and the child still runs: back to the poller. ctx is
+		// looked at again once the deadline is cleared, as it may have
+		// set it just before.
 		_ = h.f.SetReadDeadline(time.Time{})
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}
-	if err = errors.Join(err, pollErr); err != nil {
-		return fmt.Errorf("wait for %d: %w", h.pid, err)
-	}
-	return nil
+}
+
+// Hint makes a Wait under way look at once whether the child exited (its
+// caller saw a sign of the exit, such as the child's pipes reaching end of
+// file, before the poller's next look). Between waits it only makes the
+// next Wait look once more.
+func (h *Handle) Hint() {
+	_ = h.f.SetReadDeadline(time.Unix(1, 0)) // in the past: wakes the wait now
 }
 
 // Reap takes the exit status of the child, for a child that no exec.Cmd

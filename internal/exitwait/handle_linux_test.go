@@ -144,3 +144,32 @@ func TestAdoptRefusesOtherDescriptors(t *testing.T) {
 		t.Fatal("Adopt took a pipe for a pidfd")
 	}
 }
+
+// A hint while the child runs makes Wait look again, not return: only the
+// exit (or ctx) ends it, however many hints come, before or during it.
+func TestHandleHintDoesNotEndTheWait(t *testing.T) {
+	cmd, stdin := startCat(t)
+	h, err := Open(cmd.Process.Pid)
+	if err != nil {
+		t.Fatalf("open a pidfd: %v", err)
+	}
+	defer h.Close()
+	h.Hint() // between waits: the next Wait looks once more
+	res := waitAsync(h, context.Background())
+	for range 100 {
+		h.Hint()
+	}
+	select {
+	case err := <-res:
+		t.Fatalf("Wait returned %v while cat runs", err)
+	default:
+	}
+	if s := state(cmd.Process.Pid); s == 'Z' || s == 0 {
+		t.Fatalf("cat's state %q, want it running", s)
+	}
+	_ = stdin.Close()
+	if err := testsupport.Receive(t, res, "Wait to return once cat exited"); err != nil {
+		t.Fatalf("Wait = %v", err)
+	}
+	h.Reap()
+}
