@@ -64,6 +64,8 @@ func growStackOnce(i int) byte {
 // run is the whole daemon, step by step; it returns the exit code.
 func run(args []string) int {
 	startedAt := time.Now()
+	// First, as it takes the longest (startHandlingSignals).
+	signals := startHandlingSignals()
 	// An image started by a switch to a new binary (POST /upgrade,
 	// SIGUSR2) takes the earlier image's state first: its descriptors
 	// must be close-on-exec again before anything could start a child.
@@ -82,7 +84,6 @@ func run(args []string) int {
 		}
 		return exit
 	}
-	signals := startHandlingSignals()
 	logger, err := newLogger()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox-api:", err)
@@ -141,6 +142,9 @@ func run(args []string) int {
 		return fail(errors.New("this build refuses every hand-over (main.refuseHandover, a test build)"))
 	}
 	newUpgrader(cfg, inh, svc, logger)
+	// The API is built while the signals' registration ends (a round trip
+	// to the runtime's signal thread per signal, some 50 µs each here).
+	gate.prepare(svc)
 	ctx, upgradeSignals, stop := signals()
 	defer stop()
 	attachUpgrader(cfg, svc, f, logDirLock, startedAt, ctx.Done(), logger)
@@ -154,7 +158,7 @@ func run(args []string) int {
 		logger.Info("took over from the earlier image", zap.String("version", version),
 			zap.String("upgrade", string(last.State)), zap.String("error", last.Error), zap.Int("upgrade_count", count))
 	}
-	gate.open(svc)
+	gate.open()
 	if inh != nil {
 		f.start()
 	}

@@ -28,7 +28,22 @@ func TestStartGateHoldsRequestsUntilOpen(t *testing.T) {
 		t.Fatalf("answered %d before the gate opened", rec.Code)
 	default:
 	}
-	g.open(42)
+	// prepare builds the API while the request still waits.
+	g.prepare(42)
+	select {
+	case with := <-built:
+		if with != 42 {
+			t.Errorf("API built over %d, want 42", with)
+		}
+	default:
+		t.Fatal("prepare did not build the API of the server made before it")
+	}
+	select {
+	case rec := <-answered:
+		t.Fatalf("answered %d after prepare, before the gate opened", rec.Code)
+	default:
+	}
+	g.open()
 	if rec := testsupport.Receive(t, answered, "the held request's answer"); rec.Code != http.StatusTeapot {
 		t.Errorf("held request: %d, want the API's answer", rec.Code)
 	}
@@ -37,10 +52,7 @@ func TestStartGateHoldsRequestsUntilOpen(t *testing.T) {
 	if rec.Code != http.StatusTeapot {
 		t.Errorf("later request: %d, want the API's answer", rec.Code)
 	}
-	// The API was built once, over what the gate was opened with.
-	if with := testsupport.Receive(t, built, "the API's build"); with != 42 {
-		t.Errorf("API built over %d, want 42", with)
-	}
+	// The API was built once.
 	select {
 	case <-built:
 		t.Error("the API was built twice for one server")
@@ -69,5 +81,32 @@ func TestStartGateFailAnswers503(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health", nil))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("later request after a failed start: %d, want 503", rec.Code)
+	}
+}
+
+// A server made once the gate is open (after a switch was abandoned)
+// builds its API on its first request, and the gate keeps no hold on it.
+func TestStartGateLaterServerBuildsOnFirstRequest(t *testing.T) {
+	g := newStartGate[int]()
+	g.prepare(7)
+	g.open()
+	built := 0
+	h := g.through(func(with int) http.Handler {
+		built++
+		if with != 7 {
+			t.Errorf("API built over %d, want 7", with)
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	})
+	if built != 0 {
+		t.Fatal("a server made after open was built before its first request")
+	}
+	if len(g.servers) != 0 {
+		t.Errorf("the gate holds %d servers after open, want none", len(g.servers))
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health", nil))
+	if rec.Code != http.StatusTeapot || built != 1 {
+		t.Errorf("first request: %d with %d builds, want the API's answer and one build", rec.Code, built)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // FormatVersion is the version of the daemon's hand-over state: the
@@ -23,13 +24,16 @@ const EnvFD = "SANDBOX_API_HANDOVER_FD"
 // says "handover 1,2").
 func VersionNote() string { return "handover " + strconv.Itoa(FormatVersion) }
 
-// versionNote finds the note in a --version output.
-var versionNote = regexp.MustCompile(`\bhandover ([0-9]+(?:,[0-9]+)*)\b`)
+// versionNote finds the note in a --version output. Compiled on first use,
+// by an upgrade: not at the package's init, on every start.
+var versionNote = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\bhandover ([0-9]+(?:,[0-9]+)*)\b`)
+})
 
 // ReadsFormat reports whether a binary whose --version printed output
 // reads hand-over states of version v.
 func ReadsFormat(output string, v int) bool {
-	m := versionNote.FindStringSubmatch(output)
+	m := versionNote().FindStringSubmatch(output)
 	if m == nil {
 		return false
 	}
