@@ -219,12 +219,25 @@ func configure(args []string, inh *upgrade.Inherited) (cfg config, tokenWarning 
 	return cfg, tokenWarning, 0, true
 }
 
-// startHandlingSignals runs handleSignals on a goroutine of its own and
-// returns what waits for it. Each signal the runtime starts to watch is a
-// round trip to the runtime's signal thread, which the first one creates:
-// 0.1 to 0.3 ms in all, that the rest of the start-up does not wait for. A
-// signal that comes before the handlers are in place meets the default, as
-// one that comes before the daemon runs at all (see handleSignals).
+// startHandlingSignals registers the daemon's signals on a goroutine of
+// its own and returns what waits for the ones that matter before a first
+// answer: SIGTERM (a stop) and SIGUSR2 (an upgrade), which a client may
+// send as soon as /health answers. Each signal the runtime starts to watch
+// is a round trip to the runtime's signal thread, which the first one
+// creates: 50 to 100 µs per signal here, that the rest of the start-up
+// does not wait for. SIGINT, SIGHUP and SIGPIPE are registered after them,
+// while the daemon may already answer. A signal that comes before its
+// handler is in place meets the default, as one that comes before the
+// daemon runs at all.
+//
+// The context is done on SIGTERM, SIGINT or SIGHUP; the channel gets
+// SIGUSR2 (an upgrade to the binary at the daemon's own path); the
+// CancelFunc gives the three stop signals their default back, so that a
+// second one ends a slow shutdown (as signal.NotifyContext's does). Signals
+// are handled from the start: as PID 1 the kernel would ignore them, and
+// SIGUSR2's default would end the daemon. SIGHUP (a closed terminal of
+// `make run`) ends the daemon as cleanly as SIGTERM: left at its default,
+// it killed the daemon and orphaned every process tree.
 func startHandlingSignals() func() (context.Context, <-chan os.Signal, context.CancelFunc) {
 	type handled struct {
 		ctx      context.Context
@@ -233,8 +246,28 @@ func startHandlingSignals() func() (context.Context, <-chan os.Signal, context.C
 	}
 	ready := make(chan handled, 1)
 	go func() {
-		ctx, upgrades, stop := handleSignals()
+		stops := make(chan os.Signal, 1)
+		signal.Notify(stops, syscall.SIGTERM)
+		upgrades := make(chan os.Signal, 1)
+		signal.Notify(upgrades, syscall.SIGUSR2)
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-stops:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		registered := make(chan struct{})
+		stop := func() {
+			<-registered // else a late Notify would undo the Stop
+			signal.Stop(stops)
+			cancel()
+		}
 		ready <- handled{ctx, upgrades, stop}
+		signal.Notify(stops, syscall.SIGINT, syscall.SIGHUP)
+		survivePipeSignals()
+		close(registered)
 	}()
 	return func() (context.Context, <-chan os.Signal, context.CancelFunc) {
 		h := <-ready
@@ -242,21 +275,11 @@ func startHandlingSignals() func() (context.Context, <-chan os.Signal, context.C
 	}
 }
 
-// handleSignals returns a context that SIGTERM, SIGINT and SIGHUP cancel,
-// and the channel of SIGUSR2 (an upgrade to the binary at the daemon's own
-// path). Signals are handled from the start: as PID 1 the kernel would
-// ignore them, and SIGUSR2's default would end the daemon. SIGHUP (a closed
-// terminal of `make run`) ends the daemon as cleanly
-// as SIGTERM: left at its default, it killed the daemon and orphaned every
-// process tree.
-func handleSignals() (context.Context, <-chan os.Signal, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	upgrades := make(chan os.Signal, 1)
-	signal.Notify(upgrades, syscall.SIGUSR2)
-	// A stderr whose reader went away must not kill the daemon: Go exits on
-	// SIGPIPE from a write to fd 1 or 2 unless the signal is notified. It is
-	// notified, not ignored, because an ignored signal is inherited through
-	// exec and the processes the daemon starts rely on SIGPIPE (yes | head).
+// survivePipeSignals keeps a stderr whose reader went away from killing
+// the daemon: Go exits on SIGPIPE from a write to fd 1 or 2 unless the
+// signal is notified. It is notified, not ignored, because an ignored
+// signal is inherited through exec and the processes the daemon starts
+// rely on SIGPIPE (yes | head).
+func survivePipeSignals() {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	return ctx, upgrades, stop
 }
