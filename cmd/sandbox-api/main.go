@@ -64,8 +64,6 @@ func growStackOnce(i int) byte {
 // run is the whole daemon, step by step; it returns the exit code.
 func run(args []string) int {
 	startedAt := time.Now()
-	// First, as it takes the longest (startHandlingSignals).
-	signals := startHandlingSignals()
 	// An image started by a switch to a new binary (POST /upgrade,
 	// SIGUSR2) takes the earlier image's state first: its descriptors
 	// must be close-on-exec again before anything could start a child.
@@ -84,6 +82,10 @@ func run(args []string) int {
 		}
 		return exit
 	}
+	// As early as can be, as it takes the longest (startHandlingSignals),
+	// but after configure: a signal this image caught before it executes
+	// itself again without the token (token_linux.go) would be lost.
+	signals := startHandlingSignals()
 	logger, err := newLogger()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox-api:", err)
@@ -220,15 +222,16 @@ func configure(args []string, inh *upgrade.Inherited) (cfg config, tokenWarning 
 }
 
 // startHandlingSignals registers the daemon's signals on a goroutine of
-// its own and returns what waits for the ones that matter before a first
-// answer: SIGTERM (a stop) and SIGUSR2 (an upgrade), which a client may
-// send as soon as /health answers. Each signal the runtime starts to watch
-// is a round trip to the runtime's signal thread, which the first one
-// creates: 50 to 100 µs per signal here, that the rest of the start-up
-// does not wait for. SIGINT, SIGHUP and SIGPIPE are registered after them,
-// while the daemon may already answer. A signal that comes before its
-// handler is in place meets the default, as one that comes before the
-// daemon runs at all.
+// its own and returns what waits for those that matter from a first
+// answer on: SIGTERM (a stop) and SIGUSR2 (an upgrade), which a client may
+// send as soon as /health answers, and SIGPIPE (survivePipeSignals), as a
+// log line may meet a stderr whose reader has gone from then on. Each signal
+// the runtime starts to watch is a round trip to the runtime's signal
+// thread, which the first one creates: 50 to 200 µs per signal here, that
+// the rest of the start-up does not wait for. SIGINT and SIGHUP, which
+// come from a terminal, are registered after them, while the daemon may
+// already answer. A signal that comes before its handler is in place meets
+// the default, as one that comes before the daemon runs at all.
 //
 // The context is done on SIGTERM, SIGINT or SIGHUP; the channel gets
 // SIGUSR2 (an upgrade to the binary at the daemon's own path); the
@@ -250,6 +253,7 @@ func startHandlingSignals() func() (context.Context, <-chan os.Signal, context.C
 		signal.Notify(stops, syscall.SIGTERM)
 		upgrades := make(chan os.Signal, 1)
 		signal.Notify(upgrades, syscall.SIGUSR2)
+		survivePipeSignals()
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() {
 			select {
@@ -266,7 +270,6 @@ func startHandlingSignals() func() (context.Context, <-chan os.Signal, context.C
 		}
 		ready <- handled{ctx, upgrades, stop}
 		signal.Notify(stops, syscall.SIGINT, syscall.SIGHUP)
-		survivePipeSignals()
 		close(registered)
 	}()
 	return func() (context.Context, <-chan os.Signal, context.CancelFunc) {
@@ -275,11 +278,6 @@ func startHandlingSignals() func() (context.Context, <-chan os.Signal, context.C
 	}
 }
 
-// survivePipeSignals keeps a stderr whose reader went away from killing
-// the daemon: Go exits on SIGPIPE from a write to fd 1 or 2 unless the
-// signal is notified. It is notified, not ignored, because an ignored
-// signal is inherited through exec and the processes the daemon starts
-// rely on SIGPIPE (yes | head).
 func survivePipeSignals() {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 }
