@@ -7,8 +7,6 @@ import (
 	"path"
 	"strings"
 
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/sandbox-api/sandbox-api/filesystem"
 )
 
@@ -76,27 +74,16 @@ func (t *tools) dir(d string) string {
 	return t.svc.Files.Resolve(d)
 }
 
-func (t *tools) registerCode(s *sdk.Server) {
-	addTool(s, &sdk.Tool{Name: "codegenFileSearch", Description: fmt.Sprintf("Find files whose path fuzzily matches a query (like an editor's quick open). Returns at most %d paths, best first.", maxSearchResults)},
-		func(ctx context.Context, _ *sdk.CallToolRequest, in FileSearchIn) (*sdk.CallToolResult, FileSearchOut, error) {
-			out, err := t.fileSearch(ctx, in)
-			return nil, out, err
-		})
-	addTool(s, &sdk.Tool{Name: "codegenGrepSearch", Description: fmt.Sprintf("Search file contents for literal text. Returns at most %d matching lines with their file and line number; binary files, hidden and dependency folders are skipped.", maxSearchResults)},
-		func(ctx context.Context, _ *sdk.CallToolRequest, in GrepIn) (*sdk.CallToolResult, GrepOut, error) {
-			out, err := t.grep(ctx, in)
-			return nil, out, err
-		})
-	addTool(s, &sdk.Tool{Name: "codegenReadFileRange", Description: fmt.Sprintf("Read lines startLineOneIndexed..endLineOneIndexedInclusive of a text file, each prefixed with its line number. At most %d lines per call.", maxRangeLines)},
-		func(ctx context.Context, _ *sdk.CallToolRequest, in RangeIn) (*sdk.CallToolResult, RangeOut, error) {
-			out, err := t.readRange(in)
-			return nil, out, err
-		})
-	addTool(s, &sdk.Tool{Name: "codegenListDir", Description: fmt.Sprintf("List a folder recursively (at most %d entries), skipping hidden and dependency folders such as node_modules and .git.", maxListEntries)},
-		func(ctx context.Context, _ *sdk.CallToolRequest, in ListDirIn) (*sdk.CallToolResult, ListDirRecOut, error) {
-			out, err := t.listDir(ctx, in)
-			return nil, out, err
-		})
+func (t *tools) codeTools() []tool {
+	return []tool{
+		newTool("codegenFileSearch", fmt.Sprintf("Find files whose path fuzzily matches a query (like an editor's quick open). Returns at most %d paths, best first.", maxSearchResults), t.fileSearch),
+		newTool("codegenGrepSearch", fmt.Sprintf("Search file contents for literal text. Returns at most %d matching lines with their file and line number; binary files, hidden and dependency folders are skipped.", maxSearchResults), t.grep),
+		newTool("codegenReadFileRange", fmt.Sprintf("Read lines startLineOneIndexed..endLineOneIndexedInclusive of a text file, each prefixed with its line number. At most %d lines per call.", maxRangeLines),
+			func(ctx context.Context, in RangeIn) (RangeOut, error) {
+				return t.readRange(in)
+			}),
+		newTool("codegenListDir", fmt.Sprintf("List a folder recursively (at most %d entries), skipping hidden and dependency folders such as node_modules and .git.", maxListEntries), t.listDir),
+	}
 }
 
 func (t *tools) fileSearch(ctx context.Context, in FileSearchIn) (FileSearchOut, error) {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/sandbox-api/sandbox-api/filesystem"
 )
 
@@ -99,63 +97,63 @@ func entryOf(i filesystem.FileInfo) Entry {
 		ModTime: i.ModTime.Format(time.RFC3339Nano)}
 }
 
-func (t *tools) registerFiles(s *sdk.Server) {
+func (t *tools) fileTools() []tool {
 	f := t.svc.Files
-	addTool(s, &sdk.Tool{Name: "fsGetWorkingDirectory", Description: "Get the sandbox working directory, against which relative paths are resolved."},
-		func(ctx context.Context, _ *sdk.CallToolRequest, _ struct{}) (*sdk.CallToolResult, WorkingDirOut, error) {
-			return nil, WorkingDirOut{WorkingDirectory: f.WorkingDir()}, nil
-		})
-	addTool(s, &sdk.Tool{Name: "fsListDirectory", Description: "List the files and subfolders of a folder."},
-		func(ctx context.Context, _ *sdk.CallToolRequest, in PathIn) (*sdk.CallToolResult, ListDirOut, error) {
-			release, err := f.WaitHeavyRead(ctx) // a folder may hold millions of entries
-			if err != nil {
-				return nil, ListDirOut{}, err
-			}
-			defer release()
-			d, err := f.List(in.Path)
-			if err != nil {
-				return nil, ListDirOut{}, fmt.Errorf("%s: %w", in.Path, err)
-			}
-			out := ListDirOut{Path: d.Path, Entries: []Entry{}}
-			for _, sub := range d.Subdirectories {
-				out.Entries = append(out.Entries, Entry{Path: sub.Path, Name: sub.Name, IsDir: true})
-			}
-			for _, fi := range d.Files {
-				out.Entries = append(out.Entries, entryOf(fi))
-			}
-			return nil, out, nil
-		})
-	addTool(s, &sdk.Tool{Name: "fsReadFile", Description: fmt.Sprintf("Read a text file. At most %d bytes are returned per call; a longer file is cut with a note giving the offset to continue from.", MaxReadBytes)},
-		func(ctx context.Context, _ *sdk.CallToolRequest, in ReadFileIn) (*sdk.CallToolResult, ReadFileOut, error) {
-			out, err := t.readFile(in.Path, in.Offset, MaxReadBytes)
-			return nil, out, err
-		})
-	addTool(s, &sdk.Tool{Name: "fsWriteFile", Description: "Create or overwrite a file with the given content, or create a folder with isDirectory; missing parent folders are created."},
-		func(ctx context.Context, _ *sdk.CallToolRequest, in WriteFileIn) (*sdk.CallToolResult, PathOut, error) {
-			abs, err := t.writeFile(in)
-			return nil, PathOut{Path: abs}, err
-		})
-	addTool(s, &sdk.Tool{Name: "fsEditFile", Description: "Replace exact text in a file. oldString must occur exactly once unless replaceAll is set; read the file first to copy the text exactly, including white space."},
-		func(ctx context.Context, _ *sdk.CallToolRequest, in EditFileIn) (*sdk.CallToolResult, EditFileOut, error) {
-			release, err := f.WaitHeavyRead(ctx) // the file is edited in memory, up to maxEditBytes
-			if err != nil {
-				return nil, EditFileOut{}, err
-			}
-			defer release()
-			out, err := t.editFile(in)
-			return nil, out, err
-		})
-	addTool(s, &sdk.Tool{Name: "fsDeleteFileOrDirectory", Description: "Delete a file or folder; a non-empty folder needs recursive."},
-		func(ctx context.Context, _ *sdk.CallToolRequest, in DeleteIn) (*sdk.CallToolResult, PathOut, error) {
-			abs, _, err := f.Remove(in.Path, in.Recursive)
-			if err != nil {
-				if errors.Is(err, filesystem.ErrNotEmpty) {
-					return nil, PathOut{}, fmt.Errorf("%s: %w; set recursive to delete it with its content", in.Path, err)
+	return []tool{
+		newTool("fsGetWorkingDirectory", "Get the sandbox working directory, against which relative paths are resolved.",
+			func(ctx context.Context, _ struct{}) (WorkingDirOut, error) {
+				return WorkingDirOut{WorkingDirectory: f.WorkingDir()}, nil
+			}),
+		newTool("fsListDirectory", "List the files and subfolders of a folder.",
+			func(ctx context.Context, in PathIn) (ListDirOut, error) {
+				release, err := f.WaitHeavyRead(ctx) // a folder may hold millions of entries
+				if err != nil {
+					return ListDirOut{}, err
 				}
-				return nil, PathOut{}, fmt.Errorf("%s: %w", in.Path, err)
-			}
-			return nil, PathOut{Path: abs}, nil
-		})
+				defer release()
+				d, err := f.List(in.Path)
+				if err != nil {
+					return ListDirOut{}, fmt.Errorf("%s: %w", in.Path, err)
+				}
+				out := ListDirOut{Path: d.Path, Entries: []Entry{}}
+				for _, sub := range d.Subdirectories {
+					out.Entries = append(out.Entries, Entry{Path: sub.Path, Name: sub.Name, IsDir: true})
+				}
+				for _, fi := range d.Files {
+					out.Entries = append(out.Entries, entryOf(fi))
+				}
+				return out, nil
+			}),
+		newTool("fsReadFile", fmt.Sprintf("Read a text file. At most %d bytes are returned per call; a longer file is cut with a note giving the offset to continue from.", MaxReadBytes),
+			func(ctx context.Context, in ReadFileIn) (ReadFileOut, error) {
+				return t.readFile(in.Path, in.Offset, MaxReadBytes)
+			}),
+		newTool("fsWriteFile", "Create or overwrite a file with the given content, or create a folder with isDirectory; missing parent folders are created.",
+			func(ctx context.Context, in WriteFileIn) (PathOut, error) {
+				abs, err := t.writeFile(in)
+				return PathOut{Path: abs}, err
+			}),
+		newTool("fsEditFile", "Replace exact text in a file. oldString must occur exactly once unless replaceAll is set; read the file first to copy the text exactly, including white space.",
+			func(ctx context.Context, in EditFileIn) (EditFileOut, error) {
+				release, err := f.WaitHeavyRead(ctx) // the file is edited in memory, up to maxEditBytes
+				if err != nil {
+					return EditFileOut{}, err
+				}
+				defer release()
+				return t.editFile(in)
+			}),
+		newTool("fsDeleteFileOrDirectory", "Delete a file or folder; a non-empty folder needs recursive.",
+			func(ctx context.Context, in DeleteIn) (PathOut, error) {
+				abs, _, err := f.Remove(in.Path, in.Recursive)
+				if err != nil {
+					if errors.Is(err, filesystem.ErrNotEmpty) {
+						return PathOut{}, fmt.Errorf("%s: %w; set recursive to delete it with its content", in.Path, err)
+					}
+					return PathOut{}, fmt.Errorf("%s: %w", in.Path, err)
+				}
+				return PathOut{Path: abs}, nil
+			}),
+	}
 }
 
 func (t *tools) readFile(path string, offset, limit int64) (ReadFileOut, error) {

@@ -10,12 +10,17 @@
 // file reads, searches, listings), cut with a note that says how to get the
 // rest, because an agent's context is small and a tool result that floods
 // it is worse than a short one.
+//
+// The protocol is answered by hand (transport.go, jsonrpc.go, methods.go,
+// schema_check.go), not by the MCP SDK: the daemon uses a small part of
+// it (tools only, over streamable HTTP, stateless, JSON replies), and
+// linking it cost WEIGHTS. The SDK is still the reference: the tests keep
+// it as an oracle (oracle_test.go) and compare both handlers' answers to
+// the same raw requests (differential_test.go).
 package mcp
 
 import (
 	"net/http"
-
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
 	"github.com/sandbox-api/sandbox-api/process"
@@ -33,29 +38,29 @@ type Services struct {
 	Version string
 }
 
+// version is serverInfo.version.
+func version(svc Services) string {
+	if svc.Version == "" {
+		return "dev"
+	}
+	return svc.Version
+}
+
 // Handler returns the streamable HTTP handler (stateless, JSON replies).
-// The SDK's DNS-rebinding guard is off: the platform's proxy may reach the
+// There is no DNS-rebinding guard: the platform's proxy may reach the
 // daemon on a loopback address with the sandbox's public Host, and /mcp is
 // guarded like every other route (the optional token), no more, no less.
 func Handler(svc Services) http.Handler {
-	s := NewServer(svc)
-	return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s },
-		&sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true, DisableLocalhostProtection: true})
-}
-
-// NewServer returns an MCP server with every tool registered.
-func NewServer(svc Services) *sdk.Server {
-	v := svc.Version
-	if v == "" {
-		v = "dev"
+	return &transport{
+		server: serverInfo{Name: ServerName, Version: version(svc)},
+		tools:  newRegistry((&tools{svc: svc}).all()),
 	}
-	s := sdk.NewServer(&sdk.Implementation{Name: ServerName, Version: v}, nil)
-	t := &tools{svc: svc}
-	t.registerProcess(s)
-	t.registerFiles(s)
-	t.registerCode(s)
-	return s
 }
 
 // tools holds what every tool handler needs.
 type tools struct{ svc Services }
+
+// all is every tool, in the order tools/list gives them.
+func (t *tools) all() []tool {
+	return append(append(t.processTools(), t.fileTools()...), t.codeTools()...)
+}

@@ -1,0 +1,227 @@
+package mcp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// JSON-RPC error codes the answers use.
+const (
+	codeInvalidRequest = -32600
+	codeMethodNotFound = -32601
+	codeInvalidParams  = -32602
+	codeInternal       = -32603
+	// codeHeaderMismatch is MCP's: an Mcp-* header disagrees with the body.
+	codeHeaderMismatch = -32020
+)
+
+// maxDepth bounds the nesting of a message, as the SDK's decoder does: a
+// deeply nested body is refused before it is decoded.
+const maxDepth = 1000
+
+// message is one decoded JSON-RPC message: a request (method set, id nil
+// for a notification) or a response the client sent (ignored).
+type message struct {
+	id     any // nil, int64 or string
+	method string
+	params json.RawMessage
+	// isRequest is false for a response.
+	isRequest bool
+}
+
+func (m *message) isCall() bool { return m.id != nil }
+
+// decodeBody reads a POST body: one message, or a batch (a JSON array).
+// Like the SDK, only the first JSON value of the body is read.
+func decodeBody(body []byte) (msgs []message, batch bool, err error) {
+	if err := checkDepth(body); err != nil {
+		return nil, false, fmt.Errorf("unmarshaling jsonrpc message: %w", err)
+	}
+	var raws []json.RawMessage
+	if firstValue(body, &raws) == nil {
+		if len(raws) == 0 {
+			return nil, true, errors.New("empty batch")
+		}
+		for _, raw := range raws {
+			m, err := decodeMessage(raw)
+			if err != nil {
+				return nil, true, err
+			}
+			msgs = append(msgs, m)
+		}
+		return msgs, true, nil
+	}
+	m, err := decodeMessage(body)
+	if err != nil {
+		return nil, false, err
+	}
+	return []message{m}, false, nil
+}
+
+// decodeMessage reads one message, with the SDK's rules: "jsonrpc" must be
+// "2.0"; an id is a number (truncated to an integer) or a string; a
+// message with a method is a request, else it needs an id (a response).
+func decodeMessage(data []byte) (message, error) {
+	var w struct {
+		Version json.RawMessage `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Method  json.RawMessage `json:"method"`
+		Params  json.RawMessage `json:"params"`
+	}
+	var fields map[string]json.RawMessage
+	if err := firstValue(data, &fields); err != nil {
+		return message{}, fmt.Errorf("unmarshaling jsonrpc message: %w", typeError(data, "jsonrpc2.wireDecode", err))
+	}
+	// Exact key names only (encoding/json would match them in any case).
+	w.Version, w.ID, w.Method, w.Params = fields["jsonrpc"], fields["id"], fields["method"], fields["params"]
+	var version string
+	if !isNull(w.Version) {
+		if err := json.Unmarshal(w.Version, &version); err != nil {
+			return message{}, fmt.Errorf("unmarshaling jsonrpc message: %w", err)
+		}
+	}
+	if version != "2.0" {
+		return message{}, fmt.Errorf("invalid message version tag %q; expected %q", version, "2.0")
+	}
+	id, err := decodeID(w.ID)
+	if err != nil {
+		return message{}, err
+	}
+	if len(w.Method) > 0 {
+		var method string // null reads as ""
+		if err := json.Unmarshal(w.Method, &method); err != nil {
+			return message{}, fmt.Errorf("unmarshaling jsonrpc message: %w", typeError(w.Method, "string", err))
+		}
+		return message{id: id, method: method, params: w.Params, isRequest: true}, nil
+	}
+	if id == nil {
+		return message{}, errors.New("invalid request")
+	}
+	return message{id: id}, nil
+}
+
+// decodeID reads an id: absent or null is none (a notification).
+func decodeID(raw json.RawMessage) (any, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("unmarshaling jsonrpc message: %w", err)
+	}
+	switch v := v.(type) {
+	case float64:
+		return int64(v), nil
+	case string:
+		return v, nil
+	}
+	return nil, fmt.Errorf("parse error: invalid ID type %s", goTypeName(v))
+}
+
+// goTypeName names a decoded JSON value's type as Go's %T does.
+func goTypeName(v any) string {
+	switch v.(type) {
+	case bool:
+		return "bool"
+	case []any:
+		return "[]interface {}"
+	case map[string]any:
+		return "map[string]interface {}"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func isNull(raw json.RawMessage) bool {
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// firstValue decodes the first JSON value of data into v, ignoring what
+// follows, as a stream decoder does.
+func firstValue(data []byte, v any) error {
+	return json.NewDecoder(bytes.NewReader(data)).Decode(v)
+}
+
+// checkDepth refuses data nested deeper than maxDepth, counting brackets
+// outside strings, before any decoder recurses into it.
+func checkDepth(data []byte) error {
+	depth, inString, escaped := 0, false, false
+	for _, c := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > maxDepth {
+				return fmt.Errorf("json: exceeded maximum nesting depth of %d", maxDepth)
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+// typeError words a JSON value of the wrong kind as the SDK's decoder
+// did, naming the value and the SDK's Go type; other errors pass as they
+// are (their texts differ from the SDK's: another decoder).
+func typeError(raw []byte, sdkType string, err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field == "" {
+		return fmt.Errorf("json: cannot unmarshal %q into Go value of type %s", raw, sdkType)
+	}
+	return err
+}
+
+// decodeParams decodes a method's params, with the SDK's error text.
+func decodeParams(raw json.RawMessage, v any, sdkType string) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("unmarshaling %q into a *%s: %w", []byte(raw), sdkType, typeError(raw, sdkType, err))
+	}
+	return nil
+}
+
+// rpcError is a JSON-RPC error object.
+type rpcError struct {
+	Code    int64           `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+// response is a JSON-RPC response: result or error.
+type response struct {
+	Version string          `json:"jsonrpc"`
+	ID      any             `json:"id,omitempty"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	Error   *rpcError       `json:"error,omitempty"`
+}
+
+// marshalNoEscape is json.Marshal without HTML escaping, as the SDK
+// writes its messages.
+func marshalNoEscape(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// encodeResponse is the wire form of a response to id.
+func encodeResponse(id any, result json.RawMessage, rerr *rpcError) []byte {
+	b, err := marshalNoEscape(response{Version: "2.0", ID: id, Result: result, Error: rerr})
+	if err != nil { // only a result that is not JSON, a bug
+		b, _ = marshalNoEscape(response{Version: "2.0", ID: id, Error: &rpcError{Code: codeInternal, Message: err.Error()}})
+	}
+	return b
+}

@@ -1,0 +1,101 @@
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// tool is one MCP tool: what tools/list shows of it and how tools/call
+// runs it. Its schemas are not here: they are static JSON (schemas.json),
+// looked up by name when the registry is built.
+type tool struct {
+	name        string
+	description string
+	// handler is the typed func(context.Context, In) (Out, error); kept
+	// for the tests, which register the same handlers with the MCP SDK
+	// as the oracle this package is compared against.
+	handler any
+	// run decodes checked arguments into In, calls the handler and
+	// returns its Out (nil with an error).
+	run func(ctx context.Context, args []byte) (any, error)
+}
+
+// newTool makes a tool of a typed handler.
+func newTool[In, Out any](name, description string, h func(context.Context, In) (Out, error)) tool {
+	return tool{name: name, description: description, handler: h,
+		run: func(ctx context.Context, args []byte) (any, error) {
+			var in In
+			if err := json.Unmarshal(args, &in); err != nil {
+				return nil, err
+			}
+			out, err := h(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			return out, nil
+		}}
+}
+
+// registry is the tools in tools/list order, with their schemas, and the
+// tools/list answer, built once.
+type registry struct {
+	tools  []tool
+	byName map[string]*registered
+	// listResult is the tools/list result, marshalled once: it is the
+	// same for every request.
+	listResult json.RawMessage
+}
+
+// registered is a tool with its schemas.
+type registered struct {
+	tool
+	input  *argSchema
+	output *argSchema
+}
+
+// listedTool is a tool as tools/list shows it.
+type listedTool struct {
+	Name         string          `json:"name"`
+	Description  string          `json:"description"`
+	InputSchema  json.RawMessage `json:"inputSchema"`
+	OutputSchema json.RawMessage `json:"outputSchema"`
+}
+
+// newRegistry pairs each tool with its schemas. A tool without schemas,
+// or a schema that does not parse, is a bug of this package that every
+// test finds: it panics.
+func newRegistry(ts []tool) *registry {
+	texts := toolSchemas()
+	r := &registry{tools: ts, byName: make(map[string]*registered, len(ts))}
+	listed := make([]listedTool, 0, len(ts))
+	for _, t := range ts {
+		s, ok := texts[t.name]
+		if !ok {
+			panic(fmt.Sprintf("mcp: no schemas for tool %s in schemas.json", t.name))
+		}
+		in, err := parseSchema(s.Input)
+		if err != nil {
+			panic(fmt.Sprintf("mcp: input schema of %s: %v", t.name, err))
+		}
+		out, err := parseSchema(s.Output)
+		if err != nil {
+			panic(fmt.Sprintf("mcp: output schema of %s: %v", t.name, err))
+		}
+		r.byName[t.name] = &registered{tool: t, input: in, output: out}
+		listed = append(listed, listedTool{Name: t.name, Description: t.description, InputSchema: s.Input, OutputSchema: s.Output})
+	}
+	// The SDK listed tools by name; so does this, whatever the order of ts.
+	sort.Slice(listed, func(i, j int) bool { return listed[i].Name < listed[j].Name })
+	b, err := marshalNoEscape(struct {
+		CacheScope string       `json:"cacheScope"`
+		Tools      []listedTool `json:"tools"`
+		TTLMs      int          `json:"ttlMs"`
+	}{"public", listed, 0})
+	if err != nil {
+		panic(fmt.Sprintf("mcp: tools/list: %v", err))
+	}
+	r.listResult = b
+	return r
+}
