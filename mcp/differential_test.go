@@ -251,7 +251,7 @@ func toolCases() []rawCase {
 
 // diffEnv is one handler over its own services, in its own folder with
 // the same files.
-func newDiffEnv(t *testing.T, build func(Services) http.Handler) (http.Handler, string) {
+func newDiffEnv(t testing.TB, build func(Services) http.Handler) (http.Handler, string) {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range map[string]string{"a.txt": "hello\nworld\nthree\n", "e.txt": "one two", "del.txt": "x", "full/f.txt": "hello"} {

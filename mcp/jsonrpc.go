@@ -64,37 +64,31 @@ func decodeBody(body []byte) (msgs []message, batch bool, err error) {
 // "2.0"; an id is a number (truncated to an integer) or a string; a
 // message with a method is a request, else it needs an id (a response).
 func decodeMessage(data []byte) (message, error) {
-	var w struct {
-		Version json.RawMessage `json:"jsonrpc"`
-		ID      json.RawMessage `json:"id"`
-		Method  json.RawMessage `json:"method"`
-		Params  json.RawMessage `json:"params"`
-	}
+	// A map keeps the exact key names (encoding/json would match struct
+	// fields in any case, the SDK's decoder does not).
 	var fields map[string]json.RawMessage
 	if err := firstValue(data, &fields); err != nil {
 		return message{}, fmt.Errorf("unmarshaling jsonrpc message: %w", typeError(data, "jsonrpc2.wireDecode", err))
 	}
-	// Exact key names only (encoding/json would match them in any case).
-	w.Version, w.ID, w.Method, w.Params = fields["jsonrpc"], fields["id"], fields["method"], fields["params"]
 	var version string
-	if !isNull(w.Version) {
-		if err := json.Unmarshal(w.Version, &version); err != nil {
+	if raw := fields["jsonrpc"]; !isNull(raw) {
+		if err := json.Unmarshal(raw, &version); err != nil {
 			return message{}, fmt.Errorf("unmarshaling jsonrpc message: %w", err)
 		}
 	}
 	if version != "2.0" {
 		return message{}, fmt.Errorf("invalid message version tag %q; expected %q", version, "2.0")
 	}
-	id, err := decodeID(w.ID)
+	id, err := decodeID(fields["id"])
 	if err != nil {
 		return message{}, err
 	}
-	if len(w.Method) > 0 {
+	if raw, ok := fields["method"]; ok {
 		var method string // null reads as ""
-		if err := json.Unmarshal(w.Method, &method); err != nil {
-			return message{}, fmt.Errorf("unmarshaling jsonrpc message: %w", typeError(w.Method, "string", err))
+		if err := json.Unmarshal(raw, &method); err != nil {
+			return message{}, fmt.Errorf("unmarshaling jsonrpc message: %w", typeError(raw, "string", err))
 		}
-		return message{id: id, method: method, params: w.Params, isRequest: true}, nil
+		return message{id: id, method: method, params: fields["params"], isRequest: true}, nil
 	}
 	if id == nil {
 		return message{}, errors.New("invalid request")

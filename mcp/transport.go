@@ -260,8 +260,10 @@ func nameOf(method string, params json.RawMessage) (string, bool) {
 
 // answer runs the requests and writes their responses: 202 and no body
 // when there is no call; else one response, or an array for a batch.
-// With the 2026-07-28 protocol an error response gets the HTTP status
-// that protocol gives its code.
+// Each response is written as soon as it is made, so a batch of many
+// calls never holds all their results at once. With the 2026-07-28
+// protocol (never batched) an error gets the HTTP status that protocol
+// gives its code.
 func (t *transport) answer(w http.ResponseWriter, ctx context.Context, msgs []message, batch bool, version string) {
 	calls := 0
 	for i := range msgs {
@@ -275,7 +277,7 @@ func (t *transport) answer(w http.ResponseWriter, ctx context.Context, msgs []me
 	}
 	w.Header().Set("Cache-Control", "no-cache, no-transform")
 	w.Header().Set("Content-Type", "application/json")
-	var out [][]byte
+	written := 0
 	for i := range msgs {
 		m := &msgs[i]
 		if !m.isRequest || !m.isCall() {
@@ -283,23 +285,19 @@ func (t *transport) answer(w http.ResponseWriter, ctx context.Context, msgs []me
 		}
 		result, rerr := t.dispatch(ctx, m)
 		b := encodeResponse(m.id, result, rerr)
-		if status := errorStatus(version, rerr); status != 0 {
-			w.WriteHeader(status)
+		if !batch {
+			if status := errorStatus(version, rerr); status != 0 {
+				w.WriteHeader(status)
+			}
 			_, _ = w.Write(b)
 			return
 		}
-		out = append(out, b)
-	}
-	if !batch {
-		_, _ = w.Write(out[0])
-		return
-	}
-	_, _ = w.Write([]byte("["))
-	for i, b := range out {
-		if i > 0 {
-			_, _ = w.Write([]byte(","))
+		sep := ","
+		if written == 0 {
+			sep = "["
 		}
-		_, _ = w.Write(b)
+		_, _ = w.Write(append([]byte(sep), b...))
+		written++
 	}
 	_, _ = w.Write([]byte("]"))
 }

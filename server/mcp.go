@@ -11,8 +11,8 @@ import (
 // mcpHandler serves the MCP endpoint (streamable HTTP, stateless, JSON
 // replies), or is nil when it is disabled. It sits behind the full
 // middleware stack, so the optional bearer token covers it. The MCP server
-// is built on the first request: its tool schemas cost about 1.4 MB of
-// heap, which most sandboxes, never asked for MCP, need not pay.
+// is built on the first request (its tool schemas are parsed then), which
+// most sandboxes, never asked for MCP, need not pay.
 func mcpHandler(opts Options, svc Services) http.Handler {
 	if svc.MCPDisabled {
 		return nil
@@ -25,7 +25,7 @@ func mcpHandler(opts Options, svc Services) http.Handler {
 	}))
 }
 
-// mcpJSONErrors turns the MCP SDK's text/plain transport errors (wrong
+// mcpJSONErrors turns the MCP transport's text/plain errors (wrong
 // method, Accept or Content-Type, malformed payload, oversized body) into
 // the API's {"error": "..."}. JSON answers, JSON-RPC errors included, pass
 // through untouched.
