@@ -2,14 +2,14 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
 
 // newLogger returns the daemon's JSON logger on stderr, through a logSink
-// so that a stalled stderr never blocks the daemon.
+// so that a stalled stderr never blocks the daemon, and on a copy of the
+// descriptor (logOutput) so that a stderr whose reader left never kills it.
 func newLogger() (*zap.Logger, error) {
 	cfg := zap.NewProductionConfig()
 	// Sampling would drop repeated lines (access logs of a polling client):
@@ -23,7 +23,7 @@ func newLogger() (*zap.Logger, error) {
 	// The messages say where they come from.
 	cfg.DisableCaller = true
 	cfg.EncoderConfig.EncodeTime = zapcore.RFC3339NanoTimeEncoder
-	sink := newLogSink(os.Stderr, logSinkSize)
+	sink := newLogSink(logOutput(), logSinkSize)
 	logger, err := cfg.Build(zap.WrapCore(func(zapcore.Core) zapcore.Core {
 		return zapcore.NewCore(zapcore.NewJSONEncoder(cfg.EncoderConfig), sink, cfg.Level)
 	}), zap.ErrorOutput(sink))

@@ -224,14 +224,15 @@ func configure(args []string, inh *upgrade.Inherited) (cfg config, tokenWarning 
 // startHandlingSignals registers the daemon's signals on a goroutine of
 // its own and returns what waits for those that matter from a first
 // answer on: SIGTERM (a stop) and SIGUSR2 (an upgrade), which a client may
-// send as soon as /health answers, and SIGPIPE (survivePipeSignals), as a
-// log line may meet a stderr whose reader has gone from then on. Each signal
-// the runtime starts to watch is a round trip to the runtime's signal
-// thread, which the first one creates: 50 to 200 µs per signal here, that
-// the rest of the start-up does not wait for. SIGINT and SIGHUP, which
-// come from a terminal, are registered after them, while the daemon may
-// already answer. A signal that comes before its handler is in place meets
-// the default, as one that comes before the daemon runs at all.
+// send as soon as /health answers. Each signal the runtime starts to watch
+// is a round trip to the runtime's signal thread, which the first one
+// creates: 50 to 200 µs per signal here, that the rest of the start-up
+// does not wait for. SIGINT and SIGHUP, which come from a terminal, and
+// SIGPIPE are registered after them, while the daemon may already answer:
+// the log lines do not need SIGPIPE's (logOutput), only the messages of a
+// failed roll-back written to stderr itself. A signal that comes before
+// its handler is in place meets the default, as one that comes before the
+// daemon runs at all.
 //
 // The context is done on SIGTERM, SIGINT or SIGHUP; the channel gets
 // SIGUSR2 (an upgrade to the binary at the daemon's own path); the
@@ -253,7 +254,6 @@ func startHandlingSignals() func() (context.Context, <-chan os.Signal, context.C
 		signal.Notify(stops, syscall.SIGTERM)
 		upgrades := make(chan os.Signal, 1)
 		signal.Notify(upgrades, syscall.SIGUSR2)
-		survivePipeSignals()
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() {
 			select {
@@ -270,6 +270,7 @@ func startHandlingSignals() func() (context.Context, <-chan os.Signal, context.C
 		}
 		ready <- handled{ctx, upgrades, stop}
 		signal.Notify(stops, syscall.SIGINT, syscall.SIGHUP)
+		survivePipeSignals()
 		close(registered)
 	}()
 	return func() (context.Context, <-chan os.Signal, context.CancelFunc) {
@@ -278,6 +279,12 @@ func startHandlingSignals() func() (context.Context, <-chan os.Signal, context.C
 	}
 }
 
+// survivePipeSignals keeps a stderr whose reader went away from killing
+// the daemon when it writes there itself (logOutput's copy needs no help):
+// Go exits on SIGPIPE from a write to fd 1 or 2 unless the signal is
+// notified. It is notified, not ignored, because an ignored signal is
+// inherited through exec and the processes the daemon starts rely on
+// SIGPIPE (yes | head).
 func survivePipeSignals() {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 }
