@@ -111,9 +111,9 @@ type requestEnds struct {
 	streams context.CancelCauseFunc
 }
 
-// serve says the daemon is ready and serves (the front door has started)
-// until ctx is done or the server fails, and returns the exit code.
-func serve(ctx context.Context, f *front, logDir, token string, logger *zap.Logger) int {
+// announce says the daemon is ready: its address, build, log folder, auth
+// and connection bound.
+func announce(f *front, logDir, token string, logger *zap.Logger) {
 	logger.Info("sandbox-api listening",
 		zap.String("addr", f.ln.Addr().String()),
 		zap.String("version", version),
@@ -123,7 +123,11 @@ func serve(ctx context.Context, f *front, logDir, token string, logger *zap.Logg
 		zap.String("auth", authDescription(token)),
 		zap.Int("max_connections", f.maxConns),
 	)
+}
 
+// serve serves (the front door has started) until ctx is done or the
+// server fails, and returns the exit code.
+func serve(ctx context.Context, f *front, logger *zap.Logger) int {
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down on signal")
