@@ -263,6 +263,15 @@ func newDiffEnv(t testing.TB, build func(Services) http.Handler) (http.Handler, 
 			t.Fatal(err)
 		}
 	}
+	svc := newTestServices(t, dir)
+	svc.Version = "1.2.3"
+	return build(svc), dir
+}
+
+// newTestServices are a process manager and a file service working in dir,
+// shut down with the test.
+func newTestServices(t testing.TB, dir string) Services {
+	t.Helper()
 	m, err := process.NewManager(process.Config{LogDir: t.TempDir(), WorkingDir: dir, Shell: "/bin/sh"})
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +282,7 @@ func newDiffEnv(t testing.TB, build func(Services) http.Handler) (http.Handler, 
 		t.Fatal(err)
 	}
 	t.Cleanup(files.Close)
-	return build(Services{Processes: m, Files: files, Version: "1.2.3"}), dir
+	return Services{Processes: m, Files: files}
 }
 
 // answer is what a handler said, normalised for comparison.

@@ -11,13 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/sandbox-api/sandbox-api/filesystem"
 	"github.com/sandbox-api/sandbox-api/internal/testsupport"
-	"github.com/sandbox-api/sandbox-api/process"
 )
 
 type env struct {
@@ -28,17 +25,8 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	dir := t.TempDir()
-	m, err := process.NewManager(process.Config{LogDir: t.TempDir(), WorkingDir: dir, Shell: "/bin/sh"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Shutdown(time.Second) })
-	files, err := filesystem.New(filesystem.Config{WorkingDir: dir, UploadDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(files.Close)
-	srv := httptest.NewServer(Handler(Services{Processes: m, Files: files}))
+	svc := newTestServices(t, dir)
+	srv := httptest.NewServer(Handler(svc))
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), testsupport.HangGuard)
 	t.Cleanup(cancel)
