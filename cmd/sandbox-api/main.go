@@ -247,7 +247,7 @@ func configure(args []string, inh *upgrade.Inherited) (cfg config, tokenWarning 
 // CancelFunc gives the three stop signals their default back, so that a
 // second one ends a slow shutdown (as signal.NotifyContext's does). Signals
 // are handled from the start: as PID 1 the kernel would ignore them, and
-// SIGUSR2's default would end the daemon. SIGHUP (a closed terminal of
+// the Go runtime drops a SIGUSR2 nobody is notified of. SIGHUP (a closed terminal of
 // `make run`) ends the daemon as cleanly as SIGTERM: left at its default,
 // it killed the daemon and orphaned every process tree.
 func startHandlingSignals() func() (context.Context, <-chan os.Signal, context.CancelFunc) {
