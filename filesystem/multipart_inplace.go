@@ -169,7 +169,9 @@ func (u *uploads) openPartSink(id, dir string, number int) (sink *partSink, rele
 		err := uploadReadJSON(filepath.Join(dir, uploadPartFile(number)), &current)
 		inSlot := err == nil && current.Data == uploadAssemblyFile
 		if (err == nil || errors.Is(err, fs.ErrNotExist)) && !inSlot {
-			asm, err := os.OpenFile(filepath.Join(dir, uploadAssemblyFile), os.O_WRONLY|os.O_CREATE, 0o600)
+			// Read and write: a part that outgrows its slot reads back
+			// what it wrote there (spill).
+			asm, err := os.OpenFile(filepath.Join(dir, uploadAssemblyFile), os.O_RDWR|os.O_CREATE, 0o600)
 			if err == nil {
 				sink.asm, sink.off, sink.slot = asm, int64(number-1)*stride, stride
 				return sink, func() { u.claims.release(id, number) }, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -149,23 +150,59 @@ func TestUploadInPlaceFallsBackToACopy(t *testing.T) {
 }
 
 // A part longer than its slot moves to a file of its own, its first bytes
-// with it, and the part after it (in place) is untouched.
+// with it, and the part after it (in place) is untouched; whether it comes
+// in one write or, as a network body does, in pieces, so that the slot
+// already holds some of it when it outgrows it.
 func TestUploadInPlacePartOutgrowsItsSlot(t *testing.T) {
-	f, uploadDir := newInPlaceFS(t)
-	up := initiate(t, f, "spill.bin", "")
-	p1 := putPart(t, f, up.ID, 1, randomBytes(1, 16)) // stride 16
-	p3 := putPart(t, f, up.ID, 3, randomBytes(3, 16))
-	p2 := putPart(t, f, up.ID, 2, randomBytes(2, 40))
-	if rec := partRecord(t, uploadDir, up.ID, 2); rec.Data == uploadAssemblyFile || rec.Size != 40 {
-		t.Fatalf("part 2 record %+v, want 40 bytes in a file of its own", rec)
+	for _, tc := range []struct {
+		name  string
+		piece int // bytes per read of part 2's body; 0: one write
+	}{
+		{"in one write", 0},
+		{"in pieces", 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, uploadDir := newInPlaceFS(t)
+			up := initiate(t, f, "spill.bin", "")
+			p1 := putPart(t, f, up.ID, 1, randomBytes(1, 16)) // stride 16
+			p3 := putPart(t, f, up.ID, 3, randomBytes(3, 16))
+			var body io.Reader = bytes.NewReader(randomBytes(2, 40))
+			if tc.piece > 0 {
+				body = &pieceReader{r: body, max: tc.piece}
+			}
+			p2, err := f.UploadPart(up.ID, 2, body)
+			if err != nil {
+				t.Fatalf("UploadPart(2): %v", err)
+			}
+			if p2.Size != 40 || p2.ETag != md5Hex(randomBytes(2, 40)) {
+				t.Fatalf("UploadPart(2) = %+v, want 40 bytes, etag %s", p2, md5Hex(randomBytes(2, 40)))
+			}
+			if rec := partRecord(t, uploadDir, up.ID, 2); rec.Data == uploadAssemblyFile || rec.Size != 40 {
+				t.Fatalf("part 2 record %+v, want 40 bytes in a file of its own", rec)
+			}
+			if rec := partRecord(t, uploadDir, up.ID, 3); rec.Data != uploadAssemblyFile {
+				t.Fatalf("part 3 record %+v, want in place", rec)
+			}
+			if _, err := f.CompleteUpload(up.ID, listed(p1, p2, p3)); err != nil {
+				t.Fatal(err)
+			}
+			wantFile(t, up.Path, bytes.Join([][]byte{randomBytes(1, 16), randomBytes(2, 40), randomBytes(3, 16)}, nil))
+		})
 	}
-	if rec := partRecord(t, uploadDir, up.ID, 3); rec.Data != uploadAssemblyFile {
-		t.Fatalf("part 3 record %+v, want in place", rec)
+}
+
+// pieceReader reads at most max bytes at a time, and is no io.WriterTo: a
+// body that arrives in pieces.
+type pieceReader struct {
+	r   io.Reader
+	max int
+}
+
+func (p *pieceReader) Read(b []byte) (int, error) {
+	if len(b) > p.max {
+		b = b[:p.max]
 	}
-	if _, err := f.CompleteUpload(up.ID, listed(p1, p2, p3)); err != nil {
-		t.Fatal(err)
-	}
-	wantFile(t, up.Path, bytes.Join([][]byte{randomBytes(1, 16), randomBytes(2, 40), randomBytes(3, 16)}, nil))
+	return p.r.Read(b)
 }
 
 // A version in place is never written over while it is current: a re-sent
