@@ -18,10 +18,11 @@
 // uritemplate, oauth2) cost 2.0 MB of the 12.1 MB binary, 1.7 MB of idle
 // RSS (11.8 MB against 10.1 MB, BenchmarkIdleRSS) and start-up time
 // (1.75x a minimal net/http server against 1.55x, BenchmarkStartup), at
-// every start of every sandbox, most of which never serve MCP. The SDK is still the reference: the tests keep it as
-// an oracle (oracle_test.go) and send the same raw requests to both
-// handlers (differential_test.go); the tools' schemas are static
-// (schemas.json), checked against what the SDK infers.
+// every start of every sandbox, most of which never serve MCP. The SDK is
+// still the reference: the tests keep it as an oracle (oracle_test.go) and
+// send the same raw requests to both handlers (differential_test.go); the
+// tools' schemas are static (schemas.json), checked against what the SDK
+// infers; cmd/sandbox-api/deps_test.go keeps it out of the binary.
 package mcp
 
 import (
