@@ -2,9 +2,7 @@ package process
 
 import (
 	"context"
-	"os"
 	"os/exec"
-	"strconv"
 	"syscall"
 	"testing"
 
@@ -25,7 +23,7 @@ func TestExitHintIsNoExit(t *testing.T) {
 	returned := make(chan byte, 1)
 	go func() {
 		exited := awaitExit(context.Background(), cmd.Process.Pid, &w)
-		s := procState(cmd.Process.Pid)
+		s := testsupport.ProcState(cmd.Process.Pid)
 		if !exited {
 			s = '!'
 		}
@@ -65,21 +63,7 @@ func TestExitHintThenHalt(t *testing.T) {
 	if exited := testsupport.Receive(t, returned, "awaitExit to return at the halt"); exited {
 		t.Fatal("awaitExit said the child exited; it was halted")
 	}
-	if s := procState(cmd.Process.Pid); s == 'Z' || s == 0 {
+	if s := testsupport.ProcState(cmd.Process.Pid); s == 'Z' || s == 0 {
 		t.Fatalf("child in state %q after the halt, want it running", s)
 	}
-}
-
-// procState reads the one-letter state of pid from /proc/pid/stat.
-func procState(pid int) byte {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == ')' && i+2 < len(b) {
-			return b[i+2]
-		}
-	}
-	return 0
 }

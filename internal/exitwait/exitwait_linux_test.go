@@ -3,7 +3,6 @@ package exitwait
 import (
 	"os"
 	"os/exec"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -14,20 +13,6 @@ import (
 // guard bounds every wait: it only catches hangs (the tests' one policy,
 // testsupport.HangGuard).
 const guard = testsupport.HangGuard
-
-// state reads the one-letter state of pid from /proc/pid/stat.
-func state(pid int) byte {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == ')' && i+2 < len(b) {
-			return b[i+2]
-		}
-	}
-	return 0
-}
 
 // pidfds counts the pidfds this process holds open.
 func pidfds(t *testing.T) int {
@@ -109,7 +94,7 @@ func TestAwaitLeavesTheZombieToWait(t *testing.T) {
 	case <-time.After(guard):
 		t.Fatal("Await did not return after the child exited")
 	}
-	if s := state(cmd.Process.Pid); s != 'Z' {
+	if s := testsupport.ProcState(cmd.Process.Pid); s != 'Z' {
 		t.Fatalf("child state %q after Await, want a zombie (Z)", s)
 	}
 	err := cmd.Wait()

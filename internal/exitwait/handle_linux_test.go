@@ -50,7 +50,7 @@ func TestHandleWaitStopsWithoutReaping(t *testing.T) {
 	if err := testsupport.Receive(t, res, "a stopped Wait to return"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("stopped Wait = %v, want context.Canceled", err)
 	}
-	if s := state(cmd.Process.Pid); s == 'Z' || s == 0 {
+	if s := testsupport.ProcState(cmd.Process.Pid); s == 'Z' || s == 0 {
 		t.Fatalf("cat's state %q after a stopped Wait, want it running", s)
 	}
 	res = waitAsync(h, context.Background())
@@ -58,11 +58,11 @@ func TestHandleWaitStopsWithoutReaping(t *testing.T) {
 	if err := testsupport.Receive(t, res, "Wait to return once cat exited"); err != nil {
 		t.Fatalf("Wait = %v", err)
 	}
-	if s := state(cmd.Process.Pid); s != 'Z' {
+	if s := testsupport.ProcState(cmd.Process.Pid); s != 'Z' {
 		t.Fatalf("cat's state %q after Wait, want a zombie (Z): Wait must not reap", s)
 	}
 	h.Reap()
-	if s := state(cmd.Process.Pid); s != 0 {
+	if s := testsupport.ProcState(cmd.Process.Pid); s != 0 {
 		t.Fatalf("cat's state %q after Reap, want it gone", s)
 	}
 }
@@ -107,7 +107,7 @@ func TestHandleAdoptedWaitsForTheSameChild(t *testing.T) {
 		t.Fatalf("Wait = %v", err)
 	}
 	h.Reap()
-	if s := state(cmd.Process.Pid); s != 0 {
+	if s := testsupport.ProcState(cmd.Process.Pid); s != 0 {
 		t.Fatalf("cat's state %q after Reap, want it gone", s)
 	}
 }
@@ -160,7 +160,7 @@ func TestHandleHintDoesNotEndTheWait(t *testing.T) {
 	returned := make(chan byte, 1)
 	go func() {
 		err := h.Wait(context.Background())
-		s := state(cmd.Process.Pid)
+		s := testsupport.ProcState(cmd.Process.Pid)
 		if err != nil {
 			s = '!'
 		}

@@ -35,3 +35,20 @@ func ChildrenOf(pid int) []int {
 	}
 	return out
 }
+
+// ProcState is the one-letter state of pid from /proc/pid/stat ('Z' for a
+// zombie), or 0 when pid is gone.
+func ProcState(pid int) byte {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold anything: the state
+	// follows the last ')'.
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == ')' && i+2 < len(b) {
+			return b[i+2]
+		}
+	}
+	return 0
+}
