@@ -2,7 +2,8 @@ package main
 
 import (
 	"os"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // logOutput is where the log sink writes: its own close-on-exec copy of
@@ -12,21 +13,12 @@ import (
 // only an error the sink ignores. So the log lines of a first request can
 // never kill the daemon, however soon its stderr's reader leaves, and
 // SIGPIPE need not be registered before the first answer. Without a copy
-// (no descriptor left), os.Stderr.
+// (no descriptor left), os.Stderr. Close-on-exec: neither the processes
+// the daemon starts nor its next image (after an upgrade) get it.
 func logOutput() *os.File {
-	fd, err := dupCloseOnExec(2)
+	fd, err := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return os.Stderr
 	}
 	return os.NewFile(uintptr(fd), "/dev/stderr")
-}
-
-// dupCloseOnExec duplicates fd with the close-on-exec flag: neither the
-// processes the daemon starts nor its next image (after an upgrade) get it.
-func dupCloseOnExec(fd int) (int, error) {
-	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(r), nil
 }
