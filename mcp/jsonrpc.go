@@ -27,6 +27,9 @@ type message struct {
 	id     any // nil, int64 or string
 	method string
 	params json.RawMessage
+	// meta is params._meta's protocol version, if any (metaVersion),
+	// read once: the checks and the dispatch both need it.
+	meta string
 	// isRequest is false for a response.
 	isRequest bool
 }
@@ -88,7 +91,8 @@ func decodeMessage(data []byte) (message, error) {
 		if err := json.Unmarshal(raw, &method); err != nil {
 			return message{}, fmt.Errorf("unmarshaling jsonrpc message: %w", typeError(raw, "string", err))
 		}
-		return message{id: id, method: method, params: fields["params"], isRequest: true}, nil
+		params := fields["params"]
+		return message{id: id, method: method, params: params, meta: metaVersion(params), isRequest: true}, nil
 	}
 	if id == nil {
 		return message{}, errors.New("invalid request")

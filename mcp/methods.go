@@ -83,7 +83,7 @@ var capabilities = json.RawMessage(`{"logging":{},"tools":{"listChanged":true}}`
 // carrying the 2026-07-28 protocol in its _meta gets that protocol's
 // answers: no initialize nor ping, and results that name the server.
 func (t *transport) dispatch(ctx context.Context, m *message) (json.RawMessage, *rpcError) {
-	meta := metaVersion(m.params)
+	meta := m.meta
 	if meta != "" && !slices.Contains(supportedVersions, meta) {
 		data, _ := json.Marshal(struct {
 			Supported []string `json:"supported"`

@@ -165,7 +165,7 @@ func (t *transport) admit(w http.ResponseWriter, r *http.Request, msgs []message
 			plainError(w, err.Error(), http.StatusBadRequest)
 			return false
 		}
-		meta := metaVersion(m.params)
+		meta := m.meta
 		if (m.isCall() && version >= version20260728) || meta != "" {
 			header := r.Header.Get(headerProtocolVersion)
 			var e *rpcError
@@ -282,6 +282,9 @@ func (t *transport) answer(w http.ResponseWriter, ctx context.Context, msgs []me
 		m := &msgs[i]
 		if !m.isRequest || !m.isCall() {
 			continue
+		}
+		if ctx.Err() != nil {
+			return // the client left: the rest of a batch would run for nobody
 		}
 		result, rerr := t.dispatch(ctx, m)
 		b := encodeResponse(m.id, result, rerr)
