@@ -84,15 +84,7 @@ func BenchmarkFSUpload256MB(b *testing.B) {
 		}
 		req.ContentLength = filesBenchSize
 		req.Header.Set("Content-Type", "application/octet-stream")
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("upload: %d %s", resp.StatusCode, body)
-		}
+		doOK(b, client, req, "upload")
 	}
 	var daemonTime, rawTime time.Duration
 	b.SetBytes(filesBenchSize)

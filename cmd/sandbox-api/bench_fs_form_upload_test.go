@@ -42,15 +42,7 @@ func BenchmarkFormUpload256MB(b *testing.B) {
 			}
 			req.ContentLength = -1 // unknown: sent chunked
 			req.Header.Set("Content-Type", contentType)
-			resp, err := client.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				b.Fatalf("upload: %d %s", resp.StatusCode, body)
-			}
+			doOK(b, client, req, "upload")
 		}
 		return uploadSide{pid: d.pid, upload: upload}, dest
 	}

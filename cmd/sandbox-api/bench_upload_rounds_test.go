@@ -8,6 +8,8 @@ package main
 // before and an after share one floor and one run.
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -187,4 +189,19 @@ func runUploadRounds(b *testing.B, data []byte, side func(bin string) (uploadSid
 	}
 	b.StopTimer()
 	rounds.report(b, "upload-MiB/s", "floor-MiB/s")
+}
+
+// doOK sends req and fails b unless it is answered 200 (what names the
+// request in the failure).
+func doOK(b *testing.B, client *http.Client, req *http.Request, what string) {
+	b.Helper()
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("%s: %d %s", what, resp.StatusCode, body)
+	}
 }
