@@ -281,12 +281,9 @@ func TestUploadInPlaceWritersAndComplete(t *testing.T) {
 // A complete that fails to land keeps the upload whole, its slots
 // included, for a retry; and a restarted daemon completes it in place.
 func TestUploadInPlaceFailedCompleteAndRestart(t *testing.T) {
-	uploadDir := filepath.Join(t.TempDir(), "uploads")
-	cfg := Config{WorkingDir: t.TempDir(), UploadDir: uploadDir, UploadTTL: time.Hour}
-	f1, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := uploadConfig(t)
+	uploadDir := cfg.UploadDir
+	f1 := openFS(t, cfg)
 	f1.uploads.minStride = 8
 	up := initiate(t, f1, "retry.bin", "")
 	p1 := putPart(t, f1, up.ID, 1, randomBytes(1, 16))
@@ -309,11 +306,7 @@ func TestUploadInPlaceFailedCompleteAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f2, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f2.Close()
+	f2 := openFS(t, cfg)
 	p4 := putPart(t, f2, up.ID, 4, randomBytes(4, 3))
 	if rec := partRecord(t, uploadDir, up.ID, 4); rec.Data != uploadAssemblyFile {
 		t.Fatalf("part 4 after a restart: %+v, want in place (the stride is on disk)", rec)

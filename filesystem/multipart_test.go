@@ -21,13 +21,28 @@ import (
 // newUploadFS is an FS with its own working and upload folders.
 func newUploadFS(t *testing.T, ttl time.Duration) (*FS, string) {
 	t.Helper()
-	uploadDir := filepath.Join(t.TempDir(), "uploads")
-	f, err := New(Config{WorkingDir: t.TempDir(), UploadDir: uploadDir, UploadTTL: ttl})
+	cfg := uploadConfig(t)
+	cfg.UploadTTL = ttl
+	return openFS(t, cfg), cfg.UploadDir
+}
+
+// uploadConfig is an FS configuration with fresh working and upload
+// folders and an hour's TTL: each openFS of it is the same daemon's
+// files after a restart.
+func uploadConfig(t *testing.T) Config {
+	return Config{WorkingDir: t.TempDir(), UploadDir: filepath.Join(t.TempDir(), "uploads"), UploadTTL: time.Hour}
+}
+
+// openFS starts an FS on cfg, closed with the test if not before (Close
+// may come twice).
+func openFS(t *testing.T, cfg Config) *FS {
+	t.Helper()
+	f, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.Close)
-	return f, uploadDir
+	return f
 }
 
 func md5Hex(b []byte) string {
@@ -610,22 +625,15 @@ func TestUploadSweepRemovesOnlyExpiredUploads(t *testing.T) {
 // Uploads left by an earlier daemon expire under the new one's TTL, by the
 // background sweep.
 func TestUploadTTLSweepRunsInTheBackground(t *testing.T) {
-	uploadDir := filepath.Join(t.TempDir(), "uploads")
-	cfg := Config{WorkingDir: t.TempDir(), UploadDir: uploadDir, UploadTTL: time.Hour}
-	before, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := uploadConfig(t)
+	uploadDir := cfg.UploadDir
+	before := openFS(t, cfg)
 	up := initiate(t, before, "ttl.bin", "")
 	putPart(t, before, up.ID, 1, []byte("abandoned"))
 	before.Close()
 
 	cfg.UploadTTL = 50 * time.Millisecond
-	f, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := openFS(t, cfg)
 	testsupport.Eventually(t, func() (bool, string) {
 		entries, err := os.ReadDir(uploadDir)
 		if err != nil {
@@ -653,22 +661,15 @@ func TestUploadSweepInterval(t *testing.T) {
 }
 
 func TestUploadSurvivesARestart(t *testing.T) {
-	uploadDir := filepath.Join(t.TempDir(), "uploads")
-	cfg := Config{WorkingDir: t.TempDir(), UploadDir: uploadDir, UploadTTL: time.Hour}
-	f1, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := uploadConfig(t)
+	uploadDir := cfg.UploadDir
+	f1 := openFS(t, cfg)
 	up := initiate(t, f1, "restart.txt", "0600")
 	p1 := putPart(t, f1, up.ID, 1, []byte("before "))
 	f1.Close()
 	f1.Close() // idempotent
 
-	f2, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f2.Close()
+	f2 := openFS(t, cfg)
 	p2 := putPart(t, f2, up.ID, 2, []byte("after"))
 	if _, err := f2.CompleteUpload(up.ID, listed(p1, p2)); err != nil {
 		t.Fatal(err)
