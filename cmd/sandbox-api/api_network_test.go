@@ -116,25 +116,32 @@ func TestNetworkUnknownProcess(t *testing.T) {
 	}
 }
 
-func TestNetworkMonitor(t *testing.T) {
-	d := startDaemon(t, daemonOptions{})
-	events := make(chan map[string]any, 16)
+// monitorCallback is a port monitor's callback server: the events it is
+// sent come out of the channel. It closes with the test.
+func monitorCallback(t *testing.T) (url string, events <-chan map[string]any) {
+	got := make(chan map[string]any, 16)
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ev map[string]any
 		data, _ := io.ReadAll(r.Body)
 		if err := json.Unmarshal(data, &ev); err != nil {
 			t.Errorf("callback body %q: %v", data, err)
 		}
-		events <- ev
+		got <- ev
 	}))
-	defer cb.Close()
+	t.Cleanup(cb.Close)
+	return cb.URL, got
+}
+
+func TestNetworkMonitor(t *testing.T) {
+	d := startDaemon(t, daemonOptions{})
+	cbURL, events := monitorCallback(t)
 
 	port := testsupport.FreePort(t, "tcp4", "127.0.0.1")
 	// The port opens once the monitor runs: ports open before are not new.
 	gate := filepath.Join(t.TempDir(), "listen")
 	p := d.exec(map[string]any{"command": listenCommand("127.0.0.1", port, gate)})
 	d.wantError(http.MethodPost, "/network/process/"+p.PID+"/monitor", map[string]string{"callback": "ftp://x"}, http.StatusBadRequest)
-	d.doJSON(http.MethodPost, "/network/process/"+p.PID+"/monitor", map[string]string{"callback": cb.URL}, http.StatusOK, nil)
+	d.doJSON(http.MethodPost, "/network/process/"+p.PID+"/monitor", map[string]string{"callback": cbURL}, http.StatusOK, nil)
 	openGate(t, gate)
 
 	if ev := testsupport.Receive(t, events, "a callback for the new port"); ev["pid"] != p.PID || ev["port"] != float64(port) || ev["event"] != "open" {

@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -262,20 +261,11 @@ func checkUpgradeKeepsEverything(t *testing.T, pidns bool) {
 	part1 := mp.putPart(upload, 1, []byte("started before the switch, "))
 
 	// A port monitor whose process opens its port only after the switch.
-	events := make(chan map[string]any, 16)
-	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var ev map[string]any
-		data, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(data, &ev); err != nil {
-			t.Errorf("callback body %q: %v", data, err)
-		}
-		events <- ev
-	}))
-	t.Cleanup(cb.Close)
+	cbURL, events := monitorCallback(t)
 	port := testsupport.FreePort(t, "tcp4", "127.0.0.1")
 	gate := filepath.Join(t.TempDir(), "listen")
 	listener := d.exec(map[string]any{"name": "listener", "command": listenCommand("127.0.0.1", port, gate)})
-	d.doJSON(http.MethodPost, "/network/process/"+listener.PID+"/monitor", map[string]string{"callback": cb.URL}, http.StatusOK, nil)
+	d.doJSON(http.MethodPost, "/network/process/"+listener.PID+"/monitor", map[string]string{"callback": cbURL}, http.StatusOK, nil)
 
 	// A restart policy and its counter: one failure before the switch.
 	flaky := "echo run; while [ ! -e fail-now ]; do sleep 0.02; done; rm fail-now; exit 1"
