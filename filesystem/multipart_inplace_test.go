@@ -3,11 +3,9 @@ package filesystem
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -330,24 +328,7 @@ func TestUploadInPlaceParallelVersions(t *testing.T) {
 	up := initiate(t, f, "parallel.bin", "")
 	const parts, versions, size = 24, 3, 4096
 	version := func(n, v int) []byte { return randomBytes(uint64(n*10+v), size) }
-	var wg sync.WaitGroup
-	errs := make(chan error, parts*versions)
-	for n := 1; n <= parts; n++ {
-		for v := range versions {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := f.UploadPart(up.ID, n, bytes.NewReader(version(n, v))); err != nil {
-					errs <- fmt.Errorf("part %d version %d: %w", n, v, err)
-				}
-			}()
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	putVersionsAtOnce(t, f, up.ID, parts, versions, version)
 	got, err := f.UploadParts(up.ID)
 	if err != nil || len(got) != parts {
 		t.Fatalf("%d parts listed (%v), want %d", len(got), err, parts)

@@ -45,6 +45,30 @@ func openFS(t *testing.T, cfg Config) *FS {
 	return f
 }
 
+// putVersionsAtOnce sends versions versions of parts 1..parts of upload
+// id, all at the same time; data(n, v) is version v of part n.
+func putVersionsAtOnce(t *testing.T, f *FS, id string, parts, versions int, data func(n, v int) []byte) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, parts*versions)
+	for n := 1; n <= parts; n++ {
+		for v := range versions {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := f.UploadPart(id, n, bytes.NewReader(data(n, v))); err != nil {
+					errs <- fmt.Errorf("part %d version %d: %w", n, v, err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
 func md5Hex(b []byte) string {
 	s := md5.Sum(b)
 	return hex.EncodeToString(s[:])
@@ -195,25 +219,9 @@ func TestUploadParallelParts(t *testing.T) {
 	up := initiate(t, f, "parallel.bin", "")
 	const parts, versions = 24, 3
 	data := make([][]byte, parts+1)
-	var wg sync.WaitGroup
-	errs := make(chan error, parts*versions)
-	for n := 1; n <= parts; n++ {
-		for v := range versions {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				b := randomBytes(uint64(n*10+v), 20_000+n*100+v)
-				if _, err := f.UploadPart(up.ID, n, bytes.NewReader(b)); err != nil {
-					errs <- fmt.Errorf("part %d version %d: %w", n, v, err)
-				}
-			}()
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	putVersionsAtOnce(t, f, up.ID, parts, versions, func(n, v int) []byte {
+		return randomBytes(uint64(n*10+v), 20_000+n*100+v)
+	})
 	got, err := f.UploadParts(up.ID)
 	if err != nil {
 		t.Fatal(err)
