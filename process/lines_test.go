@@ -65,13 +65,7 @@ func TestLineReader(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			l := newTestLog(t, 1<<20)
-			for _, w := range tc.writes {
-				mustAppend(t, l, w.Stream, w.Data)
-			}
-			l.Finish()
-			lr := l.NewLineReader()
-			defer lr.Close()
+			lr := finishedLineReader(t, tc.writes)
 			if got := readLines(t, lr); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Fatalf("lines = %v, want %v", got, tc.want)
 			}
@@ -244,13 +238,7 @@ func TestLineReaderNextFramed(t *testing.T) {
 	prefix := &LinePrefixes{Stdout: "o:", Stderr: "e:"}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			l := newTestLog(t, 1<<20)
-			for _, w := range tc.writes {
-				mustAppend(t, l, w.Stream, w.Data)
-			}
-			l.Finish()
-			lr := l.NewLineReader()
-			defer lr.Close()
+			lr := finishedLineReader(t, tc.writes)
 			ctx := testCtx(t)
 			var got []byte
 			var err error
@@ -268,4 +256,18 @@ func TestLineReaderNextFramed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// finishedLineReader is a line reader over a finished log of writes,
+// closed with the test.
+func finishedLineReader(t *testing.T, writes []chunk) *LineReader {
+	t.Helper()
+	l := newTestLog(t, 1<<20)
+	for _, w := range writes {
+		mustAppend(t, l, w.Stream, w.Data)
+	}
+	l.Finish()
+	lr := l.NewLineReader()
+	t.Cleanup(lr.Close)
+	return lr
 }
