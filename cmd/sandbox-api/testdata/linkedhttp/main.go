@@ -8,9 +8,7 @@
 package main
 
 import (
-	"fmt"
-	"net/http"
-	"os"
+	"github.com/sandbox-api/sandbox-api/cmd/sandbox-api/testdata/minserver"
 
 	_ "github.com/sandbox-api/sandbox-api/filesystem"
 	_ "github.com/sandbox-api/sandbox-api/internal/connlimit"
@@ -24,15 +22,4 @@ import (
 	_ "golang.org/x/sys/unix"
 )
 
-func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: linkedhttp ADDR")
-		os.Exit(2)
-	}
-	http.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"ok"}`))
-	})
-	fmt.Fprintln(os.Stderr, http.ListenAndServe(os.Args[1], nil))
-	os.Exit(1)
-}
+func main() { minserver.Main("linkedhttp") }
