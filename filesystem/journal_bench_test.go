@@ -16,7 +16,7 @@ func BenchmarkJournalRecordAWrite(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer j.close()
-	p := "/workspace/project/src/.main.go." + processMark + "0a1b2c3d-1" + tempSuffix
+	p := "/workspace/project/src/.main.go." + processMark() + "0a1b2c3d-1" + tempSuffix
 	for b.Loop() {
 		j.done(j.add(p))
 	}

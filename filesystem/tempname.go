@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The temporary files of atomic writes (see AtomicFile) are named
@@ -26,10 +27,12 @@ const tempSuffix = ".sandbox-api-tmp"
 // temporary name: the rest of the name must still fit in NAME_MAX.
 const maxTempBase = 64
 
-// processMark is drawn once when the process starts and never changes: it
-// is this process's signature in its temporary names, shared by every FS of
-// the process (the walkers have no FS at hand to ask).
-var processMark = randomHex(6)
+// processMark is drawn once, on first use, and never changes: it is this
+// process's signature in its temporary names, shared by every FS of the
+// process (the walkers have no FS at hand to ask). Drawn lazily, as the
+// first draw from crypto/rand costs some 50 µs, which package
+// initialization would add to every start before the first answer.
+var processMark = sync.OnceValue(func() string { return randomHex(6) })
 
 // randomHex is n random bytes in hex.
 func randomHex(n int) string {
@@ -45,7 +48,7 @@ func tempName(dest, id string, seq uint64) string {
 	if len(base) > maxTempBase {
 		base = base[:maxTempBase]
 	}
-	return "." + base + "." + processMark + id + "-" + strconv.FormatUint(seq, 36) + tempSuffix
+	return "." + base + "." + processMark() + id + "-" + strconv.FormatUint(seq, 36) + tempSuffix
 }
 
 // isDaemonTemp reports whether name (a base name) is the temporary file of
@@ -53,7 +56,7 @@ func tempName(dest, id string, seq uint64) string {
 // trees, find, the searches and the watches use to hide them.
 func isDaemonTemp(name string) bool {
 	return strings.HasPrefix(name, ".") && strings.HasSuffix(name, tempSuffix) &&
-		strings.Contains(name, "."+processMark)
+		strings.Contains(name, "."+processMark())
 }
 
 // hasTempShape reports whether name has the shape of a temporary file of

@@ -19,7 +19,7 @@ func TestIsDaemonTemp(t *testing.T) {
 		{".report.pdf.123.sandbox-api-tmp", false},                       // an earlier daemon's, or a user's
 		{".report.pdf.sandbox-api-tmp", false},
 		{"report.pdf", false},
-		{"." + processMark + tempSuffix[:4], false},
+		{"." + processMark() + tempSuffix[:4], false},
 		{ours[1:], false}, // not hidden: not a name we make
 		{ours + ".bak", false},
 	}
