@@ -76,6 +76,14 @@ func run(args []string) int {
 	if inh != nil {
 		startedAt = inh.StartedAt() // the daemon never stopped
 	}
+	// The signals' registration takes the longest of the start-up
+	// (startHandlingSignals), so it starts first; but after configure when
+	// this image may execute itself again without the token
+	// (token_linux.go): a signal it caught would be lost.
+	var signals func() (context.Context, <-chan os.Signal, context.CancelFunc)
+	if inh != nil || !tokenMayReexec(args) {
+		signals = startHandlingSignals()
+	}
 	cfg, tokenWarning, exit, ok := configure(args, inh)
 	if !ok {
 		if inh != nil {
@@ -83,10 +91,9 @@ func run(args []string) int {
 		}
 		return exit
 	}
-	// As early as can be, as it takes the longest (startHandlingSignals),
-	// but after configure: a signal this image caught before it executes
-	// itself again without the token (token_linux.go) would be lost.
-	signals := startHandlingSignals()
+	if signals == nil {
+		signals = startHandlingSignals()
+	}
 	logger, err := newLogger()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox-api:", err)

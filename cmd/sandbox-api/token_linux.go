@@ -71,6 +71,25 @@ func secureToken(cfg *config) (warning, err error) {
 	return fmt.Errorf("the token stays readable in /proc/%d/environ or cmdline: %w", os.Getpid(), err), nil
 }
 
+// tokenMayReexec reports whether secureToken may execute the daemon again
+// for this command line and environment: a token in $SANDBOX_API_TOKEN or
+// a flag that names one, unless this image is already that second one. It
+// only looks, before the flags are parsed, and says yes when in doubt.
+func tokenMayReexec(args []string) bool {
+	if _, ok := os.LookupEnv(envTokenFD); ok {
+		return false
+	}
+	if strings.TrimSpace(os.Getenv(envToken)) != "" {
+		return true
+	}
+	for _, a := range args {
+		if strings.HasPrefix(strings.TrimLeft(a, "-"), "token") {
+			return true
+		}
+	}
+	return false
+}
+
 // reexecWithout executes the daemon again with the same arguments but the
 // token, and the same environment but SANDBOX_API_TOKEN; the token goes
 // through a memory file. It returns only on failure.
