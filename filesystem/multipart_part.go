@@ -1,7 +1,6 @@
 package filesystem
 
 import (
-	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -65,7 +64,7 @@ func (u *uploads) putPart(id string, number int, body io.Reader) (UploadedPart, 
 	if err != nil {
 		return UploadedPart{}, u.folderErr(id, fmt.Errorf("store part %d of upload %s: %w", number, id, err))
 	}
-	w := &partWriter{sink: sink, sum: md5.New(), max: u.maxPart}
+	w := &partWriter{sink: sink, sum: u.etags.New(), max: u.maxPart}
 	if src, ok := body.(io.WriterTo); ok {
 		_, err = src.WriteTo(w)
 	} else {

@@ -34,6 +34,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sandbox-api/sandbox-api/internal/md5lanes"
 	"github.com/sandbox-api/sandbox-api/internal/runas"
 )
 
@@ -93,6 +94,9 @@ type uploads struct {
 	// (defaultMinStride; smaller in tests).
 	minStride int64
 	writes    *inflightWrites // assembles land through it (see AtomicFile)
+	// etags hashes the parts that stream in at the same time together
+	// (internal/md5lanes): the etag is each part's MD5.
+	etags *md5lanes.Pool
 	user      *runas.User     // destinations are checked and written as this user
 	log       *zap.Logger
 	// The sweep's lifecycle (see sweepLoop).
@@ -111,6 +115,7 @@ func newUploads(cfg Config) (*uploads, error) {
 		ttl:       cfg.UploadTTL,
 		maxPart:   MaxUploadPartSize,
 		claims:    newSlotClaims(),
+		etags:     md5lanes.NewPool(),
 		minStride: defaultMinStride,
 		max:       cfg.MaxUploads,
 		log:       cfg.Logger,
