@@ -13,9 +13,10 @@
 // calls, and an upload ran at 0.14-0.18x a plain copy to a file. Here one
 // buffer of BufferSize (256 KiB, what a plain upload already held to copy
 // its body) takes whatever the client has sent, the end of the field is
-// looked for in the whole of it (bytes.Index for "\r\n--boundary", with a
-// carry-over for a boundary split across reads), and Part.WriteTo hands the
-// destination writes of up to the whole buffer, straight from it.
+// looked for in the whole of it ("\r\n--boundary", found by its first two
+// bytes, see indexDelim; with a carry-over for a boundary split across
+// reads), and Part.WriteTo hands the destination writes of up to the whole
+// buffer, straight from it.
 //
 // The grammar is mime/multipart's, on purpose: a body is accepted or
 // refused, and a field's bytes are the same, as mime/multipart would have

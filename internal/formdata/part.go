@@ -196,7 +196,7 @@ func scanField(b, dash, delim []byte, first, ended bool) (int, fieldScan) {
 		}
 	}
 	for {
-		i := bytes.Index(b[from:], delim)
+		i := indexDelim(b[from:], delim)
 		if i < 0 {
 			break
 		}
