@@ -17,9 +17,12 @@
 // stream reads its next bytes while the last ones are hashed. One
 // goroutine of the pool, started when there is work and ended when there
 // is none, hashes the waiting streams together, up to eight per pass of
-// the kernel, and a stream alone by crypto/md5. Sum waits for the stream's
-// bytes to be hashed. A stream has at most two chunks waiting; one that
-// finds no buffer free and nothing of its own waiting hashes where it is.
+// the kernel, and a stream alone by crypto/md5; streams take turns at the
+// lanes, a chunk at a time. Sum waits for the stream's bytes to be
+// hashed. A stream has at most two chunks waiting; one with nothing of its
+// own waiting hashes where it is when no buffer is free or when the hasher
+// already has sixteen streams (eight in lanes, eight waiting): more
+// streams than that are better spread over the other cores.
 // Where the CPU has no AVX-512 (or the build is not amd64, or purego),
 // Pool.New returns crypto/md5's digest, and nothing changes.
 //

@@ -37,11 +37,14 @@ type Pool struct {
 	queue   []*stream // streams with chunks waiting for a lane
 	running bool      // the hasher goroutine runs
 	inUse   int       // buffers holding a chunk, at most maxBuffers
+	// maxBuffers is the const, in a field so that tests may raise it.
+	maxBuffers int
 	// free keeps the buffers between chunks; the garbage collector takes
 	// them back from a pool left idle, so it holds no memory then.
 	free sync.Pool
 
-	// The hasher's own.
+	// The hasher's own, but for lanes' length, which takeChunk reads:
+	// the hasher changes it under mu.
 	lanes   []lane
 	state   [4][8]uint32
 	ptrs    [8]*byte
@@ -49,11 +52,14 @@ type Pool struct {
 
 	// passes counts the kernel's passes, for tests and benchmarks.
 	passes atomic.Int64
+	// idled, for tests, is called (under mu) when a stream has no chunk
+	// left waiting.
+	idled func(*stream)
 }
 
 // NewPool returns a pool with no buffer yet and no goroutine.
 func NewPool() *Pool {
-	p := &Pool{}
+	p := &Pool{maxBuffers: maxBuffers}
 	p.changed.L = &p.mu
 	return p
 }
@@ -90,7 +96,11 @@ func (p *Pool) New() hash.Hash {
 		return md5.New() // no kernel: nothing to share
 	}
 	s := &stream{p: p, h: md5.New(), carry: make([]byte, 0, 64)}
-	s.st, _ = exportState(s.h, &s.engine) // a fresh digest is at a block boundary
+	st, ok := exportState(s.h, &s.engine)
+	if !ok {
+		return s.h // a state format this package does not know: crypto/md5 alone
+	}
+	s.st = st
 	return s
 }
 
@@ -171,14 +181,21 @@ func (s *stream) waitIdle() {
 }
 
 // takeChunk returns a free buffer for s, waiting while s has perStream
-// chunks waiting or while none is free and s has one waiting; nil when
-// none is free and s has none waiting (s then hashes where it is).
+// chunks waiting or while none is free and s has one waiting. It returns
+// nil, and s hashes where it is, when s has none waiting and either no
+// buffer is free or the hasher already has eight streams in its lanes and
+// eight more waiting: one goroutine hashes at most eight streams at a
+// time, and more streams than that are better spread over the other
+// cores.
 func (p *Pool) takeChunk(s *stream) *chunk {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for {
 		mine := len(s.chunks)
-		if mine < perStream && p.inUse < maxBuffers {
+		if mine == 0 && len(p.lanes)+len(p.queue) >= 2*len(p.ptrs) {
+			return nil
+		}
+		if mine < perStream && p.inUse < p.maxBuffers {
 			p.inUse++
 			if buf, ok := p.free.Get().(*[]byte); ok {
 				return &chunk{buf: *buf}
@@ -266,7 +283,9 @@ func (p *Pool) pass() {
 }
 
 // retire frees the chunks hashed to the end: the lane goes on with its
-// stream's next chunk, or is given up.
+// stream's next chunk, or, when other streams wait for a lane, goes to the
+// first of them while this stream waits behind them: a part of 5 GiB
+// must not hold a lane while a ninth stream waits.
 func (p *Pool) retire() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -283,10 +302,18 @@ func (p *Pool) retire() {
 		p.free.Put(&buf)
 		l.s.chunks[0] = nil
 		l.s.chunks = l.s.chunks[1:]
-		if len(l.s.chunks) > 0 {
+		switch {
+		case len(l.s.chunks) > 0 && len(p.queue) > 0:
+			// Take turns: a stream that waits gets the lane, this one
+			// (still queued) waits behind it.
+			p.queue = append(p.queue, l.s)
+		case len(l.s.chunks) > 0:
 			kept = append(kept, lane{s: l.s, c: l.s.chunks[0]})
-		} else {
+		default:
 			l.s.queued = false
+			if p.idled != nil {
+				p.idled(l.s)
+			}
 		}
 	}
 	clear(p.lanes[len(kept):])

@@ -4,7 +4,10 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"fmt"
+	"hash"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"sync"
 	"testing"
 
@@ -64,31 +67,82 @@ func pieceSize(rng *rand.Rand) int {
 	}
 }
 
-// When streams come together, the lanes hash them (where the CPU has the
-// kernel): the test above must not pass through crypto/md5 alone.
-func TestPoolUsesTheLanesWhenStreamsMeet(t *testing.T) {
+// Streams whose chunks wait together are hashed by the kernel, each lane
+// from its own state and bytes: the hasher is run here, once every stream
+// has queued its chunks, so that the lanes are filled whatever the
+// scheduler does. Eleven streams: eight lanes, then the rest.
+func TestPoolHashesWaitingStreamsInLanes(t *testing.T) {
 	if !lanesWork() {
 		t.Skip("this CPU has no AVX-512F and AVX-512VL") // a platform fact, not a result
 	}
 	pool := NewPool()
-	data := make([]byte, 4<<20)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h := pool.New()
-			<-start
-			for off := 0; off < len(data); off += 256 << 10 {
-				h.Write(data[off : off+256<<10])
-			}
-		}()
+	pool.maxBuffers = 32
+	pool.running = true // enqueue starts no hasher: the test runs it below
+	const streams = 11
+	hs := make([]hash.Hash, streams)
+	data := make([][]byte, streams)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range streams {
+		data[i] = make([]byte, chunkSize+(i+1)*4096+i) // two chunks and a carry
+		for j := range data[i] {
+			data[i][j] = byte(rng.Uint32())
+		}
+		hs[i] = pool.New()
+		hs[i].Write(data[i])
 	}
-	close(start)
-	wg.Wait()
+	pool.hashLoop()
 	if pool.passes.Load() == 0 {
-		t.Error("four streams of 4 MiB at once: no pass of the lane kernel")
+		t.Fatal("no pass of the lane kernel")
+	}
+	for i := range streams {
+		if got, want := hs[i].Sum(nil), md5.Sum(data[i]); string(got) != string(want[:]) {
+			t.Errorf("stream %d: sum %x, want %x", i, got, want)
+		}
+	}
+}
+
+// Streams take turns at the lanes: a ninth stream waiting is hashed before
+// the eight under way go on with their next chunks.
+func TestPoolStreamsTakeTurns(t *testing.T) {
+	if !lanesWork() {
+		t.Skip("this CPU has no AVX-512F and AVX-512VL") // a platform fact, not a result
+	}
+	pool := NewPool()
+	pool.maxBuffers = 32
+	pool.running = true // enqueue starts no hasher: the test runs it below
+	var idle []int
+	ids := map[*stream]int{}
+	pool.idled = func(s *stream) { idle = append(idle, ids[s]) }
+	data := make([]byte, 2*chunkSize)
+	for i := range 9 {
+		h := pool.New()
+		ids[h.(*stream)] = i
+		if i < 8 {
+			h.Write(data) // two chunks
+		} else {
+			h.Write(data[:chunkSize]) // one
+		}
+	}
+	pool.hashLoop()
+	ninth, eighth := slices.Index(idle, 8), slices.Index(idle, 7)
+	if ninth < 0 || eighth < 0 || ninth > eighth {
+		t.Errorf("streams went idle in the order %v: the ninth (8) waited behind the others' second chunks", idle)
+	}
+}
+
+// A large write is copied into the pool's buffers a chunk at a time, never
+// whole.
+func TestPoolCopiesInBoundedChunks(t *testing.T) {
+	pool := NewPool()
+	h := pool.New()
+	data := make([]byte, 32<<20)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	h.Write(data)
+	h.Sum(nil)
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > uint64(len(data)/2) {
+		t.Errorf("a write of %d bytes allocated %d bytes", len(data), got)
 	}
 }
 
@@ -135,18 +189,25 @@ func TestPoolDigestSumAndReset(t *testing.T) {
 // buffers with chunks, and no goroutine once it has nothing left to hash.
 func TestPoolMemoryIsBounded(t *testing.T) {
 	pool := NewPool()
-	data := make([]byte, 2<<20)
 	var wg sync.WaitGroup
-	for range 40 {
+	for i := range 40 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			data := make([]byte, 2<<20)
+			rng := rand.New(rand.NewPCG(9, uint64(i)))
+			for j := range data {
+				data[j] = byte(rng.Uint32())
+			}
 			h := pool.New()
 			for off := 0; off < len(data); off += 300 << 10 {
 				h.Write(data[off:min(off+300<<10, len(data))])
 				pool.mu.Lock()
 				if pool.inUse > maxBuffers {
 					t.Errorf("%d buffers in use, over %d", pool.inUse, maxBuffers)
+				}
+				if s, ok := h.(*stream); ok && len(s.chunks) > perStream {
+					t.Errorf("a stream has %d chunks waiting, over %d", len(s.chunks), perStream)
 				}
 				pool.mu.Unlock()
 			}
