@@ -78,10 +78,12 @@ func run(args []string) int {
 	}
 	// The signals' registration takes the longest of the start-up
 	// (startHandlingSignals), so it starts first; but after configure when
-	// this image may execute itself again without the token
-	// (token_linux.go): a signal it caught would be lost.
+	// this image may execute another one: itself again without the token
+	// (token_linux.go), or, for an image started by a switch, the earlier
+	// binary when configure refuses the command line (rollBack). A signal
+	// caught before that execve would be lost.
 	var signals func() (context.Context, <-chan os.Signal, context.CancelFunc)
-	if inh != nil || !tokenMayReexec(args) {
+	if inh == nil && !tokenMayReexec(args) {
 		signals = startHandlingSignals()
 	}
 	cfg, tokenWarning, exit, ok := configure(args, inh)
