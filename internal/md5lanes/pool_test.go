@@ -72,12 +72,7 @@ func pieceSize(rng *rand.Rand) int {
 // has queued its chunks, so that the lanes are filled whatever the
 // scheduler does. Eleven streams: eight lanes, then the rest.
 func TestPoolHashesWaitingStreamsInLanes(t *testing.T) {
-	if !lanesWork() {
-		t.Skip("this CPU has no AVX-512F and AVX-512VL") // a platform fact, not a result
-	}
-	pool := NewPool()
-	pool.maxBuffers = 32
-	pool.running = true // enqueue starts no hasher: the test runs it below
+	pool := heldPool(t)
 	const streams = 11
 	hs := make([]hash.Hash, streams)
 	data := make([][]byte, streams)
@@ -101,15 +96,25 @@ func TestPoolHashesWaitingStreamsInLanes(t *testing.T) {
 	}
 }
 
-// Streams take turns at the lanes: a ninth stream waiting is hashed before
-// the eight under way go on with their next chunks.
-func TestPoolStreamsTakeTurns(t *testing.T) {
+// heldPool is a pool whose hasher does not start: the test queues its
+// streams' chunks, then runs the hasher itself (hashLoop), so that what
+// waits together is known whatever the scheduler does. It has room for
+// two chunks of sixteen streams.
+func heldPool(t *testing.T) *Pool {
+	t.Helper()
 	if !lanesWork() {
 		t.Skip("this CPU has no AVX-512F and AVX-512VL") // a platform fact, not a result
 	}
 	pool := NewPool()
 	pool.maxBuffers = 32
-	pool.running = true // enqueue starts no hasher: the test runs it below
+	pool.running = true // enqueue starts no hasher
+	return pool
+}
+
+// Streams take turns at the lanes: a ninth stream waiting is hashed before
+// the eight under way go on with their next chunks.
+func TestPoolStreamsTakeTurns(t *testing.T) {
+	pool := heldPool(t)
 	var idle []int
 	ids := map[*stream]int{}
 	pool.idled = func(s *stream) { idle = append(idle, ids[s]) }
