@@ -45,10 +45,9 @@ type Pool struct {
 
 	// The hasher's own, but for lanes' length, which takeChunk reads:
 	// the hasher changes it under mu.
-	lanes   []lane
-	state   [4][8]uint32
-	ptrs    [8]*byte
-	scratch [stateSize]byte
+	lanes []lane
+	state [4][8]uint32
+	ptrs  [8]*byte
 
 	// passes counts the kernel's passes, for tests and benchmarks.
 	passes atomic.Int64
@@ -76,17 +75,18 @@ type chunk struct {
 	data []byte // what is left to hash, at the end of buf's bytes
 }
 
-// stream is one digest's state: st and carry are its writer's while no
-// chunk of it waits, the hasher's while one does (both under p.mu's order).
+// stream is one digest's state. st, h and engine are its writer's while
+// no chunk of it waits, the hasher's while one does (p.mu orders the two);
+// carry and n are always the writer's.
 type stream struct {
 	p      *Pool
-	h      hash.Hash // crypto/md5: the engine for a stream alone, and Sum
-	st     state     // the state after the bytes before carry
-	carry  []byte    // the bytes after the last whole block (under 64)
-	n      uint64    // bytes written
-	chunks []*chunk  // waiting to be hashed, oldest first; under p.mu
-	queued bool      // in p.queue or a lane; under p.mu
-	engine [stateSize]byte
+	h      hash.Hash       // crypto/md5: the engine for a stream alone, and Sum
+	st     state           // the state after the bytes before carry
+	carry  []byte          // the bytes after the last whole block (under 64)
+	n      uint64          // bytes written
+	chunks []*chunk        // waiting to be hashed, oldest first; under p.mu
+	queued bool            // in p.queue or a lane; under p.mu
+	engine [stateSize]byte // scratch for moving st in and out of h
 }
 
 // New returns an MD5 digest (hash.Hash) whose large writes are hashed by
