@@ -76,7 +76,12 @@ func masterWritable(t *testing.T, s *Session) bool {
 	}
 	n, perr := 0, error(nil)
 	if err := rc.Control(func(fd uintptr) {
-		n, perr = unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}, 0)
+		for { // a signal to this thread (the runtime's preemption, SIGCHLD) is no answer
+			n, perr = unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}, 0)
+			if perr != unix.EINTR {
+				return
+			}
+		}
 	}); err != nil || perr != nil {
 		t.Fatal(err, perr)
 	}
