@@ -10,6 +10,7 @@
 package exitwait
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -38,6 +39,12 @@ func Await(pid int) {
 	_ = rc.Read(func(fd uintptr) bool {
 		ready := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 		n, err := unix.Poll(ready, 0)
+		if errors.Is(err, unix.EINTR) {
+			// A signal to this thread is no answer: the poller says when
+			// to look again (as Handle.Wait does). Giving up here would
+			// block a thread for as long as the child runs.
+			return false
+		}
 		return err != nil || n > 0 // true: done (exited, or give up and block)
 	})
 }
