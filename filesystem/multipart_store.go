@@ -97,8 +97,8 @@ type uploads struct {
 	// etags hashes the parts that stream in at the same time together
 	// (internal/md5lanes): the etag is each part's MD5.
 	etags *md5lanes.Pool
-	user      *runas.User     // destinations are checked and written as this user
-	log       *zap.Logger
+	user  *runas.User // destinations are checked and written as this user
+	log   *zap.Logger
 	// The sweep's lifecycle (see sweepLoop).
 	stop   context.CancelFunc
 	done   chan struct{}
