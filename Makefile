@@ -41,6 +41,7 @@ test: build
 
 # Plain `go test -v` output, so CI can count the tests.
 test-go:
+	@unformatted=$$(git ls-files -z '*.go' | xargs -0 -r gofmt -l); [ -z "$$unformatted" ] || { echo "gofmt needed:"; echo "$$unformatted"; exit 1; }
 	go vet ./...
 	go test -race -count=1 -timeout 60m -v ./...
 
@@ -68,6 +69,11 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzChunkReader$$' -fuzztime $(FUZZTIME) ./process/
 	go test -run '^$$' -fuzz '^FuzzStepValues$$' -fuzztime $(FUZZTIME) ./imagebuilder/
 	go test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./internal/formdata/
+	go test -run '^$$' -fuzz '^FuzzIndexDelim$$' -fuzztime $(FUZZTIME) ./internal/formdata/
+	go test -run '^$$' -fuzz '^FuzzHealthJSONString$$' -fuzztime $(FUZZTIME) ./server/
+	go test -run '^$$' -fuzz '^FuzzFramedLines$$' -fuzztime $(FUZZTIME) ./process/
+	go test -run '^$$' -fuzz '^FuzzIsVersionName$$' -fuzztime $(FUZZTIME) ./upgrade/
+	go test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./mcp/
 
 # Each figure beside its raw baseline; content search is compared with ripgrep.
 bench:
