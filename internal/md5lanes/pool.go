@@ -77,13 +77,12 @@ type chunk struct {
 
 // stream is one digest's state. st, h and engine are its writer's while
 // no chunk of it waits, the hasher's while one does (p.mu orders the two);
-// carry and n are always the writer's.
+// carry is always the writer's.
 type stream struct {
 	p      *Pool
 	h      hash.Hash       // crypto/md5: the engine for a stream alone, and Sum
 	st     state           // the state after the bytes before carry
 	carry  []byte          // the bytes after the last whole block (under 64)
-	n      uint64          // bytes written
 	chunks []*chunk        // waiting to be hashed, oldest first; under p.mu
 	queued bool            // in p.queue or a lane; under p.mu
 	engine [stateSize]byte // scratch for moving st in and out of h
@@ -111,7 +110,7 @@ func (s *stream) Reset() {
 	s.waitIdle()
 	s.h.Reset()
 	s.st, _ = exportState(s.h, &s.engine)
-	s.carry, s.n = s.carry[:0], 0
+	s.carry = s.carry[:0]
 }
 
 // Sum appends the MD5 of the bytes written so far, once the pool hashed
@@ -127,7 +126,6 @@ func (s *stream) Sum(in []byte) []byte {
 // is copied there; the others are hashed at once.
 func (s *stream) Write(b []byte) (int, error) {
 	total := len(b)
-	s.n += uint64(total)
 	if len(s.carry)+len(b) < 64 {
 		s.carry = append(s.carry, b...)
 		return total, nil
