@@ -22,17 +22,5 @@ func indexDelim(b, delim []byte) int {
 	}
 }
 
-// indexPairGeneric is indexPair by bytes.IndexByte.
-func indexPairGeneric(b []byte, c0, c1 byte) int {
-	for from := 0; ; {
-		i := bytes.IndexByte(b[from:], c0)
-		if i < 0 {
-			return -1
-		}
-		i += from
-		if i+1 < len(b) && b[i+1] == c1 {
-			return i
-		}
-		from = i + 1
-	}
-}
+// indexPairGeneric is indexPair without the vector loop.
+func indexPairGeneric(b []byte, c0, c1 byte) int { return bytes.Index(b, []byte{c0, c1}) }
