@@ -28,6 +28,20 @@ func startCat(t *testing.T) (*exec.Cmd, io.WriteCloser) {
 	return cmd, stdin
 }
 
+// catHandle starts a cat (startCat) and opens its handle, closed with the
+// test. Pidfds are required here, as TestWaitingHoldsNoThreads requires
+// them: a kernel without them fails rather than skips.
+func catHandle(t *testing.T) (*exec.Cmd, io.WriteCloser, *Handle) {
+	t.Helper()
+	cmd, stdin := startCat(t)
+	h, err := Open(cmd.Process.Pid)
+	if err != nil {
+		t.Fatalf("open a pidfd: %v", err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	return cmd, stdin, h
+}
+
 // waitAsync runs h.Wait(ctx) and hands back its result.
 func waitAsync(h *Handle, ctx context.Context) <-chan error {
 	res := make(chan error, 1)
@@ -38,12 +52,7 @@ func waitAsync(h *Handle, ctx context.Context) <-chan error {
 // A stopped wait reaps nothing and leaves the handle ready to wait again;
 // the wait that sees the exit does not reap either, and Reap does.
 func TestHandleWaitStopsWithoutReaping(t *testing.T) {
-	cmd, stdin := startCat(t)
-	h, err := Open(cmd.Process.Pid)
-	if err != nil {
-		t.Skipf("no pidfds here: %v", err)
-	}
-	defer h.Close()
+	cmd, stdin, h := catHandle(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	res := waitAsync(h, ctx)
 	cancel()
@@ -71,11 +80,7 @@ func TestHandleWaitStopsWithoutReaping(t *testing.T) {
 // next image of the daemon gets across its exec) waits for and reaps the
 // same child, on a close-on-exec copy of its own.
 func TestHandleAdoptedWaitsForTheSameChild(t *testing.T) {
-	cmd, stdin := startCat(t)
-	first, err := Open(cmd.Process.Pid)
-	if err != nil {
-		t.Skipf("no pidfds here: %v", err)
-	}
+	cmd, stdin, first := catHandle(t)
 	rc, err := first.File().SyscallConn()
 	if err != nil {
 		t.Fatal(err)
@@ -115,12 +120,7 @@ func TestHandleAdoptedWaitsForTheSameChild(t *testing.T) {
 // A child that someone else reaped (the daemon's reaper of orphans) reads
 // as exited, and Reap does not block on it.
 func TestHandleChildReapedElsewhere(t *testing.T) {
-	cmd, stdin := startCat(t)
-	h, err := Open(cmd.Process.Pid)
-	if err != nil {
-		t.Skipf("no pidfds here: %v", err)
-	}
-	defer h.Close()
+	cmd, stdin, h := catHandle(t)
 	_ = stdin.Close()
 	_ = cmd.Wait()
 	if err := testsupport.Receive(t, waitAsync(h, context.Background()), "Wait of a reaped child"); err != nil {
@@ -150,12 +150,7 @@ func TestAdoptRefusesOtherDescriptors(t *testing.T) {
 // child's state when Wait returns tells: a hint that ended it would find cat
 // still running.
 func TestHandleHintDoesNotEndTheWait(t *testing.T) {
-	cmd, stdin := startCat(t)
-	h, err := Open(cmd.Process.Pid)
-	if err != nil {
-		t.Fatalf("open a pidfd: %v", err)
-	}
-	defer h.Close()
+	cmd, stdin, h := catHandle(t)
 	h.Hint() // between waits: the next Wait looks once more
 	returned := make(chan byte, 1)
 	go func() {
