@@ -258,16 +258,11 @@ func TestLineReaderNextFramed(t *testing.T) {
 	}
 }
 
-// finishedLineReader is a line reader over a finished log of writes,
-// closed with the test.
+// finishedLineReader is a line reader over a finished log of writes
+// (appendAll), closed with the test.
 func finishedLineReader(t *testing.T, writes []chunk) *LineReader {
 	t.Helper()
-	l := newTestLog(t, 1<<20)
-	for _, w := range writes {
-		mustAppend(t, l, w.Stream, w.Data)
-	}
-	l.Finish()
-	lr := l.NewLineReader()
+	lr := appendAll(t, writes).NewLineReader()
 	t.Cleanup(lr.Close)
 	return lr
 }
