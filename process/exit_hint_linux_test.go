@@ -29,6 +29,7 @@ func TestExitHintIsNoExit(t *testing.T) {
 		}
 		returned <- s
 	}()
+	waitInPlace(t, &w)
 	for range 100 {
 		w.hint()
 	}
@@ -56,6 +57,7 @@ func TestExitHintThenHalt(t *testing.T) {
 	halt, haltNow := context.WithCancel(context.Background())
 	returned := make(chan bool, 1)
 	go func() { returned <- awaitExit(halt, cmd.Process.Pid, &w) }()
+	waitInPlace(t, &w)
 	for range 100 {
 		w.hint()
 	}
@@ -66,4 +68,15 @@ func TestExitHintThenHalt(t *testing.T) {
 	if s := testsupport.ProcState(cmd.Process.Pid); s == 'Z' || s == 0 {
 		t.Fatalf("child in state %q after the halt, want it running", s)
 	}
+}
+
+// waitInPlace returns once awaitExit holds its pidfd: a hint before that
+// finds no wait and is dropped, and would test nothing.
+func waitInPlace(t *testing.T, w *exitWait) {
+	t.Helper()
+	testsupport.Until(t, "awaitExit to hold its pidfd", func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.h != nil
+	})
 }
