@@ -470,17 +470,7 @@ func TestFSPutMultipart(t *testing.T) {
 		want := filepath.Join(d.workDir, "sdk", name)
 		body, ct := filesForm(t, []byte(name), "0644", want)
 		urlPath := "/filesystem/" + want // as the SDK builds it
-		req, err := http.NewRequest(http.MethodPut, d.url+urlPath, bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", ct)
-		resp, err := d.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		answer, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, answer := d.do(http.MethodPut, urlPath, body, "Content-Type", ct)
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("%s: %d %s", name, resp.StatusCode, answer)
 			continue
