@@ -253,12 +253,14 @@ func configure(args []string, inh *upgrade.Inherited) (cfg config, tokenWarning 
 //
 // The context is done on SIGTERM, SIGINT or SIGHUP; the channel gets
 // SIGUSR2 (an upgrade to the binary at the daemon's own path); the
-// CancelFunc gives the three stop signals their default back, so that a
-// second one ends a slow shutdown (as signal.NotifyContext's does). Signals
-// are handled from the start: as PID 1 the kernel would ignore them, and
-// the Go runtime drops a SIGUSR2 nobody is notified of. SIGHUP (a closed terminal of
-// `make run`) ends the daemon as cleanly as SIGTERM: left at its default,
-// it killed the daemon and orphaned every process tree.
+// CancelFunc stops the handling and cancels the context. run calls it as
+// it returns, after the shutdown: a second stop signal during the shutdown
+// is caught and changes nothing (--shutdown-grace bounds the shutdown).
+// Signals are handled from the start: as PID 1 the kernel would ignore
+// them, and the Go runtime drops a SIGUSR2 nobody is notified of. SIGHUP
+// (a closed terminal of `make run`) ends the daemon as cleanly as SIGTERM:
+// left at its default, it killed the daemon and orphaned every process
+// tree.
 func startHandlingSignals() func() (context.Context, <-chan os.Signal, context.CancelFunc) {
 	type handled struct {
 		ctx      context.Context
