@@ -19,7 +19,6 @@ type startGate[T any] struct {
 
 	mu      sync.Mutex
 	servers []*gated[T] // the servers' handlers made before open, for prepare
-	opened  bool
 }
 
 func newStartGate[T any]() *startGate[T] {
@@ -45,9 +44,9 @@ func (g *startGate[T]) prepare(with T) {
 // APIs built over what prepare was given.
 func (g *startGate[T]) open() {
 	g.mu.Lock()
-	g.servers, g.opened = nil, true // later servers build on their first request
+	g.servers = nil // later servers build on their first request
+	close(g.ready)  // under mu: through sees it closed or leaves its server here
 	g.mu.Unlock()
-	close(g.ready)
 }
 
 // fail answers the waiting requests, and all later ones, that the daemon
@@ -61,7 +60,9 @@ func (g *startGate[T]) fail() { close(g.failed) }
 func (g *startGate[T]) through(build func(T) http.Handler) http.Handler {
 	h := &gated[T]{gate: g, build: sync.OnceValue(func() http.Handler { return build(g.with) })}
 	g.mu.Lock()
-	if !g.opened {
+	select {
+	case <-g.ready:
+	default:
 		g.servers = append(g.servers, h)
 	}
 	g.mu.Unlock()
