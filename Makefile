@@ -41,7 +41,7 @@ test: build
 
 # Plain `go test -v` output, so CI can count the tests.
 test-go:
-	@unformatted=$$(git ls-files -z '*.go' | xargs -0 -r gofmt -l); [ -z "$$unformatted" ] || { echo "gofmt needed:"; echo "$$unformatted"; exit 1; }
+	@sh scripts/gofmt-check.sh
 	go vet ./...
 	go test -race -count=1 -timeout 60m -v ./...
 

@@ -22,20 +22,9 @@ mapfile -t go_packages < <(go list ./... | grep -v '/entrypoint$')
 # (internal/testsupport.HangGuard); this only catches a package that hangs.
 go_timeout=60m
 
-# gofmt_clean fails, naming them, when Go files of the repository are not
-# as gofmt writes them (go vet does not look at layout).
-gofmt_clean() {
-	local unformatted
-	unformatted=$(git ls-files -z '*.go' | xargs -0 -r gofmt -l)
-	if [ -n "$unformatted" ]; then
-		printf 'gofmt: these files need `gofmt -w`:\n%s\n' "$unformatted"
-		return 1
-	fi
-}
-
 run_suite() {
 	case $1 in
-	go) gofmt_clean && go vet ./... && go test -race -count=1 -timeout "$go_timeout" -v "${go_packages[@]}" ;;
+	go) sh scripts/gofmt-check.sh && go vet ./... && go test -race -count=1 -timeout "$go_timeout" -v "${go_packages[@]}" ;;
 	entrypoint) go test -race -count=1 -timeout "$go_timeout" -v ./entrypoint/ ;;
 	sdk) (cd e2e/sdk && SANDBOX_API_BIN=$bin node --test) ;;
 	browser) (cd e2e/browser && SANDBOX_API_BIN=$bin node --test) ;;
