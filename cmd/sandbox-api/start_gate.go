@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"sync"
+	"sync/atomic"
 )
 
 // startGate holds the HTTP requests that come while the daemon starts. The
@@ -19,6 +20,10 @@ type startGate[T any] struct {
 
 	mu      sync.Mutex
 	servers []*gated[T] // the servers' handlers made before open, for prepare
+
+	// held counts the requests that waited at the gate: its tests wait
+	// for a request to be held before they look whether it was answered.
+	held atomic.Int32
 }
 
 func newStartGate[T any]() *startGate[T] {
@@ -82,6 +87,7 @@ func (h *gated[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 	}
+	h.gate.held.Add(1)
 	select {
 	case <-h.gate.ready:
 		h.build().ServeHTTP(w, r)

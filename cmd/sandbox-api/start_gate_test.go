@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -23,6 +24,7 @@ func TestStartGateHoldsRequestsUntilOpen(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health", nil))
 		answered <- rec
 	}()
+	waitHeld(t, g, 1)
 	select {
 	case rec := <-answered:
 		t.Fatalf("answered %d before the gate opened", rec.Code)
@@ -73,6 +75,7 @@ func TestStartGateFailAnswers503(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health", nil))
 		answered <- rec
 	}()
+	waitHeld(t, g, 1)
 	g.fail()
 	if rec := testsupport.Receive(t, answered, "the held request's answer"); rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("held request after a failed start: %d, want 503", rec.Code)
@@ -109,4 +112,14 @@ func TestStartGateLaterServerBuildsOnFirstRequest(t *testing.T) {
 	if rec.Code != http.StatusTeapot || built != 1 {
 		t.Errorf("first request: %d with %d builds, want the API's answer and one build", rec.Code, built)
 	}
+}
+
+// waitHeld returns once n requests have waited at g: a request is then
+// known to be held, and not merely not there yet.
+func waitHeld[T any](t *testing.T, g *startGate[T], n int32) {
+	t.Helper()
+	testsupport.Eventually(t, func() (bool, string) {
+		held := g.held.Load()
+		return held >= n, fmt.Sprintf("%d requests held at the gate, want %d", held, n)
+	})
 }
