@@ -61,9 +61,9 @@ func secureToken(cfg *config) (warning, err error) {
 		}
 		return nil, nil
 	}
-	inEnv := strings.TrimSpace(os.Getenv(envToken)) != ""
+	wanted := reexecWanted(*cfg)
 	_ = os.Unsetenv(envToken) // processes must not inherit it
-	if !inEnv && !cfg.access.tokenInArgs {
+	if !wanted {
 		return nil, nil
 	}
 	err = reexecWithout(cfg)
@@ -71,10 +71,20 @@ func secureToken(cfg *config) (warning, err error) {
 	return fmt.Errorf("the token stays readable in /proc/%d/environ or cmdline: %w", os.Getpid(), err), nil
 }
 
+// reexecWanted reports whether secureToken executes the daemon again for
+// cfg: the token is in $SANDBOX_API_TOKEN or on the command line, and this
+// image is not the one that followed such a re-execution.
+func reexecWanted(cfg config) bool {
+	if _, ok := os.LookupEnv(envTokenFD); ok {
+		return false
+	}
+	return strings.TrimSpace(os.Getenv(envToken)) != "" || cfg.access.tokenInArgs
+}
+
 // tokenMayReexec reports whether secureToken may execute the daemon again
-// for this command line and environment: a token in $SANDBOX_API_TOKEN or
-// a flag that names one, unless this image is already that second one. It
-// only looks, before the flags are parsed, and says yes when in doubt.
+// for this command line and environment (reexecWanted) before the flags
+// are parsed: a token in $SANDBOX_API_TOKEN or a flag that names one,
+// unless this image is already that second one. It says yes when in doubt.
 func tokenMayReexec(args []string) bool {
 	if _, ok := os.LookupEnv(envTokenFD); ok {
 		return false

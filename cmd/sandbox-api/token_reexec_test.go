@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"testing"
 )
@@ -23,6 +24,7 @@ func TestTokenMayReexec(t *testing.T) {
 		{"--token-file (conservative)", nil, []string{"--token-file", "/run/token"}, true},
 		{"the image after the re-execution", map[string]string{envTokenFD: "3", envToken: "s3cret"}, []string{"--token", "x"}, false},
 		{"a value that mentions a token", nil, []string{"--log-dir", "/tmp/tokens"}, false},
+		{"--token after other flags", nil, []string{"-p", "9000", "--host", "127.0.0.1", "--token=x"}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -32,8 +34,13 @@ func TestTokenMayReexec(t *testing.T) {
 			for k, v := range c.env {
 				t.Setenv(k, v)
 			}
-			if got := tokenMayReexec(c.args); got != c.mayReexec {
+			got := tokenMayReexec(c.args)
+			if got != c.mayReexec {
 				t.Errorf("tokenMayReexec(%q) with %v = %v, want %v", c.args, c.env, got, c.mayReexec)
+			}
+			// And never a no where the parsed flags want the re-execution.
+			if cfg, err := parseFlags(c.args, os.Getenv, io.Discard); err == nil && reexecWanted(cfg) && !got {
+				t.Errorf("tokenMayReexec(%q) with %v says no, but secureToken would execute the daemon again", c.args, c.env)
 			}
 		})
 	}
