@@ -78,7 +78,7 @@ func masterWritable(t *testing.T, s *Session) bool {
 	if err := rc.Control(func(fd uintptr) {
 		for { // a signal to this thread (the runtime's preemption, SIGCHLD) is no answer
 			n, perr = unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}, 0)
-			if perr != unix.EINTR {
+			if !errors.Is(perr, unix.EINTR) {
 				return
 			}
 		}
