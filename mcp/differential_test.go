@@ -103,6 +103,11 @@ func protocolCases() []rawCase {
 		{name: "batch 2025-06-18", headers: map[string]string{"Mcp-Protocol-Version": "2025-06-18"}, body: "[" + call(1, "ping", "") + "]"},
 		{name: "empty batch", body: `[]`},
 		{name: "batch with garbage", body: `[1]`},
+		// A value of the wrong kind is quoted in the error, cut after 32
+		// bytes: a long one is not echoed whole.
+		{name: "batch of a batch", body: "[[" + call(1, "ping", "") + "]]"},
+		{name: "long string body", body: `"` + strings.Repeat("a", 100) + `"`},
+		{name: "long args array", body: toolCall("processesList", "["+strings.Repeat("1,", 50)+"1]")},
 		{name: "GET", method: "GET"},
 		{name: "DELETE", method: "DELETE"},
 		{name: "PUT", method: "PUT", body: call(2, "ping", "")},

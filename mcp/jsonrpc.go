@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // JSON-RPC error codes the answers use.
@@ -175,9 +176,19 @@ func checkDepth(data []byte) error {
 func typeError(raw []byte, sdkType string, err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field == "" {
-		return fmt.Errorf("json: cannot unmarshal %q into Go value of type %s", raw, sdkType)
+		return fmt.Errorf("json: cannot unmarshal %s into Go value of type %s", quoteValue(raw), sdkType)
 	}
 	return err
+}
+
+// quoteValue shows a JSON value in an error as the SDK's decoder
+// (segmentio/encoding) does: quoted, cut after 32 bytes. An error never
+// echoes a whole body back.
+func quoteValue(raw []byte) string {
+	if len(raw) < 32 {
+		return strconv.Quote(string(raw))
+	}
+	return strconv.Quote(string(raw[:32]) + "...")
 }
 
 // decodeParams decodes a method's params, with the SDK's error text.

@@ -63,7 +63,7 @@ func checkedArgs(s *argSchema, raw json.RawMessage) ([]byte, error) {
 		}
 		obj, ok := v.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("unmarshaling arguments: json: cannot unmarshal %q into Go value of type map[string]interface {}", []byte(raw))
+			return nil, fmt.Errorf("unmarshaling arguments: json: cannot unmarshal %s into Go value of type map[string]interface {}", quoteValue(raw))
 		}
 		m = obj
 	}
