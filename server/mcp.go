@@ -37,6 +37,11 @@ func mcpJSONErrors(next http.Handler) http.Handler {
 	})
 }
 
+// maxMCPErrorText bounds the text of a held-back plain error: the
+// transport's are one line, and whatever a handler writes after an error
+// status is not held whole.
+const maxMCPErrorText = 1024
+
 // mcpErrorWriter holds back an error answer that is not JSON, and sends it
 // as JSON once the handler is done.
 type mcpErrorWriter struct {
@@ -55,9 +60,7 @@ func (e *mcpErrorWriter) WriteHeader(code int) {
 
 func (e *mcpErrorWriter) Write(p []byte) (int, error) {
 	if e.status != 0 {
-		if len(e.msg) < 1024 {
-			e.msg = append(e.msg, p...)
-		}
+		e.msg = append(e.msg, p[:min(len(p), maxMCPErrorText-len(e.msg))]...)
 		return len(p), nil
 	}
 	return e.ResponseWriter.Write(p)
