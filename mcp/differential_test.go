@@ -162,6 +162,16 @@ func protocolCases() []rawCase {
 		{name: "subscriptions/listen", body: call(4, "subscriptions/listen", `{}`)},
 		{name: "progress notification", body: `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}`},
 		{name: "tools/call null params", body: call(7, "tools/call", "null")},
+		// Params that are not an object, or whose _meta is not one, are
+		// invalid for every method, those whose params are not read too.
+		{name: "ping params array", body: call(2, "ping", "[]")},
+		{name: "setLevel params number", body: call(2, "logging/setLevel", "5")},
+		{name: "prompts/list params string", body: call(2, "prompts/list", `"x"`)},
+		{name: "prompts/get params array", body: call(2, "prompts/get", "[]")},
+		{name: "resources/read params number", body: call(2, "resources/read", "5")},
+		{name: "completion params array", body: call(2, "completion/complete", "[]")},
+		{name: "ping meta not object", body: call(2, "ping", `{"_meta":5}`)},
+		{name: "tools/call meta not object", body: call(7, "tools/call", `{"name":"fsGetWorkingDirectory","_meta":5}`)},
 		{name: "tools/list null params", body: call(3, "tools/list", "null")},
 		{name: "method null", body: `{"jsonrpc":"2.0","id":2,"method":null}`},
 		{name: "method empty", body: `{"jsonrpc":"2.0","id":2,"method":""}`},
@@ -374,8 +384,10 @@ var knownDifferences = map[string]func(got, want answer) bool{
 	// A field of the wrong type in the envelope or in params: the JSON
 	// decoders word it differently after "json: cannot unmarshal" (the
 	// SDK's quotes the rest of the input from the value on).
-	"tools/call name number": sameUpTo("json: cannot unmarshal"),
-	"version number":         sameUpTo("json: cannot unmarshal"),
+	"tools/call name number":     sameUpTo("json: cannot unmarshal"),
+	"version number":             sameUpTo("json: cannot unmarshal"),
+	"ping meta not object":       sameUpTo("json: cannot unmarshal"),
+	"tools/call meta not object": sameUpTo("json: cannot unmarshal"),
 	// subscriptions/listen (2026-07-28) opens an event stream in the SDK,
 	// even with JSON replies, kept open for list-changed notifications.
 	// The tools never change, so there is nothing to listen to: the

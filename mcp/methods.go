@@ -102,29 +102,41 @@ func (t *transport) dispatch(ctx context.Context, m *message) (json.RawMessage, 
 			return nil, methodNotFound(m.method)
 		}
 	}
-	if string(m.params) == "null" && methods[m.method]&paramsOptional == 0 && m.method != "initialize" {
+	if string(m.params) == "null" && methods[m.method]&paramsOptional == 0 {
+		if m.method == "initialize" {
+			return nil, &rpcError{Code: 0, Message: `handling 'initialize': missing required "params"`}
+		}
 		return nil, &rpcError{Code: codeInvalidRequest, Message: fmt.Sprintf(`handling '%s': invalid request: missing required "params"`, m.method)}
 	}
-	result, e := t.run(ctx, m)
+	p, sdkType := paramsOf(m.method)
+	if p != nil && !isNull(m.params) {
+		if err := decodeParams(m.params, p, sdkType); err != nil {
+			if m.method == "initialize" {
+				return nil, &rpcError{Code: 0, Message: "handling 'initialize': " + err.Error()}
+			}
+			return nil, &rpcError{Code: codeInvalidParams, Message: fmt.Sprintf("handling '%s': invalid params: %v", m.method, err)}
+		}
+	}
+	result, e := t.run(ctx, m, p)
 	if e != nil || !perRequest {
 		return result, e
 	}
 	return t.complete(result), nil
 }
 
-// run answers a method.
-func (t *transport) run(ctx context.Context, m *message) (json.RawMessage, *rpcError) {
+// run answers a method, given its decoded params (paramsOf).
+func (t *transport) run(ctx context.Context, m *message, p any) (json.RawMessage, *rpcError) {
 	switch m.method {
 	case "initialize":
-		return t.initialize(m.params)
+		return t.initialize(p.(*initializeParams)), nil
 	case "server/discover":
 		return t.discover(), nil
 	case "ping", "logging/setLevel":
 		return json.RawMessage(`{}`), nil
 	case "tools/list":
-		return t.listTools(m.params)
+		return t.listTools(p.(*cursorParams))
 	case "tools/call":
-		return t.callTool(ctx, m.params)
+		return t.callTool(ctx, p.(*callParams))
 	case "prompts/list":
 		return emptyList("prompts")
 	case "resources/list":
@@ -132,37 +144,109 @@ func (t *transport) run(ctx context.Context, m *message) (json.RawMessage, *rpcE
 	case "resources/templates/list":
 		return emptyList("resourceTemplates")
 	}
-	return nil, noSuchFeature(m)
+	return nil, noSuchFeature(m.method, p)
+}
+
+// metaParams is the _meta every params type of the SDK has: a _meta that
+// is not an object makes the params invalid, as there.
+type metaParams struct {
+	Meta map[string]any `json:"_meta"`
+}
+
+// The params of the methods, with the fields this server reads, of the
+// types the SDK gives them. Other fields are not read, nor checked.
+type (
+	initializeParams struct {
+		metaParams
+		ProtocolVersion string `json:"protocolVersion"`
+	}
+	cursorParams struct {
+		metaParams
+		Cursor string `json:"cursor"`
+	}
+	callParams struct {
+		metaParams
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+	}
+	nameParams struct {
+		metaParams
+		Name string `json:"name"`
+	}
+	uriParams struct {
+		metaParams
+		URI string `json:"uri"`
+	}
+	levelParams struct {
+		metaParams
+		Level string `json:"level"`
+	}
+	completeParams struct {
+		metaParams
+		Argument struct {
+			Name string `json:"name"`
+		} `json:"argument"`
+		Ref *struct{} `json:"ref"`
+	}
+)
+
+// paramsOf is a new value to decode a method's params into, and the name
+// of the SDK's type for them, which its errors give. Params that do not
+// decode (not an object, a _meta or a field of the wrong type) are invalid
+// for every method, as with the SDK. It is nil for the methods whose
+// params are not read.
+func paramsOf(method string) (any, string) {
+	switch method {
+	case "initialize":
+		return &initializeParams{}, "mcp.initializeParamsV2"
+	case "ping":
+		return &metaParams{}, "mcp.PingParams"
+	case "logging/setLevel":
+		return &levelParams{}, "mcp.SetLoggingLevelParams"
+	case "tools/list":
+		return &cursorParams{}, "mcp.ListToolsParams"
+	case "tools/call":
+		return &callParams{}, "mcp.CallToolParamsRaw"
+	case "prompts/list":
+		return &cursorParams{}, "mcp.ListPromptsParams"
+	case "prompts/get":
+		return &nameParams{}, "mcp.GetPromptParams"
+	case "resources/list":
+		return &cursorParams{}, "mcp.ListResourcesParams"
+	case "resources/templates/list":
+		return &cursorParams{}, "mcp.ListResourceTemplatesParams"
+	case "resources/read":
+		return &uriParams{}, "mcp.ReadResourceParams"
+	case "resources/subscribe":
+		return &uriParams{}, "mcp.SubscribeParams"
+	case "resources/unsubscribe":
+		return &uriParams{}, "mcp.UnsubscribeParams"
+	case "completion/complete":
+		return &completeParams{}, "mcp.CompleteParams"
+	}
+	return nil, ""
 }
 
 // noSuchFeature is the error of a call to a feature the server does not
 // offer (prompts, resources, completion, subscriptions), as the SDK
 // answered it for a server without them.
-func noSuchFeature(m *message) *rpcError {
-	var p struct {
-		Name     string          `json:"name"`
-		URI      string          `json:"uri"`
-		Ref      json.RawMessage `json:"ref"`
-		Argument struct {
-			Name string `json:"name"`
-		} `json:"argument"`
-	}
-	_ = json.Unmarshal(m.params, &p)
-	switch m.method {
+func noSuchFeature(method string, p any) *rpcError {
+	switch method {
 	case "prompts/get":
-		return &rpcError{Code: codeInvalidParams, Message: fmt.Sprintf("unknown prompt %q", p.Name)}
+		return &rpcError{Code: codeInvalidParams, Message: fmt.Sprintf("unknown prompt %q", p.(*nameParams).Name)}
 	case "resources/read":
-		data, _ := json.Marshal(map[string]string{"uri": p.URI})
+		data, _ := json.Marshal(map[string]string{"uri": p.(*uriParams).URI})
 		return &rpcError{Code: codeInvalidParams, Message: "Resource not found", Data: data}
 	case "completion/complete":
-		if isNull(p.Ref) {
+		c := p.(*completeParams)
+		if c.Ref == nil {
 			return &rpcError{Code: codeInvalidParams, Message: "invalid params: missing required 'ref' field"}
 		}
-		if p.Argument.Name == "" {
+		if c.Argument.Name == "" {
 			return &rpcError{Code: codeInvalidParams, Message: "invalid params: missing required 'argument.name' field"}
 		}
 	}
-	return methodNotFound(m.method)
+	return methodNotFound(method)
 }
 
 func methodNotFound(method string) *rpcError {
@@ -195,39 +279,21 @@ func (t *transport) complete(result json.RawMessage) json.RawMessage {
 // initialize answers the version the client asked for when it is one of
 // the negotiated ones, else the newest negotiated one (2026-07-28 is not
 // negotiated: it has no initialize).
-func (t *transport) initialize(params json.RawMessage) (json.RawMessage, *rpcError) {
-	if isNull(params) {
-		return nil, &rpcError{Code: 0, Message: `handling 'initialize': missing required "params"`}
-	}
-	var p struct {
-		ProtocolVersion string `json:"protocolVersion"`
-	}
-	if err := decodeParams(params, &p, "mcp.initializeParamsV2"); err != nil {
-		return nil, &rpcError{Code: 0, Message: "handling 'initialize': " + err.Error()}
-	}
+func (t *transport) initialize(p *initializeParams) json.RawMessage {
 	v := version20251125
 	if slices.Contains(supportedVersions, p.ProtocolVersion) && p.ProtocolVersion < version20260728 {
 		v = p.ProtocolVersion
 	}
-	b, _ := marshalNoEscape(struct {
+	return mustMarshal(struct {
 		Capabilities    json.RawMessage `json:"capabilities"`
 		ProtocolVersion string          `json:"protocolVersion"`
 		ServerInfo      serverInfo      `json:"serverInfo"`
 	}{capabilities, v, t.server})
-	return b, nil
 }
 
 // listTools answers every tool in one page: a cursor is never given, so
 // any cursor a client sends is invalid.
-func (t *transport) listTools(params json.RawMessage) (json.RawMessage, *rpcError) {
-	var p struct {
-		Cursor string `json:"cursor"`
-	}
-	if !isNull(params) {
-		if err := decodeParams(params, &p, "mcp.ListToolsParams"); err != nil {
-			return nil, &rpcError{Code: codeInvalidParams, Message: "handling 'tools/list': invalid params: " + err.Error()}
-		}
-	}
+func (t *transport) listTools(p *cursorParams) (json.RawMessage, *rpcError) {
 	if p.Cursor != "" {
 		return nil, &rpcError{Code: codeInvalidParams, Message: "invalid params"}
 	}

@@ -22,16 +22,7 @@ type toolResult struct {
 // callTool runs a tool. A bad tools/call request is a JSON-RPC error;
 // arguments the tool's schema refuses, and the tool's own failures, are
 // a result with isError, which the agent reads and can act on.
-func (t *transport) callTool(ctx context.Context, params json.RawMessage) (json.RawMessage, *rpcError) {
-	var p struct {
-		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
-	}
-	if !isNull(params) {
-		if err := decodeParams(params, &p, "mcp.CallToolParamsRaw"); err != nil {
-			return nil, &rpcError{Code: codeInvalidParams, Message: "handling 'tools/call': invalid params: " + err.Error()}
-		}
-	}
+func (t *transport) callTool(ctx context.Context, p *callParams) (json.RawMessage, *rpcError) {
 	tl, ok := t.tools.byName[p.Name]
 	if !ok {
 		return nil, &rpcError{Code: codeInvalidParams, Message: fmt.Sprintf("unknown tool %q", p.Name)}
