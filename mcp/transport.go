@@ -239,23 +239,22 @@ func checkMethodHeaders(h http.Header, m *message) error {
 }
 
 // nameOf is what Mcp-Name must equal: the tool or prompt name, or the
-// resource URI.
+// resource URI ("" when the params have none). It fails, as with the SDK,
+// only when the params do not decode.
 func nameOf(method string, params json.RawMessage) (string, bool) {
-	var p struct {
-		Name *string `json:"name"`
-		URI  *string `json:"uri"`
-	}
-	if json.Unmarshal(params, &p) != nil {
+	p, _ := paramsOf(method)
+	if json.Unmarshal(params, p) != nil {
 		return "", false
 	}
-	v := p.Name
-	if method == "resources/read" {
-		v = p.URI
+	switch p := p.(type) {
+	case *callParams:
+		return p.Name, true
+	case *nameParams:
+		return p.Name, true
+	case *uriParams:
+		return p.URI, true
 	}
-	if v == nil {
-		return "", false
-	}
-	return *v, true
+	return "", false
 }
 
 // answer runs the requests and writes their responses: 202 and no body
