@@ -38,10 +38,9 @@ func newTool[In, Out any](name, description string, h func(context.Context, In) 
 		}}
 }
 
-// registry is the tools in tools/list order, with their schemas, and the
-// tools/list answer, built once.
+// registry is the tools with their schemas, and the tools/list answer,
+// built once.
 type registry struct {
-	tools  []tool
 	byName map[string]*registered
 	// listResult is the tools/list result, marshalled once: it is the
 	// same for every request.
@@ -69,7 +68,7 @@ type listedTool struct {
 // test finds: it panics.
 func newRegistry(ts []tool) *registry {
 	texts := toolSchemas()
-	r := &registry{tools: ts, byName: make(map[string]*registered, len(ts))}
+	r := &registry{byName: make(map[string]*registered, len(ts))}
 	listed := make([]listedTool, 0, len(ts))
 	for _, t := range ts {
 		s, ok := texts[t.name]
