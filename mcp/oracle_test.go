@@ -27,46 +27,15 @@ func oracleHandler(svc Services) http.Handler {
 		&sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true, DisableLocalhostProtection: true})
 }
 
-// oracleAdd registers t with the SDK through its typed handler; the
-// handler's types are only known by reflection here, so each In/Out pair
-// the tools use is listed. A tool with a new pair fails loudly.
+// oracleAdd registers t with the SDK through its typed handler.
 func oracleAdd(s *sdk.Server, t tool) {
-	st := &sdk.Tool{Name: t.name, Description: t.description}
-	switch h := t.handler.(type) {
-	case func(context.Context, struct{}) (ListProcessesOut, error):
-		addTyped(s, st, h)
-	case func(context.Context, ExecuteIn) (ProcessInfo, error):
-		addTyped(s, st, h)
-	case func(context.Context, IdentifierIn) (ProcessInfo, error):
-		addTyped(s, st, h)
-	case func(context.Context, IdentifierIn) (LogsOut, error):
-		addTyped(s, st, h)
-	case func(context.Context, struct{}) (WorkingDirOut, error):
-		addTyped(s, st, h)
-	case func(context.Context, PathIn) (ListDirOut, error):
-		addTyped(s, st, h)
-	case func(context.Context, ReadFileIn) (ReadFileOut, error):
-		addTyped(s, st, h)
-	case func(context.Context, WriteFileIn) (PathOut, error):
-		addTyped(s, st, h)
-	case func(context.Context, EditFileIn) (EditFileOut, error):
-		addTyped(s, st, h)
-	case func(context.Context, DeleteIn) (PathOut, error):
-		addTyped(s, st, h)
-	case func(context.Context, FileSearchIn) (FileSearchOut, error):
-		addTyped(s, st, h)
-	case func(context.Context, GrepIn) (GrepOut, error):
-		addTyped(s, st, h)
-	case func(context.Context, RangeIn) (RangeOut, error):
-		addTyped(s, st, h)
-	case func(context.Context, ListDirIn) (ListDirRecOut, error):
-		addTyped(s, st, h)
-	default:
-		panic(fmt.Sprintf("oracle: tool %s has a handler of a type not listed in oracleAdd: %T", t.name, t.handler))
-	}
+	t.handler.(interface{ addToOracle(*sdk.Server, *sdk.Tool) }).addToOracle(s, &sdk.Tool{Name: t.name, Description: t.description})
 }
 
-func addTyped[In, Out any](s *sdk.Server, t *sdk.Tool, h func(context.Context, In) (Out, error)) {
+// addToOracle registers h with the SDK, which infers its schemas from In
+// and Out and decodes its arguments itself. The method is declared here,
+// beside the SDK, so the package itself never links it.
+func (h toolHandler[In, Out]) addToOracle(s *sdk.Server, t *sdk.Tool) {
 	t.InputSchema = inferredInput(reflect.TypeFor[In]())
 	sdk.AddTool(s, t, func(ctx context.Context, _ *sdk.CallToolRequest, in In) (*sdk.CallToolResult, Out, error) {
 		out, err := h(ctx, in)

@@ -13,18 +13,23 @@ import (
 type tool struct {
 	name        string
 	description string
-	// handler is the typed func(context.Context, In) (Out, error); kept
-	// for the tests, which register the same handlers with the MCP SDK
-	// as the oracle this package is compared against.
+	// handler is the typed handler, a toolHandler[In, Out]; kept for the
+	// tests, which register the same handlers with the MCP SDK as the
+	// oracle this package is compared against (oracle_test.go gives the
+	// type the method that does it).
 	handler any
 	// run decodes checked arguments into In, calls the handler and
 	// returns its Out (nil with an error).
 	run func(ctx context.Context, args []byte) (any, error)
 }
 
+// toolHandler is a tool's typed handler: In are its arguments, Out its
+// answer.
+type toolHandler[In, Out any] func(context.Context, In) (Out, error)
+
 // newTool makes a tool of a typed handler.
 func newTool[In, Out any](name, description string, h func(context.Context, In) (Out, error)) tool {
-	return tool{name: name, description: description, handler: h,
+	return tool{name: name, description: description, handler: toolHandler[In, Out](h),
 		run: func(ctx context.Context, args []byte) (any, error) {
 			var in In
 			if err := json.Unmarshal(args, &in); err != nil {
