@@ -206,12 +206,11 @@ type rpcError struct {
 	Data    json.RawMessage `json:"data,omitempty"`
 }
 
-// response is a JSON-RPC response: result or error.
-type response struct {
-	Version string          `json:"jsonrpc"`
-	ID      any             `json:"id,omitempty"`
-	Result  json.RawMessage `json:"result,omitempty"`
-	Error   *rpcError       `json:"error,omitempty"`
+// errorResponse is a JSON-RPC error response.
+type errorResponse struct {
+	Version string    `json:"jsonrpc"`
+	ID      any       `json:"id,omitempty"`
+	Error   *rpcError `json:"error"`
 }
 
 // marshalNoEscape is json.Marshal without HTML escaping, as the SDK
@@ -226,11 +225,19 @@ func marshalNoEscape(v any) ([]byte, error) {
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
-// encodeResponse is the wire form of a response to id.
+// encodeResponse is the wire form of a response to id: its error, or its
+// result. A result is JSON this package made (mustMarshal, or a constant),
+// so it is spliced in as it is: an encoder would scan and copy it again,
+// and a file read or a log is up to hundreds of KiB.
 func encodeResponse(id any, result json.RawMessage, rerr *rpcError) []byte {
-	b, err := marshalNoEscape(response{Version: "2.0", ID: id, Result: result, Error: rerr})
-	if err != nil { // only a result that is not JSON, a bug
-		b, _ = marshalNoEscape(response{Version: "2.0", ID: id, Error: &rpcError{Code: codeInternal, Message: err.Error()}})
+	if rerr != nil {
+		return mustMarshal(errorResponse{Version: "2.0", ID: id, Error: rerr})
 	}
-	return b
+	idj := mustMarshal(id)
+	b := make([]byte, 0, len(`{"jsonrpc":"2.0","id":,"result":}`)+len(idj)+len(result))
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = append(b, idj...)
+	b = append(b, `,"result":`...)
+	b = append(b, result...)
+	return append(b, '}')
 }

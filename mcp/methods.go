@@ -265,15 +265,20 @@ func (t *transport) discover() json.RawMessage {
 }
 
 // complete adds to a result what the 2026-07-28 protocol adds to every
-// one: the server's identity and that the result is complete.
+// one: the server's identity and that the result is complete. Results are
+// this package's objects, none with these keys: the fields are added
+// before the closing brace, not by decoding and encoding the whole result
+// again (the tools list, a file read).
 func (t *transport) complete(result json.RawMessage) json.RawMessage {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(result, &fields); err != nil {
-		return result // results are this package's objects: never
+	meta := mustMarshal(map[string]serverInfo{"io.modelcontextprotocol/serverInfo": t.server})
+	b := make([]byte, 0, len(result)+len(meta)+64)
+	b = append(b, result[:len(result)-1]...) // without its "}"
+	if len(result) > len("{}") {
+		b = append(b, ',')
 	}
-	fields["_meta"] = mustMarshal(map[string]serverInfo{"io.modelcontextprotocol/serverInfo": t.server})
-	fields["resultType"] = json.RawMessage(`"complete"`)
-	return mustMarshal(fields)
+	b = append(b, `"_meta":`...)
+	b = append(b, meta...)
+	return append(b, `,"resultType":"complete"}`...)
 }
 
 // initialize answers the version the client asked for when it is one of

@@ -298,7 +298,8 @@ func (t *transport) answer(w http.ResponseWriter, ctx context.Context, msgs []me
 		if written == 0 {
 			sep = "["
 		}
-		_, _ = w.Write(append([]byte(sep), b...))
+		_, _ = io.WriteString(w, sep)
+		_, _ = w.Write(b)
 		written++
 	}
 	_, _ = w.Write([]byte("]"))
