@@ -8,11 +8,9 @@ import (
 	"slices"
 )
 
-// More JSON-RPC error codes, MCP's own.
-const (
-	codeMissingClientCapabilities  = -32021
-	codeUnsupportedProtocolVersion = -32022
-)
+// codeUnsupportedProtocolVersion is MCP's own JSON-RPC error code for a
+// protocol version the server does not speak.
+const codeUnsupportedProtocolVersion = -32022
 
 // errNotHandled is the error of a method the server does not know; its
 // text is the SDK's.

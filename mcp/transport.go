@@ -314,7 +314,7 @@ func errorStatus(version string, e *rpcError) int {
 	switch e.Code {
 	case codeMethodNotFound:
 		return http.StatusNotFound
-	case codeInvalidParams, codeUnsupportedProtocolVersion, codeMissingClientCapabilities:
+	case codeInvalidParams, codeUnsupportedProtocolVersion:
 		return http.StatusBadRequest
 	}
 	return 0
