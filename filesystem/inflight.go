@@ -22,7 +22,10 @@ import (
 // further behind than that sees a replaced file as a new one (CREATE, WRITE).
 // While no watch runs nothing is kept: no one can see the events any more.
 type inflightWrites struct {
-	id      string // this registry's part of the temporary names
+	// id is this registry's part of the temporary names, drawn on the
+	// first write: a draw from crypto/rand in New would be on every
+	// start's way to the first answer (see processMark).
+	id      func() string
 	seq     atomic.Uint64
 	journal *writeJournal // nil when there is none: crash leftovers then stay
 
@@ -60,7 +63,7 @@ type Landing struct {
 
 func newInflightWrites(journal *writeJournal) *inflightWrites {
 	return &inflightWrites{
-		id:      randomHex(4),
+		id:      sync.OnceValue(func() string { return randomHex(4) }),
 		journal: journal,
 		byTemp:  map[string]*inflightWrite{},
 		byDest:  map[string]*inflightWrite{},
@@ -71,7 +74,7 @@ func newInflightWrites(journal *writeJournal) *inflightWrites {
 // temporary path to create. It is registered and journaled before the file
 // exists, so every event of the file finds it.
 func (r *inflightWrites) begin(dir, dest string) *inflightWrite {
-	name := tempName(dest, r.id, r.seq.Add(1))
+	name := tempName(dest, r.id(), r.seq.Add(1))
 	w := &inflightWrite{name: name, path: joinAbs(dir, name)}
 	w.slot = r.journal.add(w.path)
 	r.mu.Lock()

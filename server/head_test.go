@@ -28,6 +28,13 @@ func TestHeadRoutesFollowGet(t *testing.T) {
 				next.ServeHTTP(w, r)
 			})
 		}).Get("/inline", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) })
+		// Routes of groups and subrouters answer HEAD too.
+		r.Group(func(g chi.Router) {
+			g.Get("/grouped", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusCreated) })
+		})
+		r.Route("/sub", func(sub chi.Router) {
+			sub.Get("/x", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusPartialContent) })
+		})
 		// A route with a HEAD of its own keeps it.
 		r.Get("/own", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 		r.Head("/own", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
@@ -40,6 +47,8 @@ func TestHeadRoutesFollowGet(t *testing.T) {
 	}{
 		{"/plain", http.StatusTeapot, "X-Route", "plain"},
 		{"/inline", http.StatusAccepted, "X-Inline", "yes"},
+		{"/grouped", http.StatusCreated, "", ""},
+		{"/sub/x", http.StatusPartialContent, "", ""},
 		{"/own", http.StatusNoContent, "", ""},
 		{"/post-only", http.StatusMethodNotAllowed, "", ""},
 		{"/health", http.StatusOK, "Content-Type", "application/json"},

@@ -118,11 +118,10 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	if svc.Terminals != nil {
 		h.terminals = &terminalHandlers{terms: svc.Terminals, opts: opts, streams: streams, browsers: browsers}
 	}
-	registerRoutes(r, h) // routes.go
-
+	routes := headAlongside{r} // every GET answers HEAD too (head.go)
+	registerRoutes(routes, h)  // routes.go
 	if extraRoutes != nil {
-		extraRoutes(r)
+		extraRoutes(routes)
 	}
-	addHeadRoutes(r) // last, so that it sees every GET route
 	return r
 }
