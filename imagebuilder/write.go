@@ -45,14 +45,20 @@ func (i Image) Write(dir, name string) (string, error) {
 	return out, nil
 }
 
-// WriteTemp writes the build context into a new temporary folder; the
-// caller removes it.
+// WriteTemp writes the build context into a new temporary folder and
+// returns the context's path; the caller removes the folder, its parent
+// (filepath.Dir). On failure nothing is left behind.
 func (i Image) WriteTemp() (string, error) {
 	dir, err := os.MkdirTemp("", "imagebuilder-")
 	if err != nil {
 		return "", fmt.Errorf("imagebuilder: temp dir: %w", err)
 	}
-	return i.Write(dir, "sandbox")
+	out, err := i.Write(dir, "sandbox")
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return "", err
+	}
+	return out, nil
 }
 
 func (i Image) writeContext(out, name string) error {

@@ -61,3 +61,19 @@ func TestWriteMissingLocal(t *testing.T) {
 		t.Fatal("Write succeeded with a missing local file")
 	}
 }
+
+// A context that cannot be written leaves no temporary folder behind.
+func TestWriteTempLeavesNothingOnFailure(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	if _, err := base.WithMemory(0).WriteTemp(); err == nil {
+		t.Fatal("WriteTemp of an invalid image succeeded")
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Fatalf("WriteTemp left %d entries in the temp dir (%s...)", len(left), left[0].Name())
+	}
+}

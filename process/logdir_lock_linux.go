@@ -55,7 +55,7 @@ func LockLogDirNoting(dir string) (f *os.File, created bool, err error) {
 		}
 		return nil, false, fmt.Errorf("lock log dir %s: %w", dir, err)
 	}
-	if err := writeLockHolder(f); err != nil {
+	if err := writeLockHolder(f, created); err != nil {
 		_ = f.Close()
 		return nil, false, fmt.Errorf("lock log dir %s: %w", dir, err)
 	}
@@ -89,7 +89,7 @@ func AdoptLogDirLock(dir string, f *os.File) error {
 		return fmt.Errorf("adopt the lock of log dir %s: %w", dir, err)
 	}
 	unix.CloseOnExec(int(f.Fd()))
-	if err := writeLockHolder(f); err != nil {
+	if err := writeLockHolder(f, false); err != nil {
 		return fmt.Errorf("adopt the lock of log dir %s: %w", dir, err)
 	}
 	return nil
@@ -105,9 +105,11 @@ func flockNoWait(f *os.File) error {
 }
 
 // writeLockHolder puts this daemon's pid in the lock file.
-func writeLockHolder(f *os.File) error {
-	if err := f.Truncate(0); err != nil {
-		return fmt.Errorf("write the lock file: %w", err)
+func writeLockHolder(f *os.File, created bool) error {
+	if !created { // a file just created is empty; a truncation costs ext4 some 10 µs
+		if err := f.Truncate(0); err != nil {
+			return fmt.Errorf("write the lock file: %w", err)
+		}
 	}
 	if _, err := f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0); err != nil {
 		return fmt.Errorf("write the lock file: %w", err)

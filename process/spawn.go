@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+
+	"github.com/sandbox-api/sandbox-api/internal/procfile"
 )
 
 // spawn starts one attempt (the first, or a restart): the spec's command
@@ -43,7 +45,7 @@ func (p *Process) spawn() error {
 		return err
 	}
 	if m.cfg.ResetChildOOMScore {
-		_ = os.WriteFile("/proc/"+strconv.Itoa(cmd.Process.Pid)+"/oom_score_adj", []byte("0"), 0)
+		_ = procfile.Write("/proc/"+strconv.Itoa(cmd.Process.Pid)+"/oom_score_adj", "0")
 	}
 	// Each attempt has its own output: an orphan of an earlier attempt may
 	// hold that attempt's pipes long after a restart. The supervisor waits

@@ -40,16 +40,16 @@ var shippedBins struct {
 }
 
 // shippedBinaries builds the daemon and the two minimal servers with
-// shippedBuildFlags, into a folder that outlives single benchmarks.
+// shippedBuildFlags, into a folder that outlives single benchmarks (it goes
+// with the test run's, testRunDir).
 func shippedBinaries(b *testing.B) (daemon, minimal, linked string) {
 	b.Helper()
 	shippedBins.once.Do(func() {
-		dir, err := os.MkdirTemp("", "sandbox-api-startup-bench-")
+		dir, err := os.MkdirTemp(testRunDir, "startup-bench-") // removed with the run's folder
 		if err != nil {
 			shippedBins.err = err
 			return
 		}
-		// Left in the temp dir on purpose: a sync.Once has no end of run.
 		shippedBins.daemon = filepath.Join(dir, "sandbox-api")
 		shippedBins.minimal = filepath.Join(dir, "minhttp")
 		shippedBins.linked = filepath.Join(dir, "linkedhttp")
@@ -222,29 +222,46 @@ func medianMS(d []time.Duration) float64 {
 // beside the minimal net/http server and the linked one, started in turn.
 // ns/op covers the daemon's start-ups only; a ratio is the median of the
 // ratios of each round's start-ups.
+//
+// With BENCH_BEFORE_BIN, that daemon build starts in each round too, after
+// a minimal server of its own: before/minimal is its ratio, measured beside
+// this tree's under the same load.
 func BenchmarkStartup(b *testing.B) {
 	daemon, minimal, linked := startupSubjects(b)
+	subjects := []startupSubject{daemon, minimal, linked}
+	var before *startupSubject
+	if bin := beforeBin(); bin != "" {
+		before = &startupSubject{"before", func(port int, logDir string) []string {
+			return []string{bin, "-p", strconv.Itoa(port), "--log-dir", logDir}
+		}}
+		subjects = append(subjects, *before)
+	}
 	root := b.TempDir()
 	for range 3 { // page cache, binaries and the first fork warm for all
-		for _, s := range []startupSubject{daemon, minimal, linked} {
+		for _, s := range subjects {
 			startAndPoll(b, s, root).stop(b)
 		}
 	}
-	var daemonTook, minimalTook, linkedTook []time.Duration
+	took := func(s startupSubject) time.Duration {
+		srv := startAndPoll(b, s, root)
+		defer srv.stop(b)
+		return srv.tookToHealth
+	}
+	var daemonTook, minimalTook, linkedTook, beforeTook, beforeMinimalTook []time.Duration
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		m := startAndPoll(b, minimal, root)
-		minimalTook = append(minimalTook, m.tookToHealth)
-		m.stop(b)
-		l := startAndPoll(b, linked, root)
-		linkedTook = append(linkedTook, l.tookToHealth)
-		l.stop(b)
+		minimalTook = append(minimalTook, took(minimal))
+		linkedTook = append(linkedTook, took(linked))
 		b.StartTimer()
 		d := startAndPoll(b, daemon, root)
 		b.StopTimer()
 		daemonTook = append(daemonTook, d.tookToHealth)
 		d.stop(b)
+		if before != nil {
+			beforeMinimalTook = append(beforeMinimalTook, took(minimal))
+			beforeTook = append(beforeTook, took(*before))
+		}
 		b.StartTimer()
 	}
 	b.StopTimer()
@@ -253,6 +270,10 @@ func BenchmarkStartup(b *testing.B) {
 	b.ReportMetric(medianMS(linkedTook), "linked-p50-ms")
 	b.ReportMetric(medianRatio(daemonTook, minimalTook), "daemon/minimal") // issue 15 target: ≤ 1.3
 	b.ReportMetric(medianRatio(linkedTook, minimalTook), "linked/minimal")
+	if before != nil {
+		b.ReportMetric(medianMS(beforeTook), "before-p50-ms")
+		b.ReportMetric(medianRatio(beforeTook, beforeMinimalTook), "before/minimal")
+	}
 }
 
 // medianRatio is the median of a[i]/b[i]: each pair was measured back to

@@ -31,6 +31,9 @@ var (
 	// program of testdata/helper.
 	daemonBin string
 	helperBin string
+	// testRunDir holds them, and whatever else outlives a single test or
+	// benchmark of this run; it is removed when the run ends.
+	testRunDir string
 )
 
 func TestMain(m *testing.M) {
@@ -44,6 +47,7 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	testRunDir = dir
 
 	daemonBin = filepath.Join(dir, "sandbox-api")
 	helperBin = filepath.Join(dir, "helper")

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"os"
-
 	"go.uber.org/zap"
+
+	"github.com/sandbox-api/sandbox-api/internal/procfile"
 )
 
 // protectFromOOMKiller asks the kernel never to pick the daemon when memory
@@ -12,7 +12,7 @@ import (
 // It reports whether the protection is in place (children must then be reset
 // to a normal score, which the process manager does).
 func protectFromOOMKiller(log *zap.Logger) bool {
-	if err := os.WriteFile("/proc/self/oom_score_adj", []byte("-1000"), 0); err != nil {
+	if err := procfile.Write("/proc/self/oom_score_adj", "-1000"); err != nil {
 		log.Info("not protected from the OOM killer", zap.Error(err))
 		return false
 	}
