@@ -106,6 +106,12 @@ type Manager struct {
 
 	ids atomic.Uint64 // process ids, for log file names
 
+	// earlier are the log dir's segments as NewManager found them, before
+	// this run wrote any, for RecoverEarlierRun to take: one listing of
+	// the folder on the way to the first answer instead of two. Under mu;
+	// the first start drops what no recovery took.
+	earlier map[uint64][]segmentFile
+
 	mu       sync.Mutex
 	procs    []*Process // in start order
 	reserved map[string]struct{}
@@ -164,7 +170,8 @@ func NewManager(cfg Config) (*Manager, error) {
 		j.close()
 		return nil, err
 	}
-	m.ids.Store(highestLogID(cfg.LogDir))
+	m.earlier, _ = segmentFiles(cfg.LogDir) // unreadable: RecoverEarlierRun says why
+	m.ids.Store(highestLogID(m.earlier))
 	m.startReaper()
 	return m, nil
 }
@@ -226,6 +233,7 @@ func (m *Manager) List() []*Process {
 func (m *Manager) reserveName(name string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.earlier = nil
 	if m.closing {
 		return "", ErrShuttingDown
 	}

@@ -92,9 +92,14 @@ func (m *Manager) RecoverEarlierRun() (Recovered, error) {
 		return rep, err
 	}
 	rep.SkippedLines = skipped
-	files, err := segmentFiles(dir)
-	if err != nil {
-		return rep, err
+	m.mu.Lock()
+	files := m.earlier
+	m.earlier = nil
+	m.mu.Unlock()
+	if files == nil {
+		if files, err = segmentFiles(dir); err != nil {
+			return rep, err
+		}
 	}
 	now := time.Now()
 	var procs []*Process
@@ -250,10 +255,10 @@ func segmentFiles(dir string) (map[uint64][]segmentFile, error) {
 	return out, nil
 }
 
-// highestLogID is the highest process id among the log segments in dir, so
-// that new logs never take the file names of an earlier run's.
-func highestLogID(dir string) uint64 {
-	files, _ := segmentFiles(dir)
+// highestLogID is the highest process id among the log segments files
+// (segmentFiles), so that new logs never take the file names of an earlier
+// run's.
+func highestLogID(files map[uint64][]segmentFile) uint64 {
 	var highest uint64
 	for id := range files {
 		highest = max(highest, id)
