@@ -25,7 +25,7 @@ func (u *Upgrader) fetch(ctx context.Context, p plan) (path, sum string, err err
 		return "", "", fmt.Errorf("%w: %v", ErrDownload, err)
 	}
 	req.Header.Set("User-Agent", "sandbox-api/"+u.cfg.Version)
-	resp, err := u.cfg.Client.Do(req)
+	resp, err := u.client().Do(req)
 	if err != nil {
 		return "", "", fmt.Errorf("%w: %v", ErrDownload, err)
 	}
