@@ -169,7 +169,7 @@ func startAndPoll(b *testing.B, s startupSubject, root string) *startedServer {
 }
 
 // stop ends the server with SIGTERM (the daemon's clean shutdown; the
-// default action for the minimal server).
+// default action for the minimal server) and removes its log dir.
 func (s *startedServer) stop(b *testing.B) {
 	b.Helper()
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
@@ -182,12 +182,9 @@ func (s *startedServer) stop(b *testing.B) {
 		<-done
 		b.Errorf("%s did not exit within %s of SIGTERM", s.cmd.Path, hangGuard)
 	}
-	// The log dir and the output stay until the benchmark's temp dir goes:
-	// ext4 skips the inodes deleted in the last minute when it picks one
-	// for a new file, so removing them round after round made each start's
-	// own files (the log dir's lock) slower to create, by some 80 µs after
-	// a few hundred rounds, which no daemon starting in a container pays.
+	_ = os.RemoveAll(s.logDir)
 	_ = s.output.Close()
+	_ = os.Remove(s.output.Name())
 }
 
 // freePort is a TCP port free at the time of the call.
