@@ -34,15 +34,17 @@ func percentileUS(sorted []time.Duration, p float64) float64 {
 
 // BenchmarkExecTrue: POST /process {"command":"true","waitForCompletion":true}
 // over a keep-alive connection, against a plain fork/exec+wait of the same
-// shell from the benchmark. ns/op covers the daemon requests only.
+// shell from the benchmark. ns/op covers the daemon requests only. With
+// BENCH_BEFORE_BIN, that build runs beside this tree's, asked in the same
+// rounds on a connection of its own (before-overhead-p50-µs).
 func BenchmarkExecTrue(b *testing.B) {
 	d := startDaemon(b, daemonOptions{})
 	const shell = "/bin/bash" // what startDaemon gives the daemon as $SHELL
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: hangGuard}
 	body := []byte(`{"command":"true","waitForCompletion":true}`)
-	viaDaemon := func() time.Duration {
+	execVia := func(client *http.Client, url string) time.Duration {
 		start := time.Now()
-		resp, err := client.Post(d.url+"/process", "application/json", bytes.NewReader(body))
+		resp, err := client.Post(url+"/process", "application/json", bytes.NewReader(body))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -53,6 +55,13 @@ func BenchmarkExecTrue(b *testing.B) {
 			b.Fatalf("POST /process: %d %v %s", resp.StatusCode, err, out)
 		}
 		return took
+	}
+	viaDaemon := func() time.Duration { return execVia(client, d.url) }
+	var viaBefore func() time.Duration
+	if bin := beforeBin(); bin != "" {
+		before := startDaemon(b, daemonOptions{bin: bin})
+		beforeClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: hangGuard}
+		viaBefore = func() time.Duration { return execVia(beforeClient, before.url) }
 	}
 	raw := func() time.Duration {
 		start := time.Now()
@@ -77,15 +86,27 @@ func BenchmarkExecTrue(b *testing.B) {
 		viaDaemon()
 		raw()
 		health()
+		if viaBefore != nil {
+			viaBefore()
+		}
 	}
 
 	daemonLat := make([]time.Duration, 0, b.N)
 	rawLat := make([]time.Duration, 0, b.N)
 	httpLat := make([]time.Duration, 0, b.N)
+	var beforeLat []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		if viaBefore != nil && i%2 == 0 { // each build goes first every other round
+			b.StopTimer()
+			beforeLat = append(beforeLat, viaBefore())
+			b.StartTimer()
+		}
 		daemonLat = append(daemonLat, viaDaemon())
 		b.StopTimer()
+		if viaBefore != nil && i%2 == 1 {
+			beforeLat = append(beforeLat, viaBefore())
+		}
 		rawLat = append(rawLat, raw()) // interleaved: both see the same machine state
 		httpLat = append(httpLat, health())
 		b.StartTimer()
@@ -94,6 +115,10 @@ func BenchmarkExecTrue(b *testing.B) {
 	slices.Sort(daemonLat)
 	slices.Sort(rawLat)
 	slices.Sort(httpLat)
+	if viaBefore != nil {
+		slices.Sort(beforeLat)
+		b.ReportMetric(percentileUS(beforeLat, 0.50)-percentileUS(rawLat, 0.50), "before-overhead-p50-µs")
+	}
 	b.ReportMetric(percentileUS(httpLat, 0.50), "http-roundtrip-p50-µs")
 	p50, p99 := percentileUS(daemonLat, 0.50), percentileUS(daemonLat, 0.99)
 	rawP50, rawP99 := percentileUS(rawLat, 0.50), percentileUS(rawLat, 0.99)
