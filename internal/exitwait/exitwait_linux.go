@@ -50,14 +50,22 @@ func Await(pid int) {
 }
 
 // open returns a non-blocking pidfd of pid, registered with the poller.
+// PIDFD_NONBLOCK (Linux 5.10) spares the two fcntl calls that make it
+// non-blocking on an exec's way to its answer; older kernels refuse the
+// flag and get them.
 func open(pid int) (*os.File, error) {
-	fd, err := unix.PidfdOpen(pid, 0) // PIDFD_NONBLOCK would need Linux 5.10
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if errors.Is(err, unix.EINVAL) {
+		fd, err = unix.PidfdOpen(pid, 0)
+		if err == nil {
+			if err = unix.SetNonblock(fd, true); err != nil {
+				_ = unix.Close(fd)
+				return nil, fmt.Errorf("pidfd of %d non-blocking: %w", pid, err)
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pidfd_open %d: %w", pid, err)
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		_ = unix.Close(fd)
-		return nil, fmt.Errorf("pidfd of %d non-blocking: %w", pid, err)
 	}
 	return os.NewFile(uintptr(fd), "pidfd"), nil // non-blocking: on the poller
 }
