@@ -142,6 +142,10 @@ func startDaemon(t testing.TB, opts daemonOptions) *daemon {
 	}
 	// A known shell: several tests rely on bash behaviour (traps, $BASH_VERSION).
 	env = append(env, "SHELL=/bin/bash")
+	// A temp dir of its own: the daemon's default upload and write-journal
+	// folders go in it, so that what a test leaves there (an upload it
+	// never completes) goes with the test instead of piling up in /tmp.
+	env = append(env, "TMPDIR="+t.TempDir())
 	d.cmd.Env = append(env, opts.env...)
 	// Own process group, so a runaway daemon can be killed with its tree.
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -95,6 +95,10 @@ export async function startDaemon({ args = [], isolatedHome = false } = {}) {
   // An empty HOME keeps the machine's dotfiles (a slow or locking .bashrc)
   // out of the shells the daemon starts.
   const env = { ...process.env };
+  // A temp dir of its own: the daemon's default upload and write-journal
+  // folders go in it, and with it when the test ends.
+  env.TMPDIR = path.join(tmp, "tmp");
+  fs.mkdirSync(env.TMPDIR);
   if (isolatedHome) {
     env.HOME = path.join(tmp, "home");
     fs.mkdirSync(env.HOME);
