@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"go.uber.org/zap"
 
 	"github.com/sandbox-api/sandbox-api/internal/testsupport"
+	"github.com/sandbox-api/sandbox-api/network"
+	"github.com/sandbox-api/sandbox-api/terminal"
 )
 
 func TestHeadRoutesFollowGet(t *testing.T) {
@@ -129,5 +132,40 @@ func TestHeadersOnlyStopsAStream(t *testing.T) {
 				t.Errorf("a write got %v, want ErrBodyNotAllowed", writeErr)
 			}
 		})
+	}
+}
+
+// Every GET route of the API, those of optional services included, has a
+// HEAD: a route registered some other way than through headAlongside
+// (r.Method("GET", ...), a mounted router) would fail here.
+func TestEveryGetRouteHasHead(t *testing.T) {
+	svc := Services{Network: &network.Service{}, Terminals: &terminal.Manager{}}
+	r, ok := newHandler(Options{Logger: zap.NewNop()}, svc, nil).(chi.Routes)
+	if !ok {
+		t.Fatal("the API is not a chi router")
+	}
+	methods := map[string]map[string]bool{}
+	err := chi.Walk(r, func(method, pattern string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if methods[pattern] == nil {
+			methods[pattern] = map[string]bool{}
+		}
+		methods[pattern][method] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gets := 0
+	for pattern, m := range methods {
+		if !m[http.MethodGet] {
+			continue
+		}
+		gets++
+		if !m[http.MethodHead] {
+			t.Errorf("GET %s has no HEAD", pattern)
+		}
+	}
+	if gets < 20 {
+		t.Fatalf("walked %d GET routes; the API has more", gets)
 	}
 }
