@@ -37,7 +37,9 @@ func outputPipe() (r, w *os.File, err error) {
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
 		return nil, nil, fmt.Errorf("pipe: %w", err)
 	}
-	if err := unix.SetNonblock(fds[0], true); err != nil {
+	// F_SETFL alone (SetNonblock reads the flags first): a new pipe's read
+	// end has no other status flag to keep.
+	if _, err := unix.FcntlInt(uintptr(fds[0]), unix.F_SETFL, unix.O_NONBLOCK); err != nil {
 		_ = unix.Close(fds[0])
 		_ = unix.Close(fds[1])
 		return nil, nil, fmt.Errorf("pipe: %w", err)

@@ -122,11 +122,7 @@ var logsAnswerFields = []struct {
 // "logs": null, "stdout": "", "stderr": "", as the existing daemon answers
 // (its output is read with GET /process/{id} or /logs).
 func writeProcessJSON(w io.Writer, info process.Info, message string, out outputSource) error {
-	head, err := encodeMembers(headOf(info))
-	if err != nil {
-		return err
-	}
-	tail, err := encodeMembers(tailOf(info, message))
+	head, tail, err := encodeHeadTail(headOf(info), tailOf(info, message))
 	if err != nil {
 		return err
 	}
@@ -151,15 +147,21 @@ func writeProcessJSON(w io.Writer, info process.Info, message string, out output
 	return err
 }
 
-// encodeMembers is the JSON object of v without its braces.
-func encodeMembers(v any) ([]byte, error) {
+// encodeHeadTail is the members of the JSON objects head and tail, each
+// without its braces, through one encoder and one buffer.
+func encodeHeadTail(head, tail any) (h, t []byte, err error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // commands are full of < > &: keep them readable
-	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("encode process: %w", err)
+	if err := enc.Encode(head); err != nil {
+		return nil, nil, fmt.Errorf("encode process: %w", err)
 	}
-	return b.Bytes()[1 : b.Len()-2], nil // "{...}\n"
+	split := b.Len()
+	if err := enc.Encode(tail); err != nil {
+		return nil, nil, fmt.Errorf("encode process: %w", err)
+	}
+	all := b.Bytes()
+	return all[1 : split-2], all[split+1 : len(all)-2], nil // "{...}\n{...}\n"
 }
 
 // writeOutputValue writes the selected streams as a JSON string; without a

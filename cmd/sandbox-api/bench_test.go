@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +23,17 @@ import (
 
 	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
+
+// asTimed runs f between the two stops of the world that b.StartTimer and
+// b.StopTimer make (each reads the memory statistics): a build timed beside
+// this tree's, untimed itself, then runs under the same conditions. A/A
+// runs, the same binary on both sides, read the untimed side slower.
+func asTimed(f func()) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	f()
+	runtime.ReadMemStats(&ms)
+}
 
 // percentile of sorted durations, in microseconds.
 func percentileUS(sorted []time.Duration, p float64) float64 {
@@ -56,12 +68,35 @@ func BenchmarkExecTrue(b *testing.B) {
 		}
 		return took
 	}
-	viaDaemon := func() time.Duration { return execVia(client, d.url) }
-	var viaBefore func() time.Duration
+	// A side is one daemon: an exec, then a bare round trip on the same
+	// connection. Both sides run the same steps in each round, in turns,
+	// so that neither sits idle longer than the other between its requests
+	// (an A/A run, the same build on both sides, read the side that got one
+	// request a round 6–16 µs slower).
+	type side struct {
+		exec, health func() time.Duration
+		execs        []time.Duration
+	}
+	healthVia := func(client *http.Client, url string) func() time.Duration {
+		return func() time.Duration {
+			start := time.Now()
+			resp, err := client.Get(url + "/health")
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return time.Since(start)
+		}
+	}
+	tree := &side{exec: func() time.Duration { return execVia(client, d.url) }, health: healthVia(client, d.url)}
+	sides := []*side{tree}
+	var before *side
 	if bin := beforeBin(); bin != "" {
-		before := startDaemon(b, daemonOptions{bin: bin})
-		beforeClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: hangGuard}
-		viaBefore = func() time.Duration { return execVia(beforeClient, before.url) }
+		bd := startDaemon(b, daemonOptions{bin: bin})
+		bc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: hangGuard}
+		before = &side{exec: func() time.Duration { return execVia(bc, bd.url) }, health: healthVia(bc, bd.url)}
+		sides = append(sides, before)
 	}
 	raw := func() time.Duration {
 		start := time.Now()
@@ -70,54 +105,42 @@ func BenchmarkExecTrue(b *testing.B) {
 		}
 		return time.Since(start)
 	}
-	// The HTTP round trip alone, on the same connection: the part of the
-	// overhead that any HTTP API pays.
-	health := func() time.Duration {
-		start := time.Now()
-		resp, err := client.Get(d.url + "/health")
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return time.Since(start)
-	}
-	for i := 0; i < 20; i++ { // warm both paths (connections, page cache)
-		viaDaemon()
+	for i := 0; i < 20; i++ { // warm every path (connections, page cache)
 		raw()
-		health()
-		if viaBefore != nil {
-			viaBefore()
+		for _, s := range sides {
+			s.exec()
+			s.health()
 		}
 	}
 
-	daemonLat := make([]time.Duration, 0, b.N)
 	rawLat := make([]time.Duration, 0, b.N)
-	httpLat := make([]time.Duration, 0, b.N)
-	var beforeLat []time.Duration
+	httpLat := make([]time.Duration, 0, b.N) // the HTTP round trip alone: the part any HTTP API pays
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if viaBefore != nil && i%2 == 0 { // each build goes first every other round
-			b.StopTimer()
-			beforeLat = append(beforeLat, viaBefore())
-			b.StartTimer()
-		}
-		daemonLat = append(daemonLat, viaDaemon())
-		b.StopTimer()
-		if viaBefore != nil && i%2 == 1 {
-			beforeLat = append(beforeLat, viaBefore())
-		}
-		rawLat = append(rawLat, raw()) // interleaved: both see the same machine state
-		httpLat = append(httpLat, health())
-		b.StartTimer()
-	}
 	b.StopTimer()
+	for i := 0; i < b.N; i++ {
+		rawLat = append(rawLat, raw()) // interleaved: every side sees the same machine state
+		for k := range sides {
+			s := sides[(k+i)%len(sides)] // each side goes first every other round
+			if s == tree {
+				b.StartTimer()
+			}
+			if s == tree {
+				s.execs = append(s.execs, s.exec())
+				b.StopTimer()
+				httpLat = append(httpLat, s.health())
+			} else {
+				asTimed(func() { s.execs = append(s.execs, s.exec()) })
+				s.health()
+			}
+		}
+	}
+	daemonLat := tree.execs
 	slices.Sort(daemonLat)
 	slices.Sort(rawLat)
 	slices.Sort(httpLat)
-	if viaBefore != nil {
-		slices.Sort(beforeLat)
-		b.ReportMetric(percentileUS(beforeLat, 0.50)-percentileUS(rawLat, 0.50), "before-overhead-p50-µs")
+	if before != nil {
+		slices.Sort(before.execs)
+		b.ReportMetric(percentileUS(before.execs, 0.50)-percentileUS(rawLat, 0.50), "before-overhead-p50-µs")
 	}
 	b.ReportMetric(percentileUS(httpLat, 0.50), "http-roundtrip-p50-µs")
 	p50, p99 := percentileUS(daemonLat, 0.50), percentileUS(daemonLat, 0.99)
@@ -131,11 +154,11 @@ func BenchmarkExecTrue(b *testing.B) {
 	// CPU per exec: the daemon's own threads (the child's time is the
 	// child's), beside what the same fork/exec/wait costs this process.
 	const cpuRounds = 1000
-	before := threadsCPU(b, d.pid)
+	cpuBefore := threadsCPU(b, d.pid)
 	for range cpuRounds {
-		viaDaemon()
+		tree.exec()
 	}
-	daemonCPU := threadsCPU(b, d.pid) - before
+	daemonCPU := threadsCPU(b, d.pid) - cpuBefore
 	selfBefore := selfCPU()
 	for range cpuRounds {
 		raw()
