@@ -71,14 +71,21 @@ func secureToken(cfg *config) (warning, err error) {
 	return fmt.Errorf("the token stays readable in /proc/%d/environ or cmdline: %w", os.Getpid(), err), nil
 }
 
+// tokenEnv reads what the environment says of the token: reexecuted when
+// this image is the one a re-execution without the token started (it got
+// the token through $SANDBOX_API_TOKEN_FD), inEnv when $SANDBOX_API_TOKEN
+// holds one.
+func tokenEnv() (reexecuted, inEnv bool) {
+	_, reexecuted = os.LookupEnv(envTokenFD)
+	return reexecuted, strings.TrimSpace(os.Getenv(envToken)) != ""
+}
+
 // reexecWanted reports whether secureToken executes the daemon again for
 // cfg: the token is in $SANDBOX_API_TOKEN or on the command line, and this
 // image is not the one that followed such a re-execution.
 func reexecWanted(cfg config) bool {
-	if _, ok := os.LookupEnv(envTokenFD); ok {
-		return false
-	}
-	return strings.TrimSpace(os.Getenv(envToken)) != "" || cfg.access.tokenInArgs
+	reexecuted, inEnv := tokenEnv()
+	return !reexecuted && (inEnv || cfg.access.tokenInArgs)
 }
 
 // tokenMayReexec reports whether secureToken may execute the daemon again
@@ -86,11 +93,9 @@ func reexecWanted(cfg config) bool {
 // are parsed: a token in $SANDBOX_API_TOKEN or a flag that names one,
 // unless this image is already that second one. It says yes when in doubt.
 func tokenMayReexec(args []string) bool {
-	if _, ok := os.LookupEnv(envTokenFD); ok {
-		return false
-	}
-	if strings.TrimSpace(os.Getenv(envToken)) != "" {
-		return true
+	reexecuted, inEnv := tokenEnv()
+	if reexecuted || inEnv {
+		return !reexecuted
 	}
 	for _, a := range args {
 		if strings.HasPrefix(strings.TrimLeft(a, "-"), "token") {
