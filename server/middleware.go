@@ -48,15 +48,20 @@ func requestID(next http.Handler) http.Handler {
 	})
 }
 
-// accessLog writes one JSON line per request once it is over, including
-// requests whose handler panicked (logged with aborted=true).
+// accessLog writes one JSON line per request once it is over (a small
+// answer is on the wire by then: heldAnswer), including requests whose
+// handler panicked (logged with aborted=true).
 func accessLog(log *zap.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			rec := recorderFor(w)
+			rec.held.on = true // sent below, before the line (answer_hold.go)
 			completed := false
 			defer func() {
+				if completed { // an answer cut by a panic is not sent
+					rec.held.send(rec.ResponseWriter, r.Method)
+				}
 				status := rec.status
 				if completed && !rec.wroteHeader {
 					status = http.StatusOK // what net/http sends for an empty reply

@@ -16,6 +16,7 @@ type responseRecorder struct {
 	status      int
 	bytes       int64
 	wroteHeader bool
+	held        heldAnswer // a small answer kept whole until the handler returns (answer_hold.go)
 }
 
 // recorderFor reuses the recorder an outer middleware already installed, so
@@ -34,6 +35,9 @@ func (rr *responseRecorder) WriteHeader(code int) {
 		rr.status = code
 		rr.wroteHeader = true
 	}
+	if !informational && rr.held.keep(rr.ResponseWriter, code) {
+		return
+	}
 	rr.ResponseWriter.WriteHeader(code)
 }
 
@@ -48,6 +52,11 @@ func (rr *responseRecorder) markImplicitOK() {
 
 func (rr *responseRecorder) Write(p []byte) (int, error) {
 	rr.markImplicitOK()
+	if rr.held.add(rr.ResponseWriter, p) {
+		rr.bytes += int64(len(p))
+		return len(p), nil
+	}
+	rr.held.release(rr.ResponseWriter)
 	n, err := rr.ResponseWriter.Write(p)
 	rr.bytes += int64(n)
 	return n, err
@@ -56,6 +65,7 @@ func (rr *responseRecorder) Write(p []byte) (int, error) {
 // ReadFrom keeps io.Copy on the fast path (sendfile) of the real writer.
 func (rr *responseRecorder) ReadFrom(src io.Reader) (int64, error) {
 	rr.markImplicitOK()
+	rr.held.release(rr.ResponseWriter)
 	n, err := io.Copy(rr.ResponseWriter, src)
 	rr.bytes += n
 	return n, err
@@ -63,12 +73,14 @@ func (rr *responseRecorder) ReadFrom(src io.Reader) (int64, error) {
 
 func (rr *responseRecorder) Flush() {
 	rr.markImplicitOK()
+	rr.held.release(rr.ResponseWriter)
 	// A writer that cannot flush has nothing buffered to push out.
 	_ = http.NewResponseController(rr.ResponseWriter).Flush()
 }
 
 // Hijack serves code that still type-asserts http.Hijacker.
 func (rr *responseRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	rr.held.release(rr.ResponseWriter)
 	return http.NewResponseController(rr.ResponseWriter).Hijack()
 }
 
