@@ -14,13 +14,21 @@ import (
 // filled after a few hundred access-log lines and every request then hung
 // in its log call. When the buffer is full, lines are dropped and counted,
 // and a line saying how many follows once stderr drains again.
+//
+// A line waits up to logFlushDelay for others to share its write: a busy
+// daemon's lines then go out together, one wake of the writer and one
+// system call per batch, instead of a wake per request competing with the
+// next one for the CPU. A quiet daemon arms no timer; Sync writes at once.
 type logSink struct {
-	out io.Writer
-	max int
+	out   io.Writer
+	max   int
+	delay time.Duration // logFlushDelay, but in tests
+	timer *time.Timer   // wakes the writer delay after a first line
 
 	mu      sync.Mutex
 	pending []byte
 	dropped int  // lines dropped since the last report
+	armed   bool // the timer runs for what is pending
 	writing bool // the goroutine holds a batch
 	wake    chan struct{}
 	drained *sync.Cond // signalled when pending is empty and nothing is being written
@@ -29,9 +37,18 @@ type logSink struct {
 // logSinkSize bounds the queued log: about 4000 access-log lines.
 const logSinkSize = 1 << 20
 
+// logFlushDelay is the longest a line waits for company before its write;
+// logFlushEarly, the queue that is written without waiting (a burst).
+const (
+	logFlushDelay = 5 * time.Millisecond
+	logFlushEarly = 64 << 10
+)
+
 func newLogSink(out io.Writer, max int) *logSink {
-	s := &logSink{out: out, max: max, wake: make(chan struct{}, 1)}
+	s := &logSink{out: out, max: max, delay: logFlushDelay, wake: make(chan struct{}, 1)}
 	s.drained = sync.NewCond(&s.mu)
+	s.timer = time.AfterFunc(time.Hour, s.kick)
+	s.timer.Stop()
 	go s.run()
 	return s
 }
@@ -45,12 +62,25 @@ func (s *logSink) Write(p []byte) (int, error) {
 	} else {
 		s.pending = append(s.pending, p...)
 	}
+	now := len(s.pending) >= logFlushEarly || len(s.pending) >= s.max
+	arm := !now && !s.armed
+	s.armed = s.armed || arm
 	s.mu.Unlock()
+	switch {
+	case now:
+		s.kick()
+	case arm:
+		s.timer.Reset(s.delay)
+	}
+	return len(p), nil
+}
+
+// kick wakes the writer.
+func (s *logSink) kick() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return len(p), nil
 }
 
 func (s *logSink) run() {
@@ -59,6 +89,7 @@ func (s *logSink) run() {
 		s.mu.Lock()
 		batch, dropped := s.pending, s.dropped
 		s.pending, s.dropped = spare[:0], 0
+		s.armed = false // the next line arms the timer again
 		s.writing = len(batch) > 0 || dropped > 0
 		s.mu.Unlock()
 		if len(batch) > 0 {
@@ -89,6 +120,7 @@ func (s *logSink) run() {
 func (s *logSink) Sync() error { return s.syncWithin(2 * time.Second) }
 
 func (s *logSink) syncWithin(timeout time.Duration) error {
+	s.kick() // what waits for the timer goes now
 	done := make(chan struct{})
 	go func() {
 		s.mu.Lock()
