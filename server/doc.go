@@ -21,7 +21,8 @@
 // The middleware (server.go installs it, outermost first):
 //
 //   - middleware.go: request ids, the access log (response_recorder.go
-//     keeps its status and size), panic recovery, no-store, CORS;
+//     keeps its status and size; answer_hold.go holds a small answer
+//     whole, to send it before the line), panic recovery, no-store, CORS;
 //   - body_guard*.go: request bodies bounded in time, refusals sent
 //     without waiting for the body;
 //   - browser_guard.go, browser_policy.go: which browser pages may call a
