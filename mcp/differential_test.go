@@ -217,7 +217,9 @@ func toolCases() []rawCase {
 	add("missing command", "processExecute", `{}`)
 	add("command number", "processExecute", `{"command":5}`)
 	add("command null", "processExecute", `{"command":null}`)
-	add("nulls", "processExecute", `{"command":"true","name":null,"workingDir":null,"env":null,"waitForCompletion":null,"timeout":null,"waitForPorts":null,"restartOnFailure":null,"maxRestarts":null,"keepAlive":null}`)
+	// A command that outlives the answer: with "true", the answer read
+	// "running" or "completed" depending on how fast the VM ran it.
+	add("nulls", "processExecute", `{"command":"sleep 60","name":null,"workingDir":null,"env":null,"waitForCompletion":null,"timeout":null,"waitForPorts":null,"restartOnFailure":null,"maxRestarts":null,"keepAlive":null}`)
 	add("timeout float", "processExecute", `{"command":"true","timeout":1.5}`)
 	add("timeout 1.0", "processExecute", `{"command":"true","name":"p2","timeout":1.0,"waitForCompletion":true}`)
 	add("timeout string", "processExecute", `{"command":"true","timeout":"5"}`)
