@@ -31,6 +31,10 @@ type message struct {
 	// meta is params._meta's protocol version, if any (metaVersion),
 	// read once: the checks and the dispatch both need it.
 	meta string
+	// decoded is params as paramsOf decodes them, when the check of the
+	// Mcp-Name header already did (nameOf): dispatch takes them as they
+	// are rather than decoding a tool's arguments again.
+	decoded any
 	// isRequest is false for a response.
 	isRequest bool
 }

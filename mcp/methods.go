@@ -107,7 +107,9 @@ func (t *transport) dispatch(ctx context.Context, m *message) (json.RawMessage, 
 		return nil, &rpcError{Code: codeInvalidRequest, Message: fmt.Sprintf(`handling '%s': invalid request: missing required "params"`, m.method)}
 	}
 	p, sdkType := paramsOf(m.method)
-	if p != nil && !isNull(m.params) {
+	if m.decoded != nil {
+		p = m.decoded
+	} else if p != nil && !isNull(m.params) {
 		if err := decodeParams(m.params, p, sdkType); err != nil {
 			if m.method == "initialize" {
 				return nil, &rpcError{Code: 0, Message: "handling 'initialize': " + err.Error()}

@@ -228,7 +228,8 @@ func checkMethodHeaders(h http.Header, m *message) error {
 	if name == "" {
 		return fmt.Errorf("missing required Mcp-Name header for method %q", m.method)
 	}
-	body, ok := nameOf(m.method, m.params)
+	body, decoded, ok := nameOf(m.method, m.params)
+	m.decoded = decoded
 	if !ok {
 		return fmt.Errorf("failed to extract name from parameters for method %q", m.method)
 	}
@@ -239,22 +240,23 @@ func checkMethodHeaders(h http.Header, m *message) error {
 }
 
 // nameOf is what Mcp-Name must equal: the tool or prompt name, or the
-// resource URI ("" when the params have none). It fails, as with the SDK,
-// only when the params do not decode.
-func nameOf(method string, params json.RawMessage) (string, bool) {
+// resource URI ("" when the params have none), and the params decoded
+// (paramsOf) for dispatch. It fails, as with the SDK, only when the params
+// do not decode.
+func nameOf(method string, params json.RawMessage) (string, any, bool) {
 	p, _ := paramsOf(method)
 	if json.Unmarshal(params, p) != nil {
-		return "", false
+		return "", nil, false
 	}
 	switch p := p.(type) {
 	case *callParams:
-		return p.Name, true
+		return p.Name, p, true
 	case *nameParams:
-		return p.Name, true
+		return p.Name, p, true
 	case *uriParams:
-		return p.URI, true
+		return p.URI, p, true
 	}
-	return "", false
+	return "", nil, false
 }
 
 // answer runs the requests and writes their responses: 202 and no body
