@@ -16,10 +16,9 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-)
 
-// hangGuard bounds a wait that only a bug makes long.
-const hangGuard = time.Minute
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
+)
 
 // wireAnswer is what a client can see of an answer: everything but Date.
 type wireAnswer struct {
@@ -40,7 +39,7 @@ func rawExchange(t *testing.T, url, method, path string) wireAnswer {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(hangGuard))
+	_ = c.SetDeadline(time.Now().Add(testsupport.HangGuard))
 	if _, err := io.WriteString(c, method+" "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +163,7 @@ func TestSmallAnswerReachesClientBeforeAccessLine(t *testing.T) {
 	var once sync.Once
 	free := func() { once.Do(func() { close(release) }) }
 	defer free()
-	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	ctx, cancel := context.WithTimeout(context.Background(), testsupport.HangGuard)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
 	resp, err := srv.Client().Do(req)

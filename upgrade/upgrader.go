@@ -153,7 +153,8 @@ type Upgrader struct {
 // History on a first start). It upgrades nothing until Attach.
 func New(cfg Config, h History) *Upgrader {
 	cfg.setDefaults()
-	u := &Upgrader{cfg: cfg, status: h.Last, count: h.Count, client: sync.OnceValue(cfg.httpClient)}
+	u := &Upgrader{cfg: cfg, status: h.Last, count: h.Count}
+	u.client = sync.OnceValue(u.cfg.httpClient)
 	if u.status.State == "" {
 		u.status = idle
 	}

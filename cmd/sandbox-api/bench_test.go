@@ -123,8 +123,6 @@ func BenchmarkExecTrue(b *testing.B) {
 			s := sides[(k+i)%len(sides)] // each side goes first every other round
 			if s == tree {
 				b.StartTimer()
-			}
-			if s == tree {
 				s.execs = append(s.execs, s.exec())
 				b.StopTimer()
 				httpLat = append(httpLat, s.health())

@@ -62,7 +62,7 @@ func (s *logSink) Write(p []byte) (int, error) {
 	} else {
 		s.pending = append(s.pending, p...)
 	}
-	now := len(s.pending) >= logFlushEarly || len(s.pending) >= s.max
+	now := len(s.pending) >= min(logFlushEarly, s.max) // a burst, or a full queue
 	arm := !now && !s.armed
 	s.armed = s.armed || arm
 	s.mu.Unlock()

@@ -82,63 +82,36 @@ func TestLogSinkNeverBlocksAndCountsDrops(t *testing.T) {
 	}
 }
 
-// signalWriter keeps what is written and says so on wrote.
-type signalWriter struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	wrote chan struct{}
-}
-
-func (w *signalWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	select {
-	case w.wrote <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-func (w *signalWriter) Len() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Len()
-}
-
 // TestLogSinkBatchesWithoutHoldingLines: a lone line goes out once its
 // delay is over, with no Sync; a burst goes out without waiting; Sync
 // writes at once whatever waits.
 func TestLogSinkBatchesWithoutHoldingLines(t *testing.T) {
 	t.Run("a lone line goes out after the delay", func(t *testing.T) {
-		out := &signalWriter{wrote: make(chan struct{}, 1)}
+		out := &testsupport.LogBuffer{}
 		s := newLogSink(out, logSinkSize)
 		fmt.Fprintln(s, "alone")
-		testsupport.Receive(t, out.wrote, "the lone line written")
-		if out.Len() != len("alone\n") {
-			t.Fatalf("wrote %d bytes, want the line", out.Len())
-		}
+		testsupport.Until(t, "the lone line written", func() bool { return out.String() == "alone\n" })
 	})
 	t.Run("a burst goes out without the timer", func(t *testing.T) {
-		out := &signalWriter{wrote: make(chan struct{}, 1)}
+		out := &testsupport.LogBuffer{}
 		s := newLogSink(out, logSinkSize)
 		s.delay = time.Hour // a wait for the timer would fail the hang guard
 		line := strings.Repeat("x", 1023) + "\n"
 		for written := 0; written < logFlushEarly; written += len(line) {
 			fmt.Fprint(s, line)
 		}
-		testsupport.Until(t, "the burst written", func() bool { return out.Len() >= logFlushEarly })
+		testsupport.Until(t, "the burst written", func() bool { return len(out.String()) >= logFlushEarly })
 	})
 	t.Run("Sync writes what waits", func(t *testing.T) {
-		out := &signalWriter{wrote: make(chan struct{}, 1)}
+		out := &testsupport.LogBuffer{}
 		s := newLogSink(out, logSinkSize)
 		s.delay = time.Hour
 		fmt.Fprintln(s, "before exit")
 		if err := s.syncWithin(testsupport.HangGuard); err != nil {
 			t.Fatal(err)
 		}
-		if out.Len() != len("before exit\n") {
-			t.Fatalf("Sync returned with %d bytes written", out.Len())
+		if got := out.String(); got != "before exit\n" {
+			t.Fatalf("Sync returned with %q written", got)
 		}
 	})
 }
