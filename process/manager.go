@@ -128,6 +128,9 @@ type Manager struct {
 	// opened once and never closed: a process may start (a restart) until
 	// the daemon's last moment.
 	devNull *os.File
+	// pipesAhead holds the output pipes of the next start, made while the
+	// child of the one before ran (pipes_ahead.go).
+	pipesAhead pipesAhead
 
 	// outputs are the outputs with a pipe not yet at end of file
 	// (output.go), of every attempt, ended and forgotten processes' too.
@@ -405,6 +408,7 @@ func (m *Manager) Shutdown(grace time.Duration) {
 	// Starts already past reserveName finish first (a fork and exec), so
 	// that their processes are in the list below and get stopped too.
 	m.starting.Wait()
+	m.pipesAhead.close()
 	m.mu.Lock()
 	procs := append([]*Process(nil), m.procs...)
 	m.mu.Unlock()

@@ -1,0 +1,155 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// held is the set a holds, without taking it.
+func (a *pipesAhead) held() *outputPipes {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.set
+}
+
+// pipeInode is the inode of the pipe f is an end of.
+func pipeInode(t *testing.T, f *os.File) uint64 {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+// carries checks that what goes into each write end of set comes out of
+// its read end.
+func carries(t *testing.T, set *outputPipes) {
+	t.Helper()
+	for _, end := range []struct{ w, r *os.File }{{set.outW, set.outR}, {set.errW, set.errR}} {
+		if _, err := end.w.Write([]byte("x")); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+		_ = end.r.SetReadDeadline(time.Now().Add(hangGuard))
+		got := make([]byte, 1)
+		if _, err := io.ReadFull(end.r, got); err != nil || got[0] != 'x' {
+			t.Fatalf("read %q, %v; want x", got, err)
+		}
+	}
+}
+
+func TestPipesAhead(t *testing.T) {
+	tests := []struct {
+		name string
+		// steps run on a fresh pipesAhead; each returns an error for what
+		// it found wrong.
+		steps func(t *testing.T, a *pipesAhead) error
+	}{
+		{"take with none made ahead makes a set", func(t *testing.T, a *pipesAhead) error {
+			set, err := a.take()
+			if err != nil {
+				return err
+			}
+			defer set.close()
+			carries(t, set)
+			if a.held() != nil {
+				return errors.New("a take kept a set")
+			}
+			return nil
+		}},
+		{"take hands over the set refill made", func(t *testing.T, a *pipesAhead) error {
+			a.refill()
+			made := a.held()
+			if made == nil {
+				return errors.New("refill kept no set")
+			}
+			set, err := a.take()
+			if err != nil {
+				return err
+			}
+			defer set.close()
+			if set != made {
+				return errors.New("take made a set instead of handing over the one made ahead")
+			}
+			if a.held() != nil {
+				return errors.New("the set handed over is still held")
+			}
+			carries(t, set)
+			return nil
+		}},
+		{"refill keeps one set", func(t *testing.T, a *pipesAhead) error {
+			a.refill()
+			first := a.held()
+			a.refill()
+			if a.held() != first {
+				return errors.New("a second refill replaced the set")
+			}
+			a.close()
+			return nil
+		}},
+		{"close closes the set and keeps none after", func(t *testing.T, a *pipesAhead) error {
+			a.refill()
+			made := a.held()
+			a.close()
+			if _, err := made.outR.Read(make([]byte, 1)); !errors.Is(err, os.ErrClosed) {
+				return fmt.Errorf("read of the held set after close: %v, want closed", err)
+			}
+			a.refill()
+			if a.held() != nil {
+				return errors.New("refill kept a set after close")
+			}
+			set, err := a.take()
+			if err != nil {
+				return fmt.Errorf("take after close: %w", err)
+			}
+			defer set.close()
+			carries(t, set)
+			return nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &pipesAhead{}
+			t.Cleanup(a.close)
+			if err := tt.steps(t, a); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestStartTakesPipesMadeAhead: once a process has started, the next
+// start's pipes are made, and the next child writes into them; Shutdown
+// closes the set held.
+func TestStartTakesPipesMadeAhead(t *testing.T) {
+	m := newTestManager(t, nil)
+	if m.pipesAhead.held() != nil {
+		t.Fatal("a manager that started nothing holds pipes")
+	}
+	mustStart(t, m, Spec{Command: "true"})
+	eventually(t, "pipes made ahead after a start", func() bool { return m.pipesAhead.held() != nil })
+	ahead := m.pipesAhead.held()
+	want := fmt.Sprintf("pipe:[%d]", pipeInode(t, ahead.outW))
+	p := mustStart(t, m, Spec{Command: "exec sleep 100"})
+	killGroupOnCleanup(t, p)
+	if got, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/1", p.OSPID())); err != nil || got != want {
+		t.Fatalf("the child's stdout is %q (%v), want the pipe made ahead %s", got, err, want)
+	}
+	eventually(t, "the next set made ahead", func() bool {
+		next := m.pipesAhead.held()
+		return next != nil && next != ahead
+	})
+	next := m.pipesAhead.held()
+	m.Shutdown(hangGuard)
+	if m.pipesAhead.held() != nil {
+		t.Fatal("Shutdown left a set held")
+	}
+	if _, err := next.outR.Read(make([]byte, 1)); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("read of the set held at Shutdown: %v, want closed", err)
+	}
+}
