@@ -24,6 +24,8 @@
 //   - process.go: Process, the record, and its small accessors.
 //   - start.go: Manager.Start, checks and the working directory.
 //   - spawn.go: one attempt: pipes, fork through the reaper, pumps.
+//   - pipes_ahead.go: the output pipes of the next start, made while the
+//     child of the one before runs.
 //   - pump.go: a pipe copied into the log.
 //   - supervise.go: waits for each attempt, decides on a restart, records
 //     the end (finish).
