@@ -68,7 +68,7 @@ func (a *pipesAhead) refill() {
 	set, err := makeOutputPipes()
 	a.mu.Lock()
 	a.making = false
-	if err == nil && !a.closed {
+	if err == nil && !a.closed && a.set == nil {
 		a.set, set = set, nil
 	}
 	a.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -151,5 +152,55 @@ func TestStartTakesPipesMadeAhead(t *testing.T) {
 	}
 	if _, err := next.outR.Read(make([]byte, 1)); !errors.Is(err, os.ErrClosed) {
 		t.Fatalf("read of the set held at Shutdown: %v, want closed", err)
+	}
+}
+
+// openFDCount is the number of descriptors this test process has open.
+func openFDCount(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
+
+// TestPipesAheadConcurrentLeavesNothing: starts and refills racing each
+// other hand out distinct sets, never hold more than one, and once closed
+// leave no descriptor behind.
+func TestPipesAheadConcurrentLeavesNothing(t *testing.T) {
+	before := openFDCount(t)
+	a := &pipesAhead{}
+	const workers = 16
+	var wg sync.WaitGroup
+	sets := make(chan *outputPipes, workers*4)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 4 {
+				a.refill()
+				set, err := a.take()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				sets <- set
+			}
+		}()
+	}
+	wg.Wait()
+	close(sets)
+	seen := map[*outputPipes]bool{}
+	for set := range sets {
+		if seen[set] {
+			t.Fatal("one set handed to two starts")
+		}
+		seen[set] = true
+		set.close()
+	}
+	a.close()
+	if after := openFDCount(t); after != before {
+		t.Fatalf("%d descriptors open after, %d before", after, before)
 	}
 }
