@@ -56,7 +56,7 @@ func (a *pipesAhead) take() (*outputPipes, error) {
 
 // refill makes the set the next start takes, unless one is ready or being
 // made. A failure (no descriptors left) is not kept: the next start meets
-// it again and reports it.
+// it again and reports it. A set made once the manager shut down is closed.
 func (a *pipesAhead) refill() {
 	a.mu.Lock()
 	if a.set != nil || a.making || a.closed {
@@ -68,7 +68,7 @@ func (a *pipesAhead) refill() {
 	set, err := makeOutputPipes()
 	a.mu.Lock()
 	a.making = false
-	if err == nil && !a.closed && a.set == nil {
+	if err == nil && !a.closed { // only one refill makes at a time: none is held
 		a.set, set = set, nil
 	}
 	a.mu.Unlock()

@@ -64,7 +64,9 @@ func (s *logSink) Write(p []byte) (int, error) {
 	}
 	now := len(s.pending) >= min(logFlushEarly, s.max) // a burst, or a full queue
 	arm := !now && !s.armed
-	s.armed = s.armed || arm
+	if arm {
+		s.armed = true
+	}
 	s.mu.Unlock()
 	switch {
 	case now:
@@ -103,10 +105,7 @@ func (s *logSink) run() {
 		spare = batch
 		s.writing = false
 		if len(s.pending) > 0 || s.dropped > 0 {
-			select { // more came while writing
-			case s.wake <- struct{}{}:
-			default:
-			}
+			s.kick() // more came while writing
 		} else {
 			s.drained.Broadcast()
 		}
