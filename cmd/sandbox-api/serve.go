@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sandbox-api/sandbox-api/internal/connlimit"
+	"github.com/sandbox-api/sandbox-api/internal/tcplisten"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/server"
 	"github.com/sandbox-api/sandbox-api/upgrade"
@@ -42,10 +43,9 @@ func listen(cfg config, inh *upgrade.Inherited, logger *zap.Logger) (net.Listene
 		}
 		return ln, err
 	}
-	addr := net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port))
-	ln, err := net.Listen("tcp", addr)
+	ln, err := tcplisten.Listen(cfg.host, cfg.port)
 	if err != nil {
-		logger.Error("cannot listen", zap.String("addr", addr), zap.Error(err))
+		logger.Error("cannot listen", zap.String("addr", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port))), zap.Error(err))
 		return nil, err
 	}
 	return ln, nil
