@@ -50,9 +50,10 @@ var (
 	ErrHandover = errors.New("cannot resume the processes of the earlier image")
 	// ErrLogDirLocked: another daemon holds the log folder (LockLogDir).
 	ErrLogDirLocked = errors.New("another sandbox-api is using the log dir")
-	// ErrNotLogDirLock: a descriptor handed over is not the lock file of
-	// the log folder (AdoptLogDirLock).
-	ErrNotLogDirLock = errors.New("not the lock file of this log dir")
+	// ErrNotLogDirLock: a descriptor handed over is not the lock of the
+	// log folder, neither the folder itself nor the lock file of an
+	// earlier version (AdoptLogDirLock).
+	ErrNotLogDirLock = errors.New("not the lock of this log dir")
 )
 
 // SpecError says what is wrong with a request the manager refuses before

@@ -71,14 +71,14 @@ func TestAdoptLogDirLock(t *testing.T) {
 		t.Error("an adopted lock is not close-on-exec again")
 	}
 
-	// Another open of the same file does not hold the lock.
-	other, err := os.Open(filepath.Join(dir, LockFileName))
+	// Another open of the same folder does not hold the lock.
+	other, err := os.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
 	if err := AdoptLogDirLock(dir, other); !errors.Is(err, ErrLogDirLocked) {
-		t.Errorf("adopting a second open of the lock file = %v, want ErrLogDirLocked", err)
+		t.Errorf("adopting a second open of the folder = %v, want ErrLogDirLocked", err)
 	}
 	// Nor is any other file the lock.
 	stranger, err := os.CreateTemp(dir, "x")
@@ -94,18 +94,116 @@ func TestAdoptLogDirLock(t *testing.T) {
 	}
 }
 
-// LockLogDirNoting says whether the lock file is new: only the folder's
-// first lock creates it.
-func TestLockLogDirNotesTheCreation(t *testing.T) {
+// The lock is the folder's own: a first start creates no file in it.
+func TestLockLogDirCreatesNoFile(t *testing.T) {
 	dir := t.TempDir()
-	first, created, err := LockLogDirNoting(dir)
-	if err != nil || !created {
-		t.Fatalf("first lock: created %v, %v; want a new lock file", created, err)
+	f, err := LockLogDir(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	first.Close()
-	again, created, err := LockLogDirNoting(dir)
-	if err != nil || created {
-		t.Fatalf("second lock: created %v, %v; want the existing lock file", created, err)
+	defer f.Close()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	again.Close()
+	if len(entries) != 0 {
+		t.Errorf("the log folder holds %v after LockLogDir, want nothing", entries)
+	}
+}
+
+// heldLockFile is dir's lock file as an earlier version of the daemon held
+// it: created, flocked, its pid inside; closing it lets go.
+func heldLockFile(t *testing.T, dir string) *os.File {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(dir, LockFileName), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(strconv.Itoa(os.Getpid()) + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// A folder an earlier version of the daemon holds, by its lock file, is
+// refused; once it let go, the folder is taken and the file left alone.
+func TestLockLogDirRefusesAnEarlierVersionHolder(t *testing.T) {
+	dir := t.TempDir()
+	earlier := heldLockFile(t, dir)
+	_, err := LockLogDir(dir)
+	if !errors.Is(err, ErrLogDirLocked) {
+		earlier.Close()
+		t.Fatalf("LockLogDir beside an earlier version's lock = %v, want ErrLogDirLocked", err)
+	}
+	for _, want := range []string{dir, "pid " + strconv.Itoa(os.Getpid()), LockFileName} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error %q does not name %q", err, want)
+		}
+	}
+	earlier.Close()
+	f, err := LockLogDir(dir)
+	if err != nil {
+		t.Fatalf("LockLogDir once the earlier version let go: %v", err)
+	}
+	defer f.Close()
+	if _, err := os.Stat(filepath.Join(dir, LockFileName)); err != nil {
+		t.Errorf("the earlier version's lock file: %v, want it left in place", err)
+	}
+	// Taken: a second daemon of this version is refused.
+	if again, err := LockLogDir(dir); !errors.Is(err, ErrLogDirLocked) {
+		again.Close()
+		t.Errorf("a second LockLogDir = %v, want ErrLogDirLocked", err)
+	}
+}
+
+// An image started by a switch from an earlier version adopts the lock file
+// that version handed over.
+func TestAdoptLogDirLockOfAnEarlierVersion(t *testing.T) {
+	dir := t.TempDir()
+	held := heldLockFile(t, dir)
+	defer held.Close()
+	if _, err := unix.FcntlInt(held.Fd(), unix.F_SETFD, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := AdoptLogDirLock(dir, held); err != nil {
+		t.Fatalf("adopting an earlier version's lock file: %v", err)
+	}
+	if flags, _ := unix.FcntlInt(held.Fd(), unix.F_GETFD, 0); flags&unix.FD_CLOEXEC == 0 {
+		t.Error("an adopted lock file is not close-on-exec again")
+	}
+	// Still held: a fresh daemon is refused.
+	if f, err := LockLogDir(dir); !errors.Is(err, ErrLogDirLocked) {
+		f.Close()
+		t.Errorf("LockLogDir beside an adopted lock file = %v, want ErrLogDirLocked", err)
+	}
+}
+
+func TestFindFlockHolder(t *testing.T) {
+	const list = `1: POSIX  ADVISORY  WRITE 300 08:01:5678 0 EOF
+2: FLOCK  ADVISORY  WRITE 400 08:01:1234 0 EOF
+3: FLOCK  ADVISORY  WRITE 500 00:2a:5678 0 EOF
+3: -> FLOCK  ADVISORY  WRITE 600 00:2a:5678 0 EOF
+4: OFDLCK ADVISORY  READ  -1 fd:00:5678 0 EOF
+`
+	tests := []struct {
+		major, minor uint32
+		ino          uint64
+		pid          int
+		found        bool
+	}{
+		{0x00, 0x2a, 5678, 500, true}, // the holder, not the waiter
+		{0x08, 0x01, 1234, 400, true},
+		{0x08, 0x01, 5678, 0, false}, // a POSIX lock, not an flock
+		{0xfd, 0x00, 5678, 0, false}, // an OFD lock has no pid
+		{0x08, 0x02, 1234, 0, false},
+	}
+	for _, tt := range tests {
+		pid, found := findFlockHolder(strings.NewReader(list), tt.major, tt.minor, tt.ino)
+		if pid != tt.pid || found != tt.found {
+			t.Errorf("findFlockHolder(%x:%x:%d) = %d, %v; want %d, %v", tt.major, tt.minor, tt.ino, pid, found, tt.pid, tt.found)
+		}
+	}
 }

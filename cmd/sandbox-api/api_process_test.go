@@ -1175,11 +1175,11 @@ func TestMaxEndedProcesses(t *testing.T) {
 		t.Errorf("kept record output %q", got)
 	}
 	// The forgotten records' logs are gone from the disk too (beside the
-	// logs: the records journal and the folder's lock).
+	// logs: the records journal).
 	entries, _ := os.ReadDir(d.logDir)
 	var files []string
 	for _, e := range entries {
-		if e.Name() != "processes.jsonl" && e.Name() != "sandbox-api.lock" {
+		if e.Name() != "processes.jsonl" {
 			files = append(files, e.Name())
 		}
 	}

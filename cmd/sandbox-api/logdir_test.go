@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sandbox-api/sandbox-api/process"
 )
 
@@ -19,8 +21,8 @@ func TestTakeLogDir(t *testing.T) {
 	}
 	unusable := filepath.Join(blocker, "logs")
 	usable := func(name string) string { return filepath.Join(root, name, "nested") }
-	// A folder an earlier daemon used: its lock file is there already, so
-	// a probe file proves the folder still takes files.
+	// A folder an earlier version of the daemon used: its lock file is
+	// there, let go of.
 	restarted := usable("restarted")
 	if err := os.MkdirAll(restarted, 0o700); err != nil {
 		t.Fatal(err)
@@ -38,6 +40,10 @@ func TestTakeLogDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer holder.Close()
+	// A folder that refuses new files: immutable (a read-only mount says
+	// EROFS the same way, and a folder of another user EACCES).
+	immutable := usable("immutable")
+	makeImmutable(t, immutable)
 
 	tests := []struct {
 		name         string
@@ -56,6 +62,8 @@ func TestTakeLogDir(t *testing.T) {
 		{name: "fallback when preferred unusable", preferred: unusable, fallback: usable("f4"), wantDir: usable("f4"), wantFellBack: true},
 		{name: "preferred held by another daemon fails, no fallback", preferred: held, fallback: usable("f7"), wantErr: process.ErrLogDirLocked},
 		{name: "both unusable fails", preferred: unusable, fallback: unusable},
+		{name: "explicit that takes no files fails", explicit: immutable, preferred: usable("p8"), fallback: usable("f8")},
+		{name: "fallback when preferred takes no files", preferred: immutable, fallback: usable("f9"), wantDir: usable("f9"), wantFellBack: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,9 +98,50 @@ func TestTakeLogDir(t *testing.T) {
 			for _, e := range entries {
 				names = append(names, e.Name())
 			}
-			if !slices.Equal(names, []string{process.LockFileName}) {
-				t.Errorf("%s holds %v, want the lock file alone (no probe left behind)", dir, names)
+			want := []string{} // the lock is the folder's own, and nothing probes it
+			if dir == restarted {
+				want = []string{process.LockFileName}
+			}
+			if !slices.Equal(names, want) {
+				t.Errorf("%s holds %v, want %v", dir, names, want)
 			}
 		})
 	}
+}
+
+// fsImmutableFlag is FS_IMMUTABLE_FL of linux/fs.h, which x/sys/unix
+// does not name.
+const fsImmutableFlag = 0x00000010
+
+// makeImmutable creates dir with the immutable flag (chattr +i), which
+// refuses every new entry even to root, and clears the flag at the end of
+// the test so that its folder can be removed.
+func makeImmutable(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	flags, err := unix.IoctlGetUint32(int(f.Fd()), unix.FS_IOC_GETFLAGS)
+	if err != nil {
+		t.Fatalf("read the flags of %s (the test needs a file system with chattr flags, as ext4): %v", dir, err)
+	}
+	if err := unix.IoctlSetPointerInt(int(f.Fd()), unix.FS_IOC_SETFLAGS, int(flags|fsImmutableFlag)); err != nil {
+		t.Fatalf("make %s immutable (the test runs as root, on a file system with chattr flags): %v", dir, err)
+	}
+	t.Cleanup(func() {
+		g, err := os.Open(dir)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer g.Close()
+		if err := unix.IoctlSetPointerInt(int(g.Fd()), unix.FS_IOC_SETFLAGS, int(flags)); err != nil {
+			t.Errorf("clear the immutable flag of %s: %v", dir, err)
+		}
+	})
 }
