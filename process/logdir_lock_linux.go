@@ -21,6 +21,8 @@ import (
 // still be in use by an earlier version, so LockLogDir also refuses a
 // folder whose lock file is held, and an image started by a switch from
 // an earlier version adopts the lock file it was handed (AdoptLogDirLock).
+// A file system that cannot lock a folder (NFS) is locked by this file
+// still (lockByFile).
 const LockFileName = "sandbox-api.lock"
 
 // LockLogDir takes the log folder dir for this daemon alone: a second daemon
@@ -28,8 +30,9 @@ const LockFileName = "sandbox-api.lock"
 // processes as its own. It fails with ErrLogDirLocked, naming the folder and
 // the other daemon's pid when known, if another daemon holds it.
 //
-// The lock is an flock on the folder itself, held for as long as the
-// returned descriptor stays open: keep it open until the daemon exits. It
+// The lock is an flock on the folder itself (on its lock file where the
+// file system cannot lock a folder), held for as long as the returned
+// descriptor stays open: keep it open until the daemon exits. It
 // is close-on-exec, so the processes the daemon starts never hold it (an
 // orphan that did would keep the next daemon out). An in-place re-exec of
 // the daemon carries this very descriptor over (a new open would conflict
@@ -45,6 +48,9 @@ func LockLogDir(dir string) (*os.File, error) {
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%w: %s (%s holds it)", ErrLogDirLocked, dir, holder)
 		}
+		if folderLockUnsupported(err) {
+			return lockByFile(dir)
+		}
 		return nil, fmt.Errorf("lock log dir %s: %w", dir, err)
 	}
 	if err := refuseEarlierVersionHolder(dir); err != nil {
@@ -54,12 +60,43 @@ func LockLogDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
+// folderLockUnsupported says whether an flock on a folder failed because
+// its file system cannot lock a folder: NFS emulates flock with a POSIX
+// lock, which wants a descriptor open for writing, and a folder opens only
+// for reading.
+func folderLockUnsupported(err error) bool {
+	return errors.Is(err, unix.EBADF) || errors.Is(err, unix.EINVAL) ||
+		errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOLCK)
+}
+
+// lockByFile takes dir by its lock file (LockFileName), as earlier versions
+// did, where the folder itself cannot be locked: a file creation on the
+// folder's first start, and a daemon of either way, or of an earlier
+// version, refuses the other.
+func lockByFile(dir string) (*os.File, error) {
+	path := filepath.Join(dir, LockFileName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open the lock file of log dir %s: %w", dir, err)
+	}
+	if err := flockNoWait(f); err != nil {
+		holder := flockHolder(f)
+		_ = f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w: %s (%s holds %s)", ErrLogDirLocked, dir, holder, path)
+		}
+		return nil, fmt.Errorf("lock log dir %s: %w", dir, err)
+	}
+	return f, nil
+}
+
 // refuseEarlierVersionHolder fails with ErrLogDirLocked when an earlier
-// version of the daemon holds dir's lock file (LockFileName). A folder
+// version of the daemon, or a daemon on a file system that cannot lock a
+// folder (lockByFile), holds dir's lock file (LockFileName). A folder
 // without one, the usual case, costs one failed lookup.
 func refuseEarlierVersionHolder(dir string) error {
 	path := filepath.Join(dir, LockFileName)
-	legacy, err := os.Open(path)
+	legacy, err := os.OpenFile(path, os.O_RDWR, 0) // for writing: NFS's flock wants it
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -2,6 +2,7 @@ package process
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -205,5 +206,58 @@ func TestFindFlockHolder(t *testing.T) {
 		if pid != tt.pid || found != tt.found {
 			t.Errorf("findFlockHolder(%x:%x:%d) = %d, %v; want %d, %v", tt.major, tt.minor, tt.ino, pid, found, tt.pid, tt.found)
 		}
+	}
+}
+
+func TestFolderLockUnsupported(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{unix.EBADF, true}, // NFS: flock emulated by a POSIX lock, which wants writing
+		{unix.EINVAL, true},
+		{unix.EOPNOTSUPP, true},
+		{unix.ENOLCK, true},
+		{unix.EWOULDBLOCK, false}, // held: refused, never worked around
+		{unix.EINTR, false},
+		{fmt.Errorf("flock: %w", unix.EBADF), true},
+	}
+	for _, tt := range tests {
+		if got := folderLockUnsupported(tt.err); got != tt.want {
+			t.Errorf("folderLockUnsupported(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+// Where a folder cannot be locked, its lock file is: a second daemon of
+// either way is refused, naming the holder, and a switch adopts the file.
+func TestLockFileWhereTheFolderCannotBeLocked(t *testing.T) {
+	dir := t.TempDir()
+	f, err := lockByFile(dir)
+	if err != nil {
+		t.Fatalf("lockFile: %v", err)
+	}
+	defer f.Close()
+	if _, err := os.Stat(filepath.Join(dir, LockFileName)); err != nil {
+		t.Fatalf("the lock file: %v", err)
+	}
+	for name, lock := range map[string]func(string) (*os.File, error){"lockByFile": lockByFile, "LockLogDir": LockLogDir} {
+		other, err := lock(dir)
+		if !errors.Is(err, ErrLogDirLocked) {
+			other.Close()
+			t.Fatalf("%s beside a held lock file = %v, want ErrLogDirLocked", name, err)
+		}
+		if want := "pid " + strconv.Itoa(os.Getpid()); !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: the error %q does not name %q", name, err, want)
+		}
+	}
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := AdoptLogDirLock(dir, f); err != nil {
+		t.Fatalf("adopting the lock file: %v", err)
+	}
+	if flags, _ := unix.FcntlInt(f.Fd(), unix.F_GETFD, 0); flags&unix.FD_CLOEXEC == 0 {
+		t.Error("an adopted lock file is not close-on-exec again")
 	}
 }
