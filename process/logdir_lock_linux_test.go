@@ -235,7 +235,7 @@ func TestLockFileWhereTheFolderCannotBeLocked(t *testing.T) {
 	dir := t.TempDir()
 	f, err := lockByFile(dir)
 	if err != nil {
-		t.Fatalf("lockFile: %v", err)
+		t.Fatalf("lockByFile: %v", err)
 	}
 	defer f.Close()
 	if _, err := os.Stat(filepath.Join(dir, LockFileName)); err != nil {
