@@ -61,16 +61,7 @@ func TestAdoptLogDirLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
-	// What a hand-over does to carry it across exec.
-	if _, err := unix.FcntlInt(held.Fd(), unix.F_SETFD, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := AdoptLogDirLock(dir, held); err != nil {
-		t.Fatalf("adopting the held lock: %v", err)
-	}
-	if flags, _ := unix.FcntlInt(held.Fd(), unix.F_GETFD, 0); flags&unix.FD_CLOEXEC == 0 {
-		t.Error("an adopted lock is not close-on-exec again")
-	}
+	adoptAcrossExec(t, dir, held)
 
 	// Another open of the same folder does not hold the lock.
 	other, err := os.Open(dir)
@@ -166,15 +157,7 @@ func TestAdoptLogDirLockOfAnEarlierVersion(t *testing.T) {
 	dir := t.TempDir()
 	held := heldLockFile(t, dir)
 	defer held.Close()
-	if _, err := unix.FcntlInt(held.Fd(), unix.F_SETFD, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := AdoptLogDirLock(dir, held); err != nil {
-		t.Fatalf("adopting an earlier version's lock file: %v", err)
-	}
-	if flags, _ := unix.FcntlInt(held.Fd(), unix.F_GETFD, 0); flags&unix.FD_CLOEXEC == 0 {
-		t.Error("an adopted lock file is not close-on-exec again")
-	}
+	adoptAcrossExec(t, dir, held)
 	// Still held: a fresh daemon is refused.
 	if f, err := LockLogDir(dir); !errors.Is(err, ErrLogDirLocked) {
 		f.Close()
@@ -251,13 +234,21 @@ func TestLockFileWhereTheFolderCannotBeLocked(t *testing.T) {
 			t.Errorf("%s: the error %q does not name %q", name, err, want)
 		}
 	}
+	adoptAcrossExec(t, dir, f)
+}
+
+// adoptAcrossExec does to the held lock f what a switch does (clears its
+// close-on-exec to carry it across exec), adopts it as the lock of dir,
+// and checks that it is close-on-exec again.
+func adoptAcrossExec(t *testing.T, dir string, f *os.File) {
+	t.Helper()
 	if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := AdoptLogDirLock(dir, f); err != nil {
-		t.Fatalf("adopting the lock file: %v", err)
+		t.Fatalf("adopting the held lock %s: %v", f.Name(), err)
 	}
 	if flags, _ := unix.FcntlInt(f.Fd(), unix.F_GETFD, 0); flags&unix.FD_CLOEXEC == 0 {
-		t.Error("an adopted lock file is not close-on-exec again")
+		t.Errorf("the adopted lock %s is not close-on-exec again", f.Name())
 	}
 }
