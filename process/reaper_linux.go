@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -16,6 +17,10 @@ const prSetChildSubreaper = 36
 // orphanScanDelay spaces out the scans for orphaned zombies: see run.
 const orphanScanDelay = 50 * time.Millisecond
 
+// orphanSlowScan is how often the reaper looks for orphans while managed
+// processes run and it watches no SIGCHLD (see run).
+const orphanSlowScan = 5 * time.Second
+
 // reaper reaps orphaned descendants (the daemon is a child subreaper, and
 // often PID 1) without ever taking the exit status of a process that
 // os/exec is waiting for. A blind wait(-1) would race cmd.Wait; instead the
@@ -23,7 +28,14 @@ const orphanScanDelay = 50 * time.Millisecond
 // manage. Starts hold the read side of mu from fork until the new pid is
 // registered, so the reaper never sees a managed pid it does not know yet.
 type reaper struct {
-	kick      chan struct{} // a scan without a SIGCHLD (scanSoon)
+	kick      chan struct{} // a scan is due (scanSoon's timer)
+	armed     atomic.Bool   // scanSoon's timer is set
+	soon      *time.Timer   // scanSoon's timer: kicks after orphanScanDelay
+	slowScan  atomic.Int64  // orphanSlowScan, in ns (tests shorten it)
+	slowArmed atomic.Bool   // the slow scan's timer is set
+	slow      *time.Timer   // the slow scan's timer: kicks after slowScan
+	watching  atomic.Bool   // SIGCHLD is watched (for tests)
+	scans     atomic.Int64  // scans done (for tests)
 	mu        sync.RWMutex
 	managed   map[int]int // pid → starts not yet waited for; guarded by idsMu
 	idsMu     sync.Mutex
@@ -34,7 +46,27 @@ type reaper struct {
 }
 
 func newReaper() *reaper {
-	return &reaper{managed: map[int]int{}, self: os.Getpid(), kick: make(chan struct{}, 1)}
+	r := &reaper{managed: map[int]int{}, self: os.Getpid(), kick: make(chan struct{}, 1)}
+	kick := func() {
+		select {
+		case r.kick <- struct{}{}:
+		default: // a scan is due already
+		}
+	}
+	r.soon = time.AfterFunc(orphanScanDelay, kick)
+	r.soon.Stop()
+	r.slow = time.AfterFunc(orphanSlowScan, kick)
+	r.slow.Stop()
+	r.slowScan.Store(int64(orphanSlowScan))
+	return r
+}
+
+// scanSlowly asks for a scan within slowScan, unless SIGCHLD is watched
+// (its ends then ask for scans) or one is asked for already: see run.
+func (r *reaper) scanSlowly() {
+	if !r.watching.Load() && r.slowArmed.CompareAndSwap(false, true) {
+		r.slow.Reset(time.Duration(r.slowScan.Load()))
+	}
 }
 
 // adopt registers pid, a child started by an earlier image of the daemon
@@ -45,12 +77,12 @@ func (r *reaper) adopt(pid int) {
 	r.idsMu.Unlock()
 }
 
-// scanSoon asks for a scan as a SIGCHLD would: after an exec, the SIGCHLDs
-// of orphans that ended during it were never seen.
+// scanSoon asks for a scan within orphanScanDelay: a burst of exits costs
+// one scan, off the path of the requests waiting for them. It neither
+// blocks nor wakes the reaper: the timer does, once the delay is over.
 func (r *reaper) scanSoon() {
-	select {
-	case r.kick <- struct{}{}:
-	default:
+	if r.armed.CompareAndSwap(false, true) {
+		r.soon.Reset(orphanScanDelay)
 	}
 }
 
@@ -64,10 +96,13 @@ func (r *reaper) start(cmd *exec.Cmd) error {
 	r.idsMu.Lock()
 	r.managed[cmd.Process.Pid]++
 	r.idsMu.Unlock()
+	r.scanSlowly() // its descendants may become orphans unseen
 	return nil
 }
 
-// waited is called after cmd.Wait has reaped pid.
+// waited is called after cmd.Wait has reaped pid. A managed process's end
+// is when orphans appear (its children still running are the daemon's
+// now), so a scan follows.
 func (r *reaper) waited(pid int) {
 	// A count, not a flag: a new start may reuse pid before the waiter of
 	// the old one gets here, and must stay registered.
@@ -76,9 +111,29 @@ func (r *reaper) waited(pid int) {
 		delete(r.managed, pid)
 	}
 	r.idsMu.Unlock()
+	r.scanSoon()
 }
 
-// run makes the daemon a child subreaper and reaps orphans on every SIGCHLD.
+// managedCount is how many managed children are not waited for yet.
+func (r *reaper) managedCount() int {
+	r.idsMu.Lock()
+	defer r.idsMu.Unlock()
+	return len(r.managed)
+}
+
+// run makes the daemon a child subreaper and reaps its orphans.
+//
+// A scan for orphans (reapOrphans) follows, by orphanScanDelay, each end of
+// a managed process (waited), when orphans usually appear. SIGCHLD is
+// watched only while the daemon has children it does not manage alive
+// (orphans, terminal shells), whose ends the scan must see: watching it
+// always would put a wake-up of the runtime's signal thread and of this
+// goroutine on every managed exit, about 12 µs of each exec-and-wait. A
+// descendant reparented to the daemon while its managed ancestor lives
+// (its parent, a grandchild of the daemon, ended) sends no signal the
+// daemon sees until it ends; while managed processes run and no SIGCHLD is
+// watched, a scan every orphanSlowScan finds it, so such an orphan stays a
+// zombie (no memory, no CPU) for that long at most.
 func (r *reaper) run() error {
 	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
 		return errno
@@ -86,37 +141,37 @@ func (r *reaper) run() error {
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(r.done)
-		// Registered here, not before run returns: watching a signal is a
-		// round trip to the runtime's signal thread, behind the daemon's
-		// other signals, that its start need not wait for. An orphan that
-		// ends before it is reaped by the scan that follows.
+		// Watching a signal, or no longer, is a round trip to the
+		// runtime's signal thread: only when the need changes.
 		sigs := make(chan os.Signal, 1)
-		signal.Notify(sigs, syscall.SIGCHLD)
-		defer signal.Stop(sigs)
-		// Most SIGCHLDs are managed children, which cmd.Wait reaps; a scan
-		// reads /proc once per thread of the daemon. So scans follow a
-		// SIGCHLD by orphanScanDelay: a burst of exits costs one scan, off
-		// the path of the requests waiting for them, and an orphan stays a
-		// zombie (no memory, no CPU) for that long at most.
-		scan := time.NewTimer(orphanScanDelay)
-		pending := true // the scan after registering
+		watch := func(on bool) {
+			switch {
+			case on && !r.watching.Load():
+				signal.Notify(sigs, syscall.SIGCHLD)
+			case !on && r.watching.Load():
+				signal.Stop(sigs)
+			}
+			r.watching.Store(on)
+		}
+		defer watch(false)
+		r.scanSoon() // orphans an earlier image left, or a start raced
 		for {
 			select {
 			case <-sigs:
-				if !pending {
-					scan.Reset(orphanScanDelay)
-					pending = true
-				}
+				r.scanSoon()
 			case <-r.kick:
-				if !pending {
-					scan.Reset(orphanScanDelay)
-					pending = true
+				// An end or a start during the scan asks for the next one.
+				r.armed.Store(false)
+				r.slowArmed.Store(false)
+				alive := r.reapOrphans()
+				watch(alive > 0)
+				r.scans.Add(1)
+				if r.managedCount() > 0 {
+					r.scanSlowly()
 				}
-			case <-scan.C:
-				pending = false
-				r.reapOrphans()
 			case <-r.stop:
-				scan.Stop()
+				r.soon.Stop()
+				r.slow.Stop()
 				return
 			}
 		}
@@ -135,33 +190,39 @@ func (r *reaper) close() {
 }
 
 // reapOrphans reaps every zombie child of the daemon that it does not
-// manage. The scan runs unlocked so starts are not held up on the common
-// path (a managed child exiting); only a candidate is checked again under
-// the write lock, when no start can be between fork and registration.
-func (r *reaper) reapOrphans() int {
+// manage, and says how many children it does not manage are alive. The
+// scan runs unlocked so starts are not held up on the common path (a
+// managed child exiting); only a candidate is checked again under the
+// write lock, when no start can be between fork and registration. A child
+// started but not registered yet counts as alive and unmanaged: at worst
+// SIGCHLD is watched until the next scan.
+func (r *reaper) reapOrphans() (alive int) {
 	buf := make([]byte, 512)
 	var candidates []int
 	for _, pid := range r.children() {
-		if state, ppid, ok := readStat(pid, buf); ok && state == 'Z' && ppid == r.self && !r.isManaged(pid) {
+		state, ppid, ok := readStat(pid, buf)
+		if !ok || ppid != r.self || r.isManaged(pid) {
+			continue
+		}
+		if state == 'Z' {
 			candidates = append(candidates, pid)
+		} else {
+			alive++
 		}
 	}
 	if len(candidates) == 0 {
-		return 0
+		return alive
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	reaped := 0
 	for _, pid := range candidates {
 		if state, ppid, ok := readStat(pid, buf); !ok || state != 'Z' || ppid != r.self || r.isManaged(pid) {
 			continue
 		}
 		var ws syscall.WaitStatus
-		if got, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil); got == pid {
-			reaped++
-		}
+		_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
 	}
-	return reaped
+	return alive
 }
 
 func (r *reaper) isManaged(pid int) bool {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -157,11 +158,45 @@ func TestReaperSubreaper(t *testing.T) {
 		_, ppid, ok := readStat(orphan, buf)
 		return ok && ppid == os.Getpid()
 	})
+	// The scan that follows the managed process's end finds the orphan
+	// alive: its end is a SIGCHLD to watch.
+	eventually(t, "SIGCHLD to be watched while the orphan lives", m.reaper.watching.Load)
 	writeFIFO(t, fifo, "go\n")
 	eventually(t, "the orphan to be reaped", func() bool {
 		_, _, ok := readStat(orphan, buf)
 		return !ok
 	})
+	eventually(t, "SIGCHLD to be no longer watched once no orphan lives", func() bool { return !m.reaper.watching.Load() })
+
+	// An orphan whose parent, not a managed process, ended while its
+	// managed ancestor runs: nothing the daemon watches says so, and its end
+	// is no SIGCHLD the reaper listens to. The slow scan finds it.
+	m.reaper.slowScan.Store(int64(100 * time.Millisecond))
+	scans := m.reaper.scans.Load()
+	m.reaper.scanSoon() // a scan that sets the slow one with the short period
+	eventually(t, "a scan", func() bool { return m.reaper.scans.Load() > scans })
+	inner, outer := mkfifo(t), mkfifo(t)
+	pidfile2 := filepath.Join(t.TempDir(), "grandchild.pid")
+	ancestor := mustStart(t, m, Spec{
+		Command: `(sh -c 'read x < "$INNER"' & echo $! > "$PIDFILE") ; read y < "$OUTER"`,
+		Env:     map[string]string{"INNER": inner, "OUTER": outer, "PIDFILE": pidfile2},
+	})
+	killGroupOnCleanup(t, ancestor)
+	grandchild := readPIDFile(t, pidfile2)
+	eventually(t, "the grandchild to be reparented to the test process", func() bool {
+		_, ppid, ok := readStat(grandchild, buf)
+		return ok && ppid == os.Getpid()
+	})
+	writeFIFO(t, inner, "go\n")
+	eventually(t, "the reparented grandchild to be reaped while its managed ancestor runs", func() bool {
+		_, _, ok := readStat(grandchild, buf)
+		return !ok
+	})
+	if info := ancestor.Info(); info.Status != StatusRunning {
+		t.Fatalf("the managed ancestor is %s, want running (the reap must not have waited for its end)", info.Status)
+	}
+	writeFIFO(t, outer, "go\n")
+	waitEnded(t, ancestor)
 
 	// Many managed processes with known exit codes, each leaving orphans
 	// that die meanwhile: every code must come through cmd.Wait intact.
