@@ -36,9 +36,11 @@ func (o *outputPipes) close() { closeAll(o.outR, o.outW, o.errR, o.errW) }
 // (refill). It never holds more than one set (four descriptors, close on
 // exec), and none before the first start.
 type pipesAhead struct {
-	mu     sync.Mutex
-	set    *outputPipes
-	making bool // a refill is under way: others need not make a set too
+	mu  sync.Mutex
+	set *outputPipes
+	// making is set while a refill makes a set (others need not make one
+	// too), and closed once that refill is done with it.
+	making chan struct{}
 	closed bool // the manager shut down: no set is kept any more
 }
 
@@ -59,15 +61,17 @@ func (a *pipesAhead) take() (*outputPipes, error) {
 // it again and reports it. A set made once the manager shut down is closed.
 func (a *pipesAhead) refill() {
 	a.mu.Lock()
-	if a.set != nil || a.making || a.closed {
+	if a.set != nil || a.making != nil || a.closed {
 		a.mu.Unlock()
 		return
 	}
-	a.making = true
+	done := make(chan struct{})
+	a.making = done
 	a.mu.Unlock()
+	defer close(done)
 	set, err := makeOutputPipes()
 	a.mu.Lock()
-	a.making = false
+	a.making = nil
 	if err == nil && !a.closed { // only one refill makes at a time: none is held
 		a.set, set = set, nil
 	}
@@ -77,14 +81,19 @@ func (a *pipesAhead) refill() {
 	}
 }
 
-// close closes the set held, if any, and keeps none from then on; take
-// still makes sets (a restart may come during a shutdown).
+// close closes the set held, if any, waits for a refill under way (which
+// closes the set it makes), and keeps none from then on: once it returns,
+// no set of pipes is open but those starts took. take still makes sets (a
+// restart may come during a shutdown).
 func (a *pipesAhead) close() {
 	a.mu.Lock()
-	set := a.set
+	set, making := a.set, a.making
 	a.set, a.closed = nil, true
 	a.mu.Unlock()
 	if set != nil {
 		set.close()
+	}
+	if making != nil {
+		<-making
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -200,7 +201,47 @@ func TestPipesAheadConcurrentLeavesNothing(t *testing.T) {
 		set.close()
 	}
 	a.close()
-	if after := openFDCount(t); after != before {
+	// Fewer is no leak: an earlier test's process may close its own meanwhile.
+	if after := openFDCount(t); after > before {
 		t.Fatalf("%d descriptors open after, %d before", after, before)
+	}
+}
+
+// TestPipesAheadCloseWaitsForARefill: once close returns, no refill under
+// way is still making (and holding) a set.
+func TestPipesAheadCloseWaitsForARefill(t *testing.T) {
+	a := &pipesAhead{}
+	refilling := make(chan struct{})
+	a.making = refilling // a refill between its making and its end
+	returned := make(chan struct{})
+	go func() {
+		a.close()
+		close(returned)
+	}()
+	eventually(t, "close to mark the set closed", func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.closed
+	})
+	for range 100 {
+		runtime.Gosched() // let a close that does not wait return
+	}
+	select {
+	case <-returned:
+		t.Fatal("close returned while a refill was still making its set")
+	default:
+	}
+	a.mu.Lock()
+	a.making = nil // as the refill ends: its set closed, then done
+	a.mu.Unlock()
+	close(refilling)
+	select {
+	case <-returned:
+	case <-time.After(hangGuard):
+		t.Fatalf("close still waits %s after the refill ended", hangGuard)
+	}
+	a.refill() // after close: makes nothing
+	if a.set != nil || a.making != nil {
+		t.Fatal("a refill after close made a set")
 	}
 }
