@@ -42,16 +42,12 @@ func LockLogDir(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open log dir %s to lock it: %w", dir, err)
 	}
-	if err := flockNoWait(f); err != nil {
-		holder := flockHolder(f)
+	if err := lockOrRefuse(f, dir, dir); err != nil {
 		_ = f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s (%s holds it)", ErrLogDirLocked, dir, holder)
-		}
-		if folderLockUnsupported(err) {
+		if folderLockUnsupported(err) { // never so for ErrLogDirLocked, which wraps no errno
 			return lockByFile(dir)
 		}
-		return nil, fmt.Errorf("lock log dir %s: %w", dir, err)
+		return nil, err
 	}
 	if err := refuseEarlierVersionHolder(dir); err != nil {
 		_ = f.Close()
@@ -79,13 +75,9 @@ func lockByFile(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the lock file of log dir %s: %w", dir, err)
 	}
-	if err := flockNoWait(f); err != nil {
-		holder := flockHolder(f)
+	if err := lockOrRefuse(f, dir, path); err != nil {
 		_ = f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s (%s holds %s)", ErrLogDirLocked, dir, holder, path)
-		}
-		return nil, fmt.Errorf("lock log dir %s: %w", dir, err)
+		return nil, err
 	}
 	return f, nil
 }
@@ -104,12 +96,7 @@ func refuseEarlierVersionHolder(dir string) error {
 		return fmt.Errorf("open the lock file of an earlier daemon, %s: %w", path, err)
 	}
 	defer legacy.Close() // a lock taken here goes with it
-	if err := flockNoWait(legacy); errors.Is(err, unix.EWOULDBLOCK) {
-		return fmt.Errorf("%w: %s (%s holds %s)", ErrLogDirLocked, dir, flockHolder(legacy), path)
-	} else if err != nil {
-		return fmt.Errorf("lock log dir %s: %w", dir, err)
-	}
-	return nil
+	return lockOrRefuse(legacy, dir, path)
 }
 
 // AdoptLogDirLock takes back, after an in-place re-exec, the lock that
@@ -136,14 +123,26 @@ func AdoptLogDirLock(dir string, f *os.File) error {
 	}
 	// flock on the open file description that holds the lock succeeds; on
 	// any other it fails while the holder lives.
-	if err := flockNoWait(f); err != nil {
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return fmt.Errorf("%w: %s (%s holds %s)", ErrLogDirLocked, dir, flockHolder(f), path)
-		}
-		return fmt.Errorf("adopt the lock of log dir %s: %w", dir, err)
+	if err := lockOrRefuse(f, dir, path); err != nil {
+		return err
 	}
 	unix.CloseOnExec(int(f.Fd()))
 	return nil
+}
+
+// lockOrRefuse takes the flock on f, the lock of dir at path (dir itself,
+// or its lock file). Held by another, it fails with ErrLogDirLocked naming
+// the holder and path; any other failure is the flock's, wrapped.
+func lockOrRefuse(f *os.File, dir, path string) error {
+	err := flockNoWait(f)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.EWOULDBLOCK):
+		return fmt.Errorf("%w: %s (%s holds %s)", ErrLogDirLocked, dir, flockHolder(f), path)
+	default:
+		return fmt.Errorf("lock log dir %s: %w", dir, err)
+	}
 }
 
 func flockNoWait(f *os.File) error {

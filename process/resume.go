@@ -46,14 +46,14 @@ func Resume(cfg Config, f handover.Frozen) (*Manager, error) {
 	}
 	// The children first, then the reaper: it must never take the status
 	// of one it does not know yet. Orphans that became zombies during the
-	// switch signalled a SIGCHLD no one saw: the first scan comes at once.
+	// switch signalled a SIGCHLD no one saw: the scan the reaper makes as
+	// it starts (run) reaps them.
 	for _, p := range m.procs {
 		if a := p.att; a != nil && !a.reaped {
 			m.reaper.adopt(a.pid)
 		}
 	}
 	m.startReaper()
-	m.reaper.scanSoon()
 	m.run()
 	return m, nil
 }

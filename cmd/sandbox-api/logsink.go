@@ -5,6 +5,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/coalesce"
 )
 
 // logSink stands between the logger and stderr. Lines are queued in a
@@ -22,13 +24,12 @@ import (
 type logSink struct {
 	out   io.Writer
 	max   int
-	delay time.Duration // logFlushDelay, but in tests
-	timer *time.Timer   // wakes the writer delay after a first line
+	delay time.Duration   // logFlushDelay, but in tests
+	flush *coalesce.Timer // wakes the writer delay after a first line
 
 	mu      sync.Mutex
 	pending []byte
 	dropped int  // lines dropped since the last report
-	armed   bool // the timer runs for what is pending
 	writing bool // the goroutine holds a batch
 	wake    chan struct{}
 	drained *sync.Cond // signalled when pending is empty and nothing is being written
@@ -47,8 +48,7 @@ const (
 func newLogSink(out io.Writer, max int) *logSink {
 	s := &logSink{out: out, max: max, delay: logFlushDelay, wake: make(chan struct{}, 1)}
 	s.drained = sync.NewCond(&s.mu)
-	s.timer = time.AfterFunc(time.Hour, s.kick)
-	s.timer.Stop()
+	s.flush = coalesce.New(s.kick)
 	go s.run()
 	return s
 }
@@ -63,16 +63,11 @@ func (s *logSink) Write(p []byte) (int, error) {
 		s.pending = append(s.pending, p...)
 	}
 	now := len(s.pending) >= min(logFlushEarly, s.max) // a burst, or a full queue
-	arm := !now && !s.armed
-	if arm {
-		s.armed = true
-	}
 	s.mu.Unlock()
-	switch {
-	case now:
+	if now {
 		s.kick()
-	case arm:
-		s.timer.Reset(s.delay)
+	} else {
+		s.flush.Arm(s.delay)
 	}
 	return len(p), nil
 }
@@ -91,7 +86,7 @@ func (s *logSink) run() {
 		s.mu.Lock()
 		batch, dropped := s.pending, s.dropped
 		s.pending, s.dropped = spare[:0], 0
-		s.armed = false // the next line arms the timer again
+		s.flush.Disarm() // the next line arms the timer again
 		s.writing = len(batch) > 0 || dropped > 0
 		s.mu.Unlock()
 		if len(batch) > 0 {

@@ -1,0 +1,49 @@
+package coalesce
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
+)
+
+func TestTimerCallsOncePerBurst(t *testing.T) {
+	var calls atomic.Int32
+	fired := make(chan struct{}, 10)
+	c := New(func() { calls.Add(1); fired <- struct{}{} })
+	c.Arm(time.Millisecond)
+	c.Arm(time.Millisecond) // the same burst: no second call
+	c.Arm(time.Hour)        // nor a later one
+	waitFired(t, fired)
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d calls for one burst, want 1", n)
+	}
+	// Still armed until its owner takes the burst up: no call.
+	c.Arm(time.Millisecond)
+	c.Disarm()
+	c.Arm(time.Millisecond) // the next burst
+	waitFired(t, fired)
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("%d calls for two bursts, want 2", n)
+	}
+}
+
+func TestTimerStopCancels(t *testing.T) {
+	fired := make(chan struct{}, 1)
+	c := New(func() { fired <- struct{}{} })
+	c.Arm(time.Hour)
+	c.Stop()
+	c.Disarm()
+	c.Arm(time.Millisecond) // a timer stopped is set again by the next burst
+	waitFired(t, fired)
+}
+
+func waitFired(t *testing.T, fired <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-fired:
+	case <-time.After(testsupport.HangGuard):
+		t.Fatalf("no call within %s", testsupport.HangGuard)
+	}
+}
