@@ -121,7 +121,9 @@ func (r *reaper) managedCount() int {
 // watched only while the daemon has children it does not manage alive
 // (orphans, terminal shells), whose ends the scan must see: watching it
 // always would put a wake-up of the runtime's signal thread and of this
-// goroutine on every managed exit (5 to 37 µs of an exec-and-wait here). A
+// goroutine on every managed exit (5 to 37 µs of an exec-and-wait here);
+// unwatched, the kernel drops it as it is raised (childSignals), so a
+// managed exit wakes no thread of the daemon but the one its pidfd does. A
 // descendant reparented to the daemon while its managed ancestor lives
 // (its parent, a grandchild of the daemon, ended) sends no signal the
 // daemon sees until it ends; while managed processes run and no SIGCHLD is
@@ -134,15 +136,20 @@ func (r *reaper) run() error {
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(r.done)
+		// Unwatched, SIGCHLD is dropped by the kernel (childSignals).
+		processChildSignals.attach()
+		defer processChildSignals.detach()
 		// Watching a signal, or no longer, is a round trip to the
 		// runtime's signal thread: only when the need changes.
 		sigs := make(chan os.Signal, 1)
 		watch := func(on bool) {
 			switch {
 			case on && !r.watching.Load():
+				processChildSignals.listen()
 				signal.Notify(sigs, syscall.SIGCHLD)
 			case !on && r.watching.Load():
 				signal.Stop(sigs)
+				processChildSignals.unlisten()
 			}
 			r.watching.Store(on)
 		}

@@ -161,12 +161,18 @@ func TestReaperSubreaper(t *testing.T) {
 	// The scan that follows the managed process's end finds the orphan
 	// alive: its end is a SIGCHLD to watch.
 	eventually(t, "SIGCHLD to be watched while the orphan lives", m.reaper.watching.Load)
+	if !sigchldCaught(t) {
+		t.Fatal("SIGCHLD is watched but not caught: the runtime's handler was not put back before signal.Notify")
+	}
 	writeFIFO(t, fifo, "go\n")
 	eventually(t, "the orphan to be reaped", func() bool {
 		_, _, ok := readStat(orphan, buf)
 		return !ok
 	})
 	eventually(t, "SIGCHLD to be no longer watched once no orphan lives", func() bool { return !m.reaper.watching.Load() })
+	if sigchldCaught(t) {
+		t.Fatal("SIGCHLD is no longer watched but still caught: each child's end wakes a thread")
+	}
 
 	// An orphan whose parent, not a managed process, ended while its
 	// managed ancestor runs: nothing the daemon watches says so, and its end
