@@ -123,7 +123,7 @@ func (r *reaper) managedCount() int {
 // always would put a wake-up of the runtime's signal thread and of this
 // goroutine on every managed exit (5 to 37 µs of an exec-and-wait here);
 // unwatched, the kernel drops it as it is raised (childSignals), so a
-// managed exit wakes no thread of the daemon but the one its pidfd does. A
+// managed exit wakes only the runtime's poller (its pipes and pidfd). A
 // descendant reparented to the daemon while its managed ancestor lives
 // (its parent, a grandchild of the daemon, ended) sends no signal the
 // daemon sees until it ends; while managed processes run and no SIGCHLD is
