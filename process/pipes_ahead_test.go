@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"testing"
@@ -243,5 +245,26 @@ func TestPipesAheadCloseWaitsForARefill(t *testing.T) {
 	a.refill() // after close: makes nothing
 	if a.set != nil || a.making != nil {
 		t.Fatal("a refill after close made a set")
+	}
+}
+
+// A start whose fork or exec fails leaves nothing running or open: no
+// pump, no output registered, no descriptor (the set it took is closed).
+func TestFailedStartLeavesNoPumpOrDescriptor(t *testing.T) {
+	// A file dropped unclosed is closed by its finalizer at some collection,
+	// which would hide the leak: no collection while this runs.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	m := newTestManager(t, func(c *Config) { c.Shell = filepath.Join(t.TempDir(), "no-such-shell") })
+	m.pipesAhead.refill() // counted in before; the first start takes it
+	before := openFDCount(t)
+	for range 5 { // a descriptor left by each would show above before
+		if _, err := m.Start(Spec{Command: "true"}); !errors.Is(err, ErrStart) {
+			t.Fatalf("Start with a missing shell = %v, want ErrStart", err)
+		}
+	}
+	eventually(t, "no output of the failed starts left", func() bool { return len(m.liveOutputs()) == 0 })
+	eventually(t, "the descriptors to be back to at most their count before the starts", func() bool { return openFDCount(t) <= before })
+	if n := len(m.List()); n != 0 {
+		t.Fatalf("%d records after failed starts", n)
 	}
 }
