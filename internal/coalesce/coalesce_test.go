@@ -19,10 +19,14 @@ func TestTimerCallsOncePerBurst(t *testing.T) {
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("%d calls for one burst, want 1", n)
 	}
-	// Still armed until its owner takes the burst up: no call.
-	c.Arm(time.Millisecond)
+	// Still armed until its owner takes the burst up: the call does not
+	// disarm it (Arms from then on would be lost from the owner's view).
+	if !c.armed.Load() {
+		t.Fatal("the call disarmed the timer; only its owner does")
+	}
 	c.Disarm()
 	c.Arm(time.Millisecond) // the next burst
+	c.Arm(time.Hour)        // the same burst: it must not push the call back
 	waitFired(t, fired)
 	if n := calls.Load(); n != 2 {
 		t.Fatalf("%d calls for two bursts, want 2", n)
