@@ -294,3 +294,16 @@ func readStat(pid int, buf []byte) (state byte, ppid int, ok bool) {
 	ppid, err = strconv.Atoi(string(fields[1]))
 	return fields[0][0], ppid, err == nil
 }
+
+// ChildStarted tells the manager that the daemon started a child it does
+// not manage (a terminal shell). The orphan reaper scans soon after and,
+// finding it alive, watches SIGCHLD while it lives, so that its end and
+// the ends of the orphans it leaves are reaped within orphanScanDelay, as
+// after a managed process's end. Unwatched, nothing would tell the reaper:
+// such an orphan would stay a zombie, holding a pid, until a managed
+// process ended. Without Reap it does nothing.
+func (m *Manager) ChildStarted() {
+	if m.cfg.Reap {
+		m.reaper.scanSoon()
+	}
+}

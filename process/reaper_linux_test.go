@@ -253,3 +253,39 @@ func TestReaperSubreaper(t *testing.T) {
 		return children == 0
 	})
 }
+
+// A child the manager does not manage (a terminal shell), announced by
+// ChildStarted, is watched like an orphan: the orphan it leaves behind is
+// reaped when it ends, though no managed process ends to prompt a scan.
+func TestReaperWatchesAChildItDoesNotManage(t *testing.T) {
+	m := newTestManager(t, func(c *Config) { c.Reap = true })
+	// The scan the reaper makes as it starts is over: only ChildStarted can
+	// make it see the shell.
+	eventually(t, "the reaper's first scan", func() bool { return m.reaper.scans.Load() > 0 })
+	if m.reaper.watching.Load() {
+		t.Fatal("setup: SIGCHLD watched with no child the manager does not manage")
+	}
+	inner, outer := mkfifo(t), mkfifo(t)
+	pidfile := filepath.Join(t.TempDir(), "orphan.pid")
+	shell := exec.Command("/bin/sh", "-c", `(sh -c 'read x < "$INNER"' & echo $! > "$PIDFILE") ; read y < "$OUTER"`)
+	shell.Env = append(os.Environ(), "INNER="+inner, "OUTER="+outer, "PIDFILE="+pidfile)
+	if err := shell.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = shell.Process.Kill() }) // the reaper reaps it
+	m.ChildStarted()
+	eventually(t, "SIGCHLD to be watched while the shell lives", m.reaper.watching.Load)
+
+	orphan := readPIDFile(t, pidfile)
+	buf := make([]byte, 512)
+	eventually(t, "the shell's child to be reparented to the test process", func() bool {
+		_, ppid, ok := readStat(orphan, buf)
+		return ok && ppid == os.Getpid()
+	})
+	writeFIFO(t, outer, "go\n") // the shell ends: watched while its orphan lives
+	writeFIFO(t, inner, "go\n")
+	eventually(t, "the shell's orphan to be reaped after its end", func() bool {
+		_, _, ok := readStat(orphan, buf)
+		return !ok
+	})
+}

@@ -71,6 +71,9 @@ func startSession(opts Options, cfg Config, onEnd func(*Session), tuning session
 		return nil, fmt.Errorf("start %s on a pty: %w", filepath.Base(opts.Shell), err)
 	}
 	giveTerminal(tty, cfg.User)
+	if cfg.ShellStarted != nil {
+		cfg.ShellStarted()
+	}
 	now := time.Now()
 	s := newSession(opts, cmd.Process.Pid, now, tty, cfg, onEnd, tuning)
 	s.detachedAt = now

@@ -72,6 +72,10 @@ type Config struct {
 	// User runs the shells as that user, on terminals it owns (nil: as the
 	// daemon).
 	User *runas.User
+	// ShellStarted, if set, is called once each new shell runs (not for
+	// shells taken over from an earlier image): the daemon's reaper of
+	// orphans learns of a child it does not manage.
+	ShellStarted func()
 }
 
 // Manager owns the terminal sessions.

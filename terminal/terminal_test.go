@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -274,5 +275,27 @@ func TestBackgroundChildDoesNotHoldTheSession(t *testing.T) {
 	case <-s.Done():
 	case <-time.After(guard):
 		t.Fatal("the session waited for the background child")
+	}
+}
+
+// The daemon's reaper of orphans learns of each new shell, and of no
+// shell twice: a reattach starts none.
+func TestShellStartedOncePerNewShell(t *testing.T) {
+	var started atomic.Int32
+	m := newTestManager(t, Config{ShellStarted: func() { started.Add(1) }})
+	steps := []struct {
+		id   string
+		want int32
+	}{
+		{"a", 1},
+		{"a", 1}, // the same session again
+		{"b", 2},
+	}
+	for _, step := range steps {
+		_, c := attach(t, m, Options{ID: step.id})
+		c.Detach()
+		if got := started.Load(); got != step.want {
+			t.Fatalf("after attaching %q: ShellStarted called %d times, want %d", step.id, got, step.want)
+		}
 	}
 }

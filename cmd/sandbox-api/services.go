@@ -43,12 +43,16 @@ func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logge
 	// Resumed in this order (the hand-over's descriptors being
 	// close-on-exec already, upgrade.Inherit): the terminals, the
 	// processes, then the port monitors, which look the processes up.
-	terms, err := newTerminals(cfg, logger, inh)
+	// The terminals come first, so the process manager, whose reaper must
+	// learn of each new shell, is bound late: no shell starts before the
+	// daemon serves, which is after this returns.
+	var mgr *process.Manager
+	terms, err := newTerminals(cfg, logger, inh, func() { mgr.ChildStarted() })
 	if err != nil {
 		logger.Error("cannot take over the terminal sessions", zap.Error(err))
 		return nil, err
 	}
-	mgr, err := newProcessManager(process.Config{
+	mgr, err = newProcessManager(process.Config{
 		LogDir:                logDir,
 		MaxLogBytesPerProcess: cfg.maxLogProcessBytes,
 		MaxLogBytesTotal:      cfg.maxLogTotalBytes,
@@ -104,11 +108,11 @@ func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logge
 // newTerminals resumes the earlier image's terminal sessions, or starts
 // afresh; nil when the terminal is disabled (a hand-over of sessions is
 // then refused by checkAllResumed).
-func newTerminals(cfg config, logger *zap.Logger, inh *upgrade.Inherited) (*terminal.Manager, error) {
+func newTerminals(cfg config, logger *zap.Logger, inh *upgrade.Inherited, shellStarted func()) (*terminal.Manager, error) {
 	if cfg.terminal.disabled {
 		return nil, nil
 	}
-	tcfg := terminal.Config{Logger: logger.Named("terminal"), IdleTimeout: cfg.terminalIdle, MaxSessions: cfg.terminal.maxSessions, User: cfg.access.user}
+	tcfg := terminal.Config{Logger: logger.Named("terminal"), IdleTimeout: cfg.terminalIdle, MaxSessions: cfg.terminal.maxSessions, User: cfg.access.user, ShellStarted: shellStarted}
 	f, ok := inherited(inh, partTerminals)
 	if !ok {
 		return terminal.NewManager(tcfg), nil
