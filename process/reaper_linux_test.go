@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -100,6 +101,56 @@ func TestReapOrphansSparesManagedChildren(t *testing.T) {
 	}
 	if err := stray.Wait(); err == nil {
 		t.Fatal("the stray child's status was still there after the reaper took it")
+	}
+}
+
+// TestScanWaitsForAStartInFlight: a child the scan finds unmanaged and
+// alive may be a start between fork and registration (a start holds the
+// read lock over both). The scan checks it again under the write lock, so
+// it does not count it, and SIGCHLD is not watched for a managed child.
+// An unmanaged child that is really alive still counts.
+func TestScanWaitsForAStartInFlight(t *testing.T) {
+	r := newReaper()
+	sleepFor := func() *exec.Cmd {
+		cmd := exec.Command("/bin/sh", "-c", "exec sleep 600")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	stray := sleepFor()
+
+	r.mu.RLock() // a start, forked and not registered yet
+	starting := sleepFor()
+	scanned := make(chan []int, 1)
+	go func() { scanned <- r.reapOrphans() }()
+	var alive []int
+	writerWaits := func() bool {
+		select {
+		case alive = <-scanned:
+			return true // over without waiting: fails below
+		default:
+		}
+		if r.mu.TryRLock() { // refused only while a writer waits
+			r.mu.RUnlock()
+			return false
+		}
+		return true
+	}
+	eventually(t, "the scan to wait for the start or end", writerWaits)
+	r.idsMu.Lock()
+	r.managed[starting.Process.Pid]++ // registered, as start does before it unlocks
+	r.idsMu.Unlock()
+	r.mu.RUnlock()
+	if alive == nil {
+		alive = <-scanned
+	}
+	if slices.Contains(alive, starting.Process.Pid) {
+		t.Errorf("the scan counted a child on its way to registration as unmanaged: %v", alive)
+	}
+	if !slices.Contains(alive, stray.Process.Pid) {
+		t.Errorf("the scan missed an unmanaged child that is alive (%d): %v", stray.Process.Pid, alive)
 	}
 }
 
