@@ -17,8 +17,28 @@ import (
 // after they have run, and the end of a short command waited for the
 // difference. The zero value is ready.
 type exitWait struct {
-	mu sync.Mutex
-	h  *exitwait.Handle // the pidfd of the wait under way; nil between waits
+	mu   sync.Mutex
+	h    *exitwait.Handle // the pidfd of the wait under way; nil between waits
+	seen *exitwait.Handle // the pidfd the exit was seen on, until close
+}
+
+// keep holds h, whose wait saw the exit, until close: its close is not on
+// the way to the answer an exec waits for.
+func (w *exitWait) keep(h *exitwait.Handle) {
+	w.mu.Lock()
+	w.seen = h
+	w.mu.Unlock()
+}
+
+// close closes the pidfd the exit was seen on, if any.
+func (w *exitWait) close() {
+	w.mu.Lock()
+	h := w.seen
+	w.seen = nil
+	w.mu.Unlock()
+	if h != nil {
+		_ = h.Close()
+	}
 }
 
 // hint makes a wait under way look at once whether the child exited. It
@@ -45,17 +65,23 @@ func (w *exitWait) use(h *exitwait.Handle) {
 // or a zombie, for a later wait. w's hints make it look again at once.
 // Where pidfds are not available it returns true at once and the caller's
 // reap blocks, as exitwait.Await does; a manager there refuses to freeze
-// (ErrFreezeUnsupported), so halt never comes.
+// (ErrFreezeUnsupported), so halt never comes. The pidfd that saw the
+// exit stays open until w.close.
 func awaitExit(halt context.Context, pid int, w *exitWait) bool {
 	h, err := exitwait.Open(pid)
 	if err != nil {
 		return true
 	}
-	defer h.Close()
 	w.use(h)
-	defer w.use(nil)
+	err = h.Wait(halt)
+	w.use(nil)
 	// Any other failure of the wait leaves it to the caller's reap.
-	return h.Wait(halt) == nil || halt.Err() == nil
+	if err != nil && halt.Err() != nil {
+		_ = h.Close()
+		return false
+	}
+	w.keep(h) // closed once the end is answered (attempt.release)
+	return true
 }
 
 // pidfdsWork reports whether this kernel gives pidfds (Linux 5.3, and no

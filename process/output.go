@@ -27,6 +27,11 @@ type output struct {
 	// drainedHint, if set, is called once both pipes reached end of file:
 	// the sign that the attempt's process has just exited (exitWait.hint).
 	drainedHint func()
+	// spent are the pipes that reached end of file, left open until the
+	// attempt's end is answered (closeSpent); once it was, a pipe that
+	// reaches end of file (held by an orphan until then) is closed at once.
+	spent    []*os.File
+	released bool
 }
 
 // outputStreams are the streams of output.files, in order.
@@ -87,15 +92,21 @@ func (o *output) freeze() {
 	o.pumps.Wait()
 }
 
-// reachedEOF closes pipe i, whose writers have all let go, and closes
-// drained once both have.
+// reachedEOF is done with pipe i, whose writers have all let go, and
+// closes drained once both are. The pipe itself is closed later
+// (closeSpent): its close (two system calls, the poller's and the file's)
+// is not on the way to the answer an exec waits for.
 func (o *output) reachedEOF(i int) {
 	o.mu.Lock()
 	f := o.files[i]
 	o.files[i] = nil
 	both := o.files[0] == nil && o.files[1] == nil
+	now := o.released
+	if f != nil && !now {
+		o.spent = append(o.spent, f)
+	}
 	o.mu.Unlock()
-	if f != nil {
+	if f != nil && now {
 		_ = f.Close()
 	}
 	if both {
@@ -107,6 +118,18 @@ func (o *output) reachedEOF(i int) {
 		m.outMu.Lock()
 		delete(m.outputs, o)
 		m.outMu.Unlock()
+	}
+}
+
+// closeSpent closes the pipes that reached end of file, and from then on
+// each pipe as it does.
+func (o *output) closeSpent() {
+	o.mu.Lock()
+	spent := o.spent
+	o.spent, o.released = nil, true
+	o.mu.Unlock()
+	for _, f := range spent {
+		_ = f.Close()
 	}
 }
 

@@ -3,6 +3,7 @@ package process
 import (
 	"context"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ func (p *Process) supervise(halt context.Context) {
 		p.mu.Unlock()
 		if !restarting {
 			if !p.reap(halt, att) || !p.awaitOutput(halt, att.out) {
+				att.release()
 				return
 			}
 			p.mu.Lock()
@@ -39,9 +41,11 @@ func (p *Process) supervise(halt context.Context) {
 			p.mu.Unlock()
 			if !retry {
 				p.finish(att.code)
+				att.release()
 				return
 			}
 		}
+		att.release()
 		switch p.restart(halt) {
 		case restartStarted:
 			continue
@@ -51,6 +55,15 @@ func (p *Process) supervise(halt context.Context) {
 		p.finish(att.code)
 		return
 	}
+}
+
+// release closes what the attempt held for its wait and no longer needs:
+// the pipes its output read to their end, and the pidfd its exit was seen
+// on. The supervisor calls it once the end is recorded and its waiter had
+// its turn (finish), or as it stops or restarts.
+func (a *attempt) release() {
+	a.out.closeSpent()
+	a.exit.close()
 }
 
 // reap waits for the attempt's process to exit and takes its status. No
@@ -136,31 +149,35 @@ func (p *Process) finish(code int) {
 	p.log.Finish()
 	// The cap on ended records holds by the time whoever waits for this end
 	// looks (an exec that answers its client, then a list). The journal
-	// line and the files of the records it drops come after that answer: on
-	// their own goroutine, started before done is closed so that the waiter
-	// woken by the close runs first (a journal write is about 10 µs on the
-	// way to the answer otherwise).
-	// A freeze and a shutdown wait for it (Manager.forgetting): the
-	// journal the next image or daemon reads says what went. Once a
-	// shutdown began (closing, under mu, before its wait) it is done here.
-	if gone := p.m.takePruned(); len(gone) > 0 {
-		m := p.m
+	// line and the files of the records it drops come after that answer (a
+	// journal write is about 10 µs on the way to it otherwise). A freeze
+	// and a shutdown wait for them (Manager.forgetting): the journal the
+	// next image or daemon reads says what went. Once a shutdown began
+	// (closing, under mu, before its wait) they are done here.
+	m := p.m
+	gone, later := m.takePruned(), false
+	if len(gone) > 0 {
 		m.mu.Lock()
-		later := !m.closing
+		later = !m.closing
 		if later {
 			m.forgetting.Add(1)
 		}
 		m.mu.Unlock()
-		if later {
-			go func() {
-				defer m.forgetting.Done()
-				m.forgetPruned(gone)
-			}()
-		} else {
+		if !later {
 			m.forgetPruned(gone)
 		}
 	}
 	close(p.done)
+	// What follows is tidying up, which no answer waits for. The waiter
+	// the close woke (an exec about to answer its client) is queued next
+	// on this processor: yielding lets it answer first, instead of after
+	// the journal line, the closing of the pipes and pidfd (the caller's
+	// release) and the runtime's hand-offs they bring.
+	runtime.Gosched()
+	if later {
+		m.forgetPruned(gone)
+		m.forgetting.Done()
+	}
 }
 
 // exitCode is the exit status, or -1 when a signal ended the process.
