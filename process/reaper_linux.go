@@ -27,8 +27,12 @@ const orphanSlowScan = 5 * time.Second
 // often PID 1) without ever taking the exit status of a process that
 // os/exec is waiting for. A blind wait(-1) would race cmd.Wait; instead the
 // reaper looks at /proc for zombie children and reaps only those it does not
-// manage. Starts hold the read side of mu from fork until the new pid is
-// registered, so the reaper never sees a managed pid it does not know yet.
+// manage. A start counts itself in starting from before its fork until
+// the new pid is registered, and the reaper decides about a child it does
+// not know only while no start is in flight (see reapOrphans), so it never
+// takes a managed pid it does not know yet for an orphan. It never makes a
+// start wait: a start whose exec hangs (a binary on a stalled mount) holds
+// up nothing but itself.
 type reaper struct {
 	kick      chan struct{}   // a scan is due (soon's or slow's timer)
 	soon      *coalesce.Timer // scanSoon's: kicks after orphanScanDelay
@@ -36,8 +40,9 @@ type reaper struct {
 	slowScan  atomic.Int64    // orphanSlowScan, in ns (tests shorten it)
 	watching  atomic.Bool     // SIGCHLD is watched (see run)
 	scans     atomic.Int64    // scans done (for tests)
-	mu        sync.RWMutex
-	managed   map[int]int // pid → starts not yet waited for; guarded by idsMu
+	waits     atomic.Int64    // scans that waited for a start in flight (for tests)
+	starting  atomic.Int64    // starts between fork and registration
+	managed   map[int]int     // pid → starts not yet waited for; guarded by idsMu
 	idsMu     sync.Mutex
 	self      int
 	stop      chan struct{}
@@ -81,8 +86,8 @@ func (r *reaper) scanSoon() { r.soon.Arm(orphanScanDelay) }
 
 // start runs cmd.Start so that the reaper leaves the child to cmd.Wait.
 func (r *reaper) start(cmd *exec.Cmd) error {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.starting.Add(1) // before the fork: see reapOrphans
+	defer r.starting.Add(-1)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -189,14 +194,15 @@ func (r *reaper) close() {
 }
 
 // reapOrphans reaps every zombie child of the daemon that it does not
-// manage, and lists the children it does not manage that are alive. The
-// scan runs unlocked so starts are not held up on the common path (a
-// managed child exiting, no other child); only a child it found unmanaged,
-// zombie or alive, is checked again under the write lock, when no start is
-// between fork and registration. A child still on its way to registration
-// would otherwise count as alive and unmanaged, and SIGCHLD would be
-// watched until the next scan: in back-to-back execs, 121 exits in 1000
-// then paid a wake-up of the signal thread and of the reaper.
+// manage, and lists the children it does not manage that are alive. A
+// child the scan finds unmanaged may be a start between its fork and its
+// registration: reaping it would steal a managed exit status, and counting
+// it as alive would watch SIGCHLD until the next scan (in back-to-back
+// execs, 121 exits in 1000 then paid a wake-up of the signal thread and of
+// the reaper). So such candidates are looked at again once no start is in
+// flight (awaitNoStart): a start counts itself before its fork, so a child
+// listed before that count read zero has been registered by then if it is
+// managed.
 func (r *reaper) reapOrphans() (alive []int) {
 	buf := make([]byte, 512)
 	var candidates []int
@@ -206,16 +212,16 @@ func (r *reaper) reapOrphans() (alive []int) {
 			candidates = append(candidates, pid)
 		}
 	}
-	if len(candidates) == 0 {
+	if len(candidates) == 0 || !r.awaitNoStart() {
 		return nil
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	for _, pid := range candidates {
 		state, ppid, ok := readStat(pid, buf)
 		switch {
 		case !ok || ppid != r.self || r.isManaged(pid):
 		case state == 'Z':
+			// Its pid cannot be reused while it is a zombie, so no start
+			// can register it meanwhile.
 			var ws syscall.WaitStatus
 			_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
 		default:
@@ -223,6 +229,26 @@ func (r *reaper) reapOrphans() (alive []int) {
 		}
 	}
 	return alive
+}
+
+// awaitNoStart waits until no start is between its fork and its
+// registration, and reports false if the reaper is stopped first. It holds
+// up no start: it only looks again, less and less often (a fork to its
+// registration takes some 200 µs). A start whose exec hangs (a binary on a
+// stalled mount) keeps the reaper waiting, and nothing else.
+func (r *reaper) awaitNoStart() bool {
+	if r.starting.Load() == 0 {
+		return true
+	}
+	r.waits.Add(1)
+	for d := 100 * time.Microsecond; r.starting.Load() != 0; d = min(2*d, orphanScanDelay) {
+		select {
+		case <-r.stop: // nil before run: never
+			return false
+		case <-time.After(d):
+		}
+	}
+	return true
 }
 
 func (r *reaper) isManaged(pid int) bool {

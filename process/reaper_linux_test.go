@@ -104,53 +104,96 @@ func TestReapOrphansSparesManagedChildren(t *testing.T) {
 	}
 }
 
-// TestScanWaitsForAStartInFlight: a child the scan finds unmanaged and
-// alive may be a start between fork and registration (a start holds the
-// read lock over both). The scan checks it again under the write lock, so
-// it does not count it, and SIGCHLD is not watched for a managed child.
-// An unmanaged child that is really alive still counts.
+// TestScanWaitsForAStartInFlight: a child the scan finds unmanaged may be
+// a start between fork and registration. The scan decides about it only
+// once no start is in flight, so it neither counts such a child as an
+// orphan alive (SIGCHLD would be watched for nothing) nor reaps one that
+// already exited (its status is the supervisor's), while an unmanaged child
+// still counts and an unmanaged zombie is still reaped.
 func TestScanWaitsForAStartInFlight(t *testing.T) {
 	r := newReaper()
-	sleepFor := func() *exec.Cmd {
-		cmd := exec.Command("/bin/sh", "-c", "exec sleep 600")
+	buf := make([]byte, 512)
+	isZombie := func(pid int) func() bool {
+		return func() bool { s, _, ok := readStat(pid, buf); return ok && s == 'Z' }
+	}
+	child := func(script string) *exec.Cmd {
+		cmd := exec.Command("/bin/sh", "-c", script)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		return cmd
 	}
-	stray := sleepFor()
+	stray := child("exec sleep 600")
+	strayZombie := child("exit 4")
 
-	r.mu.RLock() // a start, forked and not registered yet
-	starting := sleepFor()
+	r.starting.Add(1) // a start, forked and not registered yet
+	starting := child("exec sleep 600")
+	startingEnded := child("exit 3") // its child exited before registration
+	eventually(t, "the stray child to exit", isZombie(strayZombie.Process.Pid))
+	eventually(t, "the starting child to exit", isZombie(startingEnded.Process.Pid))
 	scanned := make(chan []int, 1)
 	go func() { scanned <- r.reapOrphans() }()
-	var alive []int
-	writerWaits := func() bool {
-		select {
-		case alive = <-scanned:
-			return true // over without waiting: fails below
-		default:
-		}
-		if r.mu.TryRLock() { // refused only while a writer waits
-			r.mu.RUnlock()
-			return false
-		}
-		return true
-	}
-	eventually(t, "the scan to wait for the start or end", writerWaits)
-	r.idsMu.Lock()
-	r.managed[starting.Process.Pid]++ // registered, as start does before it unlocks
+	eventually(t, "the scan to wait for the start in flight", func() bool { return r.waits.Load() > 0 })
+	r.idsMu.Lock() // registered, as start does before it stops counting itself
+	r.managed[starting.Process.Pid]++
+	r.managed[startingEnded.Process.Pid]++
 	r.idsMu.Unlock()
-	r.mu.RUnlock()
-	if alive == nil {
-		alive = <-scanned
-	}
+	r.starting.Add(-1)
+	alive := <-scanned
+
 	if slices.Contains(alive, starting.Process.Pid) {
 		t.Errorf("the scan counted a child on its way to registration as unmanaged: %v", alive)
 	}
 	if !slices.Contains(alive, stray.Process.Pid) {
 		t.Errorf("the scan missed an unmanaged child that is alive (%d): %v", stray.Process.Pid, alive)
+	}
+	if !isZombie(startingEnded.Process.Pid)() {
+		t.Fatal("the scan reaped a child on its way to registration")
+	}
+	var ee *exec.ExitError
+	if err := startingEnded.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("the started child's status: Wait = %v, want exit status 3", err)
+	}
+	if _, _, ok := readStat(strayZombie.Process.Pid, buf); ok {
+		t.Fatal("the unmanaged zombie was not reaped")
+	}
+}
+
+// TestScanHoldsUpNoStart: a scan waiting for a start in flight (one whose
+// exec hangs, say) lets every other start through.
+func TestScanHoldsUpNoStart(t *testing.T) {
+	r := newReaper()
+	stray := exec.Command("/bin/sh", "-c", "exec sleep 600") // a candidate, so the scan waits
+	if err := stray.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stray.Process.Kill(); _ = stray.Wait() })
+	r.stop = make(chan struct{}) // lets the waiting scan be ended
+	r.starting.Add(1)            // a start that does not end
+	scanned := make(chan []int, 1)
+	go func() { scanned <- r.reapOrphans() }()
+	eventually(t, "the scan to wait for the start in flight", func() bool { return r.waits.Load() > 0 })
+	cmd := exec.Command("/bin/sh", "-c", "exit 0")
+	started := make(chan error, 1)
+	go func() { started <- r.start(cmd) }()
+	var err error
+	eventually(t, "a start while the scan waits", func() bool {
+		select {
+		case err = <-started:
+			return true
+		default:
+			return false
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	r.waited(cmd.Process.Pid)
+	close(r.stop)
+	if alive := <-scanned; alive != nil {
+		t.Fatalf("a scan stopped while waiting decided about %v", alive)
 	}
 }
 
