@@ -529,8 +529,16 @@ func TestUpgradeFailuresLeaveTheDaemonAsItWas(t *testing.T) {
 	if msg := d.wantError(http.MethodPost, "/upgrade", map[string]string{"version": "v2", "baseUrl": site}, http.StatusConflict); !strings.Contains(msg, "already running") {
 		t.Errorf("a second upgrade: %q", msg)
 	}
-	if h := d.health(); h.LastUpgrade.Status != "running" || h.LastUpgrade.Step != "download" || h.LastUpgrade.Version != "slow" {
-		t.Errorf("while one runs: %+v", h.LastUpgrade)
+	// It says "starting" until its goroutine begins the download, which
+	// then waits for release.
+	var h healthJSON
+	testsupport.Until(t, "the slow upgrade to reach its download", func() bool {
+		h = d.health()
+		return h.LastUpgrade.Step != "starting"
+	})
+	running := h.LastUpgrade
+	if running.Status != "running" || running.Step != "download" || running.Version != "slow" {
+		t.Errorf("while one runs: %+v", running)
 	}
 	close(release)
 	d.waitUpgradeOver()
