@@ -58,14 +58,26 @@ func TestEndedProcessesHoldNoDescriptor(t *testing.T) {
 		}
 		<-p.Done()
 	}
-	settled := func() bool { m.supervisors.Wait(); return m.pipesAhead.held() != nil }
+	settle := func() { // the supervisors ended, and pipes are made ahead again
+		ended := make(chan struct{})
+		go func() { m.supervisors.Wait(); close(ended) }()
+		eventually(t, "the supervisors to end and pipes to be made ahead", func() bool {
+			select {
+			case <-ended:
+				return m.pipesAhead.held() != nil
+			default:
+				return false
+			}
+		})
+	}
 	run() // opens what stays open (the journal, the pipes made ahead)
-	eventually(t, "the first process's supervisor to end and its pipes to be made ahead again", settled)
+	settle()
 	before := openFDCount(t)
 	for range 5 { // three descriptors left by each would show above before
 		run()
 	}
+	settle()
 	eventually(t, "the descriptors to be back to at most their count before the starts", func() bool {
-		return settled() && openFDCount(t) <= before
+		return openFDCount(t) <= before
 	})
 }
