@@ -17,24 +17,18 @@ import (
 // after they have run, and the end of a short command waited for the
 // difference. The zero value is ready.
 type exitWait struct {
-	mu   sync.Mutex
-	h    *exitwait.Handle // the pidfd of the wait under way; nil between waits
-	seen *exitwait.Handle // the pidfd the exit was seen on, until close
+	mu sync.Mutex
+	// h is the pidfd of the wait under way, then, once the wait saw the
+	// exit, until close: its close is not on the way to the answer an exec
+	// waits for. nil between waits.
+	h *exitwait.Handle
 }
 
-// keep holds h, whose wait saw the exit, until close: its close is not on
-// the way to the answer an exec waits for.
-func (w *exitWait) keep(h *exitwait.Handle) {
-	w.mu.Lock()
-	w.seen = h
-	w.mu.Unlock()
-}
-
-// close closes the pidfd the exit was seen on, if any.
+// close closes the pidfd of the wait, if any.
 func (w *exitWait) close() {
 	w.mu.Lock()
-	h := w.seen
-	w.seen = nil
+	h := w.h
+	w.h = nil
 	w.mu.Unlock()
 	if h != nil {
 		_ = h.Close()
@@ -52,7 +46,7 @@ func (w *exitWait) hint() {
 	}
 }
 
-// use makes h the pidfd that hints wake (nil: none).
+// use makes h the pidfd that hints wake.
 func (w *exitWait) use(h *exitwait.Handle) {
 	w.mu.Lock()
 	w.h = h
@@ -73,15 +67,12 @@ func awaitExit(halt context.Context, pid int, w *exitWait) bool {
 		return true
 	}
 	w.use(h)
-	err = h.Wait(halt)
-	w.use(nil)
 	// Any other failure of the wait leaves it to the caller's reap.
-	if err != nil && halt.Err() != nil {
-		_ = h.Close()
+	if err := h.Wait(halt); err != nil && halt.Err() != nil {
+		w.close()
 		return false
 	}
-	w.keep(h) // closed once the end is answered (attempt.release)
-	return true
+	return true // h is closed once the end is answered (attempt.release)
 }
 
 // pidfdsWork reports whether this kernel gives pidfds (Linux 5.3, and no

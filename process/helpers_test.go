@@ -100,6 +100,14 @@ func pidAlive(pid int) bool {
 	return ok && state != 'Z'
 }
 
+// isZombie reports, when called, whether pid has exited and is not reaped.
+func isZombie(pid int) func() bool {
+	return func() bool {
+		state, _, ok := readStat(pid, make([]byte, 512))
+		return ok && state == 'Z'
+	}
+}
+
 // readPIDFile waits for a shell to write "pid\n" to path.
 func readPIDFile(t *testing.T, path string) int {
 	t.Helper()

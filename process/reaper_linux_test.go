@@ -79,10 +79,6 @@ func TestReapOrphansSparesManagedChildren(t *testing.T) {
 	if err := stray.Start(); err != nil {
 		t.Fatal(err)
 	}
-	buf := make([]byte, 512)
-	isZombie := func(pid int) func() bool {
-		return func() bool { s, _, ok := readStat(pid, buf); return ok && s == 'Z' }
-	}
 	eventually(t, "the managed child to exit", isZombie(managed.Process.Pid))
 	eventually(t, "the stray child to exit", isZombie(stray.Process.Pid))
 
@@ -90,7 +86,7 @@ func TestReapOrphansSparesManagedChildren(t *testing.T) {
 	if !isZombie(managed.Process.Pid)() {
 		t.Fatal("the reaper took the zombie of a managed child")
 	}
-	if _, _, ok := readStat(stray.Process.Pid, buf); ok {
+	if _, _, ok := readStat(stray.Process.Pid, make([]byte, 512)); ok {
 		t.Fatal("the unmanaged zombie was not reaped")
 	}
 	err := managed.Wait()
@@ -112,10 +108,6 @@ func TestReapOrphansSparesManagedChildren(t *testing.T) {
 // still counts and an unmanaged zombie is still reaped.
 func TestScanWaitsForAStartInFlight(t *testing.T) {
 	r := newReaper()
-	buf := make([]byte, 512)
-	isZombie := func(pid int) func() bool {
-		return func() bool { s, _, ok := readStat(pid, buf); return ok && s == 'Z' }
-	}
 	child := func(script string) *exec.Cmd {
 		cmd := exec.Command("/bin/sh", "-c", script)
 		if err := cmd.Start(); err != nil {
@@ -155,7 +147,7 @@ func TestScanWaitsForAStartInFlight(t *testing.T) {
 	if err := startingEnded.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 3 {
 		t.Fatalf("the started child's status: Wait = %v, want exit status 3", err)
 	}
-	if _, _, ok := readStat(strayZombie.Process.Pid, buf); ok {
+	if _, _, ok := readStat(strayZombie.Process.Pid, make([]byte, 512)); ok {
 		t.Fatal("the unmanaged zombie was not reaped")
 	}
 }
