@@ -5,9 +5,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sandbox-api/sandbox-api/upgrade"
 )
@@ -132,27 +130,6 @@ func appendUpgradeDetails(b []byte, u upgradeStatus) []byte {
 	return b
 }
 
-// appendJSONField appends key, then s as a JSON string, spelled as
-// encoding/json spells it: the streams' escaping (appendJSONString) writes
-// backspace and form feed as \u0008 and \u000c, encoding/json as \b and
-// \f, so those two are written here between its runs.
-func appendJSONField(b []byte, key, s string) []byte {
-	b = append(append(b, key...), '"')
-	for {
-		i := strings.IndexAny(s, "\b\f")
-		if i < 0 {
-			return append(appendWholeJSONString(b, s), '"')
-		}
-		b = appendWholeJSONString(b, s[:i])
-		if s[i] == '\b' {
-			b = append(b, `\b`...)
-		} else {
-			b = append(b, `\f`...)
-		}
-		s = s[i+1:]
-	}
-}
-
 // appendJSONFloat appends f as encoding/json writes a float64: plain
 // decimals, exponents only for the very small and very large.
 func appendJSONFloat(b []byte, f float64) []byte {
@@ -169,34 +146,4 @@ func appendJSONFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
-}
-
-// appendWholeJSONString is appendJSONString for a string that ends where
-// it ends: a character it cuts short is invalid, and encoding/json writes
-// U+FFFD for each of its bytes (appendJSONString, made for chunks of a
-// stream, writes one for the whole).
-func appendWholeJSONString(b []byte, s string) []byte {
-	whole := len(s)
-	for cut := cutShort(s); cut > 0; cut = cutShort(s[:whole]) {
-		whole -= cut
-	}
-	b = appendJSONString(b, []byte(s[:whole]))
-	for range len(s) - whole {
-		b = append(b, `\ufffd`...)
-	}
-	return b
-}
-
-// cutShort is the length of the character that s ends before completing,
-// or 0.
-func cutShort(s string) int {
-	for k := 1; k <= min(utf8.UTFMax-1, len(s)); k++ {
-		if utf8.RuneStart(s[len(s)-k]) {
-			if utf8.FullRuneInString(s[len(s)-k:]) {
-				return 0
-			}
-			return k
-		}
-	}
-	return 0
 }

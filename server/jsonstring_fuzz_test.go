@@ -47,6 +47,11 @@ func FuzzJSONStringWriter(f *testing.F) {
 		if utf8.Valid(data) && got != string(data) {
 			t.Fatalf("valid input %q decoded to %q", data, got)
 		}
+		// Spelled as encoding/json spells it, escape for escape: clients
+		// that compare answers as text see the existing daemon's spelling.
+		if want, err := encodeJSON(string(data)); err == nil && utf8.Valid(data) && !bytes.Equal(whole, bytes.TrimSuffix(want, []byte("\n"))) {
+			t.Fatalf("%q spelled %s, encoding/json: %s", data, whole, want)
+		}
 		// appendJSONString, which frames use, gives the same string.
 		if got := appendJSONString([]byte{'"'}, data); !bytes.Equal(append(got, '"'), whole) {
 			t.Fatalf("appendJSONString: %q, the writer: %q", append(got, '"'), whole)

@@ -1,41 +1,49 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/sandbox-api/sandbox-api/process"
 )
 
 // A ProcessResponse is written in the existing daemon's member order, with
-// the output fields streamed between the two parts below: processHead,
-// then logs, stdout and stderr, then processTail.
-type processHead struct {
-	PID         string `json:"pid"`
-	Name        string `json:"name"`
-	Command     string `json:"command"`
-	Status      string `json:"status"`
-	StartedAt   string `json:"startedAt"`
-	CompletedAt string `json:"completedAt"`
-	ExitCode    int    `json:"exitCode"`
-	// WorkingDir echoes the request ("" for the default), as the existing
-	// daemon does; the command ran in it resolved against the daemon's.
-	WorkingDir string `json:"workingDir"`
+// the output fields between the two parts appended here: the head (pid,
+// name, command, status, startedAt, completedAt, exitCode, workingDir),
+// then logs, stdout and stderr, then the tail (restartOnFailure,
+// maxRestarts, restartCount, keepAlive, stdin, and message when there is
+// one). Each part is its members without braces.
+
+// appendProcessHead appends the members before the output ones.
+// workingDir echoes the request ("" for the default), as the existing
+// daemon does; the command ran in it resolved against the daemon's.
+func appendProcessHead(b []byte, info process.Info) []byte {
+	b = appendJSONField(b, `"pid":`, info.PID)
+	b = appendJSONField(b, `,"name":`, info.Name)
+	b = appendJSONField(b, `,"command":`, info.Command)
+	b = appendJSONField(b, `,"status":`, string(info.Status))
+	b = appendJSONField(b, `,"startedAt":`, wireTime(info.StartedAt))
+	b = appendJSONField(b, `,"completedAt":`, wireTime(info.CompletedAt))
+	b = strconv.AppendInt(append(b, `,"exitCode":`...), int64(info.ExitCode), 10)
+	return appendJSONField(b, `,"workingDir":`, info.RequestedDir)
 }
 
-type processTail struct {
-	RestartOnFailure bool `json:"restartOnFailure"`
-	MaxRestarts      int  `json:"maxRestarts"`
-	RestartCount     int  `json:"restartCount"`
-	KeepAlive        bool `json:"keepAlive"`
-	Stdin            bool `json:"stdin"` // @blaxel/core's addition
-	// Message is set on stop and kill answers, which the contract also
-	// describes as a SuccessResponse.
-	Message string `json:"message,omitempty"`
+// appendProcessTail appends the members after the output ones. message is
+// set on stop and kill answers, which the contract also describes as a
+// SuccessResponse; stdin is @blaxel/core's addition.
+func appendProcessTail(b []byte, info process.Info, message string) []byte {
+	b = strconv.AppendBool(append(b, `"restartOnFailure":`...), info.RestartOnFailure)
+	b = strconv.AppendInt(append(b, `,"maxRestarts":`...), int64(info.MaxRestarts), 10)
+	b = strconv.AppendInt(append(b, `,"restartCount":`...), int64(info.RestartCount), 10)
+	b = strconv.AppendBool(append(b, `,"keepAlive":`...), info.KeepAlive)
+	b = strconv.AppendBool(append(b, `,"stdin":`...), info.Stdin)
+	if message != "" {
+		b = appendJSONField(b, `,"message":`, message)
+	}
+	return b
 }
 
 // wireTime is the RFC 1123 GMT form the API uses; "" for a zero time.
@@ -44,30 +52,6 @@ func wireTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(http.TimeFormat)
-}
-
-func headOf(info process.Info) processHead {
-	return processHead{
-		PID:         info.PID,
-		Name:        info.Name,
-		Command:     info.Command,
-		Status:      string(info.Status),
-		StartedAt:   wireTime(info.StartedAt),
-		CompletedAt: wireTime(info.CompletedAt),
-		ExitCode:    info.ExitCode,
-		WorkingDir:  info.RequestedDir,
-	}
-}
-
-func tailOf(info process.Info, message string) processTail {
-	return processTail{
-		RestartOnFailure: info.RestartOnFailure,
-		MaxRestarts:      info.MaxRestarts,
-		RestartCount:     info.RestartCount,
-		KeepAlive:        info.KeepAlive,
-		Stdin:            info.Stdin,
-		Message:          message,
-	}
 }
 
 // outputSource writes the output of the selected streams of a process.
@@ -122,46 +106,19 @@ var logsAnswerFields = []struct {
 // "logs": null, "stdout": "", "stderr": "", as the existing daemon answers
 // (its output is read with GET /process/{id} or /logs).
 func writeProcessJSON(w io.Writer, info process.Info, message string, out outputSource) error {
-	head, tail, err := encodeHeadTail(headOf(info), tailOf(info, message))
-	if err != nil {
-		return err
-	}
-	// Joined by hand: fmt costs an exec's answer some 3 µs here.
-	if _, err := w.Write(append(append([]byte{'{'}, head...), `,"`...)); err != nil {
-		return err
-	}
-	for i, f := range outputFields {
-		if i > 0 {
-			if _, err := io.WriteString(w, `,"`); err != nil {
-				return err
-			}
-		}
-		if _, err := io.WriteString(w, f.key+`":`); err != nil { // keys need no escaping
+	b := appendProcessHead(append(make([]byte, 0, 256), '{'), info)
+	for _, f := range outputFields {
+		b = append(append(append(b, ',', '"'), f.key...), '"', ':') // keys need no escaping
+		if _, err := w.Write(b); err != nil {
 			return err
 		}
 		if err := writeOutputValue(w, out, f.streams); err != nil {
 			return err
 		}
+		b = b[:0]
 	}
-	_, err = w.Write(append(append([]byte{','}, tail...), '}'))
+	_, err := w.Write(append(appendProcessTail(append(b, ','), info, message), '}'))
 	return err
-}
-
-// encodeHeadTail is the members of the JSON objects head and tail, each
-// without its braces, through one encoder and one buffer.
-func encodeHeadTail(head, tail any) (h, t []byte, err error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // commands are full of < > &: keep them readable
-	if err := enc.Encode(head); err != nil {
-		return nil, nil, fmt.Errorf("encode process: %w", err)
-	}
-	split := b.Len()
-	if err := enc.Encode(tail); err != nil {
-		return nil, nil, fmt.Errorf("encode process: %w", err)
-	}
-	all := b.Bytes()
-	return all[1 : split-2], all[split+1 : len(all)-2], nil // "{...}\n{...}\n"
 }
 
 // writeOutputValue writes the selected streams as a JSON string; without a
