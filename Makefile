@@ -71,6 +71,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./internal/formdata/
 	go test -run '^$$' -fuzz '^FuzzIndexDelim$$' -fuzztime $(FUZZTIME) ./internal/formdata/
 	go test -run '^$$' -fuzz '^FuzzHealthJSONString$$' -fuzztime $(FUZZTIME) ./server/
+	go test -run '^$$' -fuzz '^FuzzProcessJSON$$' -fuzztime $(FUZZTIME) ./server/
 	go test -run '^$$' -fuzz '^FuzzFramedLines$$' -fuzztime $(FUZZTIME) ./process/
 	go test -run '^$$' -fuzz '^FuzzIsVersionName$$' -fuzztime $(FUZZTIME) ./upgrade/
 	go test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./mcp/
