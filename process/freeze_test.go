@@ -180,10 +180,16 @@ func TestFreezeResumeKeepsProcesses(t *testing.T) {
 	if !gotDeadline.Equal(wantDeadline) {
 		t.Fatalf("lifetime ends at %v after the resume, want %v", gotDeadline, wantDeadline)
 	}
+	// Names came across: the running one's is still taken, the ended
+	// one's is free.
+	if _, err := b.Start(Spec{Command: "true", Name: "kept"}); !errors.Is(err, ErrNameInUse) {
+		t.Fatalf("start with the name of a running resumed process: %v, want ErrNameInUse", err)
+	}
+	waitEnded(t, mustStart(t, b, Spec{Command: "true", Name: "flaky"}))
 
 	// New processes of the resumed manager take the next ids and log files.
-	if next := mustStart(t, b, Spec{Command: "echo next"}); next.id != kept.id+1 {
-		t.Fatalf("next process id %d, want %d", next.id, kept.id+1)
+	if next := mustStart(t, b, Spec{Command: "echo next"}); next.id != kept.id+2 {
+		t.Fatalf("next process id %d, want %d (the one after the second flaky)", next.id, kept.id+2)
 	}
 }
 

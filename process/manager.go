@@ -112,9 +112,12 @@ type Manager struct {
 	// the first start drops what no recovery took.
 	earlier map[uint64][]segmentFile
 
-	mu       sync.Mutex
-	procs    []*Process // in start order
-	reserved map[string]struct{}
+	mu    sync.Mutex
+	procs []*Process // in start order
+	// names are the names taken: by a start under way (nil) or by a
+	// process that has not ended: one lookup, where a look at every
+	// record made each start's cost grow with the records kept.
+	names    map[string]*Process
 	closing  bool
 	starting sync.WaitGroup // starts between reserveName and their supervisor's start
 
@@ -190,7 +193,7 @@ func newManager(cfg Config, j *journal) (*Manager, error) {
 		devNull:        devNull,
 		cfg:            cfg,
 		reaper:         newReaper(),
-		reserved:       map[string]struct{}{},
+		names:          map[string]*Process{},
 		outputs:        map[*output]struct{}{},
 		pidfds:         pidfdsWork(),
 		lateDrainLimit: defaultLateDrainLimit,
@@ -254,35 +257,40 @@ func (m *Manager) reserveName(name string) (string, error) {
 	} else if m.nameTakenLocked(name) {
 		return "", fmt.Errorf("%w: %q", ErrNameInUse, name)
 	}
-	m.reserved[name] = struct{}{}
+	m.names[name] = nil
 	m.starting.Add(1)
 	return name, nil
 }
 
 func (m *Manager) nameTakenLocked(name string) bool {
-	if _, ok := m.reserved[name]; ok {
-		return true
-	}
-	for _, p := range m.procs {
-		if p.name == name && !p.ended.Load() {
-			return true
-		}
-	}
-	return false
+	_, taken := m.names[name]
+	return taken
 }
 
 func (m *Manager) releaseName(name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.reserved, name)
+	delete(m.names, name)
 }
 
-// add makes a started process visible and ends its name's reservation.
+// add makes a started process visible; its name, reserved until now, is
+// its own until it ends (markEnded).
 func (m *Manager) add(p *Process) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.reserved, p.name)
+	m.names[p.name] = p
 	m.procs = append(m.procs, p)
+}
+
+// markEnded sets p's ended flag and frees its name, together: a start
+// that finds the name free finds p ended.
+func (m *Manager) markEnded(p *Process) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p.ended.Store(true)
+	if m.names[p.name] == p {
+		delete(m.names, p.name)
+	}
 }
 
 // startDone ends a start that reserveName let through: Shutdown and Freeze
@@ -327,6 +335,10 @@ func (m *Manager) takePruned() []*Process {
 		if p.ended.Load() {
 			ended++
 		}
+	}
+	if ended <= m.cfg.MaxEndedProcesses {
+		m.mu.Unlock()
+		return nil
 	}
 	var gone []*Process
 	kept := m.procs[:0]

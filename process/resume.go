@@ -86,6 +86,9 @@ func (r *resumer) build(st frozenManager) error {
 		}
 		byID[p.id] = p
 		m.procs = append(m.procs, p)
+		if !p.ended.Load() {
+			m.names[p.name] = p
+		}
 	}
 	outs := make([]*output, len(st.Outputs))
 	for i, fo := range st.Outputs {

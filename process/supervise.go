@@ -145,7 +145,7 @@ func (p *Process) finish(code int) {
 		p.lifetime.Stop()
 	}
 	p.mu.Unlock()
-	p.ended.Store(true)
+	p.m.markEnded(p)
 	p.log.Finish()
 	// The cap on ended records holds by the time whoever waits for this end
 	// looks (an exec that answers its client, then a list). The journal
