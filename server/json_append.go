@@ -7,7 +7,8 @@ import (
 
 // Answers with a fixed shape (health, a process) are appended by hand
 // instead of through encoding/json's reflection, which cost an exec's
-// answer some 9 µs; each is checked against encoding/json's spelling.
+// answer 3–5 µs more (cold caches: the child ran in between); each is
+// checked against encoding/json's spelling.
 
 // appendJSONField appends key, then s as a JSON string spelled as
 // encoding/json spells it.
