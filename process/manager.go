@@ -330,6 +330,28 @@ func (m *Manager) pruneEnded() {
 // MaxEndedProcesses, and returns them for forgetPruned.
 func (m *Manager) takePruned() []*Process {
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.takePrunedLocked()
+}
+
+// takePrunedAfterEnd is takePruned for an end that answers its waiters
+// before it forgets what it took: later reports that the caller forgets
+// them then, counted in forgetting, which a freeze and a shutdown wait for
+// (the journal the next image or daemon reads says what went). Once a
+// shutdown began (closing) later is false and the caller forgets them at
+// once.
+func (m *Manager) takePrunedAfterEnd() (gone []*Process, later bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	gone = m.takePrunedLocked()
+	later = len(gone) > 0 && !m.closing
+	if later {
+		m.forgetting.Add(1)
+	}
+	return gone, later
+}
+
+func (m *Manager) takePrunedLocked() []*Process {
 	ended := 0
 	for _, p := range m.procs {
 		if p.ended.Load() {
@@ -337,7 +359,6 @@ func (m *Manager) takePruned() []*Process {
 		}
 	}
 	if ended <= m.cfg.MaxEndedProcesses {
-		m.mu.Unlock()
 		return nil
 	}
 	var gone []*Process
@@ -354,7 +375,6 @@ func (m *Manager) takePruned() []*Process {
 		m.procs[i] = nil
 	}
 	m.procs = kept
-	m.mu.Unlock()
 	return gone
 }
 

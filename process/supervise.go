@@ -150,22 +150,12 @@ func (p *Process) finish(code int) {
 	// The cap on ended records holds by the time whoever waits for this end
 	// looks (an exec that answers its client, then a list). The journal
 	// line and the files of the records it drops come after that answer (a
-	// journal write is about 10 µs on the way to it otherwise). A freeze
-	// and a shutdown wait for them (Manager.forgetting): the journal the
-	// next image or daemon reads says what went. Once a shutdown began
-	// (closing, under mu, before its wait) they are done here.
+	// journal write is about 10 µs on the way to it otherwise), unless a
+	// shutdown began.
 	m := p.m
-	gone, later := m.takePruned(), false
-	if len(gone) > 0 {
-		m.mu.Lock()
-		later = !m.closing
-		if later {
-			m.forgetting.Add(1)
-		}
-		m.mu.Unlock()
-		if !later {
-			m.forgetPruned(gone)
-		}
+	gone, later := m.takePrunedAfterEnd()
+	if !later {
+		m.forgetPruned(gone)
 	}
 	close(p.done)
 	// What follows is tidying up, which no answer waits for. The waiter
