@@ -97,6 +97,7 @@ func startupSubjects(b *testing.B) (daemon, minimal, linked startupSubject) {
 // startedServer is one server started by startAndPoll.
 type startedServer struct {
 	cmd    *exec.Cmd
+	addr   string // host:port it serves on
 	logDir string
 	// output is its stdout and stderr: a file, so that no goroutine of the
 	// benchmark copies the daemon's log lines while it starts.
@@ -135,12 +136,12 @@ func startAndPoll(b *testing.B, s startupSubject, root string) *startedServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := &startedServer{cmd: exec.Command(argv[0], argv[1:]...), logDir: logDir, output: output}
+	srv := &startedServer{cmd: exec.Command(argv[0], argv[1:]...), addr: fmt.Sprintf("127.0.0.1:%d", port), logDir: logDir, output: output}
 	srv.cmd.Env = benchEnv()
 	srv.cmd.Stderr = output
 	srv.cmd.Stdout = output
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: hangGuard}
-	url := fmt.Sprintf("http://127.0.0.1:%d/health", port)
+	url := "http://" + srv.addr + "/health"
 
 	start := time.Now()
 	if err := srv.cmd.Start(); err != nil {

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,9 +47,13 @@ func percentileUS(sorted []time.Duration, p float64) float64 {
 
 // BenchmarkExecTrue: POST /process {"command":"true","waitForCompletion":true}
 // over a keep-alive connection, against a plain fork/exec+wait of the same
-// shell from the benchmark. ns/op covers the daemon requests only. With
-// BENCH_BEFORE_BIN, that build runs beside this tree's, asked in the same
-// rounds on a connection of its own (before-overhead-p50-µs).
+// shell from the benchmark, and against the floor of an exec over HTTP in
+// Go: testdata/minexec, a bare net/http server that runs the command with
+// its output captured and answers JSON (bare-overhead-p50-µs, and
+// over-bare-p50-µs for this daemon's p50 less its own), asked in the same
+// rounds on a connection of its own. ns/op covers the daemon requests only.
+// With BENCH_BEFORE_BIN, that build runs beside this tree's too
+// (before-overhead-p50-µs).
 func BenchmarkExecTrue(b *testing.B) {
 	d := startDaemon(b, daemonOptions{})
 	const shell = "/bin/bash" // what startDaemon gives the daemon as $SHELL
@@ -90,7 +95,14 @@ func BenchmarkExecTrue(b *testing.B) {
 		}
 	}
 	tree := &side{exec: func() time.Duration { return execVia(client, d.url) }, health: healthVia(client, d.url)}
-	sides := []*side{tree}
+	floorSrv := startAndPoll(b, startupSubject{"minexec", func(port int, _ string) []string {
+		return []string{minexecBinary(b), fmt.Sprintf("127.0.0.1:%d", port)}
+	}}, b.TempDir())
+	b.Cleanup(func() { floorSrv.stop(b) })
+	floorURL := "http://" + floorSrv.addr
+	fc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: hangGuard}
+	floor := &side{exec: func() time.Duration { return execVia(fc, floorURL) }, health: healthVia(fc, floorURL)}
+	sides := []*side{tree, floor}
 	var before *side
 	if bin := beforeBin(); bin != "" {
 		bd := startDaemon(b, daemonOptions{bin: bin})
@@ -140,6 +152,9 @@ func BenchmarkExecTrue(b *testing.B) {
 		slices.Sort(before.execs)
 		b.ReportMetric(percentileUS(before.execs, 0.50)-percentileUS(rawLat, 0.50), "before-overhead-p50-µs")
 	}
+	slices.Sort(floor.execs)
+	b.ReportMetric(percentileUS(floor.execs, 0.50)-percentileUS(rawLat, 0.50), "bare-overhead-p50-µs")
+	b.ReportMetric(percentileUS(daemonLat, 0.50)-percentileUS(floor.execs, 0.50), "over-bare-p50-µs")
 	b.ReportMetric(percentileUS(httpLat, 0.50), "http-roundtrip-p50-µs")
 	p50, p99 := percentileUS(daemonLat, 0.50), percentileUS(daemonLat, 0.99)
 	rawP50, rawP99 := percentileUS(rawLat, 0.50), percentileUS(rawLat, 0.99)
@@ -157,6 +172,11 @@ func BenchmarkExecTrue(b *testing.B) {
 		tree.exec()
 	}
 	daemonCPU := threadsCPU(b, d.pid) - cpuBefore
+	floorBefore := threadsCPU(b, floorSrv.cmd.Process.Pid)
+	for range cpuRounds {
+		floor.exec()
+	}
+	floorCPU := threadsCPU(b, floorSrv.cmd.Process.Pid) - floorBefore
 	selfBefore := selfCPU()
 	for range cpuRounds {
 		raw()
@@ -165,6 +185,34 @@ func BenchmarkExecTrue(b *testing.B) {
 	perExec := func(d time.Duration) float64 { return float64(d) / cpuRounds / float64(time.Microsecond) }
 	b.ReportMetric(perExec(daemonCPU), "daemon-cpu-µs/exec")
 	b.ReportMetric(perExec(rawCPU), "raw-parent-cpu-µs/exec")
+	b.ReportMetric(perExec(floorCPU), "bare-cpu-µs/exec")
+}
+
+// minexecBin is testdata/minexec, built once per test process.
+var minexecBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// minexecBinary builds testdata/minexec with the daemon's shipped flags,
+// into a folder that goes with the test run's.
+func minexecBinary(b *testing.B) string {
+	b.Helper()
+	minexecBin.once.Do(func() {
+		dir, err := os.MkdirTemp(testRunDir, "minexec-")
+		if err != nil {
+			minexecBin.err = err
+			return
+		}
+		minexecBin.path = filepath.Join(dir, "minexec")
+		args := append(append([]string{"build"}, shippedBuildFlags...), "-o", minexecBin.path, "./testdata/minexec")
+		minexecBin.err = testsupport.GoBuild("", []string{"CGO_ENABLED=0"}, args...)
+	})
+	if minexecBin.err != nil {
+		b.Fatal(minexecBin.err)
+	}
+	return minexecBin.path
 }
 
 // threadsCPU is the CPU time the threads of pid have had so far.
