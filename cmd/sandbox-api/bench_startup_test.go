@@ -53,25 +53,27 @@ func shippedBinaries(b *testing.B) (daemon, minimal, linked string) {
 		shippedBins.daemon = filepath.Join(dir, "sandbox-api")
 		shippedBins.minimal = filepath.Join(dir, "minhttp")
 		shippedBins.linked = filepath.Join(dir, "linkedhttp")
-		env := []string{"CGO_ENABLED=0"}
-		build := func(out, pkg string) error {
-			args := append(append([]string{"build"}, shippedBuildFlags...), "-o", out, pkg)
-			return testsupport.GoBuild("", env, args...)
-		}
-		if err := build(shippedBins.daemon, "."); err != nil {
+		if err := buildShipped(shippedBins.daemon, "."); err != nil {
 			shippedBins.err = err
 			return
 		}
-		if err := build(shippedBins.minimal, "./testdata/minhttp"); err != nil {
+		if err := buildShipped(shippedBins.minimal, "./testdata/minhttp"); err != nil {
 			shippedBins.err = err
 			return
 		}
-		shippedBins.err = build(shippedBins.linked, "./testdata/linkedhttp")
+		shippedBins.err = buildShipped(shippedBins.linked, "./testdata/linkedhttp")
 	})
 	if shippedBins.err != nil {
 		b.Fatal(shippedBins.err)
 	}
 	return shippedBins.daemon, shippedBins.minimal, shippedBins.linked
+}
+
+// buildShipped builds the package pkg (relative to this folder) into out,
+// static and with shippedBuildFlags, as the daemon ships.
+func buildShipped(out, pkg string) error {
+	args := append(append([]string{"build"}, shippedBuildFlags...), "-o", out, pkg)
+	return testsupport.GoBuild("", []string{"CGO_ENABLED=0"}, args...)
 }
 
 // startupSubject is one server the start-up benchmarks run.

@@ -209,8 +209,7 @@ func minexecBinary(b *testing.B) string {
 			return
 		}
 		minexecBin.path = filepath.Join(dir, "minexec")
-		args := append(append([]string{"build"}, shippedBuildFlags...), "-o", minexecBin.path, "./testdata/minexec")
-		minexecBin.err = testsupport.GoBuild("", []string{"CGO_ENABLED=0"}, args...)
+		minexecBin.err = buildShipped(minexecBin.path, "./testdata/minexec")
 	})
 	if minexecBin.err != nil {
 		b.Fatal(minexecBin.err)
