@@ -23,7 +23,11 @@
 //     name reservations, the disk budget of all logs, Shutdown).
 //   - process.go: Process, the record, and its small accessors.
 //   - start.go: Manager.Start, checks and the working directory.
-//   - spawn.go: one attempt: pipes, fork through the reaper, pumps.
+//   - spawn.go: one attempt: pipes, fork through the reaper.
+//   - fork_linux.go: the fork itself (syscall.ForkExec, not os/exec).
+//   - environ.go: the environment of a start, without duplicates.
+//   - quickwatch_linux.go: the first 50 ms of an attempt, read and waited
+//     for on its supervisor's thread, then handed to the pumps.
 //   - pipes_ahead.go: the output pipes of the next start, made while the
 //     child of the one before runs.
 //   - pump.go: a pipe copied into the log.

@@ -271,7 +271,7 @@ func TestResumeRefusesWhatItCannotHonour(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		_ = syscall.Kill(-p.att.pid, syscall.SIGKILL)
-		_, _ = p.att.proc.Wait()
+		_, _ = reapChild(p.att.pid)
 	})
 	cfg := Config{LogDir: dir, Shell: "/bin/sh"}
 	for _, tc := range []struct {

@@ -127,12 +127,12 @@ func readPIDFile(t *testing.T, path string) int {
 func waitSignaledBy(t *testing.T, p *Process, sig syscall.Signal) {
 	t.Helper()
 	p.mu.Lock()
-	st := p.att.state
+	st := p.att.status
 	p.mu.Unlock()
 	if st == nil {
 		t.Fatalf("no process state")
 	}
-	ws := st.Sys().(syscall.WaitStatus)
+	ws := *st
 	if !ws.Signaled() || ws.Signal() != sig {
 		t.Fatalf("leader ended with %v (signaled %v), want signal %v", ws, ws.Signaled(), sig)
 	}

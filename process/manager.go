@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,7 +71,14 @@ func (c *Config) setDefaults() error {
 	if c.Env == nil {
 		c.Env = os.Environ()
 	}
-	c.Env = c.User.Environ(c.Env)
+	c.Env = dedupEnv(c.User.Environ(c.Env)) // once, not on every start (forkShell)
+	if !strings.Contains(c.Shell, "/") {
+		// A bare name is looked up in PATH, once (as exec.Command would on
+		// every start); not found, the starts fail and say so.
+		if path, err := exec.LookPath(c.Shell); err == nil {
+			c.Shell = path
+		}
+	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
@@ -134,6 +143,8 @@ type Manager struct {
 	// pipesAhead holds the output pipes of the next start, made while the
 	// child of the one before ran (pipes_ahead.go).
 	pipesAhead pipesAhead
+	// quick bounds the supervisors' quick watches (quickwatch_linux.go).
+	quick quickSlots
 
 	// outputs are the outputs with a pipe not yet at end of file
 	// (output.go), of every attempt, ended and forgotten processes' too.
@@ -155,6 +166,7 @@ type Manager struct {
 
 	beforeAppend   func()        // tests only: holds a pump back, as a loaded machine may
 	lateDrainLimit time.Duration // defaultLateDrainLimit; tests lengthen it
+	quickLimit     time.Duration // defaultQuickWatchLimit; tests lengthen it
 }
 
 // NewManager prepares the log folder and, with cfg.Reap, starts reaping
@@ -197,7 +209,9 @@ func newManager(cfg Config, j *journal) (*Manager, error) {
 		outputs:        map[*output]struct{}{},
 		pidfds:         pidfdsWork(),
 		lateDrainLimit: defaultLateDrainLimit,
+		quickLimit:     defaultQuickWatchLimit,
 		journal:        j,
+		quick:          newQuickSlots(),
 	}
 	m.halt, m.haltNow = context.WithCancel(context.Background())
 	return m, nil

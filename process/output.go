@@ -24,6 +24,10 @@ type output struct {
 	// frozen: a freeze stopped the pumps, leaving the pipes open for
 	// Thaw or for the next image.
 	frozen atomic.Bool
+	// pending: the attempt was just spawned and nothing reads its pipes
+	// yet; its supervisor's quick watch (quickwatch_linux.go) or
+	// startPumps does, unless a freeze or run came first.
+	pending bool
 	// drainedHint, if set, is called once both pipes reached end of file:
 	// the sign that the attempt's process has just exited (exitWait.hint).
 	drainedHint func()
@@ -38,9 +42,10 @@ type output struct {
 var outputStreams = [2]Stream{Stdout, Stderr}
 
 // newOutput registers the pipes of an attempt of p with the manager. Either
-// may be nil: already at end of file (a resumed output).
+// may be nil: already at end of file (a resumed output). Nothing reads them
+// yet: run, startPumps or a quick watch starts that.
 func (m *Manager) newOutput(p *Process, stdout, stderr *os.File) *output {
-	o := &output{p: p, files: [2]*os.File{stdout, stderr}, drained: make(chan struct{})}
+	o := &output{p: p, files: [2]*os.File{stdout, stderr}, drained: make(chan struct{}), pending: true}
 	if stdout == nil && stderr == nil {
 		close(o.drained)
 		return o
@@ -62,15 +67,32 @@ func (m *Manager) liveOutputs() []*output {
 	return out
 }
 
-// run starts a pump for each pipe not yet at end of file: after spawn, a
-// thaw or a resume.
+// run starts a pump for each pipe not yet at end of file: after a thaw or
+// a resume.
 func (o *output) run() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.frozen.Store(false)
+	o.pending = false
+	o.startPumpsLocked()
+}
+
+// startPumps starts the pumps of a just-spawned attempt, unless a freeze
+// or a run came first (a thaw runs them).
+func (o *output) startPumps() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.pending && !o.frozen.Load() {
+		o.pending = false
+		o.startPumpsLocked()
+	}
+}
+
+func (o *output) startPumpsLocked() {
 	for i, f := range o.files {
 		if f != nil {
-			_ = f.SetReadDeadline(time.Time{}) // a freeze's, if any
+			f = pollablePipe(f) // clears a freeze's deadline, if any
+			o.files[i] = f
 			o.pumps.Add(1)
 			go o.pump(i, f)
 		}

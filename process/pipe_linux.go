@@ -1,8 +1,10 @@
 package process
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,30 +23,56 @@ func growPipe(f *os.File) {
 	if err != nil {
 		return
 	}
-	_ = rc.Control(func(fd uintptr) {
-		_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, fastPipeSize)
-	})
+	_ = rc.Control(growPipeFD)
 }
 
-// outputPipe is a pipe for a child's stdout or stderr. Only the read end
-// goes on the runtime's poller (the pump reads it without holding a
-// thread); the write end is the child's and is closed as soon as the child
-// holds its copy. os.Pipe would put both ends on the poller, and the write
-// end would cost a registration, a switch back to blocking mode for the
-// child and an unregistration: six system calls per process for nothing.
+func growPipeFD(fd uintptr) {
+	_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, fastPipeSize)
+}
+
+// outputPipe is a pipe for a child's stdout or stderr. Both ends are
+// blocking and off the runtime's poller: the supervisor's quick watch
+// polls the read end itself (quickwatch_linux.go), and a command that ends
+// within it never costs a poller registration, nor wakes the poller's
+// thread when it exits. A pump that takes the read end over makes it
+// pollable first (pollablePipe). os.Pipe would put both ends on the
+// poller, and the write end would cost a registration, a switch back to
+// blocking mode for the child and an unregistration.
 func outputPipe() (r, w *os.File, err error) {
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
 		return nil, nil, fmt.Errorf("pipe: %w", err)
 	}
-	// F_SETFL alone (SetNonblock reads the flags first): a new pipe's read
-	// end has no other status flag to keep.
-	if _, err := unix.FcntlInt(uintptr(fds[0]), unix.F_SETFL, unix.O_NONBLOCK); err != nil {
-		_ = unix.Close(fds[0])
-		_ = unix.Close(fds[1])
-		return nil, nil, fmt.Errorf("pipe: %w", err)
-	}
-	// A non-blocking descriptor makes a pollable *os.File; a blocking one
-	// stays off the poller.
 	return os.NewFile(uintptr(fds[0]), "|0"), os.NewFile(uintptr(fds[1]), "|1"), nil
 }
+
+// pollablePipe returns f made readable by a pump on the runtime's poller:
+// f itself when it is already (a pipe a pump read before, or one handed
+// over by an earlier image), else a non-blocking duplicate of it, f being
+// closed. An *os.File cannot leave blocking mode in place: its kind is
+// fixed when it is made. On failure (no descriptor left) f is returned as
+// it is: a pump then reads it holding a thread, and a freeze cannot stop
+// that pump until the pipe's end.
+func pollablePipe(f *os.File) *os.File {
+	if f.SetReadDeadline(time.Time{}) == nil {
+		return f // on the poller already (and any freeze's deadline cleared)
+	}
+	var dup int
+	err := errSyscallConn
+	if rc, cerr := f.SyscallConn(); cerr == nil {
+		_ = rc.Control(func(fd uintptr) {
+			dup, err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+		})
+	}
+	if err != nil {
+		return f
+	}
+	if err := unix.SetNonblock(dup, true); err != nil {
+		_ = unix.Close(dup)
+		return f
+	}
+	_ = f.Close()
+	return os.NewFile(uintptr(dup), f.Name())
+}
+
+var errSyscallConn = errors.New("no descriptor")

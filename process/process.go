@@ -1,9 +1,9 @@
 package process
 
 import (
-	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -53,14 +53,17 @@ type Process struct {
 
 // attempt is one run of the command: its OS process and its output.
 type attempt struct {
-	proc *os.Process
-	pid  int
-	out  *output
-	exit exitWait // the supervisor's wait for its end, which out hurries up
+	pid int
+	// pidfd is the child's pidfd from its clone, which the quick watch
+	// polls and release closes; -1: none (no pidfds here, or an attempt
+	// resumed from an earlier image of the daemon).
+	pidfd int
+	out   *output
+	exit  exitWait // the supervisor's wait for its end, which out hurries up
 	// Set by the supervisor once it reaped the process, under Process.mu.
 	reaped bool
 	code   int
-	state  *os.ProcessState // nil when an earlier image of the daemon reaped it
+	status *syscall.WaitStatus // nil when an earlier image of the daemon reaped it
 }
 
 // Done is closed once the process has ended for good.

@@ -17,14 +17,14 @@ const (
 )
 
 // pump copies pipe i of the output into the log until EOF, or until a
-// freeze stops it (output.freeze). It is the only reader of the pipe, and
-// writes only to disk, so no client can slow the process down.
+// freeze stops it (output.freeze). It is the only reader of the pipe (once
+// a quick watch, if any, handed it on), and writes only to disk, so no
+// client can slow the process down.
 func (o *output) pump(i int, r *os.File) {
 	defer o.pumps.Done()
-	p, s := o.p, outputStreams[i]
 	buf := make([]byte, pumpBufferStart)
 	grown := false
-	failing := false // logged once per run of failed writes, not per read
+	var k keeper
 	for {
 		n, err := r.Read(buf)
 		if !grown && n >= defaultPipeSize {
@@ -32,19 +32,7 @@ func (o *output) pump(i int, r *os.File) {
 			growPipe(r)
 			grown = true
 		}
-		if n > 0 {
-			if p.m.beforeAppend != nil {
-				p.m.beforeAppend()
-			}
-			rolled, werr := p.log.Append(s, buf[:n])
-			if werr != nil && !failing {
-				p.m.cfg.Logger.Error("process output not kept (readers get a marker with the count)", zap.String("name", p.name), zap.Error(werr))
-			}
-			failing = werr != nil
-			if rolled {
-				p.m.enforceDiskBudget()
-			}
-		}
+		k.keep(o.p, outputStreams[i], buf[:n])
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && o.frozen.Load() {
 				return // frozen: the pipe stays open, what was read is kept
@@ -55,5 +43,26 @@ func (o *output) pump(i int, r *os.File) {
 		if n == len(buf) && len(buf) < pumpBufferSize {
 			buf = make([]byte, min(4*len(buf), pumpBufferSize))
 		}
+	}
+}
+
+// keeper appends what a reader of one pipe read to the log, and logs a run
+// of failed writes once, not per read.
+type keeper struct{ failing bool }
+
+func (k *keeper) keep(p *Process, s Stream, b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	if p.m.beforeAppend != nil {
+		p.m.beforeAppend()
+	}
+	rolled, err := p.log.Append(s, b)
+	if err != nil && !k.failing {
+		p.m.cfg.Logger.Error("process output not kept (readers get a marker with the count)", zap.String("name", p.name), zap.Error(err))
+	}
+	k.failing = err != nil
+	if rolled {
+		p.m.enforceDiskBudget()
 	}
 }

@@ -86,22 +86,41 @@ func (r *reaper) scanSoon() { r.soon.Arm(orphanScanDelay) }
 
 // start runs cmd.Start so that the reaper leaves the child to cmd.Wait.
 func (r *reaper) start(cmd *exec.Cmd) error {
+	_, err := r.startWith(func() (int, error) {
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		return cmd.Process.Pid, nil
+	})
+	return err
+}
+
+// startWith runs fork, which starts a child and returns its pid, so that
+// the reaper leaves that child to its caller's wait.
+func (r *reaper) startWith(fork func() (pid int, err error)) (int, error) {
 	r.starting.Add(1) // before the fork: see reapOrphans
 	defer r.starting.Add(-1)
-	if err := cmd.Start(); err != nil {
-		return err
+	pid, err := fork()
+	if err != nil {
+		return 0, err
 	}
 	r.idsMu.Lock()
-	r.managed[cmd.Process.Pid]++
+	r.managed[pid]++
 	r.idsMu.Unlock()
 	r.scanSlowly() // its descendants may become orphans unseen
-	return nil
+	return pid, nil
 }
 
 // waited is called after cmd.Wait has reaped pid. A managed process's end
 // is when orphans appear (its children still running are the daemon's
 // now), so a scan follows.
 func (r *reaper) waited(pid int) {
+	r.forget(pid)
+	r.scanSoon()
+}
+
+// forget is waited without the scan, which the caller asks for later.
+func (r *reaper) forget(pid int) {
 	// A count, not a flag: a new start may reuse pid before the waiter of
 	// the old one gets here, and must stay registered.
 	r.idsMu.Lock()
@@ -109,7 +128,6 @@ func (r *reaper) waited(pid int) {
 		delete(r.managed, pid)
 	}
 	r.idsMu.Unlock()
-	r.scanSoon()
 }
 
 // managedCount is how many managed children are not waited for yet.

@@ -150,9 +150,9 @@ func (r *resumer) process(fp frozenProcess) (*Process, error) {
 		p.stdin = newStdinPipe(stdin)
 	}
 	if fa := fp.Attempt; fa != nil {
-		a := &attempt{pid: fa.PID, reaped: fa.Reaped, code: fa.Code}
+		a := &attempt{pid: fa.PID, pidfd: -1, reaped: fa.Reaped, code: fa.Code}
 		if !a.reaped {
-			if a.proc, err = r.child(fa.PID); err != nil {
+			if err := r.child(fa.PID); err != nil {
 				return nil, err
 			}
 		}
@@ -165,16 +165,12 @@ func (r *resumer) process(fp frozenProcess) (*Process, error) {
 
 // child finds a running attempt: it must still be this process's child,
 // not reaped (a zombie at worst), or its pid could be another process's.
-func (r *resumer) child(pid int) (*os.Process, error) {
+func (r *resumer) child(pid int) error {
 	state, ppid, ok := readStat(pid, make([]byte, 512))
 	if !ok || ppid != r.self || state == 'X' {
-		return nil, fmt.Errorf("pid %d is no longer a child of the daemon", pid)
+		return fmt.Errorf("pid %d is no longer a child of the daemon", pid)
 	}
-	proc, err := os.FindProcess(pid)
-	if err != nil {
-		return nil, fmt.Errorf("pid %d: %w", pid, err)
-	}
-	return proc, nil
+	return nil
 }
 
 // forgotten stands for a record pruned before the freeze whose pipes a

@@ -9,18 +9,16 @@ import (
 )
 
 // spawn starts one attempt (the first, or a restart): the spec's command
-// (see Spec.command) with its output pumped into the log, its stdin a pipe
+// (see forkShell) with its output pumped into the log, its stdin a pipe
 // when asked for, else /dev/null.
 func (p *Process) spawn() error {
 	m := p.m
-	cmd := p.spec.command(&m.cfg)
-
 	pipes, err := m.pipesAhead.take()
 	if err != nil {
 		return err
 	}
 	outR, outW, errR, errW := pipes.outR, pipes.outW, pipes.errR, pipes.errW
-	cmd.Stdout, cmd.Stderr = outW, errW
+	stdin := m.devNull // rather than one opened and closed per start
 	var inR, inW *os.File
 	p.mu.Lock()
 	wantStdin := p.spec.Stdin && !p.stdinClosed
@@ -30,24 +28,24 @@ func (p *Process) spawn() error {
 			closeAll(outR, outW, errR, errW)
 			return fmt.Errorf("stdin pipe: %w", err)
 		}
-		cmd.Stdin = inR
-	} else {
-		cmd.Stdin = m.devNull // os/exec would open and close one per start
+		stdin = inR
 	}
-	err = m.reaper.start(cmd)
+	var pidfd int
+	pid, err := m.reaper.startWith(func() (pid int, err error) {
+		pid, pidfd, err = m.forkShell(&p.spec, [3]*os.File{stdin, outW, errW}, m.pidfds)
+		return pid, err
+	})
 	closeAll(outW, errW, inR) // the child holds its own copies
 	if err != nil {
 		closeAll(outR, errR, inW)
 		return err
 	}
 	if m.cfg.ResetChildOOMScore {
-		_ = procfile.Write("/proc/"+strconv.Itoa(cmd.Process.Pid)+"/oom_score_adj", "0")
+		_ = procfile.Write("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", "0")
 	}
 	// Each attempt has its own output: an orphan of an earlier attempt may
-	// hold that attempt's pipes long after a restart. The supervisor waits
-	// on cmd.Process, never on cmd: with files as its stdio, cmd.Wait would
-	// only wait for the process.
-	att := &attempt{proc: cmd.Process, pid: cmd.Process.Pid, out: m.newOutput(p, outR, errR)}
+	// hold that attempt's pipes long after a restart.
+	att := &attempt{pid: pid, pidfd: pidfd, out: m.newOutput(p, outR, errR)}
 	att.out.drainedHint = att.exit.hint // set before the pumps run
 	p.mu.Lock()
 	p.att, p.alive = att, true
@@ -60,7 +58,7 @@ func (p *Process) spawn() error {
 		p.stdin = newStdinPipe(inW)
 	}
 	p.mu.Unlock()
-	att.out.run()
+	// The supervisor reads the output from here (Process.quickWatch).
 	// This attempt took the pipes made ahead: the next start's are made
 	// while this child runs, off the way of every answer. (On the
 	// supervisor's goroutine, before its wait, an exec answered 4 µs later.)

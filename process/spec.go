@@ -2,7 +2,6 @@ package process
 
 import (
 	"math"
-	"os/exec"
 	"strings"
 	"syscall"
 	"time"
@@ -56,20 +55,18 @@ func (s *Spec) validate() error {
 	return nil
 }
 
-// command is the OS command for one attempt: the spec's command run by the
-// manager's shell, in the (resolved) working directory, with the daemon's
-// environment plus the spec's, as the configured user. Each attempt leads
-// its own process group, which stop and kill signal as a whole.
-func (s *Spec) command(cfg *Config) *exec.Cmd {
-	cmd := exec.Command(cfg.Shell, "-c", s.Command)
-	cmd.Dir = s.WorkingDir
-	// Clipped, so that concurrent starts never append into a shared array.
-	cmd.Env = cfg.Env[:len(cfg.Env):len(cfg.Env)]
-	for k, v := range s.Env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cfg.User.Credential()}
-	return cmd
+// environ is the environment of one attempt: the daemon's (base, without
+// duplicates) with the spec's variables, which replace those of the same
+// name.
+func (s *Spec) environ(base []string) []string {
+	return withEnv(base, s.Env)
+}
+
+// sysProcAttr is how each attempt is started: leading its own process
+// group, which stop and kill signal as a whole, as the configured user.
+// With pidfd set, the clone gives the child's pidfd there.
+func sysProcAttr(cfg *Config, pidfd *int) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Credential: cfg.User.Credential(), PidFD: pidfd}
 }
 
 // TimeoutSeconds turns a timeout given in whole seconds into a Duration,

@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"os"
 	"runtime"
 	"syscall"
 	"time"
@@ -23,8 +22,9 @@ func (p *Process) supervise(halt context.Context) {
 		att, restarting := p.att, !p.restartAt.IsZero()
 		p.mu.Unlock()
 		if !restarting {
-			if !p.reap(halt, att) || !p.awaitOutput(halt, att.out) {
-				att.release()
+			exited := p.quickWatch(att)
+			if !p.reap(halt, att, exited) || !p.awaitOutput(halt, att.out) {
+				p.releaseAttempt(att)
 				return
 			}
 			p.mu.Lock()
@@ -41,11 +41,11 @@ func (p *Process) supervise(halt context.Context) {
 			p.mu.Unlock()
 			if !retry {
 				p.finish(att.code)
-				att.release()
+				p.releaseAttempt(att)
 				return
 			}
 		}
-		att.release()
+		p.releaseAttempt(att)
 		switch p.restart(halt) {
 		case restartStarted:
 			continue
@@ -57,6 +57,17 @@ func (p *Process) supervise(halt context.Context) {
 	}
 }
 
+// releaseAttempt releases the attempt (release) and asks the reaper for a
+// scan: a managed process's end is when orphans appear (its children still
+// running are the daemon's now). The scan's timer is set here, once the
+// end was answered (finish yields to its waiter first), and not as the
+// process is reaped: a timer earlier than any the runtime's poller sleeps
+// until wakes that poller's thread, some 10 µs on the way of the answer.
+func (p *Process) releaseAttempt(att *attempt) {
+	att.release()
+	p.m.reaper.scanSoon()
+}
+
 // release closes what the attempt held for its wait and no longer needs:
 // the pipes its output read to their end, and the pidfd its exit was seen
 // on. The supervisor calls it once the end is recorded and its waiter had
@@ -64,29 +75,48 @@ func (p *Process) supervise(halt context.Context) {
 func (a *attempt) release() {
 	a.out.closeSpent()
 	a.exit.close()
+	if a.pidfd >= 0 {
+		_ = syscall.Close(a.pidfd)
+		a.pidfd = -1
+	}
 }
 
-// reap waits for the attempt's process to exit and takes its status. No
-// thread is held while it runs, and only this wait reaps a managed child
-// (the reaper leaves managed pids alone), so the pid is still ours. It
-// reports false when halt came first: the child, running or a zombie, is
-// left for a later supervisor to reap.
-func (p *Process) reap(halt context.Context, att *attempt) bool {
+// reap waits for the attempt's process to exit (unless the quick watch saw
+// it exit) and takes its status. No thread is held while it waits, and
+// only this wait reaps a managed child (the reaper leaves managed pids
+// alone), so the pid is still ours. It reports false when halt came first:
+// the child, running or a zombie, is left for a later supervisor to reap.
+func (p *Process) reap(halt context.Context, att *attempt, exited bool) bool {
 	p.mu.Lock()
 	reaped := att.reaped
 	p.mu.Unlock()
 	if reaped {
 		return true
 	}
-	if !awaitExit(halt, att.pid, &att.exit) {
+	if !exited && !awaitExit(halt, att.pid, &att.exit) {
 		return false
 	}
-	st, _ := att.proc.Wait()
-	p.m.reaper.waited(att.pid)
+	ws, err := reapChild(att.pid)
+	p.m.reaper.forget(att.pid) // the scan that follows an end: releaseAttempt
 	p.mu.Lock()
-	att.reaped, att.code, att.state = true, exitCode(st), st
+	att.reaped, att.code = true, -1
+	if err == nil {
+		att.code, att.status = exitCode(ws), &ws
+	}
 	p.mu.Unlock()
 	return true
+}
+
+// reapChild takes the exit status of pid, a child that has exited (or,
+// where pidfds are not available, waits for it to).
+func reapChild(pid int) (syscall.WaitStatus, error) {
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if err != syscall.EINTR {
+			return ws, err
+		}
+	}
 }
 
 // awaitOutput waits, after the attempt exited, for its output to reach end
@@ -171,12 +201,9 @@ func (p *Process) finish(code int) {
 }
 
 // exitCode is the exit status, or -1 when a signal ended the process.
-func exitCode(st *os.ProcessState) int {
-	if st == nil {
+func exitCode(ws syscall.WaitStatus) int {
+	if !ws.Exited() {
 		return -1
 	}
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return -1
-	}
-	return st.ExitCode()
+	return ws.ExitStatus()
 }

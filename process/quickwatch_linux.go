@@ -1,0 +1,176 @@
+package process
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A quick watch holds its supervisor's OS thread in poll(2) for at most
+// defaultQuickWatchLimit (Manager.quickLimit), and at most quickWatchSlots
+// run at once: the threads a burst of starts holds stay few and briefly
+// held, where a blocking wait for each child's whole life would pin a
+// thread per running process. A freeze waits for the watches under way
+// to end, so the limit also bounds how much longer a switch takes.
+const (
+	defaultQuickWatchLimit = 50 * time.Millisecond
+	quickWatchSlots        = 4
+)
+
+// quickSlots bounds the quick watches running at once.
+type quickSlots chan struct{}
+
+func newQuickSlots() quickSlots { return make(quickSlots, quickWatchSlots) }
+
+func (q quickSlots) take() bool {
+	select {
+	case q <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (q quickSlots) give() { <-q }
+
+// quickWatch is the start of a just-spawned attempt's watch, on the
+// supervisor's own thread: one poll(2) over its two output pipes and a
+// pidfd, reading into the log what they bring, until the process has exited
+// and both pipes reached end of file, or the limit passed. Then the
+// pumps take over what is still open, and the supervisor's wait
+// (awaitExit) what did not happen yet. It reports whether the process
+// exited (not reaped: the supervisor reaps it).
+//
+// Why: most commands an exec waits for end within milliseconds. The pumps
+// and the exit wait sit on the runtime's poller, and a child's end wakes
+// them there: the poller's thread, then the goroutines it readies on other
+// threads, each a hand-over between vCPUs before the answer can go. Here
+// the child's end wakes this thread once, and the supervisor reaps, ends
+// the record and hands its waiter the processor without another hop; on
+// the 2-core VM an exec-and-wait answered some 60 µs sooner (README,
+// Measured). It changes no guarantee: every byte still goes through the log
+// (keeper, as a pump writes it), in the order the pipe gave it.
+func (p *Process) quickWatch(att *attempt) (exited bool) {
+	o := att.out
+	if att.pidfd < 0 || !p.m.quick.take() { // no pidfd: no pidfds here, or a resumed attempt
+		o.startPumps()
+		return false
+	}
+	defer p.m.quick.give()
+	files, ok := o.beginQuick()
+	if !ok {
+		return false
+	}
+	defer o.endQuick()
+	pidfd := att.pidfd // closed once the end is answered (attempt.release)
+
+	// polled[j] is the pipe index of fds[j], or -1 for the pidfd. A done
+	// entry gets a negative descriptor, which poll(2) skips.
+	fds := make([]unix.PollFd, 0, 3)
+	var polled [3]int
+	for i, f := range files {
+		if fd, ok := rawFD(f); ok {
+			polled[len(fds)] = i
+			fds = append(fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+		}
+	}
+	polled[len(fds)] = -1
+	fds = append(fds, unix.PollFd{Fd: int32(pidfd), Events: unix.POLLIN})
+	open := len(fds)
+
+	var keepers [2]keeper
+	var grown [2]bool
+	buf := make([]byte, pumpBufferStart)
+	deadline := time.Now().Add(p.m.quickLimit)
+	for open > 0 {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		n, err := unix.Poll(fds, int((left+time.Millisecond-1)/time.Millisecond))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || n == 0 {
+			break // a failure, or the limit: the pumps and the usual wait go on
+		}
+		for j := range fds {
+			if fds[j].Fd < 0 || fds[j].Revents == 0 {
+				continue
+			}
+			i := polled[j]
+			if i < 0 {
+				exited = true
+				fds[j].Fd = -1
+				open--
+				continue
+			}
+			// One read per readiness: a process writing faster than this
+			// reads still lets the limit be checked.
+			r, err := unix.Read(int(fds[j].Fd), buf)
+			if !grown[i] && r >= defaultPipeSize { // as a pump does
+				growPipeFD(uintptr(fds[j].Fd))
+				grown[i] = true
+			}
+			keepers[i].keep(p, outputStreams[i], buf[:max(r, 0)])
+			switch {
+			case r > 0:
+				if r == len(buf) && len(buf) < pumpBufferSize {
+					buf = make([]byte, min(4*len(buf), pumpBufferSize))
+				}
+			case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
+			default: // end of file, or a pipe that cannot be read: as a pump does
+				o.reachedEOF(i)
+				fds[j].Fd = -1
+				open--
+			}
+		}
+	}
+	return exited
+}
+
+// rawFD is f's descriptor, without the side effect of f.Fd (which makes
+// a pollable file blocking). f stays open while the quick watch reads it:
+// reachedEOF and closeSpent never close a pipe the watch still polls, and
+// pumps (which replace a pipe with a pollable copy) start only once the
+// watch ended: a freeze waits for it, and a thaw or resume runs pumps only
+// for outputs that no watch took.
+func rawFD(f *os.File) (int, bool) {
+	if f == nil {
+		return 0, false
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	fd := -1
+	_ = rc.Control(func(d uintptr) { fd = int(d) })
+	return fd, fd >= 0
+}
+
+// beginQuick takes the reading of a just-spawned attempt's pipes for a
+// quick watch, unless a freeze or a run came first. The watch counts as a
+// pump: a freeze waits for it to end.
+func (o *output) beginQuick() ([2]*os.File, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.pending || o.frozen.Load() {
+		return [2]*os.File{}, false
+	}
+	o.pending = false
+	o.pumps.Add(1)
+	return o.files, true
+}
+
+// endQuick hands the pipes still open to pumps, unless a freeze came
+// meanwhile (a thaw runs them).
+func (o *output) endQuick() {
+	o.mu.Lock()
+	if !o.frozen.Load() {
+		o.startPumpsLocked()
+	}
+	o.mu.Unlock()
+	o.pumps.Done()
+}

@@ -1,0 +1,111 @@
+package process
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// onPoller reports whether f is read through the runtime's poller (a pump
+// has it) rather than in blocking mode (a quick watch has it, or no one
+// yet). A file closed meanwhile (handed to a pump as a duplicate) says no.
+func onPoller(f *os.File) bool {
+	return f != nil && f.SetReadDeadline(time.Time{}) == nil
+}
+
+// stdoutPipe is the read end of p's stdout pipe, nil once at end of file.
+func stdoutPipe(p *Process) *os.File {
+	p.mu.Lock()
+	o := p.att.out
+	p.mu.Unlock()
+	return o.openFiles()[0]
+}
+
+// waitForFile is a shell loop that waits until path exists: the child, not
+// the test, polls.
+func waitForFile(path string) string {
+	return "while [ ! -e " + path + " ]; do sleep 0.01; done"
+}
+
+func touch(t *testing.T, path string) {
+	t.Helper()
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestQuickWatchHandsOverToPumps: a process that outlives the quick watch
+// has what it printed during the watch kept, its pipes handed to pumps on
+// the poller once the limit passed, and what it prints later kept too, on
+// both streams, in order.
+func TestQuickWatchHandsOverToPumps(t *testing.T) {
+	m := newTestManager(t, nil)
+	release := filepath.Join(t.TempDir(), "go")
+	p := mustStart(t, m, Spec{Command: "echo a; echo e1 >&2; " + waitForFile(release) + "; echo b; echo e2 >&2"})
+	t.Cleanup(func() { touch(t, release) })
+	eventually(t, "output read during the quick watch", func() bool {
+		return logText(t, p.Log(), Stdout) == "a\n" && logText(t, p.Log(), Stderr) == "e1\n"
+	})
+	eventually(t, "stdout handed to a pump", func() bool { return onPoller(stdoutPipe(p)) })
+	touch(t, release)
+	if info := waitEnded(t, p); info.Status != StatusCompleted {
+		t.Fatalf("status %q, want %q", info.Status, StatusCompleted)
+	}
+	if out, errOut := logText(t, p.Log(), Stdout), logText(t, p.Log(), Stderr); out != "a\nb\n" || errOut != "e1\ne2\n" {
+		t.Fatalf("stdout %q, stderr %q; want %q and %q", out, errOut, "a\nb\n", "e1\ne2\n")
+	}
+}
+
+// TestQuickWatchesAreBounded: at most quickWatchSlots quick watches run at
+// once (each holds a thread); starts beyond them go straight to pumps, and
+// every process's output is kept either way. The slots are free again once
+// the processes end.
+func TestQuickWatchesAreBounded(t *testing.T) {
+	m := newTestManager(t, nil)
+	m.quickLimit = hangGuard // no watch ends before its process does
+	release := filepath.Join(t.TempDir(), "go")
+	t.Cleanup(func() { touch(t, release) })
+	const extra = 2
+	procs := make([]*Process, quickWatchSlots+extra)
+	for i := range procs {
+		procs[i] = mustStart(t, m, Spec{Command: "echo x; " + waitForFile(release) + "; echo y"})
+	}
+	for _, p := range procs {
+		eventually(t, "the first line of each", func() bool { return logText(t, p.Log(), Stdout) == "x\n" })
+	}
+	eventually(t, "every slot taken", func() bool { return len(m.quick) == quickWatchSlots })
+	pumped := 0
+	for _, p := range procs {
+		if onPoller(stdoutPipe(p)) {
+			pumped++
+		}
+	}
+	if pumped != extra {
+		t.Fatalf("%d of %d processes read by pumps while every quick watch runs, want %d", pumped, len(procs), extra)
+	}
+	touch(t, release)
+	for _, p := range procs {
+		waitEnded(t, p)
+		if out := logText(t, p.Log(), Stdout); out != "x\ny\n" {
+			t.Fatalf("output %q, want %q", out, "x\ny\n")
+		}
+	}
+	eventually(t, "the slots given back", func() bool { return len(m.quick) == 0 })
+}
+
+// TestQuickWatchReadsAFastWriter: a process that writes many times what a
+// pipe holds, all of it within the quick watch, loses nothing.
+func TestQuickWatchReadsAFastWriter(t *testing.T) {
+	m := newTestManager(t, nil)
+	m.quickLimit = hangGuard // the whole output goes through the quick watch
+	const size = 4 << 20
+	p := mustStart(t, m, Spec{Command: "head -c " + strconv.Itoa(size) + " /dev/zero"})
+	if info := waitEnded(t, p); info.Status != StatusCompleted {
+		t.Fatalf("status %q, want %q", info.Status, StatusCompleted)
+	}
+	if got := len(logText(t, p.Log(), Stdout)); got != size {
+		t.Fatalf("%d bytes kept, want %d", got, size)
+	}
+}
