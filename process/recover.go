@@ -132,6 +132,7 @@ func (m *Manager) RecoverEarlierRun() (Recovered, error) {
 
 	m.mu.Lock()
 	m.procs = append(procs, m.procs...)
+	m.countEndedLocked()
 	m.mu.Unlock()
 	m.pruneEnded() // MaxEndedProcesses: the oldest go first
 	kept := map[*Process]bool{}

@@ -239,6 +239,18 @@ func TestRecoverCaps(t *testing.T) {
 			t.Errorf("files of pruned record %s remain: %v", name, files)
 		}
 	}
+	// The recovered records count against the cap for the ends that
+	// follow: each new end prunes the oldest.
+	for i := 0; i < 2; i++ {
+		waitEnded(t, mustStart(t, b, Spec{Command: "true", Name: "after" + strconv.Itoa(i)}))
+	}
+	got = got[:0]
+	for _, p := range b.List() {
+		got = append(got, p.Name())
+	}
+	if want := []string{"p4", "after0", "after1"}; !slices.Equal(got, want) {
+		t.Fatalf("records after two more ends: %v, want %v", got, want)
+	}
 }
 
 // TestRecoverTornEnd: a record a crash cut short ends the log; it is cut

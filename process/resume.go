@@ -86,7 +86,9 @@ func (r *resumer) build(st frozenManager) error {
 		}
 		byID[p.id] = p
 		m.procs = append(m.procs, p)
-		if !p.ended.Load() {
+		if p.ended.Load() {
+			m.ended++
+		} else {
 			m.names[p.name] = p
 		}
 	}
