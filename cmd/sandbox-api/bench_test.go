@@ -49,7 +49,8 @@ func percentileUS(sorted []time.Duration, p float64) float64 {
 // over a keep-alive connection, against a plain fork/exec+wait of the same
 // shell from the benchmark, and against the floor of an exec over HTTP in
 // Go: testdata/minexec, a bare net/http server that runs the command with
-// its output captured and answers JSON (bare-overhead-p50-µs, and
+// its output captured (its handler polls the pipes and the pidfd on its
+// own thread) and answers JSON (bare-overhead-p50-µs, and
 // over-bare-p50-µs for this daemon's p50 less its own), asked in the same
 // rounds on a connection of its own. ns/op covers the daemon requests only.
 // With BENCH_BEFORE_BIN, that build runs beside this tree's too
