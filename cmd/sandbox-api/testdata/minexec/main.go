@@ -8,7 +8,7 @@
 // polls both pipes and the child's pidfd itself, in one poll(2) on its own
 // thread, so that the child's end wakes that thread once and nothing else.
 // (os/exec's way, a goroutine per pipe on the runtime's poller and a
-// thread blocked in waitid, answered 10 to 60 µs later on the 2-core VM.)
+// thread blocked in waitid, answered 30 to 100 µs later on the 2-core VM.)
 //
 //	minexec ADDR   listen on ADDR (host:port); GET /health, POST /process
 package main
