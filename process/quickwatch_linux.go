@@ -89,7 +89,16 @@ func (p *Process) quickWatch(att *attempt) (exited bool) {
 		if left <= 0 {
 			break
 		}
-		n, err := unix.Poll(fds, int((left+time.Millisecond-1)/time.Millisecond))
+		timeout := int((left + time.Millisecond - 1) / time.Millisecond)
+		if exited {
+			// The child's own ends of the pipes closed before its pidfd
+			// said it exited: what the pipes hold now is read, and a pipe
+			// not at its end is held by another process (a background
+			// child), maybe for long: the pumps and the usual wait for the
+			// output's end take it from here, as without a quick watch.
+			timeout = 0
+		}
+		n, err := unix.Poll(fds, timeout)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}

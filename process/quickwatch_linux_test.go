@@ -109,3 +109,20 @@ func TestQuickWatchReadsAFastWriter(t *testing.T) {
 		t.Fatalf("%d bytes kept, want %d", got, size)
 	}
 }
+
+// TestQuickWatchLeavesHeldPipesToPumps: once the process exited, a quick
+// watch does not wait for pipes a background child still holds (it could
+// hold them for its whole life): the end is recorded as without a quick
+// watch, and the child's later output is still kept.
+func TestQuickWatchLeavesHeldPipesToPumps(t *testing.T) {
+	m := newTestManager(t, nil)
+	m.quickLimit = 2 * hangGuard // only the exit may end the watch here
+	release := filepath.Join(t.TempDir(), "go")
+	p := mustStart(t, m, Spec{Command: "(" + waitForFile(release) + "; echo late) & echo done"})
+	killGroupOnCleanup(t, p)
+	if info := waitEnded(t, p); info.Status != StatusCompleted {
+		t.Fatalf("status %q, want %q", info.Status, StatusCompleted)
+	}
+	touch(t, release)
+	eventually(t, "the background child's output", func() bool { return logText(t, p.Log(), Stdout) == "done\nlate\n" })
+}
