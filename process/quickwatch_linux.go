@@ -38,7 +38,8 @@ func (q quickSlots) give() { <-q }
 // quickWatch is the start of a just-spawned attempt's watch, on the
 // supervisor's own thread: one poll(2) over its two output pipes and a
 // pidfd, reading into the log what they bring, until the process has exited
-// and both pipes reached end of file, or the limit passed. Then the
+// and both pipes reached end of file (once it exited, only what they hold
+// then), or the limit passed. Then the
 // pumps take over what is still open, and the supervisor's wait
 // (awaitExit) what did not happen yet. It reports whether the process
 // exited (not reaped: the supervisor reaps it).
@@ -49,8 +50,9 @@ func (q quickSlots) give() { <-q }
 // threads, each a hand-over between vCPUs before the answer can go. Here
 // the child's end wakes this thread once, and the supervisor reaps, ends
 // the record and hands its waiter the processor without another hop; on
-// the 2-core VM an exec-and-wait answered some 60 µs sooner (README,
-// Measured). It changes no guarantee: every byte still goes through the log
+// the 2-core VM, with the pipes off the poller (outputPipe), an
+// exec-and-wait answered 14–43 µs sooner (README, Measured). It changes no
+// guarantee: every byte still goes through the log
 // (keeper, as a pump writes it), in the order the pipe gave it.
 func (p *Process) quickWatch(att *attempt) (exited bool) {
 	o := att.out
