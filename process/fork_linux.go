@@ -1,6 +1,7 @@
 package process
 
 import (
+	"errors"
 	"os"
 	"runtime"
 	"syscall"
@@ -29,15 +30,31 @@ func (m *Manager) forkShell(spec *Spec, stdio [3]*os.File, withPidfd bool) (pid,
 	// does the same); the files stay open until the fork is done.
 	fds := []uintptr{stdio[0].Fd(), stdio[1].Fd(), stdio[2].Fd()}
 	argv := []string{m.cfg.Shell, "-c", spec.Command}
-	pid, err = syscall.ForkExec(m.cfg.Shell, argv, &syscall.ProcAttr{
-		Dir:   spec.WorkingDir,
-		Env:   spec.environ(m.cfg.Env),
-		Files: fds,
-		Sys:   sysProcAttr(&m.cfg, pidfdAt),
-	})
+	env := spec.environ(m.cfg.Env)
+	fork := func(pidfdAt *int) (int, error) {
+		return syscall.ForkExec(m.cfg.Shell, argv, &syscall.ProcAttr{
+			Dir:   spec.WorkingDir,
+			Env:   env,
+			Files: fds,
+			Sys:   sysProcAttr(&m.cfg, pidfdAt),
+		})
+	}
+	pid, err = fork(pidfdAt)
+	if err != nil && pidfdAt != nil && cloneRefused(err) {
+		// A kernel or a seccomp filter that gives pidfds but refuses them
+		// from clone: the start goes on without one (no quick watch).
+		pidfd = -1
+		pid, err = fork(nil)
+	}
 	runtime.KeepAlive(stdio)
 	if err != nil {
 		return 0, -1, &os.PathError{Op: "fork/exec", Path: m.cfg.Shell, Err: err}
 	}
 	return pid, pidfd, nil
+}
+
+// cloneRefused reports whether a fork's error may be the clone refusing
+// CLONE_PIDFD. Another cause fails the fork without it the same way.
+func cloneRefused(err error) bool {
+	return errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOSYS)
 }
