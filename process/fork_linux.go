@@ -17,9 +17,9 @@ import (
 // environment without duplicates (done once here, in Config.setDefaults),
 // an os.Process with its own pidfd (closed, later, on the way to the
 // answer) and their bookkeeping: some 15 µs of an exec-and-wait on the
-// 2-core VM (README, Measured). What it starts is the same: the same
-// argv, directory, environment and attributes; its errors read as
-// os.StartProcess's ("fork/exec /bin/sh: ...").
+// 2-core VM (README, Measured). What it starts is the same (Spec.forkArgs:
+// the same argv, directory, environment and attributes); its errors read
+// as os.StartProcess's ("fork/exec /bin/sh: ...").
 func (m *Manager) forkShell(spec *Spec, stdio [3]*os.File, withPidfd bool) (pid, pidfd int, err error) {
 	pidfd = -1
 	var pidfdAt *int
@@ -29,22 +29,14 @@ func (m *Manager) forkShell(spec *Spec, stdio [3]*os.File, withPidfd bool) (pid,
 	// Fd makes each file blocking, as the child needs it (os.StartProcess
 	// does the same); the files stay open until the fork is done.
 	fds := []uintptr{stdio[0].Fd(), stdio[1].Fd(), stdio[2].Fd()}
-	argv := []string{m.cfg.Shell, "-c", spec.Command}
-	env := spec.environ(m.cfg.Env)
-	fork := func(pidfdAt *int) (int, error) {
-		return syscall.ForkExec(m.cfg.Shell, argv, &syscall.ProcAttr{
-			Dir:   spec.WorkingDir,
-			Env:   env,
-			Files: fds,
-			Sys:   sysProcAttr(&m.cfg, pidfdAt),
-		})
-	}
-	pid, err = fork(pidfdAt)
+	argv, attr := spec.forkArgs(&m.cfg, fds, pidfdAt)
+	pid, err = syscall.ForkExec(m.cfg.Shell, argv, attr)
 	if err != nil && pidfdAt != nil && cloneRefused(err) {
 		// A kernel or a seccomp filter that gives pidfds but refuses them
 		// from clone: the start goes on without one (no quick watch).
 		pidfd = -1
-		pid, err = fork(nil)
+		attr.Sys.PidFD = nil
+		pid, err = syscall.ForkExec(m.cfg.Shell, argv, attr)
 	}
 	runtime.KeepAlive(stdio)
 	if err != nil {

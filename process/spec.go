@@ -10,7 +10,7 @@ import (
 // Spec describes a process to start: everything a request may ask of the
 // process itself. This file is the one place a new such field goes: the
 // field, its check in validate, and its effect on the OS command in
-// command. The front doors only map their wire to it (see ExecuteRequest).
+// forkArgs. The front doors only map their wire to it (see ExecuteRequest).
 type Spec struct {
 	Command    string
 	Name       string            // empty: a unique name is generated
@@ -55,18 +55,19 @@ func (s *Spec) validate() error {
 	return nil
 }
 
-// environ is the environment of one attempt: the daemon's (base, without
-// duplicates) with the spec's variables, which replace those of the same
-// name.
-func (s *Spec) environ(base []string) []string {
-	return withEnv(base, s.Env)
-}
-
-// sysProcAttr is how each attempt is started: leading its own process
-// group, which stop and kill signal as a whole, as the configured user.
-// With pidfd set, the clone gives the child's pidfd there.
-func sysProcAttr(cfg *Config, pidfd *int) *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Credential: cfg.User.Credential(), PidFD: pidfd}
+// forkArgs is the OS command for one attempt: the spec's command run by
+// the manager's shell, in the (resolved) working directory, with the
+// daemon's environment plus the spec's (which replace variables of the
+// same name), as the configured user, on stdio. Each attempt leads its own
+// process group, which stop and kill signal as a whole. With pidfd set,
+// the clone gives the child's pidfd there.
+func (s *Spec) forkArgs(cfg *Config, stdio []uintptr, pidfd *int) (argv []string, attr *syscall.ProcAttr) {
+	return []string{cfg.Shell, "-c", s.Command}, &syscall.ProcAttr{
+		Dir:   s.WorkingDir,
+		Env:   withEnv(cfg.Env, s.Env),
+		Files: stdio,
+		Sys:   &syscall.SysProcAttr{Setpgid: true, Credential: cfg.User.Credential(), PidFD: pidfd},
+	}
 }
 
 // TimeoutSeconds turns a timeout given in whole seconds into a Duration,
