@@ -14,7 +14,7 @@ import (
 //
 // It forks directly (syscall.ForkExec) rather than through os/exec: an
 // exec.Cmd's start costs, on the way to every fork, a copy of the whole
-// environment without duplicates (done once here, in Config.setDefaults),
+// environment without duplicates (done once instead, in Config.setDefaults),
 // an os.Process with its own pidfd (closed, later, on the way to the
 // answer) and their bookkeeping: some 15 µs of an exec-and-wait on the
 // 2-core VM (README, Measured). What it starts is the same (Spec.forkArgs:

@@ -1,7 +1,6 @@
 package process
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -16,18 +15,31 @@ import (
 // pipe-user-pages-soft every new pipe of that user is cut to two pages.
 const fastPipeSize = 1 << 20
 
-// growPipe asks for fastPipeSize; a refusal (over pipe-max-size or the
-// user's quota) leaves the pipe as it was, which is only slower.
-func growPipe(f *os.File) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return
+// growPipe asks for fastPipeSize for the pipe fd; a refusal (over
+// pipe-max-size or the user's quota) leaves the pipe as it was, which is
+// only slower.
+func growPipe(fd int) {
+	if fd >= 0 {
+		_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, fastPipeSize)
 	}
-	_ = rc.Control(growPipeFD)
 }
 
-func growPipeFD(fd uintptr) {
-	_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, fastPipeSize)
+// rawFD is f's descriptor (-1 and false for none), without the side effect
+// of f.Fd, which makes a pollable file blocking. The caller keeps f open
+// while it uses the number: an output's pipe is closed only by reachedEOF
+// and closeSpent, never while its reader still reads it, and replaced by
+// pollablePipe only before a pump starts.
+func rawFD(f *os.File) (int, bool) {
+	if f == nil {
+		return -1, false
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1, false
+	}
+	fd := -1
+	_ = rc.Control(func(d uintptr) { fd = int(d) })
+	return fd, fd >= 0
 }
 
 // outputPipe is a pipe for a child's stdout or stderr. Both ends are
@@ -57,13 +69,11 @@ func pollablePipe(f *os.File) *os.File {
 	if f.SetReadDeadline(time.Time{}) == nil {
 		return f // on the poller already (and any freeze's deadline cleared)
 	}
-	var dup int
-	err := errSyscallConn
-	if rc, cerr := f.SyscallConn(); cerr == nil {
-		_ = rc.Control(func(fd uintptr) {
-			dup, err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
-		})
+	fd, ok := rawFD(f)
+	if !ok {
+		return f
 	}
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return f
 	}
@@ -74,5 +84,3 @@ func pollablePipe(f *os.File) *os.File {
 	_ = f.Close()
 	return os.NewFile(uintptr(dup), f.Name())
 }
-
-var errSyscallConn = errors.New("no descriptor")

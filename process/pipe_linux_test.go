@@ -20,7 +20,8 @@ func TestGrowPipe(t *testing.T) {
 	if got := pipeSize(r); got != defaultPipeSize {
 		t.Fatalf("a new pipe holds %d bytes, want the default %d", got, defaultPipeSize)
 	}
-	growPipe(r)
+	fd, _ := rawFD(r)
+	growPipe(fd)
 	if got := pipeSize(w); got != fastPipeSize {
 		t.Fatalf("after growPipe the pipe holds %d bytes, want %d", got, fastPipeSize)
 	}

@@ -20,19 +20,13 @@ const (
 // freeze stops it (output.freeze). It is the only reader of the pipe (once
 // a quick watch, if any, handed it on), and writes only to disk, so no
 // client can slow the process down.
-func (o *output) pump(i int, r *os.File) {
+func (o *output) pump(i int, f *os.File) {
 	defer o.pumps.Done()
-	buf := make([]byte, pumpBufferStart)
-	grown := false
-	var k keeper
+	fd, _ := rawFD(f)
+	r := newPipeReading()
 	for {
-		n, err := r.Read(buf)
-		if !grown && n >= defaultPipeSize {
-			// The process filled the whole pipe: it writes fast.
-			growPipe(r)
-			grown = true
-		}
-		k.keep(o.p, outputStreams[i], buf[:n])
+		n, err := f.Read(r.buf)
+		r.keep(o.p, outputStreams[i], fd, n)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && o.frozen.Load() {
 				return // frozen: the pipe stays open, what was read is kept
@@ -40,29 +34,44 @@ func (o *output) pump(i int, r *os.File) {
 			o.reachedEOF(i)
 			return
 		}
-		if n == len(buf) && len(buf) < pumpBufferSize {
-			buf = make([]byte, min(4*len(buf), pumpBufferSize))
-		}
 	}
 }
 
-// keeper appends what a reader of one pipe read to the log, and logs a run
-// of failed writes once, not per read.
-type keeper struct{ failing bool }
+// pipeReading is what a reader of one pipe (a pump, or a quick watch for
+// each of its pipes) keeps between reads: its buffer, which grows while
+// reads fill it; whether it grew the pipe; whether the log refused the
+// last write (logged once per run of failures, not per read).
+type pipeReading struct {
+	buf     []byte
+	grown   bool
+	failing bool
+}
 
-func (k *keeper) keep(p *Process, s Stream, b []byte) {
-	if len(b) == 0 {
+func newPipeReading() pipeReading { return pipeReading{buf: make([]byte, pumpBufferStart)} }
+
+// keep appends the n bytes just read into r.buf to p's log as stream s,
+// grows the pipe (fd) once a read found it full (the process writes
+// fast), and the buffer while reads fill it.
+func (r *pipeReading) keep(p *Process, s Stream, fd, n int) {
+	if n <= 0 {
 		return
+	}
+	if !r.grown && n >= defaultPipeSize {
+		growPipe(fd)
+		r.grown = true
 	}
 	if p.m.beforeAppend != nil {
 		p.m.beforeAppend()
 	}
-	rolled, err := p.log.Append(s, b)
-	if err != nil && !k.failing {
+	rolled, err := p.log.Append(s, r.buf[:n])
+	if err != nil && !r.failing {
 		p.m.cfg.Logger.Error("process output not kept (readers get a marker with the count)", zap.String("name", p.name), zap.Error(err))
 	}
-	k.failing = err != nil
+	r.failing = err != nil
 	if rolled {
 		p.m.enforceDiskBudget()
+	}
+	if n == len(r.buf) && len(r.buf) < pumpBufferSize {
+		r.buf = make([]byte, min(4*len(r.buf), pumpBufferSize))
 	}
 }

@@ -53,7 +53,7 @@ func (q quickSlots) give() { <-q }
 // the 2-core VM, with the pipes off the poller (outputPipe), an
 // exec-and-wait answered 14–43 µs sooner (README, Measured). It changes no
 // guarantee: every byte still goes through the log
-// (keeper, as a pump writes it), in the order the pipe gave it.
+// (pipeReading, as a pump keeps it), in the order the pipe gave it.
 func (p *Process) quickWatch(att *attempt) (exited bool) {
 	o := att.out
 	if att.pidfd < 0 || !p.m.quick.take() { // no pidfd: no pidfds here, or a resumed attempt
@@ -72,19 +72,18 @@ func (p *Process) quickWatch(att *attempt) (exited bool) {
 	// entry gets a negative descriptor, which poll(2) skips.
 	fds := make([]unix.PollFd, 0, 3)
 	var polled [3]int
+	var readings [2]pipeReading
 	for i, f := range files {
 		if fd, ok := rawFD(f); ok {
 			polled[len(fds)] = i
 			fds = append(fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+			readings[i] = newPipeReading()
 		}
 	}
 	polled[len(fds)] = -1
 	fds = append(fds, unix.PollFd{Fd: int32(pidfd), Events: unix.POLLIN})
 	open := len(fds)
 
-	var keepers [2]keeper
-	var grown [2]bool
-	buf := make([]byte, pumpBufferStart)
 	deadline := time.Now().Add(p.m.quickLimit)
 	for open > 0 {
 		left := time.Until(deadline)
@@ -118,20 +117,14 @@ func (p *Process) quickWatch(att *attempt) (exited bool) {
 				open--
 				continue
 			}
-			// One read per readiness: a process writing faster than this
-			// reads still lets the limit be checked.
-			r, err := unix.Read(int(fds[j].Fd), buf)
-			if !grown[i] && r >= defaultPipeSize { // as a pump does
-				growPipeFD(uintptr(fds[j].Fd))
-				grown[i] = true
-			}
-			keepers[i].keep(p, outputStreams[i], buf[:max(r, 0)])
+			// One read per readiness (it cannot block: the poll said there
+			// is data or the end): a process writing faster than this reads
+			// still lets the limit be checked.
+			fd := int(fds[j].Fd)
+			got, err := unix.Read(fd, readings[i].buf)
+			readings[i].keep(p, outputStreams[i], fd, got)
 			switch {
-			case r > 0:
-				if r == len(buf) && len(buf) < pumpBufferSize {
-					buf = make([]byte, min(4*len(buf), pumpBufferSize))
-				}
-			case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
+			case got > 0, errors.Is(err, unix.EINTR):
 			default: // end of file, or a pipe that cannot be read: as a pump does
 				o.reachedEOF(i)
 				fds[j].Fd = -1
@@ -140,25 +133,6 @@ func (p *Process) quickWatch(att *attempt) (exited bool) {
 		}
 	}
 	return exited
-}
-
-// rawFD is f's descriptor, without the side effect of f.Fd (which makes
-// a pollable file blocking). f stays open while the quick watch reads it:
-// reachedEOF and closeSpent never close a pipe the watch still polls, and
-// pumps (which replace a pipe with a pollable copy) start only once the
-// watch ended: a freeze waits for it, and a thaw or resume runs pumps only
-// for outputs that no watch took.
-func rawFD(f *os.File) (int, bool) {
-	if f == nil {
-		return 0, false
-	}
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return 0, false
-	}
-	fd := -1
-	_ = rc.Control(func(d uintptr) { fd = int(d) })
-	return fd, fd >= 0
 }
 
 // beginQuick takes the reading of a just-spawned attempt's pipes for a
