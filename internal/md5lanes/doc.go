@@ -19,24 +19,10 @@
 // goroutine of the pool, started when there is work and ended when there
 // is none, hashes the waiting streams together, up to eight per pass of
 // the kernel, and a stream alone by crypto/md5; streams take turns at the
-// lanes, a chunk at a time.
-//
-// A pass costs the same however many lanes it fills, so the hasher waits
-// for company: while fewer streams have chunks waiting than the most that
-// had some at once since it started (its seats), and no writer waits for
-// it, it holds, and goes on when a missing stream's chunk comes, when a
-// writer must wait (a stream's chunks are all taken, or Sum), or after
-// holdMax (20 ms), when it takes the missing streams to be gone. The
-// parts the SDK sends three at a time arrive in bursts, each a moment
-// behind the others: without the hold, a scratch count found 26% of
-// their bytes hashed alone and 39% in pairs. The hold holds no memory of
-// its own, and never makes a writer wait: a writer that must wait ends
-// it.
-//
-// Sum waits for the stream's bytes to be hashed. A stream has at most
-// four chunks waiting (room for the others to catch up); one with nothing
-// of its own waiting hashes where it is when no buffer is free or when the
-// hasher already has sixteen streams (eight in lanes, eight waiting): more
+// lanes, a chunk at a time. Sum waits for the stream's bytes to be
+// hashed. A stream has at most four chunks waiting; one with nothing of its
+// own waiting hashes where it is when no buffer is free or when the hasher
+// already has sixteen streams (eight in lanes, eight waiting): more
 // streams than that are better spread over the other cores.
 // Where the CPU has no AVX-512 (or the build is not amd64, or purego),
 // Pool.New returns crypto/md5's digest, and nothing changes.

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
@@ -109,89 +108,7 @@ func heldPool(t *testing.T) *Pool {
 	pool := NewPool()
 	pool.maxBuffers = 32
 	pool.running = true // enqueue starts no hasher
-	pool.hold = 0       // the hasher never waits for company, but where a test says so
 	return pool
-}
-
-// heldPair queues two chunks of stream a and one of stream b in a held
-// pool, so that the hasher, once started, expects two streams (seats) and
-// finds only a's second chunk after b's first: what a hold is about.
-func heldPair(t *testing.T, hold time.Duration) (pool *Pool, a, b hash.Hash, data []byte) {
-	t.Helper()
-	pool = heldPool(t)
-	pool.hold = hold
-	data = make([]byte, 3*chunkSize)
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := range data {
-		data[i] = byte(rng.Uint32())
-	}
-	a, b = pool.New(), pool.New()
-	a.Write(data[:2*chunkSize])
-	b.Write(data[2*chunkSize:])
-	go pool.hashLoop()
-	return pool, a, b, data
-}
-
-// holdingOn waits until the hasher holds with a's second chunk unhashed.
-func holdingOn(t *testing.T, pool *Pool, a hash.Hash) {
-	t.Helper()
-	testsupport.Eventually(t, func() (bool, string) {
-		pool.mu.Lock()
-		defer pool.mu.Unlock()
-		left := len(a.(*stream).chunks)
-		return pool.holding && left == 1, fmt.Sprintf("holding %v, %d chunks of a waiting", pool.holding, left)
-	})
-}
-
-// A chunk whose company is missing waits for it rather than being hashed
-// alone: when the missing stream's next chunk comes, both are hashed in
-// lanes, and no byte was hashed by crypto/md5 alone.
-func TestPoolHoldsForTheStreamsItExpects(t *testing.T) {
-	pool, a, b, data := heldPair(t, time.Hour) // a hold ended by company, never by time
-	holdingOn(t, pool, a)
-	if n := pool.solo.Load(); n != 0 {
-		t.Fatalf("%d passes of a stream alone before the hold", n)
-	}
-	b.Write(data[:chunkSize])
-	wantSum(t, a, data[:2*chunkSize])
-	wantSum(t, b, append(slices.Clip(data[2*chunkSize:]), data[:chunkSize]...))
-	if n := pool.solo.Load(); n != 0 {
-		t.Errorf("%d passes of a stream alone: the hold did not wait for b", n)
-	}
-}
-
-// A writer that waits for the hasher ends a hold at once: Sum does not
-// wait for a stream that may never come.
-func TestPoolHoldEndsForAWriterWaiting(t *testing.T) {
-	pool, a, _, data := heldPair(t, time.Hour)
-	holdingOn(t, pool, a)
-	summed := make(chan []byte)
-	go func() { summed <- a.Sum(nil) }()
-	got := testsupport.Receive(t, summed, "a's sum, during a hold")
-	if want := md5.Sum(data[:2*chunkSize]); string(got) != string(want[:]) {
-		t.Errorf("sum %x, want %x", got, want)
-	}
-}
-
-// A hold is bounded: a stream that never writes again (here b, never
-// summed) is given up after the hold, the chunk waiting is hashed, and
-// the pool holds no buffer and no goroutine.
-func TestPoolHoldIsBounded(t *testing.T) {
-	pool, a, _, data := heldPair(t, time.Millisecond)
-	testsupport.Eventually(t, func() (bool, string) {
-		pool.mu.Lock()
-		defer pool.mu.Unlock()
-		return !pool.running && pool.inUse == 0,
-			fmt.Sprintf("after the hold: running %v, %d buffers in use", pool.running, pool.inUse)
-	})
-	wantSum(t, a, data[:2*chunkSize])
-}
-
-func wantSum(t *testing.T, h hash.Hash, data []byte) {
-	t.Helper()
-	if got, want := h.Sum(nil), md5.Sum(data); string(got) != string(want[:]) {
-		t.Errorf("sum %x, want %x", got, want)
-	}
 }
 
 // Streams take turns at the lanes: a ninth stream waiting is hashed before
