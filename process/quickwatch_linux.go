@@ -37,12 +37,12 @@ func (q quickSlots) give() { <-q }
 
 // quickWatch is the start of a just-spawned attempt's watch, on the
 // supervisor's own thread: one poll(2) over its two output pipes and a
-// pidfd, reading into the log what they bring, until the process has exited
-// and both pipes reached end of file (once it exited, only what they hold
-// then), or the limit passed. Then the
-// pumps take over what is still open, and the supervisor's wait
-// (awaitExit) what did not happen yet. It reports whether the process
-// exited (not reaped: the supervisor reaps it).
+// pidfd, reading into the log what they bring, until the process has
+// exited and both pipes reached end of file (once it exited, only what
+// they hold then), or the limit passed. Then the pumps take over what is
+// still open, and the supervisor's wait (awaitExit) what did not happen
+// yet. It reports whether the process exited (not reaped: the supervisor
+// reaps it).
 //
 // Why: most commands an exec waits for end within milliseconds. The pumps
 // and the exit wait sit on the runtime's poller, and a child's end wakes
@@ -52,8 +52,8 @@ func (q quickSlots) give() { <-q }
 // the record and hands its waiter the processor without another hop; on
 // the 2-core VM, with the pipes off the poller (outputPipe), an
 // exec-and-wait answered 14–43 µs sooner (README, Measured). It changes no
-// guarantee: every byte still goes through the log
-// (pipeReading, as a pump keeps it), in the order the pipe gave it.
+// guarantee: every byte still goes through the log (pipeReading, as a pump
+// keeps it), in the order the pipe gave it.
 func (p *Process) quickWatch(att *attempt) (exited bool) {
 	o := att.out
 	if att.pidfd < 0 || !p.m.quick.take() { // no pidfd: no pidfds here, or a resumed attempt

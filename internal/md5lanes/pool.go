@@ -16,9 +16,11 @@ const (
 	// perStream is how many chunks of one stream may wait at once: its
 	// next writes are read while the last ones are hashed. Four, not two:
 	// a writer then waits for the hasher half as often, and the three
-	// parts the SDK sends at once are more often in the lanes together
-	// (their upload, BenchmarkMultipartUploadSDK, 10% faster in A/B
-	// rounds, with 40 ms less CPU). The buffers stay bounded by maxBuffers.
+	// parts the SDK sends at once are more often in the lanes together.
+	// A scratch client sending the benchmark's parts read 9-11% faster,
+	// with 40-60 ms less daemon CPU per 256 MiB; the benchmark's own
+	// rounds could not tell it from noise (README, Measured). The buffers
+	// stay bounded by maxBuffers.
 	perStream = 4
 	// laneSlice bounds one pass of the kernel (8 KiB of each lane):
 	// between two passes a stream that arrived joins, one done leaves.
