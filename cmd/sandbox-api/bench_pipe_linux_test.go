@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -47,4 +49,35 @@ func timeRawPipeline(b *testing.B, genArgs []string, pipeSize int, consume func(
 		b.Fatalf("raw pipeline: %v", err)
 	}
 	return took
+}
+
+// keepInNewFiles returns a consumer for timeRawPipeline that copies what
+// it reads, in writes as large as the daemon's (512 KiB), into a new file
+// in dir each time it is called, and keeps the file: the floor of output
+// that must not be lost, whose bytes land in new page-cache pages as a
+// process's log does. A file written over, or removed before the next one,
+// would hand its freed pages straight back to the next, which on a VM
+// whose host reclaims free guest memory costs several times less than
+// pages never touched before (see the README's streamed exec row).
+// want is the byte count each copy must reach.
+func keepInNewFiles(dir string, want int64) func(io.Reader) error {
+	n := 0
+	buf := make([]byte, 512<<10)
+	return func(r io.Reader) error {
+		n++
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("kept-%d", n)))
+		if err != nil {
+			return err
+		}
+		// Plain reads and writes, as the daemon's (wrapped: os.File's
+		// ReadFrom would take its own path and buffer).
+		copied, err := io.CopyBuffer(struct{ io.Writer }{f}, struct{ io.Reader }{r}, buf)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil && copied != want {
+			err = fmt.Errorf("kept %d bytes of %d", copied, want)
+		}
+		return err
+	}
 }

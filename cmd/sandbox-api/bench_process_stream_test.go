@@ -51,19 +51,53 @@ func readExecFrames(r io.Reader) (payload int64, result bool, err error) {
 // read through a streamed exec (POST /process, Accept: text/event-stream),
 // against the same generator piped into a reader that throws it away
 // (daemon/raw), and the same through a pipe as large as the daemon gives a
-// fast writer (daemon/raw-1MiB-pipe). ns/op and MB/s cover the daemon path
-// only; the ratios are of the rates.
+// fast writer (daemon/raw-1MiB-pipe), and against the same generator
+// through that pipe into a new file that is kept (daemon/raw-kept): the
+// floor of output that must not be lost. ns/op and MB/s cover the daemon
+// path only; the ratios are of the rates. With BENCH_BEFORE_BIN, that
+// build streams the same exec in each round too (before-MiB/s, before/raw,
+// before/raw-kept).
 func BenchmarkExecStream(b *testing.B) {
 	const total, lineLen = 200 << 20, 100
-	d := startDaemon(b, daemonOptions{args: []string{"--log-max-process-bytes", strconv.Itoa(1 << 30), "--log-max-total-bytes", strconv.Itoa(4 << 30)}})
+	caps := []string{"--log-max-process-bytes", strconv.Itoa(1 << 30), "--log-max-total-bytes", strconv.Itoa(4 << 30)}
+	d := startDaemon(b, daemonOptions{args: caps})
+	var before *daemon
+	if bin := beforeBin(); bin != "" {
+		before = startDaemon(b, daemonOptions{bin: bin, args: caps})
+	}
 	genArgs := []string{"gen", strconv.Itoa(total), strconv.Itoa(lineLen)}
 	wantPayload := int64(total / lineLen * lineLen)
 	command := "exec " + testsupport.ShellQuote(helperBin) + " " + strings.Join(genArgs, " ")
-	var rawTime, bigPipeTime, daemonTime time.Duration
+	streamExec := func(d *daemon) time.Duration {
+		start := time.Now()
+		resp := d.openStream(b.Context(), http.MethodPost, "/process", map[string]any{"command": command, "waitForCompletion": true}, "Accept", "text/event-stream")
+		payload, result, err := readExecFrames(resp.Body)
+		resp.Body.Close()
+		took := time.Since(start)
+		if err != nil || !result || payload != wantPayload {
+			b.Fatalf("streamed exec: %d bytes of %d, result %v, %v", payload, wantPayload, result, err)
+		}
+		return took
+	}
+	keep := keepInNewFiles(b.TempDir(), wantPayload)
+	var rawTime, bigPipeTime, keptTime, daemonTime, beforeTime time.Duration
+	// The kept-output floor and the daemons write new pages: they take
+	// turns going first, so that none always finds what the last freed.
+	steps := []func(){
+		func() { keptTime += timeRawPipeline(b, genArgs, daemonPipeSize, keep) },
+		func() {
+			b.StartTimer()
+			daemonTime += streamExec(d)
+			b.StopTimer()
+		},
+	}
+	if before != nil {
+		steps = append(steps, func() { beforeTime += streamExec(before) })
+	}
 	b.SetBytes(wantPayload)
 	b.ResetTimer()
+	b.StopTimer()
 	for i := 0; i < b.N; i++ {
-		b.StopTimer()
 		// Baseline: the generator through a pipe, read and thrown away,
 		// with the kernel's default pipe and with the daemon's larger one.
 		discard := func(r io.Reader) error {
@@ -75,15 +109,8 @@ func BenchmarkExecStream(b *testing.B) {
 		}
 		rawTime += timeRawPipeline(b, genArgs, 0, discard)
 		bigPipeTime += timeRawPipeline(b, genArgs, daemonPipeSize, discard)
-		b.StartTimer()
-
-		start := time.Now()
-		resp := d.openStream(b.Context(), http.MethodPost, "/process", map[string]any{"command": command, "waitForCompletion": true}, "Accept", "text/event-stream")
-		payload, result, err := readExecFrames(resp.Body)
-		resp.Body.Close()
-		daemonTime += time.Since(start)
-		if err != nil || !result || payload != wantPayload {
-			b.Fatalf("streamed exec: %d bytes of %d, result %v, %v", payload, wantPayload, result, err)
+		for k := range steps {
+			steps[(k+i)%len(steps)]()
 		}
 	}
 	b.StopTimer()
@@ -93,4 +120,11 @@ func BenchmarkExecStream(b *testing.B) {
 	b.ReportMetric(mbps(daemonTime)/mbps(rawTime), "daemon/raw")
 	b.ReportMetric(mbps(bigPipeTime), "raw-1MiB-pipe-MiB/s")
 	b.ReportMetric(mbps(daemonTime)/mbps(bigPipeTime), "daemon/raw-1MiB-pipe")
+	b.ReportMetric(mbps(keptTime), "raw-kept-MiB/s")
+	b.ReportMetric(mbps(daemonTime)/mbps(keptTime), "daemon/raw-kept")
+	if before != nil {
+		b.ReportMetric(mbps(beforeTime), "before-MiB/s")
+		b.ReportMetric(mbps(beforeTime)/mbps(rawTime), "before/raw")
+		b.ReportMetric(mbps(beforeTime)/mbps(keptTime), "before/raw-kept")
+	}
 }
