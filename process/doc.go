@@ -53,6 +53,8 @@
 //   - log_prealloc_linux.go: file blocks reserved ahead of a fast writer.
 //   - log_reader.go: Reader, each client's own position in a log.
 //   - log_tail.go: the last bytes of a log, read backwards.
+//   - log_tail_index.go: where each stream's last output lies, so that the
+//     tail of one stream reads its own records only.
 //   - chunks.go: ChunkReader, output byte for byte (streamed exec).
 //   - lines.go: LineReader, output line by line (log streams), framed
 //     straight into the stream's buffer (NextFramed).

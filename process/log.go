@@ -88,6 +88,7 @@ type Log struct {
 	waiting              bool // a reader waits on changed
 	changed              chan struct{}
 	recent               recentWrites // the last writes, for readers that keep up (log_recent.go)
+	tails                [2]tailIndex // where stdout's and stderr's last output lie (log_tail_index.go)
 	writeErr             error
 	// lost counts output bytes a failed write (a full disk) could not keep
 	// since the last loss record; readers are told with a marker.
@@ -178,10 +179,12 @@ func (l *Log) Append(s Stream, data []byte) (rolled bool, err error) {
 			l.mu.Unlock()
 			return rolled, werr
 		}
+		wrote := s
 		if lost > 0 {
 			l.lost = 0
+			wrote = lossMark
 		}
-		l.committedLocked(seg, block, rec, payload)
+		l.committedLocked(seg, block, wrote, rec, payload)
 		data = data[payload:]
 		l.mu.Unlock()
 	}
@@ -231,14 +234,16 @@ func (l *Log) write(w *os.File, seg *segment, rec []byte) error {
 }
 
 // committedLocked makes a write of rec, built in block (nil: none), to
-// seg readable, and wakes the readers.
-func (l *Log) committedLocked(seg *segment, block *logBlock, rec []byte, payload int) {
+// seg readable, and wakes the readers. The write's records are all of
+// stream s, or one loss record (s is lossMark).
+func (l *Log) committedLocked(seg *segment, block *logBlock, s Stream, rec []byte, payload int) {
 	if seg.size == 0 {
 		seg.head = segmentStartSize
 	}
 	if block != nil {
 		l.recent.wrote(block, l.end, rec)
 	}
+	l.indexLocked(s, l.end, l.end+int64(len(rec)), seg.base, int64(payload))
 	seg.size += int64(len(rec))
 	seg.data += int64(payload)
 	l.end += int64(len(rec))
@@ -314,7 +319,7 @@ func (l *Log) Finish() {
 		seg := l.segs[len(l.segs)-1]
 		rec := lossRecord(l.startWriteLocked(nil, seg), l.lost)
 		if err := l.write(l.w, seg, rec); err == nil {
-			l.committedLocked(seg, nil, rec, 0)
+			l.committedLocked(seg, nil, lossMark, rec, 0)
 			l.lost = 0
 		} else { // readers report it at the end (Reader.Next)
 			l.writeErr = err

@@ -25,6 +25,15 @@ type frozenLog struct {
 	Writing  bool   `json:"writing"`
 	WriteErr string `json:"writeErr,omitempty"`
 	Lost     int64  `json:"lost,omitempty"`
+	// Tails are the indexes of stdout's and stderr's last output; an image
+	// from before them hands over none, and its tails then walk the log.
+	Tails []frozenTailIndex `json:"tails,omitempty"`
+}
+
+type frozenTailIndex struct {
+	Runs   []tailRun `json:"runs"`
+	From   int64     `json:"from"`
+	Pruned bool      `json:"pruned"`
 }
 
 type frozenSegment struct {
@@ -52,6 +61,9 @@ func (l *Log) freeze() frozenLog {
 	for _, s := range l.segs {
 		fl.Segments = append(fl.Segments, frozenSegment{Seq: s.seq, Base: s.base, Size: s.size, Data: s.data, Path: s.path, Index: s.index})
 	}
+	for _, x := range l.tails {
+		fl.Tails = append(fl.Tails, frozenTailIndex{Runs: x.runs, From: x.from, Pruned: x.pruned})
+	}
 	return fl
 }
 
@@ -68,6 +80,17 @@ func resumeLog(dir string, fl frozenLog, nextSeq func() uint64) (*Log, error) {
 	}
 	for _, s := range fl.Segments {
 		l.segs = append(l.segs, &segment{seq: s.Seq, base: s.Base, size: s.Size, data: s.Data, path: s.Path, index: s.Index})
+	}
+	for i := range l.tails {
+		if len(fl.Tails) != len(l.tails) {
+			l.tails[i].from = l.end // not handed over: everything is walked
+			continue
+		}
+		ft := fl.Tails[i]
+		l.tails[i] = tailIndex{runs: ft.Runs, from: ft.From, pruned: ft.Pruned}
+		for _, r := range ft.Runs {
+			l.tails[i].total += r.Data
+		}
 	}
 	if !fl.Writing || len(l.segs) == 0 {
 		return l, nil

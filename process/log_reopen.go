@@ -33,7 +33,10 @@ const scanBufferSize = 1 << 20
 // scanSegment walks the records of a segment file from its start, checking
 // their framing. Whatever follows the last whole record (a write a crash
 // cut, a disk that filled up) is not part of the log: size stops before it.
-func scanSegment(path string) (segmentScan, error) {
+//
+// each, when not nil, is given every output and loss record: its stream,
+// where it starts in the file, its bytes in all, and its output bytes.
+func scanSegment(path string, each func(kind Stream, off, size, data int64)) (segmentScan, error) {
 	var s segmentScan
 	f, err := os.Open(path)
 	if err != nil {
@@ -81,7 +84,13 @@ func scanSegment(path string) (segmentScan, error) {
 			if kind == Stdout && size > 0 {
 				s.lastStdout, s.hasStdout = payload[size-1], true
 			}
+			if each != nil {
+				each(kind, s.size, recordOverhead+size, size)
+			}
 		case kind == lossMark && size == 8:
+			if each != nil {
+				each(kind, s.size, recordOverhead+size, 0)
+			}
 		case kind == segmentMark && s.size == 0:
 			start, ok := parseSegmentStart(payload)
 			if !ok {
@@ -103,7 +112,12 @@ func reopenLog(dir, prefix string, maxBytes int64, nextSeq func() uint64, files 
 	sort.Slice(files, func(i, j int) bool { return files[i].index < files[j].index })
 	l = newLog(dir, prefix, maxBytes, nextSeq)
 	for _, sf := range files {
-		scan, err := scanSegment(sf.path)
+		// The index of the segment's records, by file offset: the
+		// segment's logical base is known once it is walked.
+		var tails [2]tailIndex
+		scan, err := scanSegment(sf.path, func(kind Stream, off, size, data int64) {
+			indexRecord(&tails, kind, off, off+size, 0, data)
+		})
 		if err != nil {
 			return nil, 0, false, err
 		}
@@ -128,6 +142,12 @@ func reopenLog(dir, prefix string, maxBytes int64, nextSeq func() uint64, files 
 			l.end, l.dataEnd = scan.start.base, scan.start.dataBase
 		}
 		l.segs = append(l.segs, seg)
+		for i := range tails {
+			for _, r := range tails[i].runs {
+				l.tails[i].add(seg.base+r.Start, seg.base+r.End, seg.base, r.Data)
+			}
+			l.tails[i].pruned = l.tails[i].pruned || tails[i].pruned
+		}
 		l.end += seg.size
 		l.dataEnd += seg.data
 		if scan.hasStdout {

@@ -1,0 +1,57 @@
+package process
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// BenchmarkTail64KiB: the 64 KiB tail of each stream that GET
+// /process/{id} inlines, of a log of 64 MiB of stdout with a few lines of
+// stderr at its start, against reading 64 KiB of a file (pread-64KiB-ns,
+// the floor of any tail; tail/pread is the ratio). The stderr tail walked
+// the whole log back before the log kept an index of its streams.
+func BenchmarkTail64KiB(b *testing.B) {
+	dir := b.TempDir()
+	var seq atomic.Uint64
+	l := newLog(dir, "p1", 256<<20, func() uint64 { return seq.Add(1) })
+	if _, err := l.Append(Stderr, []byte("warning: something\n")); err != nil {
+		b.Fatal(err)
+	}
+	big := []byte(strings.Repeat("x", 99) + "\n")
+	chunk := []byte(strings.Repeat(string(big), 5000)) // about 500 KB, a pump's read
+	for i := 0; i < 128; i++ {
+		if _, err := l.Append(Stdout, chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	l.Finish()
+	f, err := os.Open(filepath.Join(dir, "p1-0.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	for _, s := range []Stream{Stdout, Stderr} {
+		b.Run(s.String(), func(b *testing.B) {
+			var floor time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				t0 := time.Now()
+				if _, err := f.ReadAt(buf, 1<<20); err != nil {
+					b.Fatal(err)
+				}
+				floor += time.Since(t0)
+				b.StartTimer()
+				if _, _, err := l.Tail(s, 64<<10); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(floor.Nanoseconds())/float64(b.N), "pread-64KiB-ns")
+			b.ReportMetric(float64(b.Elapsed())/float64(floor), "tail/pread")
+		})
+	}
+}
