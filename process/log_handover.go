@@ -30,12 +30,6 @@ type frozenLog struct {
 	Tails []frozenTailIndex `json:"tails,omitempty"`
 }
 
-type frozenTailIndex struct {
-	Runs   []tailRun `json:"runs"`
-	From   int64     `json:"from"`
-	Pruned bool      `json:"pruned"`
-}
-
 type frozenSegment struct {
 	Seq   uint64 `json:"seq"`
 	Base  int64  `json:"base"`
@@ -43,6 +37,40 @@ type frozenSegment struct {
 	Data  int64  `json:"data"`
 	Path  string `json:"path"`
 	Index int    `json:"index"`
+}
+
+// frozenTailIndex is a tailIndex handed over: its newest runs, at most
+// frozenTailRuns, each as [start, end, segBase, data], so that thousands
+// of processes' indexes stay a small part of the state (its bound is
+// upgrade's maxStateBytes). Runs left out move from past them: a tail
+// walks back for what they held.
+type frozenTailIndex struct {
+	Runs   [][4]int64 `json:"runs"`
+	From   int64      `json:"from"`
+	Pruned bool       `json:"pruned,omitempty"`
+}
+
+const frozenTailRuns = 8
+
+func freezeTailIndex(x tailIndex) frozenTailIndex {
+	runs := x.runs[max(0, len(x.runs)-frozenTailRuns):]
+	ft := frozenTailIndex{From: x.from, Pruned: x.pruned}
+	if len(runs) < len(x.runs) {
+		ft.From = runs[0].Start
+	}
+	for _, r := range runs {
+		ft.Runs = append(ft.Runs, [4]int64{r.Start, r.End, r.SegBase, r.Data})
+	}
+	return ft
+}
+
+func resumeTailIndex(ft frozenTailIndex) tailIndex {
+	x := tailIndex{from: ft.From, pruned: ft.Pruned}
+	for _, r := range ft.Runs {
+		x.runs = append(x.runs, tailRun{Start: r[0], End: r[1], SegBase: r[2], Data: r[3]})
+		x.total += r[3]
+	}
+	return x
 }
 
 // freeze describes the log; nothing may append meanwhile (Manager.Freeze
@@ -62,7 +90,7 @@ func (l *Log) freeze() frozenLog {
 		fl.Segments = append(fl.Segments, frozenSegment{Seq: s.seq, Base: s.base, Size: s.size, Data: s.data, Path: s.path, Index: s.index})
 	}
 	for _, x := range l.tails {
-		fl.Tails = append(fl.Tails, frozenTailIndex{Runs: x.runs, From: x.from, Pruned: x.pruned})
+		fl.Tails = append(fl.Tails, freezeTailIndex(x))
 	}
 	return fl
 }
@@ -86,11 +114,7 @@ func resumeLog(dir string, fl frozenLog, nextSeq func() uint64) (*Log, error) {
 			l.tails[i].from = l.end // not handed over: everything is walked
 			continue
 		}
-		ft := fl.Tails[i]
-		l.tails[i] = tailIndex{runs: ft.Runs, from: ft.From, pruned: ft.Pruned}
-		for _, r := range ft.Runs {
-			l.tails[i].total += r.Data
-		}
+		l.tails[i] = resumeTailIndex(fl.Tails[i])
 	}
 	if !fl.Writing || len(l.segs) == 0 {
 		return l, nil
