@@ -10,10 +10,11 @@ import (
 )
 
 // BenchmarkTail64KiB: the 64 KiB tail of each stream that GET
-// /process/{id} inlines, of a log of 64 MiB of stdout with a few lines of
-// stderr at its start, against reading 64 KiB of a file (pread-64KiB-ns,
-// the floor of any tail; tail/pread is the ratio). The stderr tail walked
-// the whole log back before the log kept an index of its streams.
+// /process/{id} inlines, and the 4 KiB one GET /process inlines (list), of
+// a log of 64 MiB of stdout with a line of stderr at its start, against
+// reading as many bytes of a file (pread-ns, the floor of any tail;
+// tail/pread is the ratio). The stderr tail walked the whole log back
+// before the log kept an index of its streams.
 func BenchmarkTail64KiB(b *testing.B) {
 	dir := b.TempDir()
 	var seq atomic.Uint64
@@ -34,9 +35,13 @@ func BenchmarkTail64KiB(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	buf := make([]byte, 64<<10)
-	for _, s := range []Stream{Stdout, Stderr} {
-		b.Run(s.String(), func(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		streams Stream
+		max     int
+	}{{"stdout", Stdout, 64 << 10}, {"stderr", Stderr, 64 << 10}, {"both", Both, 64 << 10}, {"list-both-4KiB", Both, 4 << 10}} {
+		buf := make([]byte, tc.max)
+		b.Run(tc.name, func(b *testing.B) {
 			var floor time.Duration
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -46,11 +51,11 @@ func BenchmarkTail64KiB(b *testing.B) {
 				}
 				floor += time.Since(t0)
 				b.StartTimer()
-				if _, _, err := l.Tail(s, 64<<10); err != nil {
+				if _, _, err := l.Tail(tc.streams, tc.max); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(floor.Nanoseconds())/float64(b.N), "pread-64KiB-ns")
+			b.ReportMetric(float64(floor.Nanoseconds())/float64(b.N), "pread-ns")
 			b.ReportMetric(float64(b.Elapsed())/float64(floor), "tail/pread")
 		})
 	}
