@@ -140,9 +140,10 @@ func tailRange(r logRange, streams Stream, want int, emit func(Stream, []byte)) 
 	defer f.Close()
 
 	// A read takes the bytes wanted and a whole record more (it may end
-	// inside one), up to 64 KiB of them: a small tail (a list's) reads
-	// little, a large one reads again as it goes.
-	window := int64(min(want, 64<<10) + maxChunk + recordOverhead)
+	// inside one), up to 64 KiB of them, and never more than the range: a
+	// small tail (a list's) or a small log reads little, a large tail
+	// reads again as it goes.
+	window := min(int64(min(want, 64<<10)+maxChunk+recordOverhead), r.hi-lo)
 	buf := make([]byte, 0, window)
 	var bufStart int64 // file offset of buf[0]
 	pos := r.hi        // end of the next record to read, in the file

@@ -60,3 +60,49 @@ func BenchmarkTail64KiB(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTailSmallLog: the three 64 KiB tails GET /process/{id} inlines
+// (both streams, stdout, stderr) of a process that printed two lines, the
+// common case, against reading the log's file whole (pread-ns).
+func BenchmarkTailSmallLog(b *testing.B) {
+	dir := b.TempDir()
+	var seq atomic.Uint64
+	l := newLog(dir, "p1", 256<<20, func() uint64 { return seq.Add(1) })
+	for _, w := range []struct {
+		s    Stream
+		data string
+	}{{Stdout, "building...\n"}, {Stderr, "warning: unused variable\n"}} {
+		if _, err := l.Append(w.s, []byte(w.data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	l.Finish()
+	path := filepath.Join(dir, "p1-0.log")
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, st.Size())
+	var floor time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		t0 := time.Now()
+		f, err := os.Open(path)
+		if err == nil {
+			_, err = f.ReadAt(buf, 0)
+			f.Close()
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		floor += time.Since(t0)
+		b.StartTimer()
+		for _, s := range []Stream{Both, Stdout, Stderr} {
+			if _, _, err := l.Tail(s, 64<<10); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(floor.Nanoseconds())/float64(b.N), "pread-ns")
+	b.ReportMetric(float64(b.Elapsed())/float64(floor), "tails/pread")
+}
