@@ -15,7 +15,7 @@ IMAGE     ?= sandbox-api:latest
 TOML      ?=
 RUN_FLAGS ?=
 
-.PHONY: build run test test-go test-sdk test-browser test-mcp bench bench-uploads bench-latency fuzz clean image run-image e2e-image
+.PHONY: build run test test-go test-sdk test-browser test-mcp bench bench-uploads bench-latency bench-streams fuzz clean image run-image e2e-image
 
 # The terminal page's xterm.js files, copied from npm once and embedded in
 # the binary (a plain `go build` works without them; the page then says how
@@ -100,6 +100,14 @@ bench-latency:
 	(cd "$$before" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$$before/sandbox-api" ./cmd/sandbox-api) && \
 	BENCH_BEFORE_BIN="$$before/sandbox-api" go test -run '^$$' -bench 'Startup' -benchtime 100x -count 3 ./cmd/sandbox-api/ && \
 	BENCH_BEFORE_BIN="$$before/sandbox-api" go test -run '^$$' -bench 'ExecTrue' -benchtime 2000x -count 3 ./cmd/sandbox-api/
+
+# The two stream benchmarks (log stream, streamed exec) with the daemon of
+# BEFORE timed beside this tree's in the same rounds (before/raw-kept).
+bench-streams:
+	@before=$$(mktemp -d) && trap 'rm -rf "$$before"' EXIT && \
+	git archive $(BEFORE) | tar -x -C "$$before" && \
+	(cd "$$before" && CGO_ENABLED=0 go build -o "$$before/sandbox-api" ./cmd/sandbox-api) && \
+	BENCH_BEFORE_BIN="$$before/sandbox-api" go test -run '^$$' -bench 'LogStream|ExecStream' -benchtime 6x -count 3 ./cmd/sandbox-api/
 
 # The CA roots the published image carries, so that the daemon alone can
 # fetch an upgrade over HTTPS (POST /upgrade): the build machine's Debian

@@ -276,6 +276,8 @@ func readLineStream(r io.Reader, prefix string) (lines, payload int64, err error
 // baseline slower and noisier), and the generator through that pipe into a
 // new file that is kept (daemon/raw-kept: the floor of output that must
 // not be lost, keepInNewFiles). ns/op and MB/s cover the daemon path only.
+// With BENCH_BEFORE_BIN, that build streams the same log in each round too
+// (before-MiB/s, before/raw, before/raw-kept).
 func BenchmarkLogStream(b *testing.B) {
 	const (
 		total   = 200 << 20
@@ -283,25 +285,18 @@ func BenchmarkLogStream(b *testing.B) {
 		lines   = total / lineLen // the generator writes whole lines only
 	)
 	// Caps above the volume: the stream must carry every line.
-	d := startDaemon(b, daemonOptions{args: []string{"--log-max-process-bytes", strconv.Itoa(1 << 30), "--log-max-total-bytes", strconv.Itoa(4 << 30)}})
+	caps := []string{"--log-max-process-bytes", strconv.Itoa(1 << 30), "--log-max-total-bytes", strconv.Itoa(4 << 30)}
+	d := startDaemon(b, daemonOptions{args: caps})
+	var before *daemon
+	if bin := beforeBin(); bin != "" {
+		before = startDaemon(b, daemonOptions{bin: bin, args: caps})
+	}
 	genArgs := []string{"gen", strconv.Itoa(total), strconv.Itoa(lineLen)}
 	command := "exec " + testsupport.ShellQuote(helperBin) + " " + strings.Join(genArgs, " ")
 	wantPayload := int64(lines * lineLen)
 
-	keep := keepInNewFiles(b.TempDir(), wantPayload)
-	var rawTime, bigPipeTime, keptTime, daemonTime time.Duration
-	var maxGrowth int64
-	kept := func() { keptTime += timeRawPipeline(b, genArgs, daemonPipeSize, keep) }
-	viaDaemon := func() {
-		time.Sleep(100 * time.Millisecond)
-		base, err := rssBytes(d.pid)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sampler := sampleRSS(d.pid, 10*time.Millisecond)
-		b.StartTimer()
-
-		// Through the daemon: start, then stream to the end.
+	// streamLogs starts the generator in d and streams its log to the end.
+	streamLogs := func(d *daemon) time.Duration {
 		start := time.Now()
 		resp, body := d.do(http.MethodPost, "/process", map[string]any{"command": command})
 		var p proc
@@ -314,13 +309,34 @@ func BenchmarkLogStream(b *testing.B) {
 		}
 		n, payload, err := readLineStream(sresp.Body, "stdout:")
 		sresp.Body.Close()
-		daemonTime += time.Since(start)
-		b.StopTimer()
-		peak := sampler.stop()
-		maxGrowth = max(maxGrowth, peak-base)
+		took := time.Since(start)
 		if err != nil || n != lines || payload != wantPayload {
 			b.Fatalf("daemon stream: %d lines, %d bytes, %v", n, payload, err)
 		}
+		return took
+	}
+	keep := keepInNewFiles(b.TempDir(), wantPayload)
+	var rawTime, bigPipeTime, keptTime, daemonTime, beforeTime time.Duration
+	var maxGrowth int64
+	// The kept-output floor and the daemons write new pages: they take
+	// turns going first, so that none always finds what the last freed.
+	steps := []func(){
+		func() { keptTime += timeRawPipeline(b, genArgs, daemonPipeSize, keep) },
+		func() {
+			time.Sleep(100 * time.Millisecond)
+			base, err := rssBytes(d.pid)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sampler := sampleRSS(d.pid, 10*time.Millisecond)
+			b.StartTimer()
+			daemonTime += streamLogs(d)
+			b.StopTimer()
+			maxGrowth = max(maxGrowth, sampler.stop()-base)
+		},
+	}
+	if before != nil {
+		steps = append(steps, func() { beforeTime += streamLogs(before) })
 	}
 	b.SetBytes(wantPayload)
 	b.ResetTimer()
@@ -337,15 +353,8 @@ func BenchmarkLogStream(b *testing.B) {
 		}
 		rawTime += timeRawPipeline(b, genArgs, 0, readAll)
 		bigPipeTime += timeRawPipeline(b, genArgs, daemonPipeSize, readAll)
-		// The kept-output floor and the daemon both write new pages: they
-		// take turns going first, so that neither always finds what the
-		// other freed.
-		if i%2 == 0 {
-			kept()
-			viaDaemon()
-		} else {
-			viaDaemon()
-			kept()
+		for k := range steps {
+			steps[(k+i)%len(steps)]()
 		}
 	}
 	mbps := func(d time.Duration) float64 { return float64(wantPayload) * float64(b.N) / (1 << 20) / d.Seconds() }
@@ -357,4 +366,9 @@ func BenchmarkLogStream(b *testing.B) {
 	b.ReportMetric(mbps(keptTime), "raw-kept-MiB/s")
 	b.ReportMetric(mbps(daemonTime)/mbps(keptTime), "daemon/raw-kept")
 	b.ReportMetric(float64(maxGrowth)/(1<<20), "rss-growth-MiB")
+	if before != nil {
+		b.ReportMetric(mbps(beforeTime), "before-MiB/s")
+		b.ReportMetric(mbps(beforeTime)/mbps(rawTime), "before/raw")
+		b.ReportMetric(mbps(beforeTime)/mbps(keptTime), "before/raw-kept")
+	}
 }
