@@ -109,9 +109,7 @@ func BenchmarkExecStream(b *testing.B) {
 		}
 		rawTime += timeRawPipeline(b, genArgs, 0, discard)
 		bigPipeTime += timeRawPipeline(b, genArgs, daemonPipeSize, discard)
-		for k := range steps {
-			steps[(k+i)%len(steps)]()
-		}
+		runInTurns(steps, i)
 	}
 	b.StopTimer()
 	mbps := func(d time.Duration) float64 { return float64(wantPayload) * float64(b.N) / (1 << 20) / d.Seconds() }

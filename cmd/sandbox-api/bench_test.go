@@ -315,6 +315,24 @@ func BenchmarkLogStream(b *testing.B) {
 		}
 		return took
 	}
+	// sampled streams through d with its RSS sampled, returning the time
+	// and the RSS's growth; both daemons are treated alike.
+	sampled := func(d *daemon, timed bool) (time.Duration, int64) {
+		time.Sleep(100 * time.Millisecond)
+		base, err := rssBytes(d.pid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sampler := sampleRSS(d.pid, 10*time.Millisecond)
+		if timed {
+			b.StartTimer()
+		}
+		took := streamLogs(d)
+		if timed {
+			b.StopTimer()
+		}
+		return took, sampler.stop() - base
+	}
 	keep := keepInNewFiles(b.TempDir(), wantPayload)
 	var rawTime, bigPipeTime, keptTime, daemonTime, beforeTime time.Duration
 	var maxGrowth int64
@@ -323,20 +341,16 @@ func BenchmarkLogStream(b *testing.B) {
 	steps := []func(){
 		func() { keptTime += timeRawPipeline(b, genArgs, daemonPipeSize, keep) },
 		func() {
-			time.Sleep(100 * time.Millisecond)
-			base, err := rssBytes(d.pid)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sampler := sampleRSS(d.pid, 10*time.Millisecond)
-			b.StartTimer()
-			daemonTime += streamLogs(d)
-			b.StopTimer()
-			maxGrowth = max(maxGrowth, sampler.stop()-base)
+			took, growth := sampled(d, true)
+			daemonTime += took
+			maxGrowth = max(maxGrowth, growth)
 		},
 	}
 	if before != nil {
-		steps = append(steps, func() { beforeTime += streamLogs(before) })
+		steps = append(steps, func() {
+			took, _ := sampled(before, false)
+			beforeTime += took
+		})
 	}
 	b.SetBytes(wantPayload)
 	b.ResetTimer()
@@ -353,9 +367,7 @@ func BenchmarkLogStream(b *testing.B) {
 		}
 		rawTime += timeRawPipeline(b, genArgs, 0, readAll)
 		bigPipeTime += timeRawPipeline(b, genArgs, daemonPipeSize, readAll)
-		for k := range steps {
-			steps[(k+i)%len(steps)]()
-		}
+		runInTurns(steps, i)
 	}
 	mbps := func(d time.Duration) float64 { return float64(wantPayload) * float64(b.N) / (1 << 20) / d.Seconds() }
 	b.ReportMetric(mbps(daemonTime), "daemon-MiB/s")
