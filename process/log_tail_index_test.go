@@ -256,3 +256,22 @@ func checkTails(t *testing.T, how string, l *Log, model [3][]byte) {
 		}
 	}
 }
+
+// TestTailIndexAfterDrop: runs in a segment a cap removed are skipped; the
+// tail holds what is retained and says older output is gone.
+func TestTailIndexAfterDrop(t *testing.T) {
+	l := newTestLog(t, 1<<20) // 256 KiB segments
+	mustAppend(t, l, Stderr, "gone\n")
+	big := strings.Repeat("o", maxChunk)
+	for i := 0; i < 40; i++ { // 1.25 MiB of stdout: the first segment goes
+		mustAppend(t, l, Stdout, big)
+	}
+	mustAppend(t, l, Stderr, "kept\n")
+	if l.Dropped() == 0 {
+		t.Fatal("setup: nothing dropped")
+	}
+	got, truncated, err := l.Tail(Stderr, 64<<10)
+	if err != nil || string(got) != "kept\n" || !truncated {
+		t.Fatalf("Tail(Stderr) after a drop = %q, %v, %v; want the retained line, truncated", got, truncated, err)
+	}
+}
