@@ -81,32 +81,30 @@ bench:
 	@command -v rg >/dev/null || { echo "make bench needs ripgrep: apt-get install -y ripgrep" >&2; exit 1; }
 	go test -run '^$$' -bench . -benchmem ./...
 
-# The two upload benchmarks with the daemon of BEFORE (a git ref) timed
-# beside this tree's in the same rounds: a before and an after that share
-# one floor and one run (see cmd/sandbox-api/bench_upload_rounds_test.go).
+# The bench-* targets below time the daemon of BEFORE (a git ref) beside
+# this tree's in the same rounds: a before and an after under the same
+# load. BUILD_BEFORE builds it, with the shipped flags (a binary's size
+# shows in its start), into $$before, removed when the recipe ends.
 BEFORE ?= main
-bench-uploads:
-	@before=$$(mktemp -d) && trap 'rm -rf "$$before"' EXIT && \
+BUILD_BEFORE = before=$$(mktemp -d) && trap 'rm -rf "$$before"' EXIT && \
 	git archive $(BEFORE) | tar -x -C "$$before" && \
-	(cd "$$before" && CGO_ENABLED=0 go build -o "$$before/sandbox-api" ./cmd/sandbox-api) && \
+	(cd "$$before" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$$before/sandbox-api" ./cmd/sandbox-api)
+
+# The two upload benchmarks: a before and an after that share one floor
+# and one run (see cmd/sandbox-api/bench_upload_rounds_test.go).
+bench-uploads:
+	@$(BUILD_BEFORE) && \
 	BENCH_BEFORE_BIN="$$before/sandbox-api" go test -run '^$$' -bench 'FormUpload256MB|MultipartUploadSDK' -benchtime 10x -count 3 ./cmd/sandbox-api/
 
-# Start-up and exec-and-wait with the daemon of BEFORE timed beside this
-# tree's in the same rounds (before/minimal, before-overhead-p50-µs), built
-# with the shipped flags: a binary's size shows in its start.
+# Start-up and exec-and-wait (before/minimal, before-overhead-p50-µs).
 bench-latency:
-	@before=$$(mktemp -d) && trap 'rm -rf "$$before"' EXIT && \
-	git archive $(BEFORE) | tar -x -C "$$before" && \
-	(cd "$$before" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$$before/sandbox-api" ./cmd/sandbox-api) && \
+	@$(BUILD_BEFORE) && \
 	BENCH_BEFORE_BIN="$$before/sandbox-api" go test -run '^$$' -bench 'Startup' -benchtime 100x -count 3 ./cmd/sandbox-api/ && \
 	BENCH_BEFORE_BIN="$$before/sandbox-api" go test -run '^$$' -bench 'ExecTrue' -benchtime 2000x -count 3 ./cmd/sandbox-api/
 
-# The two stream benchmarks (log stream, streamed exec) with the daemon of
-# BEFORE timed beside this tree's in the same rounds (before/raw-kept).
+# The two stream benchmarks, log stream and streamed exec (before/raw-kept).
 bench-streams:
-	@before=$$(mktemp -d) && trap 'rm -rf "$$before"' EXIT && \
-	git archive $(BEFORE) | tar -x -C "$$before" && \
-	(cd "$$before" && CGO_ENABLED=0 go build -o "$$before/sandbox-api" ./cmd/sandbox-api) && \
+	@$(BUILD_BEFORE) && \
 	BENCH_BEFORE_BIN="$$before/sandbox-api" go test -run '^$$' -bench 'LogStream|ExecStream' -benchtime 6x -count 3 ./cmd/sandbox-api/
 
 # The CA roots the published image carries, so that the daemon alone can

@@ -243,7 +243,7 @@ func (l *Log) committedLocked(seg *segment, block *logBlock, s Stream, rec []byt
 	if block != nil {
 		l.recent.wrote(block, l.end, rec)
 	}
-	l.indexLocked(s, l.end, l.end+int64(len(rec)), seg.base, int64(payload))
+	indexRecord(&l.tails, s, l.end, l.end+int64(len(rec)), seg.base, int64(payload))
 	seg.size += int64(len(rec))
 	seg.data += int64(payload)
 	l.end += int64(len(rec))

@@ -71,14 +71,13 @@ func (l *Log) Tail(streams Stream, max int) (tail []byte, truncated bool, err er
 type logRange struct {
 	seg    segment
 	lo, hi int64
-	// data is the selected output the range holds, or -1 if not known.
-	data int64
+	empty  bool // known to hold none of the selected output (a run of loss records)
 }
 
 // olderOutput tells whether any of ranges may hold selected output.
 func olderOutput(ranges []logRange) bool {
 	for _, r := range ranges {
-		if r.data != 0 {
+		if !r.empty {
 			return true
 		}
 	}
@@ -99,13 +98,13 @@ func (l *Log) tailRangesLocked(streams Stream, max int) (ranges []logRange, prun
 			if seg == nil {
 				break // removed by a cap, as is everything older
 			}
-			ranges = append(ranges, logRange{*seg, run.Start - seg.base, run.End - seg.base, run.Data})
+			ranges = append(ranges, logRange{*seg, run.Start - seg.base, run.End - seg.base, run.Data == 0})
 		}
 		below, pruned = x.from, x.pruned
 	}
 	for i := len(l.segs) - 1; i >= 0; i-- {
 		if seg := l.segs[i]; seg.base < below {
-			ranges = append(ranges, logRange{*seg, 0, min(seg.size, below-seg.base), -1})
+			ranges = append(ranges, logRange{*seg, 0, min(seg.size, below-seg.base), false})
 		}
 	}
 	return ranges, pruned

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -17,8 +16,7 @@ import (
 // before the log kept an index of its streams.
 func BenchmarkTail64KiB(b *testing.B) {
 	dir := b.TempDir()
-	var seq atomic.Uint64
-	l := newLog(dir, "p1", 256<<20, func() uint64 { return seq.Add(1) })
+	l := newTestLogIn(dir, 256<<20)
 	if _, err := l.Append(Stderr, []byte("warning: something\n")); err != nil {
 		b.Fatal(err)
 	}
@@ -66,8 +64,7 @@ func BenchmarkTail64KiB(b *testing.B) {
 // common case, against reading the log's file whole (pread-ns).
 func BenchmarkTailSmallLog(b *testing.B) {
 	dir := b.TempDir()
-	var seq atomic.Uint64
-	l := newLog(dir, "p1", 256<<20, func() uint64 { return seq.Add(1) })
+	l := newTestLogIn(dir, 256<<20)
 	for _, w := range []struct {
 		s    Stream
 		data string

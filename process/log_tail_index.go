@@ -93,13 +93,6 @@ func (x *tailIndex) mergeClosest() {
 	x.runs = append(x.runs[:best+1], x.runs[best+2:]...)
 }
 
-// indexLocked adds a write of [start, end) to the segment based at segBase,
-// whose records are all of stream s (or one loss record), to the index of
-// its stream.
-func (l *Log) indexLocked(s Stream, start, end, segBase, data int64) {
-	indexRecord(&l.tails, s, start, end, segBase, data)
-}
-
 // indexRecord adds records of stream s (or a loss record) to tails, the
 // indexes of stdout and stderr.
 func indexRecord(tails *[2]tailIndex, s Stream, start, end, segBase, data int64) {

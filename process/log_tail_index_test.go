@@ -78,13 +78,9 @@ func equalRuns(a, b []tailRun) bool {
 func TestTailIndexCap(t *testing.T) {
 	var x tailIndex
 	for i := int64(0); i <= tailIndexRuns; i++ {
-		gap := int64(100)
+		start := i*200 + 100 // 190 bytes after the run before
 		if i == 7 {
-			gap = 1 // run 7 follows run 6 closest
-		}
-		start := i*200 + gap
-		if i > 7 {
-			start = i*200 + 100
+			start = i*200 + 1 // 91 after run 6: the closest pair
 		}
 		x.add(start, start+10, 0, 1)
 	}
