@@ -83,26 +83,14 @@ func keepInNewFiles(dir string, want int64) func(io.Reader) error {
 	}
 }
 
-// runInTurns runs the steps of round i in the i-th of their orders (every
-// order in turn), each after a sync, so that each step follows every
-// other as often and none pays for the writeback of the last one's pages.
-// A run of a multiple of len(steps)! rounds is balanced. It does not make
-// the two sides of an A/A run agree: with warm memory they still read up
-// to 35% apart, one side or the other, from run to run of the benchmark
-// (not explained); with cold memory they agree within 1%.
+// runInTurns runs the steps of round i in the i-th of their orders
+// (turnOrder), each after a sync, so that none pays for the writeback of
+// the last one's pages. It does not make the two sides of an A/A run
+// agree: with warm memory they still read up to 35% apart, one side or the
+// other, from run to run of the benchmark (not explained); with cold
+// memory they agree within 1%.
 func runInTurns(steps []func(), i int) {
-	order := make([]int, len(steps))
-	for k := range order {
-		order[k] = k
-	}
-	// The i-th permutation in the factorial number system.
-	for k := 0; k < len(order); k++ {
-		n := len(order) - k
-		j := k + i%n
-		i /= n
-		order[k], order[j] = order[j], order[k]
-	}
-	for _, k := range order {
+	for _, k := range turnOrder(len(steps), i) {
 		syscall.Sync() // no step pays for the writeback of the last one's pages
 		steps[k]()
 	}

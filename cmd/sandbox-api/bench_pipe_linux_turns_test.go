@@ -6,7 +6,7 @@ import (
 )
 
 // TestRunInTurnsEveryOrder: over n! rounds, runInTurns runs n steps in
-// every order once, so each step follows each other as often.
+// every order once (turnOrder), so each step follows each other as often.
 func TestRunInTurnsEveryOrder(t *testing.T) {
 	for n, rounds := range map[int]int{2: 2, 3: 6} {
 		seen := map[string]bool{}
