@@ -2,6 +2,7 @@ package process
 
 import (
 	"bytes"
+	"github.com/sandbox-api/sandbox-api/internal/procfile"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -222,9 +223,9 @@ func (r *reaper) close() {
 // listed before that count read zero has been registered by then if it is
 // managed.
 func (r *reaper) reapOrphans() (alive []int) {
-	buf := make([]byte, 512)
+	buf := make([]byte, 0, 512)
 	var candidates []int
-	for _, pid := range r.children() {
+	for _, pid := range r.children(buf) {
 		_, ppid, ok := readStat(pid, buf)
 		if ok && ppid == r.self && !r.isManaged(pid) {
 			candidates = append(candidates, pid)
@@ -277,13 +278,15 @@ func (r *reaper) isManaged(pid int) bool {
 }
 
 // children lists the daemon's child pids from /proc/self/task/*/children,
-// or from a scan of all of /proc where the kernel lacks those files.
-func (r *reaper) children() []int {
+// or from a scan of all of /proc where the kernel lacks those files. buf
+// is scratch space for the reads.
+func (r *reaper) children(buf []byte) []int {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err == nil {
 		var out []int
 		for _, t := range tasks {
-			b, err := os.ReadFile("/proc/self/task/" + t.Name() + "/children")
+			b, err := procfile.Read("/proc/self/task/"+t.Name()+"/children", buf)
+			buf = b
 			if err != nil {
 				if os.IsNotExist(err) {
 					return allPIDs()
@@ -320,13 +323,10 @@ func allPIDs() []int {
 // readStat reads the state and parent pid from /proc/pid/stat. The command
 // name may hold spaces and parentheses, so parsing starts after the last ')'.
 func readStat(pid int, buf []byte) (state byte, ppid int, ok bool) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := procfile.Read("/proc/"+strconv.Itoa(pid)+"/stat", buf)
 	if err != nil {
 		return 0, 0, false
 	}
-	n, _ := f.Read(buf)
-	f.Close()
-	b := buf[:n]
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 || i+2 >= len(b) {
 		return 0, 0, false

@@ -202,8 +202,8 @@ func isSubreaper(t *testing.T) bool {
 // zombieChildren lists the test process's children that are zombies, and
 // how many children it has.
 func zombieChildren() (zombies []int, children int) {
-	buf := make([]byte, 512)
-	pids := newReaper().children()
+	buf := make([]byte, 0, 512)
+	pids := newReaper().children(buf)
 	for _, pid := range pids {
 		if s, _, ok := readStat(pid, buf); ok && s == 'Z' {
 			zombies = append(zombies, pid)
