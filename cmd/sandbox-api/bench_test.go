@@ -5,7 +5,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -60,67 +59,17 @@ func percentileUS(sorted []time.Duration, p float64) float64 {
 func BenchmarkExecTrue(b *testing.B) {
 	d := startDaemon(b, daemonOptions{})
 	const shell = "/bin/bash" // what startDaemon gives the daemon as $SHELL
-	body := []byte(`{"command":"true","waitForCompletion":true}`)
-	checkExec := func(status int, out []byte, err error) {
-		if err != nil || status != http.StatusOK || !bytes.Contains(out, []byte(`"status":"completed"`)) {
-			b.Fatalf("POST /process: %d %v %s", status, err, out)
-		}
-	}
-	// A side is one server: an exec and a bare round trip through a bare
-	// client (the figures), and an exec through Go's http.Client (the
-	// gohttp- figures: what that client adds), each on a connection of its
-	// own.
-	type side struct {
-		exec, health, goExec    func() time.Duration
-		execs, healths, goExecs []time.Duration
-	}
-	newSide := func(addr string) *side {
-		bc := dialBare(b, addr)
-		execReq := bc.bareRequest("POST", "/process", "application/json", body)
-		healthReq := bc.bareRequest("GET", "/health", "", nil)
-		gc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: hangGuard}
-		return &side{
-			exec: func() time.Duration {
-				start := time.Now()
-				status, out, err := bc.roundTrip(execReq)
-				took := time.Since(start)
-				checkExec(status, out, err)
-				return took
-			},
-			health: func() time.Duration {
-				start := time.Now()
-				status, out, err := bc.roundTrip(healthReq)
-				took := time.Since(start)
-				if err != nil || status != http.StatusOK {
-					b.Fatalf("GET /health: %d %v %s", status, err, out)
-				}
-				return took
-			},
-			goExec: func() time.Duration {
-				start := time.Now()
-				resp, err := gc.Post("http://"+addr+"/process", "application/json", bytes.NewReader(body))
-				if err != nil {
-					b.Fatal(err)
-				}
-				out, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				took := time.Since(start)
-				checkExec(resp.StatusCode, out, err)
-				return took
-			},
-		}
-	}
-	tree := newSide(strings.TrimPrefix(d.url, "http://"))
+	tree := newExecSide(b, strings.TrimPrefix(d.url, "http://"))
 	floorSrv := startAndPoll(b, startupSubject{"minexec", func(port int, _ string) []string {
 		return []string{minexecBinary(b), fmt.Sprintf("127.0.0.1:%d", port)}
 	}}, b.TempDir())
 	b.Cleanup(func() { floorSrv.stop(b) })
-	floor := newSide(floorSrv.addr)
-	sides := []*side{tree, floor}
-	var before *side
+	floor := newExecSide(b, floorSrv.addr)
+	sides := []*execSide{tree, floor}
+	var before *execSide
 	if bin := beforeBin(); bin != "" {
 		bd := startDaemon(b, daemonOptions{bin: bin})
-		before = newSide(strings.TrimPrefix(bd.url, "http://"))
+		before = newExecSide(b, strings.TrimPrefix(bd.url, "http://"))
 		sides = append(sides, before)
 	}
 	raw := func() time.Duration {
