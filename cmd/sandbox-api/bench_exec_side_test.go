@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 )
@@ -63,4 +64,36 @@ func checkExecAnswer(b *testing.B, status int, out []byte, err error) {
 	if err != nil || status != http.StatusOK || !bytes.Contains(out, []byte(`"status":"completed"`)) {
 		b.Fatalf("POST /process: %d %v %s", status, err, out)
 	}
+}
+
+// idlePause is the quiet before each step of the execs from idle: long
+// enough for every vCPU to halt and the daemon's threads to sleep, as
+// between the commands of an agent that thinks for seconds.
+const idlePause = 20 * time.Millisecond
+
+// minIdleRounds is the fewest rounds from idle whose medians are reported.
+const minIdleRounds = 24
+
+// execsFromIdle runs rounds of the raw fork/exec and one exec of each side,
+// in every order in turn (turnOrder), each step after idlePause, and
+// returns their latencies sorted. A back-to-back run keeps the vCPUs and
+// the daemon's threads awake; from idle, every hand-off between threads
+// and every cold cache costs more (README, Measured).
+func execsFromIdle(sides []*execSide, raw func() time.Duration, rounds int) (rawLat []time.Duration, execs map[*execSide][]time.Duration) {
+	execs = make(map[*execSide][]time.Duration, len(sides))
+	steps := []func(){func() { rawLat = append(rawLat, raw()) }}
+	for _, s := range sides {
+		steps = append(steps, func() { execs[s] = append(execs[s], s.exec()) })
+	}
+	for i := 0; i < rounds; i++ {
+		for _, k := range turnOrder(len(steps), i) {
+			time.Sleep(idlePause)
+			steps[k]()
+		}
+	}
+	slices.Sort(rawLat)
+	for _, lat := range execs {
+		slices.Sort(lat)
+	}
+	return rawLat, execs
 }

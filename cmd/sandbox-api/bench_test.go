@@ -53,9 +53,10 @@ func percentileUS(sorted []time.Duration, p float64) float64 {
 // (bare-overhead-p50-µs, and over-bare-p50-µs for this daemon's p50 less
 // its own), asked in the same rounds on a connection of its own. The
 // gohttp- figures are the same execs through Go's http.Client, for what a
-// heavier client adds. ns/op covers the daemon's bare execs only. With
-// BENCH_BEFORE_BIN, that build runs beside this tree's too
-// (before-overhead-p50-µs).
+// heavier client adds. The idle- figures are execs from idle, each step
+// after a pause (execsFromIdle). ns/op covers the daemon's bare execs
+// only. With BENCH_BEFORE_BIN, that build runs beside this tree's too
+// (before-overhead-p50-µs, idle-before-overhead-p50-µs).
 func BenchmarkExecTrue(b *testing.B) {
 	d := startDaemon(b, daemonOptions{})
 	const shell = "/bin/bash" // what startDaemon gives the daemon as $SHELL
@@ -134,6 +135,7 @@ func BenchmarkExecTrue(b *testing.B) {
 			goSteps[k]()
 		}
 	}
+	idleRawLat, idleExecs := execsFromIdle(sides, raw, b.N/8)
 	for _, s := range sides {
 		slices.Sort(s.execs)
 		slices.Sort(s.healths)
@@ -159,6 +161,15 @@ func BenchmarkExecTrue(b *testing.B) {
 	b.ReportMetric(rawP50, "raw-p50-µs")
 	b.ReportMetric(rawP99, "raw-p99-µs")
 	b.ReportMetric(p50-rawP50, "overhead-p50-µs") // issue 15's target: at most +250 µs
+	if len(idleRawLat) >= minIdleRounds {
+		idleRawP50 := percentileUS(idleRawLat, 0.50)
+		b.ReportMetric(idleRawP50, "idle-raw-p50-µs")
+		b.ReportMetric(percentileUS(idleExecs[tree], 0.50)-idleRawP50, "idle-overhead-p50-µs")
+		b.ReportMetric(percentileUS(idleExecs[floor], 0.50)-idleRawP50, "idle-bare-overhead-p50-µs")
+		if before != nil {
+			b.ReportMetric(percentileUS(idleExecs[before], 0.50)-idleRawP50, "idle-before-overhead-p50-µs")
+		}
+	}
 
 	// CPU per exec: the daemon's own threads (the child's time is the
 	// child's), beside what the same fork/exec/wait costs this process.
