@@ -2,7 +2,6 @@ package process
 
 import (
 	"bytes"
-	"github.com/sandbox-api/sandbox-api/internal/procfile"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sandbox-api/sandbox-api/internal/coalesce"
+	"github.com/sandbox-api/sandbox-api/internal/procfile"
 )
 
 const prSetChildSubreaper = 36

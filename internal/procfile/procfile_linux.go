@@ -10,6 +10,7 @@ package procfile
 
 import (
 	"os"
+	"slices"
 
 	"golang.org/x/sys/unix"
 )
@@ -40,7 +41,7 @@ func Read(path string, buf []byte) ([]byte, error) {
 	buf = buf[:0]
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // room to read into
+			buf = slices.Grow(buf, 512) // room to read into
 		}
 		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
 		switch {
