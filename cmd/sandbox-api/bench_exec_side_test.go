@@ -75,7 +75,7 @@ const idlePause = 20 * time.Millisecond
 const minIdleRounds = 24
 
 // execsFromIdle runs rounds of the raw fork/exec and one exec of each side,
-// in every order in turn (turnOrder), each step after idlePause, and
+// in pairOrder, each step after idlePause, and
 // returns their latencies sorted. A back-to-back run keeps the vCPUs and
 // the daemon's threads awake; from idle, every hand-off between threads
 // and every cold cache costs more (README, Measured).
@@ -85,11 +85,9 @@ func execsFromIdle(sides []*execSide, raw func() time.Duration, rounds int) (raw
 	for _, s := range sides {
 		steps = append(steps, func() { execs[s] = append(execs[s], s.exec()) })
 	}
-	for i := 0; i < rounds; i++ {
-		for _, k := range turnOrder(len(steps), i) {
-			time.Sleep(idlePause)
-			steps[k]()
-		}
+	for _, k := range pairOrderSteps(len(steps), rounds) {
+		time.Sleep(idlePause)
+		steps[k]()
 	}
 	slices.Sort(rawLat)
 	for _, lat := range execs {

@@ -93,11 +93,11 @@ func BenchmarkExecTrue(b *testing.B) {
 	// the execs beside the raw fork/exec, the bare round trips, and the
 	// execs through Go's http.Client beside the raw fork/exec again. (A
 	// /health and a Go client's exec between two execs of a side, in the
-	// same rounds, read its execs 30–60 µs slower.) Each round runs its
-	// steps in the next of their orders (turnOrder): a daemon's tidying
-	// after its answer slows whichever step comes next, and in a fixed
-	// cycle that was always the same one (an A/A run, the same build on
-	// both sides, read the side after the other daemon 40 µs slower).
+	// same rounds, read its execs 30–60 µs slower.) The steps run in
+	// pairOrder, over and over: a daemon's tidying after its answer slows
+	// whichever step comes next, and each step must follow each as often
+	// (in a fixed cycle, an A/A run, the same build on both sides, read the
+	// side after the other daemon 40 µs slower).
 	rawLat := make([]time.Duration, 0, b.N)
 	execSteps := []func(){func() { rawLat = append(rawLat, raw()) }}
 	for _, s := range sides {
@@ -113,27 +113,21 @@ func BenchmarkExecTrue(b *testing.B) {
 	}
 	b.ResetTimer()
 	b.StopTimer()
-	for i := 0; i < b.N; i++ {
-		for _, k := range turnOrder(len(execSteps), i) {
-			execSteps[k]()
-		}
+	for _, k := range pairOrderSteps(len(execSteps), b.N) {
+		execSteps[k]()
 	}
 	others := max(b.N/2, 1)
-	for i := 0; i < others; i++ {
-		for _, k := range turnOrder(len(sides), i) {
-			s := sides[k]
-			s.healths = append(s.healths, s.health())
-		}
+	for _, k := range pairOrderSteps(len(sides), others) {
+		s := sides[k]
+		s.healths = append(s.healths, s.health())
 	}
 	goRawLat := make([]time.Duration, 0, others)
 	goSteps := []func(){func() { goRawLat = append(goRawLat, raw()) }}
 	for _, s := range sides {
 		goSteps = append(goSteps, func() { s.goExecs = append(s.goExecs, s.goExec()) })
 	}
-	for i := 0; i < others; i++ {
-		for _, k := range turnOrder(len(goSteps), i) {
-			goSteps[k]()
-		}
+	for _, k := range pairOrderSteps(len(goSteps), others) {
+		goSteps[k]()
 	}
 	idleRawLat, idleExecs := execsFromIdle(sides, raw, b.N/8)
 	for _, s := range sides {
