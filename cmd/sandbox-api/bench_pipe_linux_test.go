@@ -85,10 +85,13 @@ func keepInNewFiles(dir string, want int64) func(io.Reader) error {
 
 // runInTurns runs the steps of round i in the i-th of their orders
 // (turnOrder), each after a sync, so that none pays for the writeback of
-// the last one's pages. It does not make the two sides of an A/A run
-// agree: with warm memory they still read up to 35% apart, one side or the
-// other, from run to run of the benchmark (not explained); with cold
-// memory they agree within 1%.
+// the last one's pages. Callers run round 0 once untimed first: the first
+// round, with fresh daemons and memory not yet full of the last rounds'
+// pages, read up to 30% apart from the others, and it always ran its steps
+// in the same order. Without it an A/A run (the same binary as the tree
+// and as BENCH_BEFORE_BIN) read the step at the second index 25–30% slower
+// than the one at the third, in every run, whichever daemon it was; with
+// it the two agree within 4%.
 func runInTurns(steps []func(), i int) {
 	for _, k := range turnOrder(len(steps), i) {
 		syscall.Sync() // no step pays for the writeback of the last one's pages
