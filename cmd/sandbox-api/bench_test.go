@@ -349,7 +349,7 @@ func BenchmarkLogStream(b *testing.B) {
 			beforeTime += took
 		})
 	}
-	runInTurns(steps, 0) // untimed (runInTurns)
+	runInTurns(steps, 0)                       // untimed (runInTurns)
 	keptTime, daemonTime, beforeTime = 0, 0, 0 // maxGrowth keeps the first stream's: memory is bounded from the start
 	b.SetBytes(wantPayload)
 	b.ResetTimer()
