@@ -349,8 +349,10 @@ func BenchmarkLogStream(b *testing.B) {
 			beforeTime += took
 		})
 	}
-	runInTurns(steps, 0)                       // untimed (runInTurns)
-	keptTime, daemonTime, beforeTime = 0, 0, 0 // maxGrowth keeps the first stream's: memory is bounded from the start
+	// An untimed round first (runInTurns). maxGrowth keeps its streams':
+	// memory is bounded from the first stream on.
+	runInTurns(steps, 0)
+	keptTime, daemonTime, beforeTime = 0, 0, 0
 	b.SetBytes(wantPayload)
 	b.ResetTimer()
 	b.StopTimer()
