@@ -75,10 +75,10 @@ const idlePause = 20 * time.Millisecond
 const minIdleRounds = 24
 
 // execsFromIdle runs rounds of the raw fork/exec and one exec of each side,
-// in pairOrder, each step after idlePause, and
-// returns their latencies sorted. A back-to-back run keeps the vCPUs and
-// the daemon's threads awake; from idle, every hand-off between threads
-// and every cold cache costs more (README, Measured).
+// in pairOrder, each step after idlePause, and returns their latencies
+// sorted. A back-to-back run keeps the vCPUs and the daemon's threads
+// awake; from idle, every hand-off between threads and every cold cache
+// costs more (README, Measured).
 func execsFromIdle(sides []*execSide, raw func() time.Duration, rounds int) (rawLat []time.Duration, execs map[*execSide][]time.Duration) {
 	execs = make(map[*execSide][]time.Duration, len(sides))
 	steps := []func(){func() { rawLat = append(rawLat, raw()) }}

@@ -27,10 +27,6 @@ import (
 	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
-// shippedBuildFlags are the go build flags of the Makefile's `build`
-// target (its version stamps aside): the figures are the shipped binary's.
-var shippedBuildFlags = []string{"-trimpath", "-ldflags=-s -w"}
-
 // shippedBins holds the binaries of the start-up benchmarks, built once per
 // test process.
 var shippedBins struct {
