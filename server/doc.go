@@ -28,7 +28,9 @@
 //   - browser_guard.go, browser_policy.go: which browser pages may call a
 //     daemon without a token (DNS rebinding and cross-site guard);
 //   - auth.go: the bearer token, and the terminal page's cookie;
-//   - encoded_root.go: "/filesystem%2Ftmp" routed like "/filesystem/%2Ftmp".
+//   - encoded_root.go: "/filesystem%2Ftmp" routed like "/filesystem/%2Ftmp";
+//   - processors.go: every request counted by the processor governor
+//     (internal/procs), and bulkWork, the routes that want every core.
 //
 // The routes, by family:
 //

@@ -20,7 +20,9 @@ func mcpHandler(opts Options, svc Services) http.Handler {
 	handler := sync.OnceValue(func() http.Handler {
 		return mcp.Handler(mcp.Services{Processes: svc.Processes, Files: svc.Files, Version: opts.Version})
 	})
-	return mcpJSONErrors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Its tools include the searches, which want every processor
+	// (bulkWork); one route cannot tell them from the rest.
+	return mcpJSONErrors(bulkWork(opts, func(w http.ResponseWriter, r *http.Request) {
 		handler().ServeHTTP(w, r)
 	}))
 }

@@ -110,6 +110,8 @@ func (h *processHandlers) executeStreaming(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	defer release()
+	h.opts.Processors.BulkStarted() // a stream moves bulk data (bulkWork)
+	defer h.opts.Processors.BulkEnded()
 	p, err := h.m.Start(req.Spec)
 	if err != nil {
 		writeStartError(w, err)

@@ -61,7 +61,8 @@ type handlers struct {
 
 // registerRoutes registers every route. Streaming routes go through
 // streamLimit.wrap (stream_limit.go): they hold a slot of --max-streams
-// while they run.
+// while they run. Routes that move bulk data go through bulkWork
+// (processors.go): every processor is used while they run.
 func registerRoutes(r chi.Router, h handlers) {
 	// The daemon (root.go, health.go).
 	r.Get("/", h.root)
@@ -82,7 +83,7 @@ func registerRoutes(r chi.Router, h handlers) {
 	r.Delete("/process/{identifier}", p.stop)
 	r.Delete("/process/{identifier}/kill", p.kill)
 	r.Get("/process/{identifier}/logs", p.logs)
-	r.Get("/process/{identifier}/logs/stream", p.streams.wrap(p.streamLogs))
+	r.Get("/process/{identifier}/logs/stream", p.streams.wrap(bulkWork(p.opts, p.streamLogs)))
 	r.Post("/process/{identifier}/stdin", p.writeStdin)
 	r.Delete("/process/{identifier}/stdin", p.closeStdin)
 
@@ -103,18 +104,19 @@ func registerRoutes(r chi.Router, h handlers) {
 	// Multipart uploads (filesystem_multipart.go).
 	r.Get(multipartPrefix, f.multipartList)
 	r.Post(multipartInitiatePrefix+"*", f.multipartInitiate)
-	r.Put(multipartPrefix+"/{uploadId}/part", f.multipartPart)
-	r.Post(multipartPrefix+"/{uploadId}/complete", f.multipartComplete)
+	r.Put(multipartPrefix+"/{uploadId}/part", bulkWork(f.opts, f.multipartPart))
+	r.Post(multipartPrefix+"/{uploadId}/complete", bulkWork(f.opts, f.multipartComplete))
 	r.Delete(multipartPrefix+"/{uploadId}/abort", f.multipartAbort)
 	r.Get(multipartPrefix+"/{uploadId}/parts", f.multipartParts)
 	// Searches (filesystem_search.go; find in filesystem_find.go). The
 	// bare prefix searches the working directory.
-	r.Get(findPrefix, f.find)
-	r.Get(findPrefix+"/*", f.find)
-	r.Get(fuzzyPrefix, f.fuzzySearch)
-	r.Get(fuzzyPrefix+"/*", f.fuzzySearch)
-	r.Get(contentSearchPrefix, f.contentSearch)
-	r.Get(contentSearchPrefix+"/*", f.contentSearch)
+	find, fuzzy, content := bulkWork(f.opts, f.find), bulkWork(f.opts, f.fuzzySearch), bulkWork(f.opts, f.contentSearch)
+	r.Get(findPrefix, find)
+	r.Get(findPrefix+"/*", find)
+	r.Get(fuzzyPrefix, fuzzy)
+	r.Get(fuzzyPrefix+"/*", fuzzy)
+	r.Get(contentSearchPrefix, content)
+	r.Get(contentSearchPrefix+"/*", content)
 	// Watches (watch_stream.go).
 	r.Get(watchPrefix+"*", f.streams.wrap(f.watch))
 

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
+	"github.com/sandbox-api/sandbox-api/internal/procs"
 	"github.com/sandbox-api/sandbox-api/network"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/terminal"
@@ -46,6 +47,10 @@ type Options struct {
 	// cause is ErrHandedOver for a switch: terminal sockets then close
 	// with 1012 (Service Restart) rather than 1001 (Going Away).
 	StreamsEnd context.Context
+	// Processors follows the requests being served (countRequests) and
+	// is raised while a route moves bulk data (bulkWork): see
+	// internal/procs. nil: GOMAXPROCS is left as it is.
+	Processors *procs.Governor
 }
 
 // ErrHandedOver is the cause Options.StreamsEnd ends with when the daemon
@@ -88,6 +93,7 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	// answers preflights before auth rejects them.
 	r.Use(
 		requestID,
+		countRequests(opts.Processors),
 		accessLog(opts.Logger),
 		recoverPanic(opts.Logger),
 		guardBody(opts.BodyIdleTimeout),

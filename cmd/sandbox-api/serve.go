@@ -92,6 +92,7 @@ func newAPI(cfg config, svc *services, streamsEnd context.Context, startedAt tim
 		Browsers:          cfg.browser.policy(),
 		BodyIdleTimeout:   cfg.conns.bodyIdle,
 		StreamsEnd:        streamsEnd,
+		Processors:        svc.processors,
 	}, server.Services{
 		Processes:   svc.processes,
 		Files:       svc.files,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
 	"github.com/sandbox-api/sandbox-api/internal/handover"
+	"github.com/sandbox-api/sandbox-api/internal/procs"
 	"github.com/sandbox-api/sandbox-api/network"
 	"github.com/sandbox-api/sandbox-api/process"
 	"github.com/sandbox-api/sandbox-api/terminal"
@@ -26,6 +27,9 @@ type services struct {
 	ports     *network.Service
 	terminals *terminal.Manager // nil: DISABLE_TERMINAL
 	upgrades  *upgrade.Upgrader // set by newUpgrader, once the services exist
+	// processors sets GOMAXPROCS from the requests served (nil: the
+	// runtime's count, unchanged): internal/procs says why.
+	processors *procs.Governor
 }
 
 // The names the services' states go under in a switch to a new binary
@@ -97,11 +101,12 @@ func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logge
 		return nil, err
 	}
 	return &services{
-		processes: mgr,
-		files:     files,
-		watches:   watch.New(files, watch.Config{MaxFolders: cfg.bounds.maxWatchFolders}),
-		ports:     ports,
-		terminals: terms,
+		processes:  mgr,
+		files:      files,
+		watches:    watch.New(files, watch.Config{MaxFolders: cfg.bounds.maxWatchFolders}),
+		ports:      ports,
+		terminals:  terms,
+		processors: procs.ForRuntime(procs.DefaultLinger),
 	}, nil
 }
 

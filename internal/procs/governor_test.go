@@ -1,0 +1,151 @@
+package procs
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeTimers holds the lowerings a Governor scheduled, for a test to fire.
+type fakeTimers struct {
+	funcs   []func()
+	stopped []bool
+}
+
+func (f *fakeTimers) after(_ time.Duration, fn func()) func() bool {
+	i := len(f.funcs)
+	f.funcs = append(f.funcs, fn)
+	f.stopped = append(f.stopped, false)
+	return func() bool {
+		was := !f.stopped[i]
+		f.stopped[i] = true
+		return was
+	}
+}
+
+// fireLast runs the newest scheduled lowering, stopped or not: a stop that
+// comes too late for its timer must still not lower.
+func (f *fakeTimers) fireLast() {
+	if len(f.funcs) > 0 {
+		f.funcs[len(f.funcs)-1]()
+	}
+}
+
+// fireAll runs every scheduled lowering, oldest first.
+func (f *fakeTimers) fireAll() {
+	for _, fn := range f.funcs {
+		fn()
+	}
+}
+
+func TestGovernorSteps(t *testing.T) {
+	// Steps: r = a request starts, e = a request ends, b = bulk work
+	// starts, d = bulk work ends, f = the newest lowering fires, F = every
+	// lowering fires, in order. The log is R for a raise, L for a
+	// lowering. The governor starts raised, its first lowering scheduled.
+	tests := []struct {
+		name, steps, want string
+	}{
+		{"starts raised", "", ""},
+		{"lowered after the first linger", "f", "L"},
+		{"one request at a time stays lowered", "freref", "L"},
+		{"a request during the first linger keeps the lowering", "ref", "L"},
+		{"two requests raise", "frr", "LR"},
+		{"two requests raise once", "frrrr", "LR"},
+		{"no lowering before the linger", "frree", "LR"},
+		{"lowered a linger after the second ends", "frreef", "LRL"},
+		{"one request left lets it lower", "frref", "LRL"},
+		{"a second request within the linger keeps it raised", "frreerrf", "LR"},
+		{"bulk work alone raises", "fbdf", "LRL"},
+		{"bulk work within a request raises", "frbde", "LR"},
+		{"a request alone after bulk work lets it lower", "fbrdf", "LRL"},
+		{"bulk work beside a request keeps it raised", "fbrf", "LR"},
+		{"a stale lowering cannot lower", "frreerreeF", "LRL"},
+		{"a late timer of an earlier turn", "frreerrF", "LR"},
+		{"raised again after a lowering", "frreefrreef", "LRLRL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var log strings.Builder
+			timers := &fakeTimers{}
+			g := New(func() { log.WriteString("R") }, func() { log.WriteString("L") }, time.Second, timers.after)
+			for _, s := range tt.steps {
+				switch s {
+				case 'r':
+					g.RequestStarted()
+				case 'e':
+					g.RequestEnded()
+				case 'b':
+					g.BulkStarted()
+				case 'd':
+					g.BulkEnded()
+				case 'f':
+					timers.fireLast()
+				case 'F':
+					timers.fireAll()
+				}
+			}
+			if got := log.String(); got != tt.want {
+				t.Errorf("steps %q: calls %q, want %q", tt.steps, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNilGovernorDoesNothing(t *testing.T) {
+	var g *Governor
+	g.RequestStarted() // none of these may panic
+	g.BulkStarted()
+	g.BulkEnded()
+	g.RequestEnded()
+}
+
+func TestForRuntimeRespectsTheEnvironment(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "2")
+	if g := ForRuntime(time.Second); g != nil {
+		t.Fatal("a governor with GOMAXPROCS set in the environment")
+	}
+}
+
+func TestForRuntimeGovernsTheRuntime(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "") // the runtime's default, as the daemon starts
+	before := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(before)
+	runtime.SetDefaultGOMAXPROCS()
+	full := runtime.GOMAXPROCS(0)
+	g := ForRuntime(time.Hour)
+	if full <= 1 {
+		if g != nil {
+			t.Fatalf("a governor with a default of %d processor", full)
+		}
+		return
+	}
+	if got := runtime.GOMAXPROCS(0); got != full {
+		t.Fatalf("GOMAXPROCS %d as governing starts, want the default %d", got, full)
+	}
+	lingerEnds := func() { // without waiting an hour
+		g.mu.Lock()
+		turn := g.turn
+		g.mu.Unlock()
+		g.lowerAfterLinger(turn)
+	}
+	lingerEnds()
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Fatalf("GOMAXPROCS %d once quiet, want 1", got)
+	}
+	g.RequestStarted()
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Fatalf("GOMAXPROCS %d with one request, want 1", got)
+	}
+	g.RequestStarted()
+	if got := runtime.GOMAXPROCS(0); got != full {
+		t.Fatalf("GOMAXPROCS %d with two requests, want the default %d", got, full)
+	}
+	g.RequestEnded()
+	g.RequestEnded()
+	lingerEnds()
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Fatalf("GOMAXPROCS %d after the linger, want 1", got)
+	}
+}
