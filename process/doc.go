@@ -33,6 +33,8 @@
 //   - pump.go: a pipe copied into the log.
 //   - supervise.go: waits for each attempt, decides on a restart, records
 //     the end (finish).
+//   - end_tidy.go: what an end leaves to do (closes, pruned records),
+//     done a moment after its answer.
 //   - restart.go: the next attempt after a failure.
 //   - keepalive.go: the lifetime of a keepAlive process.
 //   - stop.go: Stop, Kill and the signalling of the process group.

@@ -44,6 +44,7 @@ func (m *Manager) Freeze(ctx context.Context) (handover.Frozen, error) {
 	m.haltNow()
 	m.mu.Unlock()
 	m.supervisors.Wait()
+	m.tidy.wait()       // the pipes and pidfds of ended attempts closed
 	m.forgetting.Wait() // the journal handed on says what was pruned
 
 	procs := m.List()

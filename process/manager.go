@@ -142,6 +142,9 @@ type Manager struct {
 	// are being written and removed, off the way to an end's answer
 	// (Process.finish).
 	forgetting sync.WaitGroup
+	// tidy runs what an end leaves to do a moment after its answer
+	// (end_tidy.go).
+	tidy *endTidy
 	// devNull is the stdin of every process started without a stdin pipe,
 	// opened once and never closed: a process may start (a restart) until
 	// the daemon's last moment.
@@ -218,6 +221,7 @@ func newManager(cfg Config, j *journal) (*Manager, error) {
 		quickLimit:     defaultQuickWatchLimit,
 		journal:        j,
 		quick:          newQuickSlots(),
+		tidy:           newEndTidy(),
 	}
 	m.halt, m.haltNow = context.WithCancel(context.Background())
 	return m, nil

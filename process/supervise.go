@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -41,7 +40,7 @@ func (p *Process) supervise(halt context.Context) {
 			p.mu.Unlock()
 			if !retry {
 				p.finish(att.code)
-				p.releaseAttempt(att)
+				p.m.tidy.later(func() { p.releaseAttempt(att) })
 				return
 			}
 		}
@@ -59,10 +58,11 @@ func (p *Process) supervise(halt context.Context) {
 
 // releaseAttempt releases the attempt (release) and asks the reaper for a
 // scan: a managed process's end is when orphans appear (its children still
-// running are the daemon's now). The scan's timer is set here, once the
-// end was answered (finish yields to its waiter first), and not as the
-// process is reaped: a timer earlier than any the runtime's poller sleeps
-// until wakes that poller's thread, some 10 µs on the way of the answer.
+// running are the daemon's now). After an end it runs a moment after the
+// answer (endTidy), and not as the process is reaped: the closes are
+// processor time no answer waits for, and a timer earlier than any the
+// runtime's poller sleeps until wakes that poller's thread, some 10 µs on
+// the way of the answer.
 func (p *Process) releaseAttempt(att *attempt) {
 	att.release()
 	p.m.reaper.scanSoon()
@@ -70,8 +70,8 @@ func (p *Process) releaseAttempt(att *attempt) {
 
 // release closes what the attempt held for its wait and no longer needs:
 // the pipes its output read to their end, and the pidfd its exit was seen
-// on. The supervisor calls it once the end is recorded and its waiter had
-// its turn (finish), or as it stops or restarts.
+// on. It runs a moment after an end is recorded (endTidy), or as the
+// supervisor stops or restarts.
 func (a *attempt) release() {
 	a.out.closeSpent()
 	a.exit.close()
@@ -179,24 +179,19 @@ func (p *Process) finish(code int) {
 	p.log.Finish()
 	// The cap on ended records holds by the time whoever waits for this end
 	// looks (an exec that answers its client, then a list). The journal
-	// line and the files of the records it drops come after that answer (a
-	// journal write is about 10 µs on the way to it otherwise), unless a
-	// shutdown began.
+	// line and the files of the records it drops come a moment after that
+	// answer (endTidy), unless a shutdown began.
 	m := p.m
 	gone, later := m.takePrunedAfterEnd()
 	if !later {
 		m.forgetPruned(gone)
 	}
 	close(p.done)
-	// What follows is tidying up, which no answer waits for. The waiter
-	// the close woke (an exec about to answer its client) is queued next
-	// on this processor: yielding lets it answer first, instead of after
-	// the journal line, the closing of the pipes and pidfd (the caller's
-	// release) and the runtime's hand-offs they bring.
-	runtime.Gosched()
 	if later {
-		m.forgetPruned(gone)
-		m.forgetting.Done()
+		m.tidy.later(func() {
+			m.forgetPruned(gone)
+			m.forgetting.Done()
+		})
 	}
 }
 
