@@ -17,7 +17,7 @@ import (
 )
 
 // governorLog is a Governor whose raises and lowerings are written down
-// (R, L); its first lowering is fired at once, as a quiet daemon's is.
+// (R, L; the first L is the governor's start).
 type governorLog struct {
 	mu    sync.Mutex
 	calls strings.Builder
@@ -33,7 +33,6 @@ func newGovernorLog() (*governorLog, *procs.Governor) {
 			gl.mu.Unlock()
 			return func() bool { return true }
 		})
-	gl.fireLast()
 	return gl, g
 }
 
@@ -105,7 +104,7 @@ func TestBulkRoutesRaiseProcessors(t *testing.T) {
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
-			want := "L" // the first lowering, as a quiet daemon's
+			want := "L" // the governor's start
 			if tt.bulk {
 				want = "LR"
 			}

@@ -101,12 +101,11 @@ func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logge
 		return nil, err
 	}
 	return &services{
-		processes:  mgr,
-		files:      files,
-		watches:    watch.New(files, watch.Config{MaxFolders: cfg.bounds.maxWatchFolders}),
-		ports:      ports,
-		terminals:  terms,
-		processors: procs.ForRuntime(procs.DefaultLinger),
+		processes: mgr,
+		files:     files,
+		watches:   watch.New(files, watch.Config{MaxFolders: cfg.bounds.maxWatchFolders}),
+		ports:     ports,
+		terminals: terms,
 	}, nil
 }
 
