@@ -2,8 +2,9 @@
 // runs on: one while it serves a single request at a time, the runtime's
 // default as soon as two requests, or one that moves bulk data, run.
 //
-// Why: on the 2-core VM an exec-and-wait answered 17–34 µs sooner on one
-// processor than on two (README, Measured). With two, each goroutine an
+// Why: on the 2-core VM an exec-and-wait answered 12–17 µs sooner on one
+// processor than on two, and 34 µs sooner once an end's tidying waited
+// for the processor to be free (process/end_tidy.go; README, Measured). With two, each goroutine an
 // exec readies or starts (the supervisor, the waiting handler, net/http's
 // background read, the pipes made ahead) can wake a second thread on the
 // other core, and a halted core takes some 40 µs to wake. With one, those
