@@ -64,45 +64,38 @@ func New(raise, lower func(), linger time.Duration, after func(time.Duration, fu
 
 // RequestStarted counts a request being served until RequestEnded.
 func (g *Governor) RequestStarted() {
-	if g == nil {
-		return
+	if g != nil {
+		g.count(&g.requests, 1)
 	}
-	g.mu.Lock()
-	g.requests++
-	g.settleLocked()
-	g.mu.Unlock()
 }
 
 // RequestEnded is the end of a request RequestStarted counted.
 func (g *Governor) RequestEnded() {
-	if g == nil {
-		return
+	if g != nil {
+		g.count(&g.requests, -1)
 	}
-	g.mu.Lock()
-	g.requests--
-	g.settleLocked()
-	g.mu.Unlock()
 }
 
 // BulkStarted marks bulk work as running until BulkEnded: it wants every
 // core even alone.
 func (g *Governor) BulkStarted() {
-	if g == nil {
-		return
+	if g != nil {
+		g.count(&g.bulk, 1)
 	}
-	g.mu.Lock()
-	g.bulk++
-	g.settleLocked()
-	g.mu.Unlock()
 }
 
 // BulkEnded is the end of bulk work BulkStarted marked.
 func (g *Governor) BulkEnded() {
-	if g == nil {
-		return
+	if g != nil {
+		g.count(&g.bulk, -1)
 	}
+}
+
+// count adds delta to one of the counts, then raises or schedules the
+// lowering as what runs now wants.
+func (g *Governor) count(n *int, delta int) {
 	g.mu.Lock()
-	g.bulk--
+	*n += delta
 	g.settleLocked()
 	g.mu.Unlock()
 }
