@@ -9,7 +9,7 @@ import (
 	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
-// recorder notes the order tidying ran in.
+// tidyRecorder notes the order tidying ran in.
 type tidyRecorder struct {
 	mu  sync.Mutex
 	ran []int

@@ -24,8 +24,9 @@ func countRequests(g *procs.Governor) func(http.Handler) http.Handler {
 
 // bulkWork runs next on every processor even when it is the only request:
 // the route moves bulk data (log streams, multipart parts and their
-// completion) or spreads its work over the processors (searches), where a
-// control request answers sooner on one.
+// completion; the streamed exec marks itself, being a mode of POST
+// /process) or spreads its work over the processors (searches, /mcp and
+// its search tools), where a control request answers sooner on one.
 func bulkWork(opts Options, next http.HandlerFunc) http.HandlerFunc {
 	g := opts.Processors
 	if g == nil {

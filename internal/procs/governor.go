@@ -4,8 +4,8 @@
 //
 // Why: on the 2-core VM an exec-and-wait answered 12–17 µs sooner on one
 // processor than on two, and 34 µs sooner once an end's tidying waited
-// for the processor to be free (process/end_tidy.go; README, Measured). With two, each goroutine an
-// exec readies or starts (the supervisor, the waiting handler, net/http's
+// for the processor to be free (process/end_tidy.go; README, Measured).
+// With two, each goroutine an exec readies or starts (the supervisor, the waiting handler, net/http's
 // background read, the pipes made ahead) can wake a second thread on the
 // other core, and a halted core takes some 40 µs to wake. With one, those
 // goroutines follow each other on one thread; a goroutine blocked in a
@@ -15,7 +15,7 @@
 // parallel multipart upload ran 37–39% slower on one processor, the
 // streamed exec and the log stream up to 23% slower, and a content search
 // spreads over GOMAXPROCS workers. So the count is raised while two
-// requests run or bulk work does (Governor.Bulk), and lowered again a
+// requests run or bulk work does (Governor.BulkStarted), and lowered again a
 // moment (DefaultLinger) after the last of them ends.
 //
 // A change of GOMAXPROCS stops the world for some 25 µs; the linger keeps
