@@ -1,6 +1,7 @@
 package process
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -99,5 +100,41 @@ func TestEndTidyWaitCoversQueued(t *testing.T) {
 	case <-waited:
 	case <-time.After(testsupport.HangGuard):
 		t.Fatal("wait did not return once the queue ran")
+	}
+}
+
+// On one processor, as the daemon runs while it serves one request, the
+// goroutine an end woke (the handler that answers) runs before the end's
+// tidying arms its timer, whose arming can wake the runtime's poller. The
+// scheduler takes a yielded goroutine back first on one pick in 61, so the
+// test asks for most of several tries; without the yield none would pass.
+func TestEndTidyLetsTheWokenRunBeforeArming(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const tries = 10
+	first := 0
+	for range tries {
+		tidy := newEndTidy()
+		tidy.delay = time.Hour // nothing runs unless the test says so
+		end := make(chan struct{})
+		armedWhenWoken := make(chan bool, 1)
+		go func() {
+			<-end
+			armedWhenWoken <- tidy.timer.Armed()
+		}()
+		close(end)            // the end wakes its waiter,
+		tidy.later(func() {}) // then queues its tidying
+		select {
+		case armed := <-armedWhenWoken:
+			if !armed {
+				first++
+			}
+		case <-time.After(testsupport.HangGuard):
+			t.Fatal("the woken goroutine never ran")
+		}
+		tidy.runQueued()
+		tidy.wait()
+	}
+	if first <= tries/2 {
+		t.Fatalf("the woken goroutine ran before the timer was armed in %d of %d tries, want most", first, tries)
 	}
 }

@@ -1,9 +1,11 @@
 // Package coalesce turns a burst of events into one delayed call: the
 // first Arm since the call last came sets a timer, and the Arms after it,
 // until then, change nothing. Arming costs the event's path an atomic
-// compare-and-swap (and a timer reset once per burst), and wakes nobody:
-// the timer does, once the delay is over. The daemon's log sink batches
-// its lines this way, and the orphan reaper its scans.
+// compare-and-swap, and once per burst a timer reset: that reset wakes the
+// runtime's poller thread when the delay ends before the poller's next
+// wake-up, and nothing else wakes until the delay is over. The daemon's
+// log sink batches its lines this way, the orphan reaper its scans, and
+// the process manager the tidying after an end.
 package coalesce
 
 import (
@@ -30,6 +32,10 @@ func (c *Timer) Arm(d time.Duration) {
 		c.t.Reset(d)
 	}
 }
+
+// Armed reports whether an Arm since the last Disarm set the timer: the
+// Arms until the next Disarm cost no timer reset.
+func (c *Timer) Armed() bool { return c.armed.Load() }
 
 // Disarm lets the next Arm set the timer again. Its owner calls it as it
 // takes up the burst (when f has run, or it handles the events without

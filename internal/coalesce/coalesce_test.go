@@ -51,3 +51,25 @@ func waitFired(t *testing.T, fired <-chan struct{}) {
 		t.Fatalf("no call within %s", testsupport.HangGuard)
 	}
 }
+
+func TestTimerArmedUntilDisarmed(t *testing.T) {
+	c := New(func() {})
+	defer c.Stop()
+	steps := []struct {
+		name string
+		do   func()
+		want bool
+	}{
+		{"new", func() {}, false},
+		{"armed", func() { c.Arm(time.Hour) }, true},
+		{"armed again", func() { c.Arm(time.Hour) }, true},
+		{"disarmed", c.Disarm, false},
+		{"next burst", func() { c.Arm(time.Hour) }, true},
+	}
+	for _, s := range steps {
+		s.do()
+		if got := c.Armed(); got != s.want {
+			t.Fatalf("%s: Armed() = %v, want %v", s.name, got, s.want)
+		}
+	}
+}
