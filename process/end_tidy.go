@@ -53,7 +53,7 @@ func newEndTidy() *endTidy {
 // processor (internal/procs) a handler woken by the end sends its answer
 // first: a timer due before the runtime's poller next wakes breaks the
 // poller's sleep (a write to its eventfd, and its thread woken on another
-// vCPU), which read 8–10 µs on the answer's way (README, Measured).
+// vCPU), which read 5–10 µs on the answer's way (README, Measured).
 func (t *endTidy) later(f func()) {
 	t.pending.Add(1)
 	t.mu.Lock()
