@@ -55,11 +55,7 @@ func TestEndTidyRunsAfterTheDelay(t *testing.T) {
 	tidy.delay = time.Millisecond
 	done := make(chan struct{})
 	tidy.later(func() { close(done) })
-	select {
-	case <-done:
-	case <-time.After(testsupport.HangGuard):
-		t.Fatal("queued tidying never ran")
-	}
+	testsupport.Receive(t, done, "the queued tidying to run")
 	tidy.wait() // returns: everything queued has run
 }
 
@@ -96,11 +92,7 @@ func TestEndTidyWaitCoversQueued(t *testing.T) {
 	default:
 	}
 	tidy.runQueued()
-	select {
-	case <-waited:
-	case <-time.After(testsupport.HangGuard):
-		t.Fatal("wait did not return once the queue ran")
-	}
+	testsupport.Receive(t, waited, "wait to return once the queue ran")
 }
 
 // On one processor, as the daemon runs while it serves one request, the
@@ -123,13 +115,8 @@ func TestEndTidyLetsTheWokenRunBeforeArming(t *testing.T) {
 		}()
 		close(end)            // the end wakes its waiter,
 		tidy.later(func() {}) // then queues its tidying
-		select {
-		case armed := <-armedWhenWoken:
-			if !armed {
-				first++
-			}
-		case <-time.After(testsupport.HangGuard):
-			t.Fatal("the woken goroutine never ran")
+		if armed := testsupport.Receive(t, armedWhenWoken, "the woken goroutine to run"); !armed {
+			first++
 		}
 		tidy.timer.Stop() // its hour never comes
 		tidy.runQueued()

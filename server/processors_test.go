@@ -13,6 +13,7 @@ import (
 
 	"github.com/sandbox-api/sandbox-api/filesystem"
 	"github.com/sandbox-api/sandbox-api/internal/procs"
+	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 	"github.com/sandbox-api/sandbox-api/process"
 )
 
@@ -134,7 +135,7 @@ func TestTwoRequestsRaiseProcessors(t *testing.T) {
 		defer close(held)
 		s.do(httptest.NewRequest(http.MethodGet, "/hold", nil))
 	}()
-	<-entered
+	testsupport.Receive(t, entered, "the first request's handler")
 	if got := gl.String(); got != "L" {
 		t.Fatalf("with one request: governor calls %q, want %q", got, "L")
 	}
@@ -143,7 +144,7 @@ func TestTwoRequestsRaiseProcessors(t *testing.T) {
 		t.Fatalf("the second request's handler ran after governor calls %q, want %q", seenBySecond, "LR")
 	}
 	close(release)
-	<-held
+	testsupport.Receive(t, held, "the first request to end")
 	gl.fireLast()
 	if got := gl.String(); got != "LRL" {
 		t.Fatalf("once both ended and the linger passed: governor calls %q, want %q", got, "LRL")
