@@ -17,12 +17,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sandbox-api/sandbox-api/internal/procs/atinit"
 	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
 
@@ -46,6 +48,12 @@ func TestMain(m *testing.M) {
 var shippedBuildFlags = []string{"-trimpath", "-ldflags=-s -w"}
 
 func runTests(m *testing.M) int {
+	// Importing the daemon lowered this process to one processor as it
+	// initialised (internal/procs/atinit): the tests and the benchmarks'
+	// baselines run on the runtime's default, as any client does.
+	if atinit.Lowered() {
+		runtime.SetDefaultGOMAXPROCS()
+	}
 	dir, err := os.MkdirTemp("", "sandbox-api-blackbox-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "temp dir:", err)

@@ -34,6 +34,7 @@ import (
 	"github.com/sandbox-api/sandbox-api/internal/connlimit"
 	"github.com/sandbox-api/sandbox-api/internal/handover"
 	"github.com/sandbox-api/sandbox-api/internal/procs"
+	"github.com/sandbox-api/sandbox-api/internal/procs/atinit"
 	"github.com/sandbox-api/sandbox-api/upgrade"
 )
 
@@ -66,9 +67,9 @@ func growStackOnce(i int) byte {
 // run is the whole daemon, step by step; it returns the exit code.
 func run(args []string) int {
 	startedAt := time.Now()
-	// One processor from the start, before any goroutine of the daemon's
-	// ran (internal/procs says why, and why so early).
-	processors := procs.ForRuntime(procs.DefaultLinger)
+	// One processor from the program's initialisation on (package
+	// internal/procs/atinit says why so early; internal/procs why one).
+	processors := procs.ForRuntime(atinit.Lowered(), procs.DefaultLinger)
 	// An image started by a switch to a new binary (POST /upgrade,
 	// SIGUSR2) takes the earlier image's state first: its descriptors
 	// must be close-on-exec again before anything could start a child.

@@ -20,11 +20,12 @@
 //
 // A change of GOMAXPROCS stops the world for some 25 µs; the linger keeps
 // a burst of requests (an upload's parts) from paying it each time. The
-// daemon lowers the count first thing, before any goroutine of its own ran:
-// lowered a moment after the start instead, once goroutines had allocated
-// on the second processor too, the idle daemon kept 0.3–0.5 MB more
-// resident. Setting GOMAXPROCS in the daemon's environment turns this off:
-// the runtime keeps what it was told.
+// count is lowered as the program initialises, by package atinit (which
+// says why so early), and ForRuntime governs it from there: lowered a
+// moment after the start instead, once goroutines had allocated on the
+// second processor too, the idle daemon kept 0.3–0.5 MB more resident.
+// Setting GOMAXPROCS in the daemon's environment turns this off: the
+// runtime keeps what it was told.
 package procs
 
 import (
