@@ -1,6 +1,7 @@
 package atinit
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -40,52 +41,50 @@ func TestReport(t *testing.T) {
 	}
 	count := runtime.GOMAXPROCS(0)
 	runtime.SetDefaultGOMAXPROCS()
-	os.Stdout.WriteString("report " + strconv.FormatBool(Lowered()) + " " + strconv.Itoa(count) + " " + strconv.Itoa(runtime.GOMAXPROCS(0)) + "\n")
+	fmt.Printf("report %t %d %d\n", Lowered(), count, runtime.GOMAXPROCS(0))
+}
+
+// startReport is what this test binary, started with GOMAXPROCS=env,
+// reports of its start (TestReport).
+type startReport struct {
+	lowered       bool
+	count, defalt int
+}
+
+func startWith(t *testing.T, env string) startReport {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReport$", "-test.count=1")
+	cmd.Env = append(os.Environ(), helperEnv+"=1", "GOMAXPROCS="+env)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	for line := range strings.Lines(string(out)) {
+		var r startReport
+		if _, err := fmt.Sscanf(line, "report %t %d %d", &r.lowered, &r.count, &r.defalt); err == nil {
+			return r
+		}
+	}
+	t.Fatalf("the child wrote no report:\n%s", out)
+	return startReport{}
 }
 
 func TestLowersAsTheProgramInitialises(t *testing.T) {
-	for _, tc := range []struct {
-		name, env string
-	}{
-		{"default", ""},
-		{"told two", "2"},
-		{"told one", "1"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestReport$", "-test.count=1")
-			cmd.Env = append(os.Environ(), helperEnv+"=1", "GOMAXPROCS="+tc.env)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("child: %v\n%s", err, out)
-			}
-			var lowered bool
-			var count, def int
-			line := ""
-			for l := range strings.Lines(string(out)) {
-				if strings.HasPrefix(l, "report ") {
-					line = strings.TrimSpace(l)
+	for _, env := range []string{"", "2", "1"} {
+		t.Run("GOMAXPROCS="+env, func(t *testing.T) {
+			r := startWith(t, env)
+			switch told, _ := strconv.Atoi(env); {
+			case env != "":
+				if r.lowered || r.count != told {
+					t.Errorf("lowered %v, count %d; want %d kept", r.lowered, r.count, told)
 				}
-			}
-			f := strings.Fields(line)
-			if len(f) != 4 {
-				t.Fatalf("child wrote no report:\n%s", out)
-			}
-			lowered, _ = strconv.ParseBool(f[1])
-			count, _ = strconv.Atoi(f[2])
-			def, _ = strconv.Atoi(f[3])
-			switch {
-			case tc.env == "" && def > 1:
-				if !lowered || count != 1 {
-					t.Errorf("default of %d processors: lowered %v, count %d; want lowered to 1", def, lowered, count)
+			case r.defalt > 1:
+				if !r.lowered || r.count != 1 {
+					t.Errorf("a default of %d: lowered %v, count %d; want lowered to 1", r.defalt, r.lowered, r.count)
 				}
-			case tc.env == "":
-				if lowered || count != def {
-					t.Errorf("default of %d processor: lowered %v, count %d; want it kept", def, lowered, count)
-				}
-			default:
-				want, _ := strconv.Atoi(tc.env)
-				if lowered || count != want {
-					t.Errorf("GOMAXPROCS=%s: lowered %v, count %d; want %d kept", tc.env, lowered, count, want)
+			default: // one core, or a CPU limit of one
+				if r.lowered || r.count != r.defalt {
+					t.Errorf("a default of %d: lowered %v, count %d; want it kept", r.defalt, r.lowered, r.count)
 				}
 			}
 		})
