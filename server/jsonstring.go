@@ -89,14 +89,22 @@ const jsonEscapeRoom = 8
 func appendJSONEscaped(dst, p []byte, limit int) ([]byte, int) {
 	// Where the next quote and backslash are, each looked up (with the
 	// vector search of bytes.IndexByte) once passed: text seldom has them.
+	// A lookup goes no further than this call can take bytes: each byte
+	// taken adds one byte to dst at least, so the room runs out before i
+	// reaches the end of the window, and a quote or backslash "found" at
+	// that end is never acted on. Run to the end of a write larger than
+	// the buffer, a lookup read the write again for each buffer it filled.
 	quote, backslash := -1, -1
 	i := 0
 	for i < len(p) && len(dst)+jsonEscapeRoom < limit {
-		if quote < i {
-			quote = indexFrom(p, i, '"')
-		}
-		if backslash < i {
-			backslash = indexFrom(p, i, '\\')
+		if quote < i || backslash < i {
+			window := p[:min(len(p), i+limit-len(dst))]
+			if quote < i {
+				quote = indexFrom(window, i, '"')
+			}
+			if backslash < i {
+				backslash = indexFrom(window, i, '\\')
+			}
 		}
 		// A run of plain characters, no longer than the room left.
 		end := min(quote, backslash, i+limit-len(dst)-jsonEscapeRoom)

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"testing"
 )
 
@@ -74,6 +75,29 @@ func TestJSONStringWriterLargeInput(t *testing.T) {
 	}
 	if got != string(big) {
 		t.Fatalf("round trip differs: got %d bytes, want %d", len(got), len(big))
+	}
+}
+
+// TestJSONStringWriterSparseEscapesInLargeWrites: writes several buffers
+// long, with quotes and backslashes far apart (each lookup of the next one
+// stops at the room left), spelled as encoding/json spells them wherever
+// they fall: before, on and after a buffer's end, and past a lookup's window.
+func TestJSONStringWriterSparseEscapesInLargeWrites(t *testing.T) {
+	for _, at := range []int{0, 1, jsonStringFlushAt - jsonEscapeRoom - 1, jsonStringFlushAt - 2, jsonStringFlushAt - 1,
+		jsonStringFlushAt, jsonStringFlushAt + 1, 2*jsonStringFlushAt - 5, 3*jsonStringFlushAt - 1} {
+		for _, special := range []string{`"`, `\`, "\n", `"\`, "\u2028"} {
+			data := bytes.Repeat([]byte("x"), 5*jsonStringFlushAt)
+			copy(data[at:], special)
+			copy(data[at+3*jsonStringFlushAt/2:], special) // and one more, a buffer and a half on
+			got := writeJSONString(t, [][]byte{data})
+			want, err := encodeJSON(string(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, bytes.TrimSuffix(want, []byte("\n"))) {
+				t.Fatalf("%q at %d: spelled differently from encoding/json", special, at)
+			}
+		}
 	}
 }
 
@@ -171,5 +195,19 @@ func TestJSONStringWriterSmallThenLarge(t *testing.T) {
 	var got string
 	if err := json.Unmarshal(append(append([]byte{'"'}, out.Bytes()...), '"'), &got); err != nil || got != "a"+string(big)+"z" {
 		t.Fatalf("round trip: %v, %d bytes", err, len(got))
+	}
+}
+
+// BenchmarkJSONStringWriterLines: 64 KiB writes of 100-byte lines, as a
+// streamed exec of such output escapes them.
+func BenchmarkJSONStringWriterLines(b *testing.B) {
+	line := append(bytes.Repeat([]byte("x"), 99), '\n')
+	chunk := bytes.Repeat(line, (64<<10)/len(line))
+	w := newJSONStringWriter(io.Discard)
+	b.SetBytes(int64(len(chunk)))
+	for b.Loop() {
+		if _, err := w.Write(chunk); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
