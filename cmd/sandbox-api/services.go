@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"slices"
 
 	"go.uber.org/zap"
@@ -56,7 +57,14 @@ func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logge
 		logger.Error("cannot take over the terminal sessions", zap.Error(err))
 		return nil, err
 	}
+	// Read once, for the two services that start from it.
+	wd, err := os.Getwd()
+	if err != nil {
+		logger.Error("cannot read the working directory", zap.Error(err))
+		return nil, err
+	}
 	mgr, err = newProcessManager(process.Config{
+		WorkingDir:            wd,
 		LogDir:                logDir,
 		MaxLogBytesPerProcess: cfg.maxLogProcessBytes,
 		MaxLogBytesTotal:      cfg.maxLogTotalBytes,
@@ -76,6 +84,7 @@ func newServices(cfg config, logDir string, oomProtected bool, logger *zap.Logge
 		recoverEarlierRun(mgr, logDir, logger)
 	}
 	files, err := filesystem.New(filesystem.Config{
+		WorkingDir:    wd,
 		UploadDir:     cfg.uploadDir,
 		UploadTTL:     cfg.uploadTTL,
 		MaxUploads:    cfg.bounds.maxUploads,
