@@ -211,3 +211,15 @@ func BenchmarkJSONStringWriterLines(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendJSONStringChunks: one log chunk of 100-byte lines (32 KiB,
+// maxChunk), as a streamed exec's output frame escapes it.
+func BenchmarkAppendJSONStringChunks(b *testing.B) {
+	line := append(bytes.Repeat([]byte("x"), 99), '\n')
+	chunk := bytes.Repeat(line, (32<<10)/len(line))
+	dst := make([]byte, 0, 2*len(chunk))
+	b.SetBytes(int64(len(chunk)))
+	for b.Loop() {
+		dst = appendJSONString(dst[:0], chunk)
+	}
+}
