@@ -199,7 +199,8 @@ func TestJSONStringWriterSmallThenLarge(t *testing.T) {
 }
 
 // BenchmarkJSONStringWriterLines: 64 KiB writes of 100-byte lines, as a
-// streamed exec of such output escapes them.
+// JSON answer that holds a log of such output (GET /process/{id}/logs)
+// escapes them; a streamed exec's frames go through appendJSONString.
 func BenchmarkJSONStringWriterLines(b *testing.B) {
 	line := append(bytes.Repeat([]byte("x"), 99), '\n')
 	chunk := bytes.Repeat(line, (64<<10)/len(line))

@@ -5,12 +5,13 @@
 // Why: on the 2-core VM an exec-and-wait answered 12–17 µs sooner on one
 // processor than on two, and 34 µs sooner once an end's tidying waited
 // for the processor to be free (process/end_tidy.go; README, Measured).
-// With two, each goroutine an exec readies or starts (the supervisor, the waiting handler, net/http's
-// background read, the pipes made ahead) can wake a second thread on the
-// other core, and a halted core takes some 40 µs to wake. With one, those
-// goroutines follow each other on one thread; a goroutine blocked in a
-// system call still gets a thread of its own (the runtime hands the
-// processor on), and a child process runs on any core. But concurrent
+// With two, each goroutine an exec readies or starts (the supervisor, the
+// waiting handler, net/http's background read, the pipes made ahead) can
+// wake a second thread on the other core, and a halted core takes some
+// 40 µs to wake. With one, those goroutines follow each other on one
+// thread; a goroutine blocked in a system call still gets a thread of its
+// own (the runtime hands the processor on), and a child process runs on
+// any core. But concurrent
 // requests want both cores, and so does bulk work even alone: the SDK's
 // parallel multipart upload ran 37–39% slower on one processor, the
 // streamed exec and the log stream up to 23% slower, and a content search

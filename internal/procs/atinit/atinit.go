@@ -11,10 +11,12 @@
 // page faults on this VM's start-up path. Lowered here, after only a dozen
 // small packages initialised, a start took about 60 page faults and
 // 0.27–0.73 ms less in the same rounds as the build before (README,
-// Measured). Only the daemon imports this package: any
-// program that does runs on one processor from here on, so the daemon's
-// black-box tests, which import the daemon, give their own process its
-// default count back (cmd/sandbox-api/daemon_test.go).
+// Measured).
+//
+// Only the daemon imports this package: any program that does runs on one
+// processor from here on, so the daemon's black-box tests, which import
+// the daemon, give their own process its default count back
+// (cmd/sandbox-api/daemon_test.go).
 //
 // It imports only runtime and syscall, which keeps it early in the order
 // of initialisation (a package initialises once what it imports has).
