@@ -176,6 +176,10 @@ type Manager struct {
 	beforeAppend   func()        // tests only: holds a pump back, as a loaded machine may
 	lateDrainLimit time.Duration // defaultLateDrainLimit; tests lengthen it
 	quickLimit     time.Duration // defaultQuickWatchLimit; tests lengthen it
+	// quickWatched, tests only: told as each quick watch ends how often a
+	// poll woke it before the child's exit, and whether it saw the exit
+	// and both pipes' ends itself.
+	quickWatched func(wokeBeforeExit int, sawAll bool)
 }
 
 // NewManager prepares the log folder and, with cfg.Reap, starts reaping

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -59,7 +60,12 @@ type attempt struct {
 	// resumed from an earlier image of the daemon).
 	pidfd int
 	out   *output
-	exit  exitWait // the supervisor's wait for its end, which out hurries up
+	// writers are the daemon's own copies of the child's stdout and stderr
+	// write ends, kept open while the quick watch runs (see quickWatch)
+	// and closed by it; nil once closed, or never kept. Only the
+	// supervisor touches them.
+	writers [2]*os.File
+	exit    exitWait // the supervisor's wait for its end, which out hurries up
 	// Set by the supervisor once it reaped the process, under Process.mu.
 	reaped bool
 	code   int

@@ -44,6 +44,15 @@ func (q quickSlots) give() { <-q }
 // yet. It reports whether the process exited (not reaped: the supervisor
 // reaps it).
 //
+// The daemon keeps its own copies of the pipes' write ends open while it
+// watches (attempt.writers), so that the child's closing its own at exit
+// wakes nobody, and its end wakes this thread once, by the pidfd, when it
+// is all done: without them, the pipes' ends woke the thread first, one
+// after the other, each time taking the processor from the child still
+// exiting (on a 2-core VM whose kernel keeps both on one vCPU: three
+// hand-overs instead of one, README, Measured). A pipe still brings
+// every write at once (POLLIN), so nothing waits for the exit.
+//
 // Why: most commands an exec waits for end within milliseconds. The pumps
 // and the exit wait sit on the runtime's poller, and a child's end wakes
 // them there: the poller's thread, then the goroutines it readies on other
@@ -55,17 +64,25 @@ func (q quickSlots) give() { <-q }
 // guarantee: every byte still goes through the log (pipeReading, as a pump
 // keeps it), in the order the pipe gave it.
 func (p *Process) quickWatch(att *attempt) (exited bool) {
+	// However the watch ends, the daemon's copies of the write ends are
+	// closed before the pumps (or a freeze) take the pipes: their end of
+	// file must come once the child's copies are closed.
 	o := att.out
 	if att.pidfd < 0 || !p.m.quick.take() { // no pidfd: no pidfds here, or a resumed attempt
+		att.closeWriters()
 		o.startPumps()
 		return false
 	}
 	defer p.m.quick.give()
 	files, ok := o.beginQuick()
 	if !ok {
+		att.closeWriters()
 		return false
 	}
-	defer o.endQuick()
+	defer func() {
+		att.closeWriters()
+		o.endQuick()
+	}()
 	pidfd := att.pidfd // closed once the end is answered (attempt.release)
 
 	// polled[j] is the pipe index of fds[j], or -1 for the pidfd. A done
@@ -83,6 +100,11 @@ func (p *Process) quickWatch(att *attempt) (exited bool) {
 	polled[len(fds)] = -1
 	fds = append(fds, unix.PollFd{Fd: int32(pidfd), Events: unix.POLLIN})
 	open := len(fds)
+
+	wokeBeforeExit := 0
+	if p.m.quickWatched != nil {
+		defer func() { p.m.quickWatched(wokeBeforeExit, open == 0) }()
+	}
 
 	deadline := time.Now().Add(p.m.quickLimit)
 	for open > 0 {
@@ -106,6 +128,9 @@ func (p *Process) quickWatch(att *attempt) (exited bool) {
 		if err != nil || n == 0 {
 			break // a failure, or the limit: the pumps and the usual wait go on
 		}
+		if !exited && fds[len(fds)-1].Revents == 0 {
+			wokeBeforeExit++
+		}
 		for j := range fds {
 			if fds[j].Fd < 0 || fds[j].Revents == 0 {
 				continue
@@ -115,6 +140,10 @@ func (p *Process) quickWatch(att *attempt) (exited bool) {
 				exited = true
 				fds[j].Fd = -1
 				open--
+				// What the child wrote is in the pipes now: without the
+				// daemon's copies of their write ends, a pipe no
+				// descendant holds reads to its end at once.
+				att.closeWriters()
 				continue
 			}
 			// One read per readiness (it cannot block: the poll said there

@@ -126,3 +126,35 @@ func TestQuickWatchLeavesHeldPipesToPumps(t *testing.T) {
 	touch(t, release)
 	eventually(t, "the background child's output", func() bool { return logText(t, p.Log(), Stdout) == "done\nlate\n" })
 }
+
+// TestQuickWatchWakesOnceAtTheEnd: while it watches, the daemon holds its
+// own copies of the pipes' write ends, so a silent command's exit wakes
+// the quick watch once, by its pidfd, not first by each pipe's end as the
+// child closes it; and the watch still reads both pipes to their end
+// itself, its copies closed once the exit is seen. Several runs: without
+// the copies, a watch that starts polling only once the child is gone
+// (a loaded machine) would see everything at once.
+func TestQuickWatchWakesOnceAtTheEnd(t *testing.T) {
+	m := newTestManager(t, nil)
+	m.quickLimit = hangGuard // only the exit may end the watch here
+	type watched struct {
+		wokeBeforeExit int
+		sawAll         bool
+	}
+	ends := make(chan watched, 1)
+	m.quickWatched = func(woke int, sawAll bool) { ends <- watched{woke, sawAll} }
+	for run := range 5 {
+		p := mustStart(t, m, Spec{Command: "true"})
+		if info := waitEnded(t, p); info.Status != StatusCompleted {
+			t.Fatalf("run %d: status %q, want %q", run, info.Status, StatusCompleted)
+		}
+		select {
+		case w := <-ends:
+			if w.wokeBeforeExit != 0 || !w.sawAll {
+				t.Fatalf("run %d: the watch woke %d times before the exit and saw all ends: %v; want 0 and true", run, w.wokeBeforeExit, w.sawAll)
+			}
+		case <-time.After(hangGuard):
+			t.Fatalf("run %d: no quick watch ended", run)
+		}
+	}
+}

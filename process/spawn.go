@@ -35,17 +35,25 @@ func (p *Process) spawn() error {
 		pid, pidfd, err = m.forkShell(&p.spec, [3]*os.File{stdin, outW, errW}, m.pidfds)
 		return pid, err
 	})
-	closeAll(outW, errW, inR) // the child holds its own copies
+	closeAll(inR) // the child holds its own copy
 	if err != nil {
-		closeAll(outR, errR, inW)
+		closeAll(outW, errW, outR, errR, inW)
 		return err
+	}
+	// The write ends stay open for the quick watch, which closes them once
+	// the child exited (see quickWatch); without a pidfd there is no quick
+	// watch, and the child holds its own copies.
+	writers := [2]*os.File{outW, errW}
+	if pidfd < 0 {
+		closeAll(outW, errW)
+		writers = [2]*os.File{}
 	}
 	if m.cfg.ResetChildOOMScore {
 		_ = procfile.Write("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", "0")
 	}
 	// Each attempt has its own output: an orphan of an earlier attempt may
 	// hold that attempt's pipes long after a restart.
-	att := &attempt{pid: pid, pidfd: pidfd, out: m.newOutput(p, outR, errR)}
+	att := &attempt{pid: pid, pidfd: pidfd, out: m.newOutput(p, outR, errR), writers: writers}
 	att.out.drainedHint = att.exit.hint // set before the pumps run
 	p.mu.Lock()
 	p.att, p.alive = att, true

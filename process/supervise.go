@@ -2,6 +2,7 @@ package process
 
 import (
 	"context"
+	"os"
 	"syscall"
 	"time"
 
@@ -73,12 +74,21 @@ func (p *Process) releaseAttempt(att *attempt) {
 // on. It runs a moment after an end is recorded (endTidy), or as the
 // supervisor stops or restarts.
 func (a *attempt) release() {
+	a.closeWriters()
 	a.out.closeSpent()
 	a.exit.close()
 	if a.pidfd >= 0 {
 		_ = syscall.Close(a.pidfd)
 		a.pidfd = -1
 	}
+}
+
+// closeWriters closes the daemon's copies of the output's write ends, if
+// it still holds them: from then on, the pipes reach end of file once the
+// child's copies (and any its descendants hold) are closed.
+func (a *attempt) closeWriters() {
+	closeAll(a.writers[0], a.writers[1])
+	a.writers = [2]*os.File{}
 }
 
 // reap waits for the attempt's process to exit (unless the quick watch saw
