@@ -52,10 +52,11 @@ func (m *Manager) Execute(ctx context.Context, r ExecuteRequest) (*Process, erro
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	p, err := m.Start(r.Spec)
+	p, err := m.start(r.Spec)
 	if err != nil {
 		return nil, err
 	}
+	defer p.awaitJournaled() // written while the process ran: see start
 	if len(r.WaitForPorts) > 0 {
 		if err := p.WaitForPorts(ctx, r.WaitForPorts, r.bound(r.Waits.Ports)); err != nil {
 			return p, err

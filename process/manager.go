@@ -180,6 +180,9 @@ type Manager struct {
 	// poll woke it before the child's exit, and whether it saw the exit
 	// and both pipes' ends itself.
 	quickWatched func(wokeBeforeExit int, sawAll bool)
+	// beforeJournalStart, tests only: called before a start's line is
+	// written in the records journal.
+	beforeJournalStart func()
 }
 
 // NewManager prepares the log folder and, with cfg.Reap, starts reaping
@@ -408,6 +411,9 @@ func (m *Manager) takePrunedLocked() []*Process {
 // and removes their output. Until it has, a crash leaves them whole: a
 // restart lists them with their output, and prunes them again.
 func (m *Manager) forgetPruned(gone []*Process) {
+	for _, p := range gone {
+		p.awaitJournaled() // a record's forget line follows its start's
+	}
 	if len(gone) > 0 {
 		m.journal.forgot(gone)
 	}

@@ -23,6 +23,10 @@ type Process struct {
 	requestedDir string
 	log          *Log
 	done         chan struct{} // closed when the process has ended for good
+	// journaled is closed once the record's line is in the records
+	// journal (noteStarted); nil for a record an earlier run or image
+	// journaled.
+	journaled chan struct{}
 	// earlier: the record is of an earlier run of the daemon, ended as a
 	// restart found it (recover.go).
 	earlier bool

@@ -2,9 +2,11 @@ package process
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,5 +98,67 @@ func TestJournalComesWithTheFirstProcess(t *testing.T) {
 	entries, skipped, err := readJournal(path)
 	if err != nil || skipped != 0 || len(entries) != 1 || entries[0].Name != "first" || entries[0].PID != p.PID() {
 		t.Fatalf("journal after the first start: %+v, %d skipped, %v", entries, skipped, err)
+	}
+}
+
+// TestAnswersFollowTheJournalLine: a start's line in the records journal
+// is written while its process runs, and neither Execute nor Start returns
+// the record before it is written: a restart after a crash lists every
+// record an answer showed. The line is held back here (beforeJournalStart)
+// until the process has ended.
+func TestAnswersFollowTheJournalLine(t *testing.T) {
+	for _, viaExecute := range []bool{true, false} {
+		m := newTestManager(t, nil)
+		path := filepath.Join(m.cfg.LogDir, journalFileName)
+		reached, release := make(chan struct{}), make(chan struct{})
+		var releaseOnce sync.Once
+		letGo := func() { releaseOnce.Do(func() { close(release) }) }
+		t.Cleanup(letGo) // before the manager's shutdown, which waits for the start
+		m.beforeJournalStart = func() { close(reached); <-release }
+		type answer struct {
+			err    error
+			listed bool // the journal lists the record as the answer comes
+		}
+		answers := make(chan answer, 1)
+		go func() {
+			var p *Process
+			var err error
+			if viaExecute {
+				p, err = m.Execute(context.Background(), ExecuteRequest{Spec: Spec{Command: "true"}, WaitForCompletion: true})
+			} else {
+				p, err = m.Start(Spec{Command: "true"})
+			}
+			a := answer{err: err}
+			if p != nil {
+				entries, _, rerr := readJournal(path)
+				if rerr != nil {
+					t.Error(rerr)
+				}
+				a.listed = slices.ContainsFunc(entries, func(e journalEntry) bool { return e.ID == p.id })
+			}
+			answers <- a
+		}()
+		select {
+		case <-reached:
+		case <-time.After(hangGuard):
+			t.Fatal("the start's journal line was never written")
+		}
+		var procs []*Process
+		eventually(t, "the record listed", func() bool { procs = m.List(); return len(procs) == 1 })
+		waitEnded(t, procs[0])
+		select {
+		case a := <-answers:
+			t.Fatalf("execute %v: answered (%v) before the record's journal line was written", viaExecute, a.err)
+		default:
+		}
+		letGo()
+		select {
+		case a := <-answers:
+			if a.err != nil || !a.listed {
+				t.Fatalf("execute %v: error %v, the journal listed the record as the answer came: %v; want nil and true", viaExecute, a.err, a.listed)
+			}
+		case <-time.After(hangGuard):
+			t.Fatalf("execute %v: no answer once the journal line was written", viaExecute)
+		}
 	}
 }
