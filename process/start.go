@@ -68,7 +68,9 @@ func (m *Manager) start(spec Spec) (_ *Process, err error) {
 	}
 	p.pid = strconv.Itoa(p.att.pid)
 	m.add(p)
-	go p.noteStarted() // before the supervisor: on one processor, it runs next
+	// On one processor, the supervisor's go below takes the next turn, and
+	// the line is written once the supervisor's watch gives it up.
+	go p.noteStarted()
 	p.armLifetime()
 	m.supervisors.Add(1)
 	go p.supervise(m.haltContext())
