@@ -116,8 +116,9 @@ func TestAnswersFollowTheJournalLine(t *testing.T) {
 		t.Cleanup(letGo) // before the manager's shutdown, which waits for the start
 		m.beforeJournalStart = func() { close(reached); <-release }
 		type answer struct {
-			err    error
-			listed bool // the journal lists the record as the answer comes
+			err     error
+			listed  bool // the journal lists the record as the answer comes
+			readErr error
 		}
 		answers := make(chan answer, 1)
 		go func() {
@@ -130,10 +131,9 @@ func TestAnswersFollowTheJournalLine(t *testing.T) {
 			}
 			a := answer{err: err}
 			if p != nil {
-				entries, _, rerr := readJournal(path)
-				if rerr != nil {
-					t.Error(rerr)
-				}
+				// No t.Error here: this goroutine may outlive a failed test.
+				var entries []journalEntry
+				entries, _, a.readErr = readJournal(path)
 				a.listed = slices.ContainsFunc(entries, func(e journalEntry) bool { return e.ID == p.id })
 			}
 			answers <- a
@@ -154,6 +154,9 @@ func TestAnswersFollowTheJournalLine(t *testing.T) {
 		letGo()
 		select {
 		case a := <-answers:
+			if a.readErr != nil {
+				t.Fatalf("execute %v: reading the journal: %v", viaExecute, a.readErr)
+			}
 			if a.err != nil || !a.listed {
 				t.Fatalf("execute %v: error %v, the journal listed the record as the answer came: %v; want nil and true", viaExecute, a.err, a.listed)
 			}
