@@ -220,6 +220,12 @@ func (r *Reader) fill(seg *segment) error {
 // stream is never spliced with a line of the other; a single stream is
 // copied byte for byte.
 func (l *Log) Copy(ctx context.Context, w io.Writer, streams Stream) error {
+	if l.holdsNothing() {
+		// The common answer of an exec that printed nothing, three times
+		// over (logs, stdout, stderr): no reader to make and let go. On the
+		// 2-core VM, 1.5-2 µs of the answer's way (README, Measured).
+		return nil
+	}
 	r := l.NewReader()
 	defer r.Close()
 	var werr error
@@ -250,4 +256,13 @@ func (l *Log) Copy(ctx context.Context, w io.Writer, streams Stream) error {
 	}
 	lines.flush(emit)
 	return werr
+}
+
+// holdsNothing reports a log a copy has nothing to give: no output kept,
+// none dropped by the cap, none lost to a failed write (each of which a
+// copy would tell).
+func (l *Log) holdsNothing() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.end == 0 && l.dropped == 0 && l.lost == 0
 }

@@ -2,6 +2,7 @@ package process
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -335,5 +336,32 @@ func TestLogRandomRecordsAcrossSegments(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("record %d differs", i)
 		}
+	}
+}
+
+// A copy of a log that holds nothing (the answer of an exec that printed
+// nothing, once per stream) makes no reader: it allocates nothing.
+func TestCopyOfNothingAllocatesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		finished bool
+	}{{"running", false}, {"finished", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newTestLog(t, 1<<20)
+			if tc.finished {
+				l.Finish()
+			}
+			var b bytes.Buffer
+			allocs := testing.AllocsPerRun(50, func() {
+				for _, s := range []Stream{Both, Stdout, Stderr} {
+					if err := l.Copy(context.Background(), &b, s); err != nil {
+						t.Fatalf("Copy(%v): %v", s, err)
+					}
+				}
+			})
+			if allocs != 0 || b.Len() != 0 {
+				t.Errorf("copies of an empty log: %.1f allocations, %q written; want none, nothing", allocs, b.String())
+			}
+		})
 	}
 }
