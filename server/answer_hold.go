@@ -3,6 +3,7 @@ package server
 import (
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -27,6 +28,7 @@ type heldAnswer struct {
 	done   bool        // released: everything goes through
 	status int         // the status held; 0 before WriteHeader
 	header http.Header // the headers at WriteHeader, which net/http would have sent
+	live   bool        // header is the writer's own map, unchanged since WriteHeader
 	body   []byte
 }
 
@@ -69,7 +71,9 @@ func (h *heldAnswer) release(w http.ResponseWriter) {
 		return
 	}
 	h.done = true
-	if h.status != 0 {
+	if h.status != 0 && h.live {
+		w.WriteHeader(h.status)
+	} else if h.status != 0 {
 		// net/http sends the headers its WriteHeader finds: the held ones.
 		// Those set since stay in the live map, where net/http reads the
 		// values of declared trailers at the end.
@@ -95,8 +99,14 @@ func (h *heldAnswer) send(w http.ResponseWriter, method string) {
 		return
 	}
 	status, header := h.status, h.header
-	if status == 0 {
+	switch {
+	case status == 0:
 		status, header = http.StatusOK, w.Header()
+	case sameHeader(w.Header(), header):
+		// Nothing changed since WriteHeader (the usual case): the live map
+		// is framed and sent as it is, without swapping the held copy in
+		// and the later changes out around WriteHeader (release).
+		header, h.header, h.live = w.Header(), w.Header(), true
 	}
 	framed := !bodyAllowed(status) // nothing to frame
 	if !framed && header.Get("Transfer-Encoding") == "" && header.Get("Trailer") == "" {
@@ -118,4 +128,17 @@ func (h *heldAnswer) send(w http.ResponseWriter, method string) {
 // bodyAllowed reports whether an answer of status may have a body.
 func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// sameHeader reports whether a and b hold the same fields and values.
+func sameHeader(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, va := range a {
+		if vb, ok := b[k]; !ok || !slices.Equal(va, vb) {
+			return false
+		}
+	}
+	return true
 }
