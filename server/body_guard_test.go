@@ -129,26 +129,40 @@ func TestGuardBody(t *testing.T) {
 }
 
 // A body the handler reads through other readers (a size cap, a JSON
-// decoder) is still bounded, and the error says why.
+// decoder, or read whole for a decoder of its own) is still bounded, and
+// the error says why.
 func TestGuardBodyStallMessage(t *testing.T) {
-	srv := httptest.NewServer(guardBody(200 * time.Millisecond)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var v map[string]any
-		decodeJSON(w, r, maxJSONBody, &v, false)
-	})))
-	defer srv.Close()
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	go func() { _, _ = io.WriteString(pw, `{"a":`) }() // then nothing
-	req, _ := http.NewRequest(http.MethodPost, srv.URL, pr)
-	req.ContentLength = 100
-	client := &http.Client{Timeout: guardHangGuard}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), "nothing received for 200ms") {
-		t.Fatalf("status %d body %s, want 408 saying how long nothing came", resp.StatusCode, body)
+	for _, tc := range []struct {
+		name   string
+		decode func(w http.ResponseWriter, r *http.Request)
+	}{
+		{"streamed to encoding/json", func(w http.ResponseWriter, r *http.Request) {
+			var v map[string]any
+			decodeJSON(w, r, maxJSONBody, &v, false)
+		}},
+		{"read whole (processRequest)", func(w http.ResponseWriter, r *http.Request) {
+			var v processRequest
+			decodeJSON(w, r, maxJSONBody, &v, false)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(guardBody(200 * time.Millisecond)(http.HandlerFunc(tc.decode)))
+			defer srv.Close()
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			go func() { _, _ = io.WriteString(pw, `{"a":`) }() // then nothing
+			req, _ := http.NewRequest(http.MethodPost, srv.URL, pr)
+			req.ContentLength = 100
+			client := &http.Client{Timeout: guardHangGuard}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), "nothing received for 200ms") {
+				t.Fatalf("status %d body %s, want 408 saying how long nothing came", resp.StatusCode, body)
+			}
+		})
 	}
 }
