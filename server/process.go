@@ -85,7 +85,11 @@ func (h *processHandlers) waitFailed(w http.ResponseWriter, err error) {
 func writeProcess(w http.ResponseWriter, status int, info process.Info, message string, out outputSource) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	bw := bufio.NewWriterSize(w, 4<<10) // larger output goes through in the string writer's pieces
+	// An answer's members and short outputs are gathered here; larger
+	// output goes through in the string writer's pieces. A 4 KiB buffer
+	// took 1.5 µs of an exec's answer to make, timed in place (README,
+	// Measured); most answers are under 512 bytes.
+	bw := bufio.NewWriterSize(w, 512)
 	if err := writeProcessJSON(bw, info, message, out); err != nil {
 		return // headers are gone: the cut-off body tells the client
 	}

@@ -25,8 +25,8 @@ func appendProcessHead(b []byte, info process.Info) []byte {
 	b = appendJSONField(b, `,"name":`, info.Name)
 	b = appendJSONField(b, `,"command":`, info.Command)
 	b = appendJSONField(b, `,"status":`, string(info.Status))
-	b = appendJSONField(b, `,"startedAt":`, wireTime(info.StartedAt))
-	b = appendJSONField(b, `,"completedAt":`, wireTime(info.CompletedAt))
+	b = append(appendWireTime(append(b, `,"startedAt":"`...), info.StartedAt), '"')
+	b = append(appendWireTime(append(b, `,"completedAt":"`...), info.CompletedAt), '"')
 	b = strconv.AppendInt(append(b, `,"exitCode":`...), int64(info.ExitCode), 10)
 	return appendJSONField(b, `,"workingDir":`, info.RequestedDir)
 }
@@ -46,12 +46,32 @@ func appendProcessTail(b []byte, info process.Info, message string) []byte {
 	return b
 }
 
-// wireTime is the RFC 1123 GMT form the API uses; "" for a zero time.
-func wireTime(t time.Time) string {
+// appendWireTime appends t in the RFC 1123 GMT form the API uses
+// (http.TimeFormat), nothing for a zero time. It spells it field by field
+// rather than through time.Format, whose reading of the layout took some
+// 1.5 µs of each time in an exec's answer, timed in place (README,
+// Measured); a year of other than four digits goes through time.Format.
+func appendWireTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
-		return ""
+		return b
 	}
-	return t.UTC().Format(http.TimeFormat)
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 1000 || year > 9999 {
+		return t.AppendFormat(b, http.TimeFormat)
+	}
+	hour, minute, second := t.Clock()
+	b = append(append(b, t.Weekday().String()[:3]...), ", "...)
+	b = append(append(appendTwoDigits(b, day), ' '), month.String()[:3]...)
+	b = append(strconv.AppendInt(append(b, ' '), int64(year), 10), ' ')
+	b = append(appendTwoDigits(b, hour), ':')
+	b = append(appendTwoDigits(b, minute), ':')
+	return append(appendTwoDigits(b, second), " GMT"...)
+}
+
+// appendTwoDigits appends n (0 to 99) in two digits.
+func appendTwoDigits(b []byte, n int) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
 // outputSource writes the output of the selected streams of a process.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math/rand"
+	"net/http"
 	"testing"
 	"time"
 
@@ -47,7 +49,7 @@ func checkProcessJSON(t *testing.T, info process.Info, message, output string) {
 	}
 	want, err := encodeJSON(processJSONReference{
 		PID: info.PID, Name: info.Name, Command: info.Command, Status: string(info.Status),
-		StartedAt: wireTime(info.StartedAt), CompletedAt: wireTime(info.CompletedAt),
+		StartedAt: formattedWireTime(info.StartedAt), CompletedAt: formattedWireTime(info.CompletedAt),
 		ExitCode: info.ExitCode, WorkingDir: info.RequestedDir,
 		Logs: output, Stdout: output, Stderr: output,
 		RestartOnFailure: info.RestartOnFailure, MaxRestarts: info.MaxRestarts,
@@ -115,7 +117,7 @@ func BenchmarkProcessJSON(b *testing.B) {
 	b.Run("encoding-json", func(b *testing.B) {
 		for b.Loop() {
 			ref := processJSONReference{PID: info.PID, Name: info.Name, Command: info.Command, Status: string(info.Status),
-				StartedAt: wireTime(info.StartedAt), CompletedAt: wireTime(info.CompletedAt)}
+				StartedAt: formattedWireTime(info.StartedAt), CompletedAt: formattedWireTime(info.CompletedAt)}
 			enc := json.NewEncoder(io.Discard)
 			enc.SetEscapeHTML(false)
 			if err := enc.Encode(ref); err != nil {
@@ -123,4 +125,35 @@ func BenchmarkProcessJSON(b *testing.B) {
 			}
 		}
 	})
+}
+
+// formattedWireTime is the API's time as time.Format spells it, the
+// reference appendWireTime is held to.
+func formattedWireTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(http.TimeFormat)
+}
+
+func TestAppendWireTimeSpelledAsTimeFormat(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	times := []time.Time{
+		{},
+		time.Unix(0, 0),
+		time.Date(2026, 12, 7, 23, 59, 59, 999999999, time.FixedZone("X", -11*3600)),
+		time.Date(999, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-5, 3, 1, 0, 0, 0, 0, time.UTC),
+	}
+	for range 5000 {
+		times = append(times, time.Unix(rng.Int63n(400<<30)-(100<<30), rng.Int63n(1e9)).In(time.FixedZone("Z", rng.Intn(48*1800)-24*1800)))
+	}
+	for _, tm := range times {
+		if got, want := string(appendWireTime([]byte("x"), tm)), "x"+formattedWireTime(tm); got != want {
+			t.Fatalf("appendWireTime(%v) = %q, want %q", tm, got, want)
+		}
+	}
 }
