@@ -3,13 +3,13 @@ package process
 import (
 	"errors"
 	"os"
-	"runtime"
 	"syscall"
 )
 
 // forkShell starts one attempt of spec: its command run by the manager's
 // shell, in its working directory, with its environment, its stdio the
-// three files given. With withPidfd, the clone also gives the child's
+// three descriptors given (the caller keeps them open until it returns).
+// With withPidfd, the clone also gives the child's
 // pidfd (else pidfd is -1).
 //
 // It forks directly (syscall.ForkExec) rather than through os/exec: an
@@ -20,16 +20,13 @@ import (
 // 2-core VM (README, Measured). What it starts is the same (Spec.forkArgs:
 // the same argv, directory, environment and attributes); its errors read
 // as os.StartProcess's ("fork/exec /bin/sh: ...").
-func (m *Manager) forkShell(spec *Spec, stdio [3]*os.File, withPidfd bool) (pid, pidfd int, err error) {
+func (m *Manager) forkShell(spec *Spec, stdio [3]uintptr, withPidfd bool) (pid, pidfd int, err error) {
 	pidfd = -1
 	var pidfdAt *int
 	if withPidfd {
 		pidfdAt = &pidfd
 	}
-	// Fd makes each file blocking, as the child needs it (os.StartProcess
-	// does the same); the files stay open until the fork is done.
-	fds := []uintptr{stdio[0].Fd(), stdio[1].Fd(), stdio[2].Fd()}
-	argv, attr := spec.forkArgs(&m.cfg, fds, pidfdAt)
+	argv, attr := spec.forkArgs(&m.cfg, stdio[:], pidfdAt)
 	pid, err = syscall.ForkExec(m.cfg.Shell, argv, attr)
 	if err != nil && pidfdAt != nil && cloneRefused(err) {
 		// A kernel or a seccomp filter that gives pidfds but refuses them
@@ -38,7 +35,6 @@ func (m *Manager) forkShell(spec *Spec, stdio [3]*os.File, withPidfd bool) (pid,
 		attr.Sys.PidFD = nil
 		pid, err = syscall.ForkExec(m.cfg.Shell, argv, attr)
 	}
-	runtime.KeepAlive(stdio)
 	if err != nil {
 		return 0, -1, &os.PathError{Op: "fork/exec", Path: m.cfg.Shell, Err: err}
 	}

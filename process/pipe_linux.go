@@ -50,12 +50,32 @@ func rawFD(f *os.File) (int, bool) {
 // pollable first (pollablePipe). os.Pipe would put both ends on the
 // poller, and the write end would cost a registration, a switch back to
 // blocking mode for the child and an unregistration.
-func outputPipe() (r, w *os.File, err error) {
+//
+// The write end stays a bare descriptor: only the child's stdio and the
+// quick watch's copy use it. As *os.Files, closing both at the child's
+// exit took 4.5-6.4 µs of the answer's way, timed in place, and 2.2-2.3
+// as bare descriptors (README, Measured).
+func outputPipe() (r *os.File, w pipeWriteEnd, err error) {
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
-		return nil, nil, fmt.Errorf("pipe: %w", err)
+		return nil, pipeWriteEnd{}, fmt.Errorf("pipe: %w", err)
 	}
-	return os.NewFile(uintptr(fds[0]), "|0"), os.NewFile(uintptr(fds[1]), "|1"), nil
+	return os.NewFile(uintptr(fds[0]), "|0"), pipeWriteEnd{fd: fds[1], held: true}, nil
+}
+
+// pipeWriteEnd is a pipe's write end held by the daemon as a bare
+// descriptor; the zero value holds none.
+type pipeWriteEnd struct {
+	fd   int
+	held bool
+}
+
+// close closes the end if it is held, once.
+func (e *pipeWriteEnd) close() {
+	if e.held {
+		_ = unix.Close(e.fd)
+		*e = pipeWriteEnd{}
+	}
 }
 
 // pollablePipe returns f made readable by a pump on the runtime's poller:

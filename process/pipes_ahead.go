@@ -9,7 +9,8 @@ import (
 // outputPipes are one attempt's stdout and stderr pipes: the read ends for
 // its pumps, the write ends for its child.
 type outputPipes struct {
-	outR, outW, errR, errW *os.File
+	outR, errR *os.File
+	outW, errW pipeWriteEnd
 }
 
 // makeOutputPipes makes a set of output pipes (outputPipe, twice).
@@ -20,13 +21,18 @@ func makeOutputPipes() (*outputPipes, error) {
 	}
 	errR, errW, err := outputPipe()
 	if err != nil {
-		closeAll(outR, outW)
+		closeAll(outR)
+		outW.close()
 		return nil, fmt.Errorf("stderr pipe: %w", err)
 	}
 	return &outputPipes{outR: outR, outW: outW, errR: errR, errW: errW}, nil
 }
 
-func (o *outputPipes) close() { closeAll(o.outR, o.outW, o.errR, o.errW) }
+func (o *outputPipes) close() {
+	closeAll(o.outR, o.errR)
+	o.outW.close()
+	o.errW.close()
+}
 
 // pipesAhead holds one set of output pipes made before the start that
 // takes it. Making a set is ten system calls (two pipes, each read end made

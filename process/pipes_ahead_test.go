@@ -22,10 +22,10 @@ func (a *pipesAhead) held() *outputPipes {
 }
 
 // pipeInode is the inode of the pipe f is an end of.
-func pipeInode(t *testing.T, f *os.File) uint64 {
+func pipeInode(t *testing.T, fd int) uint64 {
 	t.Helper()
 	var st syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+	if err := syscall.Fstat(fd, &st); err != nil {
 		t.Fatal(err)
 	}
 	return st.Ino
@@ -35,8 +35,11 @@ func pipeInode(t *testing.T, f *os.File) uint64 {
 // its read end.
 func carries(t *testing.T, set *outputPipes) {
 	t.Helper()
-	for _, end := range []struct{ w, r *os.File }{{set.outW, set.outR}, {set.errW, set.errR}} {
-		if _, err := end.w.Write([]byte("x")); err != nil {
+	for _, end := range []struct {
+		w pipeWriteEnd
+		r *os.File
+	}{{set.outW, set.outR}, {set.errW, set.errR}} {
+		if _, err := syscall.Write(end.w.fd, []byte("x")); err != nil {
 			t.Fatalf("write: %v", err)
 		}
 		_ = end.r.SetReadDeadline(time.Now().Add(hangGuard))
@@ -138,7 +141,7 @@ func TestStartTakesPipesMadeAhead(t *testing.T) {
 	mustStart(t, m, Spec{Command: "true"})
 	eventually(t, "pipes made ahead after a start", func() bool { return m.pipesAhead.held() != nil })
 	ahead := m.pipesAhead.held()
-	want := fmt.Sprintf("pipe:[%d]", pipeInode(t, ahead.outW))
+	want := fmt.Sprintf("pipe:[%d]", pipeInode(t, ahead.outW.fd))
 	p := mustStart(t, m, Spec{Command: "exec sleep 100"})
 	killGroupOnCleanup(t, p)
 	if got, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/1", p.OSPID())); err != nil || got != want {

@@ -1,7 +1,6 @@
 package process
 
 import (
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -66,9 +65,9 @@ type attempt struct {
 	out   *output
 	// writers are the daemon's own copies of the child's stdout and stderr
 	// write ends, kept open while the quick watch runs (see quickWatch)
-	// and closed by it; nil once closed, or never kept. Only the
+	// and closed by it; none once closed, or never kept. Only the
 	// supervisor touches them.
-	writers [2]*os.File
+	writers [2]pipeWriteEnd
 	exit    exitWait // the supervisor's wait for its end, which out hurries up
 	// Set by the supervisor once it reaped the process, under Process.mu.
 	reaped bool

@@ -3,6 +3,7 @@ package process
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 
 	"github.com/sandbox-api/sandbox-api/internal/procfile"
@@ -25,28 +26,32 @@ func (p *Process) spawn() error {
 	p.mu.Unlock()
 	if wantStdin {
 		if inR, inW, err = os.Pipe(); err != nil {
-			closeAll(outR, outW, errR, errW)
+			pipes.close()
 			return fmt.Errorf("stdin pipe: %w", err)
 		}
 		stdin = inR
 	}
 	var pidfd int
 	pid, err := m.reaper.startWith(func() (pid int, err error) {
-		pid, pidfd, err = m.forkShell(&p.spec, [3]*os.File{stdin, outW, errW}, m.pidfds)
+		// Fd makes stdin blocking, as the child needs it (os.StartProcess
+		// does the same); the write ends are blocking already.
+		pid, pidfd, err = m.forkShell(&p.spec, [3]uintptr{stdin.Fd(), uintptr(outW.fd), uintptr(errW.fd)}, m.pidfds)
+		runtime.KeepAlive(stdin) // open until the fork is done
 		return pid, err
 	})
 	closeAll(inR) // the child holds its own copy
 	if err != nil {
-		closeAll(outW, errW, outR, errR, inW)
+		pipes.close()
+		closeAll(inW)
 		return err
 	}
 	// The write ends stay open for the quick watch, which closes them once
 	// the child exited (see quickWatch); without a pidfd there is no quick
 	// watch, and the child holds its own copies.
-	writers := [2]*os.File{outW, errW}
+	writers := [2]pipeWriteEnd{outW, errW}
 	if pidfd < 0 {
-		closeAll(outW, errW)
-		writers = [2]*os.File{}
+		writers[0].close()
+		writers[1].close()
 	}
 	if m.cfg.ResetChildOOMScore {
 		_ = procfile.Write("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", "0")

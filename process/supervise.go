@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"os"
 	"syscall"
 	"time"
 
@@ -87,8 +86,8 @@ func (a *attempt) release() {
 // it still holds them: from then on, the pipes reach end of file once the
 // child's copies (and any its descendants hold) are closed.
 func (a *attempt) closeWriters() {
-	closeAll(a.writers[0], a.writers[1])
-	a.writers = [2]*os.File{}
+	a.writers[0].close()
+	a.writers[1].close()
 }
 
 // reap waits for the attempt's process to exit (unless the quick watch saw
