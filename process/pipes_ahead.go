@@ -35,9 +35,9 @@ func (o *outputPipes) close() {
 }
 
 // pipesAhead holds one set of output pipes made before the start that
-// takes it. Making a set is ten system calls (two pipes, each read end made
-// non-blocking and put on the runtime's poller), some 13 µs of a start's
-// way to its fork on a loaded 2-core machine. Made ahead, they cost the
+// takes it. Making a set is four system calls (two pipes; os.NewFile looks
+// at each read end's flags), once ten, when they cost some 13 µs of a
+// start's way to its fork on a loaded 2-core machine. Made ahead, they cost the
 // start nothing: each start has the next set made while its child runs
 // (refill). It never holds more than one set (four descriptors, close on
 // exec), and none before the first start.

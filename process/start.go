@@ -26,9 +26,11 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 // journal. The line is written while the child runs (noteStarted), off
 // the way of the exec it answers: on the 2-core VM, written before the
 // supervisor's watch began, it cost an exec-and-wait some 8 µs (README,
-// Measured). Whoever shows the record to a client waits for the line
-// first (awaitJournaled), so a restart after a crash lists every record
-// an answer showed, as before.
+// Measured). Start's and Execute's answers wait for the line
+// (awaitJournaled), so a restart after a crash lists every record those
+// answers showed. A list that another client asks for in the moment
+// between the record's adding and its line may show it a moment early,
+// as before this change (the record was added before its line then too).
 func (m *Manager) start(spec Spec) (_ *Process, err error) {
 	if err := spec.validate(); err != nil {
 		return nil, err

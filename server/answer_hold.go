@@ -28,7 +28,7 @@ type heldAnswer struct {
 	done   bool        // released: everything goes through
 	status int         // the status held; 0 before WriteHeader
 	header http.Header // the headers at WriteHeader, which net/http would have sent
-	live   bool        // header is the writer's own map, unchanged since WriteHeader
+	live   bool        // the writer's own map is sent: unchanged since WriteHeader
 	body   []byte
 }
 
@@ -106,7 +106,7 @@ func (h *heldAnswer) send(w http.ResponseWriter, method string) {
 		// Nothing changed since WriteHeader (the usual case): the live map
 		// is framed and sent as it is, without swapping the held copy in
 		// and the later changes out around WriteHeader (release).
-		header, h.header, h.live = w.Header(), w.Header(), true
+		header, h.live = w.Header(), true
 	}
 	framed := !bodyAllowed(status) // nothing to frame
 	if !framed && header.Get("Transfer-Encoding") == "" && header.Get("Trailer") == "" {

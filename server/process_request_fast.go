@@ -45,7 +45,7 @@ const (
 
 func decodeProcessRequest(data []byte, b *processRequest) bool {
 	s := plainJSON{data: data}
-	if !s.skipTo('{') {
+	if !s.expect('{') {
 		return false
 	}
 	var seen processRequestField
@@ -55,9 +55,11 @@ func decodeProcessRequest(data []byte, b *processRequest) bool {
 	}
 	for {
 		key, ok := s.plainString()
-		if !ok || !s.skipTo(':') {
+		if !ok || !s.expect(':') {
 			return false
 		}
+		// One case per field, each assigning its own member: the
+		// reflection this replaces, written out.
 		var field processRequestField
 		switch string(key) { // no allocation: the compiler compares in place
 		case "command":
@@ -143,7 +145,9 @@ func (s *plainJSON) next() byte {
 	return c
 }
 
-func (s *plainJSON) skipTo(c byte) bool { return s.next() == c }
+// expect consumes the next byte after white space and reports whether it
+// is c.
+func (s *plainJSON) expect(c byte) bool { return s.next() == c }
 
 // peekIs reports whether the next byte after white space is c, without
 // consuming it.
@@ -162,7 +166,7 @@ func (s *plainJSON) atEnd() bool {
 // valid UTF-8 (encoding/json would replace invalid bytes), as it stands
 // in data.
 func (s *plainJSON) plainString() ([]byte, bool) {
-	if !s.skipTo('"') {
+	if !s.expect('"') {
 		return nil, false
 	}
 	start, ascii := s.i, true
@@ -233,7 +237,7 @@ func (s *plainJSON) integer() (int, bool) {
 // intArray is an array of integers; [] is an empty slice, not nil, as
 // encoding/json makes it.
 func (s *plainJSON) intArray() ([]int, bool) {
-	if !s.skipTo('[') {
+	if !s.expect('[') {
 		return nil, false
 	}
 	out := []int{}
@@ -260,7 +264,7 @@ func (s *plainJSON) intArray() ([]int, bool) {
 // stringMap is an object of strings; a name given twice keeps its last
 // value, as encoding/json does.
 func (s *plainJSON) stringMap() (map[string]string, bool) {
-	if !s.skipTo('{') {
+	if !s.expect('{') {
 		return nil, false
 	}
 	out := map[string]string{}
@@ -270,7 +274,7 @@ func (s *plainJSON) stringMap() (map[string]string, bool) {
 	}
 	for {
 		key, ok := s.plainString()
-		if !ok || !s.skipTo(':') {
+		if !ok || !s.expect(':') {
 			return nil, false
 		}
 		value, ok := s.stringValue()
