@@ -27,12 +27,15 @@
 //   - fork_linux.go: the fork itself (syscall.ForkExec, not os/exec).
 //   - environ.go: the environment of a start, without duplicates.
 //   - quickwatch_linux.go: the first 50 ms of an attempt, read and waited
-//     for on its supervisor's thread, then handed to the pumps.
+//     for on its supervisor's thread (or its exec's), then handed to the
+//     pumps.
 //   - pipes_ahead.go: the output pipes of the next start, made while the
 //     child of the one before runs.
 //   - pump.go: a pipe copied into the log.
 //   - supervise.go: waits for each attempt, decides on a restart, records
 //     the end (finish).
+//   - supervise_here.go: the start of that, on the goroutine of an exec
+//     that waits for the end, which a quick command ends there.
 //   - end_tidy.go: what an end leaves to do (closes, pruned records),
 //     done a moment after its answer.
 //   - restart.go: the next attempt after a failure.

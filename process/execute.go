@@ -52,11 +52,22 @@ func (m *Manager) Execute(ctx context.Context, r ExecuteRequest) (*Process, erro
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	p, err := m.start(r.Spec)
+	// An exec that waits for the end and nothing else supervises the start
+	// of it itself (superviseHere), its wait bound counted from before.
+	here := r.WaitForCompletion && len(r.WaitForPorts) == 0
+	p, err := m.start(r.Spec, here)
 	if err != nil {
 		return nil, err
 	}
 	defer p.awaitJournaled() // written while the process ran: see start
+	if here {
+		began, bound := time.Now(), r.bound(r.Waits.Completion)
+		p.superviseHere(m.haltContext(), bound)
+		if err := p.waitSpent(ctx, bound, time.Since(began)); err != nil {
+			return p, err
+		}
+		return p, nil
+	}
 	if len(r.WaitForPorts) > 0 {
 		if err := p.WaitForPorts(ctx, r.WaitForPorts, r.bound(r.Waits.Ports)); err != nil {
 			return p, err

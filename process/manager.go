@@ -183,6 +183,9 @@ type Manager struct {
 	// beforeJournalStart, tests only: called before a start's line is
 	// written in the records journal.
 	beforeJournalStart func()
+	// supervisorFrom, tests only: told as a supervisor's goroutine starts,
+	// with what it knows of its first quick watch (superviseHere).
+	supervisorFrom func(firstWatch)
 }
 
 // NewManager prepares the log folder and, with cfg.Reap, starts reaping

@@ -143,6 +143,16 @@ func (o *output) reachedEOF(i int) {
 	}
 }
 
+// drainedNow reports whether both pipes reached end of file already.
+func (o *output) drainedNow() bool {
+	select {
+	case <-o.drained:
+		return true
+	default:
+		return false
+	}
+}
+
 // closeSpent closes the pipes that reached end of file, and from then on
 // each pipe as it does.
 func (o *output) closeSpent() {

@@ -36,10 +36,11 @@ func (q quickSlots) take() bool {
 func (q quickSlots) give() { <-q }
 
 // quickWatch is the start of a just-spawned attempt's watch, on the
-// supervisor's own thread: one poll(2) over its two output pipes and a
-// pidfd, reading into the log what they bring, until the process has
-// exited and both pipes reached end of file (once it exited, only what
-// they hold then), or the limit passed. Then the pumps take over what is
+// supervisor's own thread (or the exec's that waits for it: superviseHere):
+// one poll(2) over its two output pipes and a pidfd, reading into the log
+// what they bring, until the process has exited and both pipes reached end
+// of file (once it exited, only what they hold then), or limit passed
+// (Manager.quickLimit, or less for an exec whose wait is bounded tighter). Then the pumps take over what is
 // still open, and the supervisor's wait (awaitExit) what did not happen
 // yet. It reports whether the process exited (not reaped: the supervisor
 // reaps it).
@@ -63,7 +64,7 @@ func (q quickSlots) give() { <-q }
 // exec-and-wait answered 14–43 µs sooner (README, Measured). It changes no
 // guarantee: every byte still goes through the log (pipeReading, as a pump
 // keeps it), in the order the pipe gave it.
-func (p *Process) quickWatch(att *attempt) (exited bool) {
+func (p *Process) quickWatch(att *attempt, limit time.Duration) (exited bool) {
 	// However the watch ends, the daemon's copies of the write ends are
 	// closed before the pumps (or a freeze) take the pipes: their end of
 	// file must come once the child's copies are closed.
@@ -106,7 +107,7 @@ func (p *Process) quickWatch(att *attempt) (exited bool) {
 		defer func() { p.m.quickWatched(wokeBeforeExit, open == 0) }()
 	}
 
-	deadline := time.Now().Add(p.m.quickLimit)
+	deadline := time.Now().Add(limit)
 	for open > 0 {
 		left := time.Until(deadline)
 		if left <= 0 {

@@ -14,7 +14,7 @@ import (
 // ErrShuttingDown or ErrSwitching. It waits for nothing but the record's
 // line in the journal (see start): Execute waits for the rest.
 func (m *Manager) Start(spec Spec) (*Process, error) {
-	p, err := m.start(spec)
+	p, err := m.start(spec, false)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,11 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 // answers showed. A list that another client asks for in the moment
 // between the record's adding and its line may show it a moment early,
 // as before this change (the record was added before its line then too).
-func (m *Manager) start(spec Spec) (_ *Process, err error) {
+//
+// The supervision starts on a goroutine of its own, or, with here, is the
+// caller's to start at once (superviseHere): the caller then waits for the
+// end, and start has counted the supervision already.
+func (m *Manager) start(spec Spec, here bool) (_ *Process, err error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
@@ -75,7 +79,9 @@ func (m *Manager) start(spec Spec) (_ *Process, err error) {
 	go p.noteStarted()
 	p.armLifetime()
 	m.supervisors.Add(1)
-	go p.supervise(m.haltContext())
+	if !here {
+		go p.supervise(m.haltContext())
+	}
 	return p, nil
 }
 

@@ -13,37 +13,45 @@ import (
 // end, or until halt is done (a freeze): it then stops at the wait it is
 // in, having changed nothing the record does not say (the attempt reaped
 // or not, restartAt), and a thaw or the next image of the daemon starts it
-// again from there.
-func (p *Process) supervise(halt context.Context) {
+// again from there. An exec that waits for the end runs its start on its
+// own goroutine first (superviseHere).
+func (p *Process) supervise(halt context.Context) { p.superviseAfter(halt, watchToRun) }
+
+// firstWatch is what supervise knows of its first attempt's quick watch.
+type firstWatch uint8
+
+const (
+	watchToRun     firstWatch = iota // not run: supervise runs it
+	watchedRunning                   // run (superviseHere), and the process had not exited
+	watchedExited                    // run, and the process had exited
+)
+
+// superviseAfter is supervise, told whether its first attempt's quick
+// watch ran already (superviseHere).
+func (p *Process) superviseAfter(halt context.Context, first firstWatch) {
 	defer p.m.supervisors.Done()
+	if p.m.supervisorFrom != nil {
+		p.m.supervisorFrom(first)
+	}
 	for {
 		p.mu.Lock()
 		att, restarting := p.att, !p.restartAt.IsZero()
 		p.mu.Unlock()
 		if !restarting {
-			exited := p.quickWatch(att)
+			exited := first == watchedExited
+			if first == watchToRun {
+				exited = p.quickWatch(att, p.m.quickLimit)
+			}
 			if !p.reap(halt, att, exited) || !p.awaitOutput(halt, att.out) {
 				p.releaseAttempt(att)
 				return
 			}
-			p.mu.Lock()
-			p.alive = false
-			if p.stdin != nil {
-				p.stdin.close()
-				p.stdin = nil
-			}
-			retry := p.intent == "" && att.code != 0 && p.spec.RestartOnFailure &&
-				(p.spec.MaxRestarts < 0 || p.restartCount < p.spec.MaxRestarts)
-			if retry {
-				p.restartAt = time.Now().Add(p.m.cfg.RestartDelay)
-			}
-			p.mu.Unlock()
-			if !retry {
-				p.finish(att.code)
-				p.m.tidy.later(func() { p.releaseAttempt(att) })
+			if !p.attemptOver(att) {
+				p.end(att)
 				return
 			}
 		}
+		first = watchToRun // a restart's attempt is watched anew
 		p.releaseAttempt(att)
 		switch p.restart(halt) {
 		case restartStarted:
@@ -51,9 +59,45 @@ func (p *Process) supervise(halt context.Context) {
 		case restartHalted:
 			return
 		}
-		p.finish(att.code)
+		if leftover := p.finish(att.code); leftover != nil {
+			p.m.tidy.later(leftover)
+		}
 		return
 	}
+}
+
+// attemptOver records that the attempt, reaped with its output all in, is
+// over, and reports whether a restart follows (restartAt is then set).
+func (p *Process) attemptOver(att *attempt) (retry bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.alive = false
+	if p.stdin != nil {
+		p.stdin.close()
+		p.stdin = nil
+	}
+	retry = p.intent == "" && att.code != 0 && p.spec.RestartOnFailure &&
+		(p.spec.MaxRestarts < 0 || p.restartCount < p.spec.MaxRestarts)
+	if retry {
+		p.restartAt = time.Now().Add(p.m.cfg.RestartDelay)
+	}
+	return retry
+}
+
+// end records the end of the process with its last attempt's code, and
+// queues the tidying it leaves (endTidy): what finish leaves, and the
+// attempt's release.
+func (p *Process) end(att *attempt) { p.queueEndTidy(att, p.finish(att.code)) }
+
+// queueEndTidy queues (endTidy) what an end leaves: finish's leftover, if
+// any, and the release of the last attempt.
+func (p *Process) queueEndTidy(att *attempt, leftover func()) {
+	p.m.tidy.later(func() {
+		if leftover != nil {
+			leftover()
+		}
+		p.releaseAttempt(att)
+	})
 }
 
 // releaseAttempt releases the attempt (release) and asks the reaper for a
@@ -134,10 +178,8 @@ func reapChild(pid int) (syscall.WaitStatus, error) {
 // fdholders.AwaitDrained, which this is, stopping at halt). It reports
 // false when halt came first.
 func (p *Process) awaitOutput(halt context.Context, o *output) bool {
-	select {
-	case <-o.drained: // the common case, on the way to the end's answer: no timer
+	if o.drainedNow() { // the common case, on the way to the end's answer: no timer
 		return true
-	default:
 	}
 	grace := time.NewTimer(p.m.cfg.OutputDrainGrace)
 	defer grace.Stop()
@@ -168,8 +210,11 @@ func (p *Process) awaitOutput(halt context.Context, o *output) bool {
 // fdholders.AwaitDrained.
 const defaultLateDrainLimit = 5 * time.Second
 
-// finish records the end and wakes everyone waiting for it.
-func (p *Process) finish(code int) {
+// finish records the end and wakes everyone waiting for it. What it
+// leaves for a moment later (the journal line and files of the records the
+// end pruned) it returns, for the caller to queue (endTidy) once those it
+// woke had their turn; nil when nothing is left.
+func (p *Process) finish(code int) (leftover func()) {
 	p.mu.Lock()
 	switch {
 	case p.intent != "":
@@ -196,11 +241,12 @@ func (p *Process) finish(code int) {
 		m.forgetPruned(gone)
 	}
 	close(p.done)
-	if later {
-		m.tidy.later(func() {
-			m.forgetPruned(gone)
-			m.forgetting.Done()
-		})
+	if !later {
+		return nil
+	}
+	return func() {
+		m.forgetPruned(gone)
+		m.forgetting.Done()
 	}
 }
 

@@ -14,9 +14,21 @@ func (p *Process) Wait(ctx context.Context, timeout time.Duration) error {
 
 // waitFor is Wait for the lifecycle's own waits (stop and kill graces).
 func (p *Process) waitFor(ctx context.Context, timeout time.Duration) error {
+	return p.waitSpent(ctx, timeout, 0)
+}
+
+// waitSpent is Wait with a timeout whose time began spent earlier (the
+// quick watch an exec ran before its wait: superviseHere). It says the
+// whole timeout when it gives up.
+func (p *Process) waitSpent(ctx context.Context, timeout, spent time.Duration) error {
+	select {
+	case <-p.done:
+		return nil // an end that came first wins over a bound that ran out with it
+	default:
+	}
 	var expired <-chan time.Time
 	if timeout > 0 {
-		t := time.NewTimer(timeout)
+		t := time.NewTimer(max(timeout-spent, 0))
 		defer t.Stop()
 		expired = t.C
 	}
