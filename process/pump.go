@@ -23,9 +23,9 @@ const (
 func (o *output) pump(i int, f *os.File) {
 	defer o.pumps.Done()
 	fd, _ := rawFD(f)
-	r := newPipeReading()
+	var r pipeReading
 	for {
-		n, err := f.Read(r.buf)
+		n, err := f.Read(r.space())
 		r.keep(o.p, outputStreams[i], fd, n)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && o.frozen.Load() {
@@ -38,16 +38,26 @@ func (o *output) pump(i int, f *os.File) {
 }
 
 // pipeReading is what a reader of one pipe (a pump, or a quick watch for
-// each of its pipes) keeps between reads: its buffer, which grows while
-// reads fill it; whether it grew the pipe; whether the log refused the
-// last write (logged once per run of failures, not per read).
+// each of its pipes) keeps between reads: its buffer, made at the first
+// read (space) and grown while reads fill it; whether it grew the pipe;
+// whether the log refused the last write (logged once per run of
+// failures, not per read). The zero value is ready.
 type pipeReading struct {
 	buf     []byte
 	grown   bool
 	failing bool
 }
 
-func newPipeReading() pipeReading { return pipeReading{buf: make([]byte, pumpBufferStart)} }
+// space is the buffer to read into, made now if this is the first read: a
+// quick watch whose command printed nothing makes none. The start of a
+// watch, between the fork and its first poll, delays a child that shares
+// the daemon's vCPU by as long as it takes (README, Measured).
+func (r *pipeReading) space() []byte {
+	if r.buf == nil {
+		r.buf = make([]byte, pumpBufferStart)
+	}
+	return r.buf
+}
 
 // keep appends the n bytes just read into r.buf to p's log as stream s,
 // grows the pipe (fd) once a read found it full (the process writes

@@ -90,12 +90,11 @@ func (p *Process) quickWatch(att *attempt, limit time.Duration) (exited bool) {
 	// entry gets a negative descriptor, which poll(2) skips.
 	fds := make([]unix.PollFd, 0, 3)
 	var polled [3]int
-	var readings [2]pipeReading
+	var readings [2]pipeReading // each makes its buffer at its pipe's first data
 	for i, f := range files {
 		if fd, ok := rawFD(f); ok {
 			polled[len(fds)] = i
 			fds = append(fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
-			readings[i] = newPipeReading()
 		}
 	}
 	polled[len(fds)] = -1
@@ -147,11 +146,19 @@ func (p *Process) quickWatch(att *attempt, limit time.Duration) (exited bool) {
 				att.closeWriters()
 				continue
 			}
+			if nothingToRead(fds[j].Revents) {
+				// Done, as a pump is at end of file, without a read: a
+				// command that printed nothing is read not once.
+				o.reachedEOF(i)
+				fds[j].Fd = -1
+				open--
+				continue
+			}
 			// One read per readiness (it cannot block: the poll said there
-			// is data or the end): a process writing faster than this reads
-			// still lets the limit be checked.
+			// is data): a process writing faster than this reads still lets
+			// the limit be checked.
 			fd := int(fds[j].Fd)
-			got, err := unix.Read(fd, readings[i].buf)
+			got, err := unix.Read(fd, readings[i].space())
 			readings[i].keep(p, outputStreams[i], fd, got)
 			switch {
 			case got > 0, errors.Is(err, unix.EINTR):
@@ -164,6 +171,12 @@ func (p *Process) quickWatch(att *attempt, limit time.Duration) (exited bool) {
 	}
 	return exited
 }
+
+// nothingToRead reports whether a pipe whose poll(2) gave revents is done
+// without a read: at its end with nothing left in it (POLLHUP alone; a
+// pipe with bytes left says POLLIN too), or unreadable (POLLERR,
+// POLLNVAL), which a read would only confirm.
+func nothingToRead(revents int16) bool { return revents&unix.POLLIN == 0 }
 
 // beginQuick takes the reading of a just-spawned attempt's pipes for a
 // quick watch, unless a freeze or a run came first. The watch counts as a

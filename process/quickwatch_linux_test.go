@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // onPoller reports whether f is read through the runtime's poller (a pump
@@ -155,6 +157,57 @@ func TestQuickWatchWakesOnceAtTheEnd(t *testing.T) {
 			}
 		case <-time.After(hangGuard):
 			t.Fatalf("run %d: no quick watch ended", run)
+		}
+	}
+}
+
+// TestQuickWatchKeepsTheLastBytes: output written just before the exit is
+// kept whole, on both streams, run after run, though the watch takes a
+// pipe's end without a read (TestNothingToReadOnARealPipe pins when).
+func TestQuickWatchKeepsTheLastBytes(t *testing.T) {
+	m := newTestManager(t, nil)
+	m.quickLimit = hangGuard // the whole output goes through the quick watch
+	for run := range 40 {
+		p, err := m.Execute(testCtx(t), ExecuteRequest{Spec: Spec{Command: "printf out; printf err >&2"}, WaitForCompletion: true})
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if out, errOut := logText(t, p.Log(), Stdout), logText(t, p.Log(), Stderr); out != "out" || errOut != "err" {
+			t.Fatalf("run %d: kept %q and %q, want %q and %q", run, out, errOut, "out", "err")
+		}
+	}
+}
+
+// TestNothingToReadOnARealPipe: on a real pipe, the watch reads while the
+// pipe holds bytes, whether its writers are gone or not, and takes its
+// end without a read only once it is empty and no writer is left.
+func TestNothingToReadOnARealPipe(t *testing.T) {
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	r, w := fds[0], fds[1]
+	defer unix.Close(r)
+	revents := func() int16 {
+		pfd := []unix.PollFd{{Fd: int32(r), Events: unix.POLLIN}}
+		if _, err := unix.Poll(pfd, 0); err != nil {
+			t.Fatal(err)
+		}
+		return pfd[0].Revents
+	}
+	steps := []struct {
+		name string
+		do   func()
+		want bool
+	}{
+		{"bytes, a writer", func() { _, _ = unix.Write(w, []byte("last")) }, false},
+		{"bytes, no writer", func() { _ = unix.Close(w) }, false},
+		{"empty, no writer", func() { _, _ = unix.Read(r, make([]byte, 16)) }, true},
+	}
+	for _, st := range steps {
+		st.do()
+		if ev := revents(); nothingToRead(ev) != st.want {
+			t.Errorf("%s: poll gave %#x; nothing to read %t, want %t", st.name, ev, !st.want, st.want)
 		}
 	}
 }
