@@ -9,10 +9,11 @@ import (
 // on the goroutine of an exec that waits for its end (Execute) instead of
 // a supervisor's own: the first attempt's quick watch, and, when the
 // process exited within it with its output all in and no restart follows,
-// the end recorded. Whatever else follows goes on in a goroutine of its
-// own (superviseAfter), from where this stopped: the wait for a process
-// still running, for output an orphan still holds, a restart, and, after
-// an end, the tidying, queued there once the answer is on its way.
+// the end recorded from its status (peekExit). Whatever else follows goes
+// on in a goroutine of its own (superviseAfter), from where this stopped:
+// the wait for a process still running, for output an orphan still holds,
+// a restart, and, after an end, the reap of the zombie and the tidying,
+// once the answer is on its way.
 //
 // Why: on the daemon's one processor (internal/procs), a supervisor's
 // goroutine that ended the record woke the waiting handler and then
@@ -39,15 +40,27 @@ func (p *Process) superviseHere(halt context.Context, bound time.Duration) {
 	case !exited:
 		go p.superviseAfter(halt, watchedRunning)
 		return
-	case !att.out.drainedNow() || !p.reap(halt, att, true) || p.attemptOver(att):
-		// Output still to come, or a restart: the usual waits go on. (The
-		// reap does not wait for an exit the watch saw.)
+	case !att.out.drainedNow():
+		// Output still to come (an orphan holds a pipe): the usual waits
+		// go on.
+		go p.superviseAfter(halt, watchedExited)
+		return
+	}
+	// The status without the reap (peekExit): the zombie is reaped below,
+	// once the answer is on its way. (A reap here does not wait: the watch
+	// saw the exit.)
+	if !p.peekExit(att) {
+		p.reap(halt, att, true)
+	}
+	if p.attemptOver(att) {
+		p.reap(halt, att, true) // reaped before the restart, as supervise has it
 		go p.superviseAfter(halt, watchedExited)
 		return
 	}
 	leftover := p.finish(att.code)
 	go func() {
 		defer p.m.supervisors.Done()
+		p.reap(halt, att, true) // the zombie peeked at, if it was
 		p.queueEndTidy(att, leftover)
 	}()
 }
