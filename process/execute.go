@@ -63,10 +63,7 @@ func (m *Manager) Execute(ctx context.Context, r ExecuteRequest) (*Process, erro
 	if here {
 		began, bound := time.Now(), r.bound(r.Waits.Completion)
 		p.superviseHere(m.haltContext(), bound)
-		if err := p.waitSpent(ctx, bound, time.Since(began)); err != nil {
-			return p, err
-		}
-		return p, nil
+		return p, p.waitSpent(ctx, bound, time.Since(began))
 	}
 	if len(r.WaitForPorts) > 0 {
 		if err := p.WaitForPorts(ctx, r.WaitForPorts, r.bound(r.Waits.Ports)); err != nil {

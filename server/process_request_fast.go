@@ -45,15 +45,8 @@ const (
 
 func decodeProcessRequest(data []byte, b *processRequest) bool {
 	s := plainJSON{data: data}
-	if !s.expect('{') {
-		return false
-	}
 	var seen processRequestField
-	if s.peekIs('}') {
-		s.i++
-		return s.atEnd()
-	}
-	for {
+	return s.expect('{') && s.members('}', func() bool {
 		key, ok := s.plainString()
 		if !ok || !s.expect(':') {
 			return false
@@ -105,14 +98,8 @@ func decodeProcessRequest(data []byte, b *processRequest) bool {
 			return false
 		}
 		seen |= field
-		switch s.next() {
-		case ',':
-		case '}':
-			return s.atEnd()
-		default:
-			return false
-		}
-	}
+		return true
+	}) && s.atEnd()
 }
 
 // plainJSON reads the plain subset of JSON decodeFast takes. Each method
@@ -234,60 +221,59 @@ func (s *plainJSON) integer() (int, bool) {
 	return n, true
 }
 
+// members reads the members of an object or array whose opening byte is
+// read, each with member, separated by commas, up to close: nothing at
+// all, or members each followed by a comma or close. It reports false on
+// anything else, or as soon as member does.
+func (s *plainJSON) members(close byte, member func() bool) bool {
+	if s.peekIs(close) {
+		s.i++
+		return true
+	}
+	for {
+		if !member() {
+			return false
+		}
+		switch s.next() {
+		case ',':
+		case close:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
 // intArray is an array of integers; [] is an empty slice, not nil, as
 // encoding/json makes it.
 func (s *plainJSON) intArray() ([]int, bool) {
-	if !s.expect('[') {
+	out := []int{}
+	ok := s.expect('[') && s.members(']', func() bool {
+		n, ok := s.integer()
+		out = append(out, n)
+		return ok
+	})
+	if !ok {
 		return nil, false
 	}
-	out := []int{}
-	if s.peekIs(']') {
-		s.i++
-		return out, true
-	}
-	for {
-		n, ok := s.integer()
-		if !ok {
-			return nil, false
-		}
-		out = append(out, n)
-		switch s.next() {
-		case ',':
-		case ']':
-			return out, true
-		default:
-			return nil, false
-		}
-	}
+	return out, true
 }
 
 // stringMap is an object of strings; a name given twice keeps its last
 // value, as encoding/json does.
 func (s *plainJSON) stringMap() (map[string]string, bool) {
-	if !s.expect('{') {
-		return nil, false
-	}
 	out := map[string]string{}
-	if s.peekIs('}') {
-		s.i++
-		return out, true
-	}
-	for {
+	ok := s.expect('{') && s.members('}', func() bool {
 		key, ok := s.plainString()
 		if !ok || !s.expect(':') {
-			return nil, false
+			return false
 		}
 		value, ok := s.stringValue()
-		if !ok {
-			return nil, false
-		}
 		out[string(key)] = value
-		switch s.next() {
-		case ',':
-		case '}':
-			return out, true
-		default:
-			return nil, false
-		}
+		return ok
+	})
+	if !ok {
+		return nil, false
 	}
+	return out, true
 }
