@@ -18,7 +18,7 @@ import (
 // the answer, on the daemon's one processor (internal/procs), it held up
 // the next request of a client sending execs one after another, or the
 // command that client ran meanwhile: an exec answered 24–33 µs later on
-// the 2-core VM (README, Measured). Waiting a moment puts it where the
+// the 2-core VM (docs/measured.md). Waiting a moment puts it where the
 // daemon waits anyway, for the next command's end or the next request.
 const endTidyDelay = 2 * time.Millisecond
 
@@ -53,7 +53,7 @@ func newEndTidy() *endTidy {
 // processor (internal/procs) a handler woken by the end sends its answer
 // first: a timer due before the runtime's poller next wakes breaks the
 // poller's sleep (a write to its eventfd, and its thread woken on another
-// vCPU), which read 5–10 µs on the answer's way (README, Measured).
+// vCPU), which read 5–10 µs on the answer's way (docs/measured.md).
 func (t *endTidy) later(f func()) {
 	t.pending.Add(1)
 	t.mu.Lock()

@@ -18,7 +18,7 @@ import (
 // environment without duplicates (done once instead, in Config.setDefaults),
 // an os.Process with its own pidfd (closed, later, on the way to the
 // answer) and their bookkeeping: some 15 µs of an exec-and-wait on the
-// 2-core VM (README, Measured). What it starts is the same (Spec.forkArgs:
+// 2-core VM (docs/measured.md). What it starts is the same (Spec.forkArgs:
 // the same argv, directory, environment and attributes); its errors read
 // as os.StartProcess's ("fork/exec /bin/sh: ...").
 func (m *Manager) forkShell(spec *Spec, stdio [3]uintptr, withPidfd bool) (pid, pidfd int, err error) {

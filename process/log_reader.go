@@ -223,7 +223,7 @@ func (l *Log) Copy(ctx context.Context, w io.Writer, streams Stream) error {
 	if l.holdsNothing() {
 		// The common answer of an exec that printed nothing, three times
 		// over (logs, stdout, stderr): no reader to make and let go. On the
-		// 2-core VM, 1.5-2 µs of the answer's way (README, Measured).
+		// 2-core VM, 1.5-2 µs of the answer's way (docs/measured.md).
 		return nil
 	}
 	r := l.NewReader()

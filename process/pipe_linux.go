@@ -54,7 +54,7 @@ func rawFD(f *os.File) (int, bool) {
 // The write end stays a bare descriptor: only the child's stdio and the
 // quick watch's copy use it. As *os.Files, closing both at the child's
 // exit took 4.5-6.4 µs of the answer's way, timed in place, and 2.2-2.3
-// as bare descriptors (README, Measured).
+// as bare descriptors (docs/measured.md).
 func outputPipe() (r *os.File, w pipeWriteEnd, err error) {
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {

@@ -51,7 +51,7 @@ type pipeReading struct {
 // space is the buffer to read into, made now if this is the first read: a
 // quick watch whose command printed nothing makes none. The start of a
 // watch, between the fork and its first poll, delays a child that shares
-// the daemon's vCPU by as long as it takes (README, Measured).
+// the daemon's vCPU by as long as it takes (docs/measured.md).
 func (r *pipeReading) space() []byte {
 	if r.buf == nil {
 		r.buf = make([]byte, pumpBufferStart)

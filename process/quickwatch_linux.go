@@ -51,7 +51,7 @@ func (q quickSlots) give() { <-q }
 // is all done: without them, the pipes' ends woke the thread first, one
 // after the other, each time taking the processor from the child still
 // exiting (on a 2-core VM whose kernel keeps both on one vCPU: three
-// hand-overs instead of one, README, Measured). A pipe still brings
+// hand-overs instead of one, docs/measured.md). A pipe still brings
 // every write at once (POLLIN), so nothing waits for the exit.
 //
 // Why: most commands an exec waits for end within milliseconds. The pumps
@@ -61,7 +61,7 @@ func (q quickSlots) give() { <-q }
 // the child's end wakes this thread once, and the supervisor reaps, ends
 // the record and hands its waiter the processor without another hop; on
 // the 2-core VM, with the pipes off the poller (outputPipe), an
-// exec-and-wait answered 14–43 µs sooner (README, Measured). It changes no
+// exec-and-wait answered 14–43 µs sooner (docs/measured.md). It changes no
 // guarantee: every byte still goes through the log (pipeReading, as a pump
 // keeps it), in the order the pipe gave it.
 func (p *Process) quickWatch(att *attempt, limit time.Duration) (exited bool) {

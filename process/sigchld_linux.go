@@ -13,7 +13,7 @@ import (
 // even when no one listens (signal.Stop and signal.Reset leave it), so
 // every managed exit woke some thread of the daemon to run a handler that
 // does nothing, on the way of every exec-and-wait (13 µs of it on average
-// on the 2-core VM: README, Measured). The default action still leaves a
+// on the 2-core VM: docs/measured.md). The default action still leaves a
 // zombie for waitid (only SIG_IGN or SA_NOCLDWAIT would reap children
 // behind the supervisor's back), and children inherit it either way.
 //

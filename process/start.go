@@ -25,8 +25,8 @@ func (m *Manager) Start(spec Spec) (*Process, error) {
 // start is Start without the wait for the record's line in the records
 // journal. The line is written while the child runs (noteStarted), off
 // the way of the exec it answers: on the 2-core VM, written before the
-// supervisor's watch began, it cost an exec-and-wait some 8 µs (README,
-// Measured). Start's and Execute's answers wait for the line
+// supervisor's watch began, it cost an exec-and-wait some 8 µs
+// (docs/measured.md). Start's and Execute's answers wait for the line
 // (awaitJournaled), so a restart after a crash lists every record those
 // answers showed. A list that another client asks for in the moment
 // between the record's adding and its line may show it a moment early,

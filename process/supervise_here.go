@@ -20,7 +20,7 @@ import (
 // yielded the processor to it (endTidy.later): a hand-over between
 // goroutines, with caches cold from the child's run, on the answer's way.
 // An exec-and-wait of `true` answered some 4 µs sooner supervised here
-// (12 runs, README, Measured). The caller is held no longer than the quick
+// (12 runs, docs/measured.md). The caller is held no longer than the quick
 // watch's limit (defaultQuickWatchLimit) before its own wait, which sees
 // its context and timeout as before (a client that leaves meanwhile is
 // seen once the watch ends), and the watch is no longer than bound, the

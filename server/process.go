@@ -87,8 +87,8 @@ func writeProcess(w http.ResponseWriter, status int, info process.Info, message 
 	w.WriteHeader(status)
 	// An answer's members and short outputs are gathered here; larger
 	// output goes through in the string writer's pieces. A 4 KiB buffer
-	// took 1.5 µs of an exec's answer to make, timed in place (README,
-	// Measured); most answers are under 512 bytes.
+	// took 1.5 µs of an exec's answer to make, timed in place
+	// (docs/measured.md); most answers are under 512 bytes.
 	bw := bufio.NewWriterSize(w, 512)
 	if err := writeProcessJSON(bw, info, message, out); err != nil {
 		return // headers are gone: the cut-off body tells the client

@@ -49,8 +49,8 @@ func appendProcessTail(b []byte, info process.Info, message string) []byte {
 // appendWireTime appends t in the RFC 1123 GMT form the API uses
 // (http.TimeFormat), nothing for a zero time. It spells it field by field
 // rather than through time.Format, whose reading of the layout took some
-// 1.5 µs of each time in an exec's answer, timed in place (README,
-// Measured); a year of other than four digits goes through time.Format.
+// 1.5 µs of each time in an exec's answer, timed in place
+// (docs/measured.md); a year of other than four digits goes through time.Format.
 func appendWireTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return b

@@ -18,7 +18,7 @@ import (
 // Go's http.Client hands every request to a writing goroutine and every
 // answer back from a reading one; on the 2-core VM those hand-offs between
 // threads cost an exec-and-wait 115–150 µs more, the same for any server
-// (README, Measured), which is the client's time and not the daemon's. A
+// (docs/measured.md), which is the client's time and not the daemon's. A
 // curl or a Node client pays its own; this one pays the least.
 type bareClient struct {
 	conn net.Conn

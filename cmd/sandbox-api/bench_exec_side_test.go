@@ -78,7 +78,7 @@ const minIdleRounds = 24
 // in pairOrder, each step after idlePause, and returns their latencies
 // sorted. A back-to-back run keeps the vCPUs and the daemon's threads
 // awake; from idle, every hand-off between threads and every cold cache
-// costs more (README, Measured).
+// costs more (docs/measured.md).
 func execsFromIdle(sides []*execSide, raw func() time.Duration, rounds int) (rawLat []time.Duration, execs map[*execSide][]time.Duration) {
 	execs = make(map[*execSide][]time.Duration, len(sides))
 	steps := []func(){func() { rawLat = append(rawLat, raw()) }}

@@ -59,7 +59,7 @@ func timeRawPipeline(b *testing.B, genArgs []string, pipeSize int, consume func(
 // process's log does. A file written over, or removed before the next one,
 // would hand its freed pages straight back to the next, which on a VM
 // whose host reclaims free guest memory costs several times less than
-// pages never touched before (see the README's streamed exec row).
+// pages never touched before (see docs/measured.md, streamed exec).
 // want is the byte count each copy must reach.
 func keepInNewFiles(dir string, want int64) func(io.Reader) error {
 	n := 0

@@ -30,7 +30,7 @@ func turnOrder(n, i int) []int {
 // Why not turnOrder's rounds, back to back: their seams are not balanced.
 // For 3 steps over 1440 rounds, the third step came right after the first
 // 720 times and after the second 480; with 4 steps, the scratch client of
-// the README's sixth session read the step of the last index 10–20 µs
+// docs/measured.md's sixth session read the step of the last index 10–20 µs
 // slower than an identical daemon at the one before it.
 func pairOrder(n int) []int {
 	if n <= 1 {

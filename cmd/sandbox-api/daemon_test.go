@@ -66,7 +66,7 @@ func runTests(m *testing.M) int {
 	helperBin = filepath.Join(dir, "helper")
 	// With the shipped flags, so that the benchmarks time the binary users
 	// run: built without them, the same code read an exec 8–13 µs sooner
-	// (README, Measured).
+	// (docs/measured.md).
 	args := append(append([]string{"build"}, shippedBuildFlags...), "-o", daemonBin)
 	env := []string{"CGO_ENABLED=0"}
 	if os.Getenv("RACE_DAEMON") == "1" {

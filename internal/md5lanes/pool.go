@@ -19,7 +19,7 @@ const (
 	// parts the SDK sends at once are more often in the lanes together.
 	// A scratch client sending the benchmark's parts read 9-11% faster,
 	// with 40-60 ms less daemon CPU per 256 MiB; the benchmark's own
-	// rounds could not tell it from noise (README, Measured). The buffers
+	// rounds could not tell it from noise (docs/measured.md). The buffers
 	// stay bounded by maxBuffers.
 	perStream = 4
 	// laneSlice bounds one pass of the kernel (8 KiB of each lane):

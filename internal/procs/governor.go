@@ -4,7 +4,7 @@
 //
 // Why: on the 2-core VM an exec-and-wait answered 12–17 µs sooner on one
 // processor than on two, and 34 µs sooner once an end's tidying waited
-// for the processor to be free (process/end_tidy.go; README, Measured).
+// for the processor to be free (process/end_tidy.go; docs/measured.md).
 // With two, each goroutine an exec readies or starts (the supervisor, the
 // waiting handler, net/http's background read, the pipes made ahead) can
 // wake a second thread on the other core, and a halted core takes some

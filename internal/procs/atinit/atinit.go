@@ -10,8 +10,8 @@
 // goes back to a span set of the heap that nothing had touched yet, some 66
 // page faults on this VM's start-up path. Lowered here, after only a dozen
 // small packages initialised, a start took about 60 page faults and
-// 0.27–0.73 ms less in the same rounds as the build before (README,
-// Measured).
+// 0.27–0.73 ms less in the same rounds as the build before
+// (docs/measured.md).
 //
 // Only the daemon imports this package: any program that does runs on one
 // processor from here on, so the daemon's black-box tests, which import
