@@ -3,7 +3,6 @@ package process
 import (
 	"errors"
 	"os"
-	"runtime"
 	"syscall"
 )
 
@@ -22,12 +21,6 @@ import (
 // the same argv, directory, environment and attributes); its errors read
 // as os.StartProcess's ("fork/exec /bin/sh: ...").
 func (m *Manager) forkShell(spec *Spec, stdio [3]uintptr, withPidfd bool) (pid, pidfd int, err error) {
-	// Whatever this processor has ready to run (net/http's background
-	// read, started at the end of the request's body, above all) runs
-	// now, before the child: left queued, it would wait until the runtime
-	// hands the processor on from the watch's blocking poll, which wakes
-	// another thread while the child runs.
-	runtime.Gosched()
 	pidfd = -1
 	var pidfdAt *int
 	if withPidfd {
