@@ -130,6 +130,11 @@ func TestHeldAnswerSendsWhatNetHTTPSends(t *testing.T) {
 			defer held.Close()
 			want := rawExchange(t, bare.URL, tt.method, "/")
 			got := rawExchange(t, held.URL, tt.method, "/")
+			// The access log tags every answer with its id (tagRequest).
+			if got.header.Get("X-Request-Id") == "" {
+				t.Errorf("no X-Request-Id on the held answer: %v", got.header)
+			}
+			got.header.Del("X-Request-Id")
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("held answer differs\n got %+v\nwant %+v", got, want)
 			}

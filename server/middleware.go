@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"math/rand/v2"
@@ -17,14 +16,6 @@ const requestIDHeader = "X-Request-Id"
 // corsAllowedMethods is what the existing sandbox API advertises.
 const corsAllowedMethods = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
 
-type requestIDKey struct{}
-
-// requestIDFrom returns the id requestID stored in ctx, or "".
-func requestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
-
 // newRequestID returns 96 random bits as hex: enough to never collide within
 // the logs of one sandbox. An id must be unique, not secret: math/rand/v2
 // draws from the runtime's per-thread ChaCha8 state, seeded by the kernel,
@@ -37,26 +28,27 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// requestID tags every request with a fresh id, in its context and in the
-// X-Request-Id response header, so a client report can be matched to a log
-// line.
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := newRequestID()
-		w.Header().Set(requestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-	})
+// tagRequest gives the request a fresh id, in the X-Request-Id response
+// header and on its recorder, where both log lines (access and panic) find
+// it, so a client's report can be matched to a log line. It lives on the
+// recorder rather than in the request's context: a context value costs a
+// copy of the request, and of its context, on the way to every handler.
+func tagRequest(rec *responseRecorder) {
+	rec.requestID = newRequestID()
+	rec.Header().Set(requestIDHeader, rec.requestID)
 }
 
-// accessLog writes one JSON line per request once it is over (a small
-// answer is on the wire by then: heldAnswer), including requests whose
-// handler panicked (logged with aborted=true).
+// accessLog tags each request with its id (tagRequest), then writes one
+// JSON line per request once it is over (a small answer is on the wire by
+// then: heldAnswer), including requests whose handler panicked (logged
+// with aborted=true).
 func accessLog(log *zap.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			rec := recorderFor(w)
 			rec.held.on = true // sent below, before the line (answer_hold.go)
+			tagRequest(rec)
 			completed := false
 			defer func() {
 				if completed { // an answer cut by a panic is not sent
@@ -72,7 +64,7 @@ func accessLog(log *zap.Logger) func(http.Handler) http.Handler {
 					zap.Int("status", status),
 					zap.Int64("bytes", rec.bytes),
 					zap.Duration("duration", time.Since(start)),
-					zap.String("request_id", requestIDFrom(r.Context())),
+					zap.String("request_id", rec.requestID),
 					zap.String("remote_addr", r.RemoteAddr),
 				}
 				if !completed {
@@ -104,7 +96,7 @@ func recoverPanic(log *zap.Logger) func(http.Handler) http.Handler {
 					zap.Any("panic", v),
 					zap.String("method", r.Method),
 					zap.String("path", r.URL.Path),
-					zap.String("request_id", requestIDFrom(r.Context())),
+					zap.String("request_id", rec.requestID),
 					zap.String("stack", string(debug.Stack())),
 				)
 				if rec.wroteHeader {

@@ -17,6 +17,7 @@ type responseRecorder struct {
 	bytes       int64
 	wroteHeader bool
 	held        heldAnswer // a small answer kept whole until the handler returns (answer_hold.go)
+	requestID   string     // the request's id (tagRequest)
 }
 
 // recorderFor reuses the recorder an outer middleware already installed, so

@@ -92,7 +92,6 @@ func newHandler(opts Options, svc Services, extraRoutes func(chi.Router)) http.H
 	// of other sites are refused before anything else runs, and CORS
 	// answers preflights before auth rejects them.
 	r.Use(
-		requestID,
 		countRequests(opts.Processors),
 		accessLog(opts.Logger),
 		recoverPanic(opts.Logger),
