@@ -46,6 +46,7 @@ type config struct {
 	terminal           terminalFlags
 	showVersion        bool
 	mcpDisabled        bool
+	textHugePages      bool
 	browser            browserFlags
 	bounds             boundsConfig
 	access             accessConfig // --user, --token-file (flags_user.go)
@@ -85,6 +86,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (co
 	fs.DurationVar(&c.terminalIdle, "terminal-idle", terminal.DefaultIdleTimeout, "terminal sessions with no client attached this long are ended (negative: never)")
 	c.terminal.register(fs)
 	fs.BoolVar(&c.mcpDisabled, "mcp-disabled", false, "do not serve the MCP endpoint at /mcp (default $"+envMCPDisabled+")")
+	fs.BoolVar(&c.textHugePages, "text-huge-pages", true, "move the Go runtime's code onto a huge page a moment after the start (false: keep it on the executable's pages, for profilers such as perf)")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 	registerBrowserFlags(fs, &c.browser)
 	registerBoundsFlags(fs, &c.bounds)

@@ -24,6 +24,7 @@ func TestParseFlags(t *testing.T) {
 		maxStreams:         1024,
 		terminal:           terminalFlags{maxSessions: terminal.DefaultMaxSessions},
 		bounds:             defaultBounds,
+		textHugePages:      true,
 	}
 	with := func(change func(*config)) config {
 		c := defaults
@@ -57,6 +58,7 @@ func TestParseFlags(t *testing.T) {
 		},
 		{name: "zero grace kills at once", args: []string{"--shutdown-grace", "0"}, want: with(func(c *config) { c.shutdownGrace = 0 })},
 		{name: "version", args: []string{"--version"}, want: with(func(c *config) { c.showVersion = true })},
+		{name: "code kept on the executable's pages", args: []string{"--text-huge-pages=false"}, want: with(func(c *config) { c.textHugePages = false })},
 		{name: "mcp disabled by flag", args: []string{"--mcp-disabled"}, want: with(func(c *config) { c.mcpDisabled = true })},
 		{name: "mcp disabled by env", env: map[string]string{envMCPDisabled: "true"}, want: with(func(c *config) { c.mcpDisabled = true })},
 		{name: "mcp flag beats env", args: []string{"--mcp-disabled=false"}, env: map[string]string{envMCPDisabled: "true"}, want: defaults},

@@ -180,6 +180,7 @@ func run(args []string) int {
 			zap.String("upgrade", string(last.State)), zap.String("error", last.Error), zap.Int("upgrade_count", count))
 	}
 	gate.open()
+	moveTextLater(cfg.textHugePages, logger)
 	// The requests that waited at the gate were made runnable on this
 	// thread's queue: they run now, here, instead of once another thread
 	// wakes up for them (some 60 µs here).
