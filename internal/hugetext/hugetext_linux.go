@@ -102,7 +102,9 @@ func moveOne(at uintptr) error {
 			munmap(copyAt, pageSize)
 		}
 	}()
-	if err := unix.Madvise(dst, unix.MADV_HUGEPAGE); err != nil {
+	if err := unix.Madvise(dst, unix.MADV_HUGEPAGE); errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("madvise refused (a kernel without transparent huge pages): %w", ErrNoHugePage)
+	} else if err != nil {
 		return fmt.Errorf("madvise: %w", err)
 	}
 	if err := readOwnMemory(dst, at); err != nil {
