@@ -137,6 +137,14 @@ func runPublishedAlone(t *testing.T, d *dockerCLI) timings {
 	if out := c.logs(); !strings.Contains(out, "boot command did not start") {
 		t.Errorf("without a shell the boot command cannot start, and the daemon should say so:\n%s", tail(out, 3000))
 	}
+	// In a container too (Docker's default seccomp profile, PID 1), the
+	// runtime's code moves onto a huge page a moment after the start.
+	testsupport.Until(t, "the daemon's log line about its code's pages", func() bool {
+		return strings.Contains(c.logs(), `"msg":"runtime code `)
+	})
+	if out := c.logs(); !strings.Contains(out, "runtime code moved onto a huge page") {
+		t.Errorf("the daemon's code did not move onto a huge page in the container:\n%s", tail(out, 3000))
+	}
 	code, body, err := c.api.do("POST", "/process", map[string]any{"command": "echo hi", "waitForCompletion": true})
 	if err != nil {
 		t.Fatal(err)
