@@ -1,10 +1,11 @@
 // Package hugetext moves the first 2 MiB of the program's code, the Go
 // runtime's own (the linker puts it first), onto one huge page.
 //
-// Why: on the 2-core VM an exec-and-wait answered some 19 µs sooner with
-// that code on a huge page (the same binary, the move switched on and off
-// by the environment, 8 runs of 1500 execs with places swapped), 26 µs
-// with the first 4 MiB (docs/measured.md). A child runs on the daemon's
+// Why: on the 2-core VM an exec-and-wait answered 11-15 µs sooner with
+// that code on a huge page, moved 100 ms after the start as the daemon
+// does (the same binary with the move on and off, in BenchmarkExecTrue
+// and in a scratch client's rounds), 19 µs when moved at once, and 26
+// µs with the first 4 MiB (docs/measured.md). A child runs on the daemon's
 // vCPU and takes the TLB's entries with it; every step after its exit
 // then walks the page tables again for each 4 KiB page of code it runs,
 // and on a VM a walk costs many memory reads. One huge page holds the
@@ -13,10 +14,11 @@
 // added to the binary moved the exec by 18 µs.
 //
 // How: the code is copied (read through /proc/self/mem) into an anonymous
-// mapping aligned to 2 MiB and advised to be a huge page; once that mapping is found on a huge page it
-// is made read-only and executable, and mremap(2) puts it in place of the
-// file's pages at the same addresses, in one step (the copy is identical,
-// so a thread running that code meanwhile runs the same instructions). The
+// mapping aligned to 2 MiB and advised to be a huge page. Once that
+// mapping is found on a huge page, it is made read-only and executable,
+// and mremap(2) puts it in place of the file's pages at the same
+// addresses, in one step (the copy is identical, so a thread running that
+// code meanwhile runs the same instructions). The
 // memory is never writable and executable at once. Nothing changes when
 // the kernel gives no huge page (transparent huge pages off, or none
 // free): the copy is dropped.
@@ -24,8 +26,8 @@
 // The cost: the 2 MiB are the daemon's own memory instead of shared file
 // pages, of which the idle daemon had some 1.9 MiB mapped anyway: its RSS
 // grew by 0.1-0.4 MB. Only the first 2 MiB move: the next 2 MiB (net/http
-// and the rest of the standard library) added 7 µs more and 0.3 MB, too
-// close to the idle daemon's 10 MB. Profilers that symbolize from the
+// and the rest of the standard library) gave some 9 µs more for 0.3 MB,
+// too close to the idle daemon's 10 MB. Profilers that symbolize from the
 // executable's file (perf) do not see the moved code as the file's; the
 // daemon's --text-huge-pages=false keeps it in place.
 package hugetext
@@ -69,7 +71,10 @@ func Move() (uintptr, error) {
 	if at+pageSize > end {
 		return 0, fmt.Errorf("%#x-%#x: %w", start, end, ErrSmallCode)
 	}
-	return at, moveOne(at)
+	if err := moveOne(at); err != nil {
+		return 0, err
+	}
+	return at, nil
 }
 
 // runtimeCode is an address in the runtime's code, which the linker puts
