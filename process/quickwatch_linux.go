@@ -40,9 +40,9 @@ func (q quickSlots) give() { <-q }
 // one poll(2) over its two output pipes and a pidfd, reading into the log
 // what they bring, until the process has exited and both pipes reached end
 // of file (once it exited, only what they hold then), or limit passed
-// (Manager.quickLimit, or less for an exec whose wait is bounded tighter). Then the pumps take over what is
-// still open, and the supervisor's wait (awaitExit) what did not happen
-// yet. It reports whether the process exited (not reaped: the supervisor
+// (Manager.quickLimit, or less for an exec whose wait is bounded tighter).
+// Then the pumps take over what is still open, and the supervisor's wait
+// (awaitExit) what did not happen yet. It reports whether the process exited (not reaped: the supervisor
 // reaps it).
 //
 // The daemon keeps its own copies of the pipes' write ends open while it

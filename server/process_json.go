@@ -50,7 +50,8 @@ func appendProcessTail(b []byte, info process.Info, message string) []byte {
 // (http.TimeFormat), nothing for a zero time. It spells it field by field
 // rather than through time.Format, whose reading of the layout took some
 // 1.5 µs of each time in an exec's answer, timed in place
-// (docs/measured.md); a year of other than four digits goes through time.Format.
+// (docs/measured.md); a year of other than four digits goes through
+// time.Format.
 func appendWireTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return b

@@ -149,8 +149,10 @@ func readOwnMemory(dst []byte, addr uintptr) error {
 func munmap(addr, size uintptr) { _, _, _ = unix.Syscall(unix.SYS_MUNMAP, addr, size, 0) }
 
 // codeMapping returns the bounds of the executable mapping that holds pc.
+// It reads /proc/self/maps: smaps would count every mapping's pages for
+// fields this does not read.
 func codeMapping(pc uintptr) (start, end uintptr, err error) {
-	err = eachMapping(func(lo, hi uintptr, perms string, _ func(string) (int, bool)) bool {
+	err = eachMapping(selfMaps, func(lo, hi uintptr, perms string, _ func(string) (int, bool)) bool {
 		if lo <= pc && pc < hi && strings.Contains(perms, "x") {
 			start, end = lo, hi
 			return false
@@ -167,7 +169,7 @@ func codeMapping(pc uintptr) (start, end uintptr, err error) {
 // a huge page (its AnonHugePages in /proc/self/smaps).
 func onHugePage(addr uintptr) (bool, error) {
 	huge, found := false, false
-	err := eachMapping(func(lo, _ uintptr, _ string, field func(string) (int, bool)) bool {
+	err := eachMapping(selfSmaps, func(lo, _ uintptr, _ string, field func(string) (int, bool)) bool {
 		if lo != addr {
 			return true
 		}
@@ -177,16 +179,22 @@ func onHugePage(addr uintptr) (bool, error) {
 		return false
 	})
 	if err == nil && !found {
-		err = fmt.Errorf("no mapping at %#x in /proc/self/smaps", addr)
+		err = fmt.Errorf("no mapping at %#x in %s", addr, selfSmaps)
 	}
 	return huge, err
 }
 
-// eachMapping calls f for each mapping of /proc/self/smaps, with its
-// bounds, its permissions and a lookup of its fields (in kB), until f
-// returns false.
-func eachMapping(f func(lo, hi uintptr, perms string, field func(string) (int, bool)) bool) error {
-	file, err := os.Open("/proc/self/smaps")
+// The process's own mappings: their lines alone, and with their fields.
+const (
+	selfMaps  = "/proc/self/maps"
+	selfSmaps = "/proc/self/smaps"
+)
+
+// eachMapping calls f for each mapping listed in path (selfMaps or
+// selfSmaps), with its bounds, its permissions and a lookup of its fields
+// (in kB; none in selfMaps), until f returns false.
+func eachMapping(path string, f func(lo, hi uintptr, perms string, field func(string) (int, bool)) bool) error {
+	file, err := os.Open(path)
 	if err != nil {
 		return err
 	}
@@ -223,7 +231,7 @@ func eachMapping(f func(lo, hi uintptr, perms string, field func(string) (int, b
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read /proc/self/smaps: %w", err)
+		return fmt.Errorf("read %s: %w", path, err)
 	}
 	flush()
 	return nil

@@ -48,7 +48,7 @@ func TestMoveOneKeepsTheCodeOnAHugePage(t *testing.T) {
 	}
 	var perms string
 	var huge, anonymous, found bool
-	err := eachMapping(func(lo, hi uintptr, p string, field func(string) (int, bool)) bool {
+	err := eachMapping(selfSmaps, func(lo, hi uintptr, p string, field func(string) (int, bool)) bool {
 		if lo != at {
 			return true
 		}
