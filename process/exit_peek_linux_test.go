@@ -119,3 +119,38 @@ func TestPeekExitLeavesTheZombie(t *testing.T) {
 		t.Fatalf("the reap after: %#x, %v; want %#x", uint32(ws), err, uint32(*att.status))
 	}
 }
+
+// A reap that finds no child (taken meanwhile) keeps the status peekExit
+// took; with none peeked, the code is -1 as before.
+func TestReapKeepsThePeekedStatus(t *testing.T) {
+	m := newTestManager(t, nil)
+	for _, peek := range []bool{true, false} {
+		t.Run("peeked "+strconv.FormatBool(peek), func(t *testing.T) {
+			pidfd := -1
+			pid, err := syscall.ForkExec("/bin/sh", []string{"sh", "-c", "exit 5"}, &syscall.ProcAttr{Sys: &syscall.SysProcAttr{PidFD: &pidfd}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer syscall.Close(pidfd)
+			if _, err := reapChild(pid); err != nil { // waits for the exit, and takes the zombie
+				t.Fatal(err)
+			}
+			p := &Process{m: m}
+			att := &attempt{pid: pid, pidfd: -1}
+			if peek {
+				ws := syscall.WaitStatus(5 << 8)
+				att.code, att.status = exitCode(ws), &ws
+			}
+			if !p.reap(testCtx(t), att, true) || !att.reaped {
+				t.Fatal("reap did not report the attempt reaped")
+			}
+			want := -1
+			if peek {
+				want = 5
+			}
+			if att.code != want {
+				t.Fatalf("code %d after a reap that found no child; want %d", att.code, want)
+			}
+		})
+	}
+}

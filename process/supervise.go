@@ -135,7 +135,8 @@ func (a *attempt) closeWriters() {
 }
 
 // reap waits for the attempt's process to exit (unless the quick watch saw
-// it exit) and takes its status. No thread is held while it waits, and
+// it exit) and takes its status; a status peekExit took stays when the
+// reap finds none. No thread is held while it waits, and
 // only this wait reaps a managed child (the reaper leaves managed pids
 // alone), so the pid is still ours. It reports false when halt came first:
 // the child, running or a zombie, is left for a later supervisor to reap.
@@ -152,9 +153,12 @@ func (p *Process) reap(halt context.Context, att *attempt, exited bool) bool {
 	ws, err := reapChild(att.pid)
 	p.m.reaper.forget(att.pid) // the scan that follows an end: releaseAttempt
 	p.mu.Lock()
-	att.reaped, att.code = true, -1
-	if err == nil {
+	att.reaped = true
+	switch {
+	case err == nil:
 		att.code, att.status = exitCode(ws), &ws
+	case att.status == nil: // no status peeked either (peekExit)
+		att.code = -1
 	}
 	p.mu.Unlock()
 	return true
