@@ -1,34 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/sandbox-api/sandbox-api/internal/testsupport"
 )
-
-// logLine waits for the daemon's log line with message msg and returns its
-// fields.
-func logLine(t *testing.T, d *daemon, msg string) map[string]any {
-	t.Helper()
-	var fields map[string]any
-	testsupport.Until(t, "a log line "+strconv.Quote(msg), func() bool {
-		for _, line := range strings.Split(d.stderr.String(), "\n") {
-			var f map[string]any
-			if json.Unmarshal([]byte(line), &f) == nil && f["msg"] == msg {
-				fields = f
-				return true
-			}
-		}
-		return false
-	})
-	return fields
-}
 
 // mappingAt returns the header line and the AnonHugePages field (kB) of
 // the mapping of pid that starts at addr, from /proc/PID/smaps.
@@ -61,7 +40,7 @@ func mappingAt(t *testing.T, pid int, addr uint64) (header string, hugeKB int) {
 // huge page at the address it logged, and the daemon still runs commands.
 func TestRuntimeCodeMovesOntoAHugePage(t *testing.T) {
 	d := startDaemon(t, daemonOptions{})
-	fields := logLine(t, d, "runtime code moved onto a huge page")
+	fields := d.logLine("runtime code moved onto a huge page")
 	at, err := strconv.ParseUint(strings.TrimPrefix(fmt.Sprint(fields["at"]), "0x"), 16, 64)
 	if err != nil {
 		t.Fatalf("logged address %v: %v", fields["at"], err)
@@ -80,7 +59,7 @@ func TestRuntimeCodeMovesOntoAHugePage(t *testing.T) {
 // --text-huge-pages=false leaves the code on the executable's own pages.
 func TestTextHugePagesOff(t *testing.T) {
 	d := startDaemon(t, daemonOptions{args: []string{"--text-huge-pages=false"}})
-	fields := logLine(t, d, "runtime code left on 4 KiB pages")
+	fields := d.logLine("runtime code left on 4 KiB pages")
 	if fields["reason"] != "--text-huge-pages=false" {
 		t.Fatalf("reason %v, want the flag", fields["reason"])
 	}

@@ -244,6 +244,24 @@ func (d *daemon) scanLog(r io.Reader, addrCh chan<- string) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
+// logLine waits for the daemon's log line with message msg and returns its
+// fields.
+func (d *daemon) logLine(msg string) map[string]any {
+	d.t.Helper()
+	var fields map[string]any
+	testsupport.Until(d.t, "a log line "+strconv.Quote(msg), func() bool {
+		for _, line := range strings.Split(d.stderr.String(), "\n") {
+			var f map[string]any
+			if json.Unmarshal([]byte(line), &f) == nil && f["msg"] == msg {
+				fields = f
+				return true
+			}
+		}
+		return false
+	})
+	return fields
+}
+
 // findInnerPID finds the daemon under unshare --fork: unshare's only child.
 func (d *daemon) findInnerPID() int {
 	d.t.Helper()
